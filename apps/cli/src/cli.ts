@@ -1,0 +1,65 @@
+/** Exit codes of `keel`, documented in its README and `--help`. */
+export const ExitCode = {
+  Ok: 0,
+  Failure: 1,
+  Usage: 2,
+  NotAvailable: 3,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export const VERSION = '0.0.0';
+
+export const HELP = `keel — run, use and measure Keel clusters
+
+Usage: keel <command> [options]
+
+Commands:
+  cluster up|down|status|kill|restart|pause|resume|logs   local multi-process clusters
+  put|get|del|cas|scan                                    talk to a cluster
+  bench write|read|mixed|election                         measure a cluster
+  chaos                                                   break a cluster and check it
+  keygen                                                  CURVE key pair for a member or client
+
+Options:
+  -h, --help      this help
+  -v, --version   the version
+
+Exit codes: 0 ok, 1 failure, 2 usage error, 3 not available in this build.`;
+
+const PLANNED = new Set([
+  'cluster',
+  'put',
+  'get',
+  'del',
+  'cas',
+  'scan',
+  'bench',
+  'chaos',
+  'keygen',
+  'members',
+  'node',
+]);
+
+/** Runs one CLI invocation and returns its exit code. User mistakes get one line, never a stack. */
+export async function runCli(argv: readonly string[], io: Io): Promise<ExitCode> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    io.out(HELP);
+    return command === undefined ? ExitCode.Usage : ExitCode.Ok;
+  }
+  if (command === '-v' || command === '--version') {
+    io.out(VERSION);
+    return ExitCode.Ok;
+  }
+  if (PLANNED.has(command)) {
+    io.err(`keel: '${[command, ...rest].join(' ')}' is not available in this build yet`);
+    return ExitCode.NotAvailable;
+  }
+  io.err(`keel: unknown command '${command}'; run 'keel --help' for the list`);
+  return ExitCode.Usage;
+}

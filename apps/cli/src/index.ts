@@ -1,0 +1,2 @@
+export type { Io } from './cli.js';
+export { ExitCode, HELP, runCli, VERSION } from './cli.js';

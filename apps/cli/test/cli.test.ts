@@ -1,0 +1,32 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ExitCode, runCli } from '../src/index.js';
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out, err };
+}
+
+describe('keel', () => {
+  it('prints help with exit 0 on --help', async () => {
+    const c = capture();
+    expect(await runCli(['--help'], c.io)).toBe(ExitCode.Ok);
+    expect(c.out.join('\n')).toContain('Usage: keel <command>');
+  });
+
+  it('rejects an unknown command in one line with exit 2', async () => {
+    const c = capture();
+    expect(await runCli(['frobnicate'], c.io)).toBe(ExitCode.Usage);
+    expect(c.err).toEqual(["keel: unknown command 'frobnicate'; run 'keel --help' for the list"]);
+  });
+
+  it('runs as a real process from the built bin', () => {
+    const bin = fileURLToPath(new URL('../bin/keel.mjs', import.meta.url));
+    const r = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(r.status).toBe(0);
+  });
+});

@@ -1,0 +1,2 @@
+export type { ParseResult, PeerAddress } from './peers.js';
+export { parseAddress, parsePeers } from './peers.js';

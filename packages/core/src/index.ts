@@ -1,0 +1,1 @@
+export { ErrorCode, InvariantError, invariant, KeelError } from './raft/errors.js';

@@ -1,0 +1,2 @@
+export type { KeyCheck } from './keys.js';
+export { checkKey, KeyLimits } from './keys.js';
