@@ -1,0 +1,73 @@
+import { ErrorCode, KeelError } from './errors.js';
+import type { Rng } from './rng.js';
+import type { NodeId } from './types.js';
+
+export interface RaftConfig {
+  /** This member's id; must be one of `voters`. */
+  readonly id: NodeId;
+  /** Every voting member, this one included. */
+  readonly voters: readonly NodeId[];
+  /** The randomness source for election timeouts; seed it for reproducible runs. */
+  readonly rng: Rng;
+  /** Minimum election timeout T in ticks; each timeout is drawn from [T, 2T). Default 10. */
+  readonly electionTicks?: number;
+  /** Heartbeat interval in ticks; must be below electionTicks. Default 1. */
+  readonly heartbeatTicks?: number;
+  /** PreVote (dissertation §9.6). Default true. */
+  readonly preVote?: boolean;
+  /** CheckQuorum (§6.2): a leader without a quorum's contact for an election timeout steps down. Default true. */
+  readonly checkQuorum?: boolean;
+  /** Payload bytes per AppendEntries message. Default 1 MiB. */
+  readonly maxMsgBytes?: number;
+  /** AppendEntries messages in flight per follower in replicate state. Default 256. */
+  readonly maxInflightMsgs?: number;
+  /** Payload bytes in flight per follower. Default 32 MiB. */
+  readonly maxInflightBytes?: number;
+  /** Bytes of proposals the leader holds uncommitted before it drops new ones. Default 64 MiB. */
+  readonly maxUncommittedBytes?: number;
+  /**
+   * Deliberate bugs, for tests that prove the simulator's checks can fail. Never set in production.
+   * - commitOldTermByCounting: commit any index a quorum holds, ignoring Figure 8's term rule.
+   * - doubleVote: grant a vote even after voting for someone else in the same term.
+   */
+  readonly testingBugs?: TestingBugs;
+}
+
+export interface TestingBugs {
+  readonly commitOldTermByCounting?: boolean;
+  readonly doubleVote?: boolean;
+}
+
+export type ResolvedRaftConfig = Required<Omit<RaftConfig, 'testingBugs'>> & { readonly testingBugs: TestingBugs };
+
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function resolveConfig(c: RaftConfig): ResolvedRaftConfig {
+  const r: ResolvedRaftConfig = {
+    electionTicks: 10,
+    heartbeatTicks: 1,
+    preVote: true,
+    checkQuorum: true,
+    maxMsgBytes: 1024 * 1024,
+    maxInflightMsgs: 256,
+    maxInflightBytes: 32 * 1024 * 1024,
+    maxUncommittedBytes: 64 * 1024 * 1024,
+    ...c,
+    testingBugs: c.testingBugs ?? {},
+  };
+  const bad = (msg: string): never => {
+    throw new KeelError(ErrorCode.InvalidConfig, msg);
+  };
+  if (!ID.test(r.id)) bad(`member id '${r.id}' must be 1-64 characters of [A-Za-z0-9_-]`);
+  if (new Set(r.voters).size !== r.voters.length) bad('voters contains a duplicate id');
+  for (const v of r.voters) if (!ID.test(v)) bad(`voter id '${v}' must be 1-64 characters of [A-Za-z0-9_-]`);
+  if (!r.voters.includes(r.id)) bad(`member '${r.id}' is not among the voters (${r.voters.join(', ')})`);
+  if (!Number.isInteger(r.electionTicks) || r.electionTicks < 2) bad('electionTicks must be an integer >= 2');
+  if (!Number.isInteger(r.heartbeatTicks) || r.heartbeatTicks < 1 || r.heartbeatTicks >= r.electionTicks) {
+    bad('heartbeatTicks must be an integer in [1, electionTicks)');
+  }
+  if (r.maxMsgBytes < 1) bad('maxMsgBytes must be positive');
+  if (r.maxInflightMsgs < 1) bad('maxInflightMsgs must be at least 1');
+  if (r.maxInflightBytes < r.maxMsgBytes) bad('maxInflightBytes must be at least maxMsgBytes');
+  return r;
+}

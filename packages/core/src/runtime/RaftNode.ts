@@ -1,0 +1,254 @@
+import type { RaftConfig } from '../raft/config.js';
+import { ErrorCode, KeelError } from '../raft/errors.js';
+import { Raft } from '../raft/Raft.js';
+import { type Entry, EntryType, type Message, type NodeId, type Ready, type Role } from '../raft/types.js';
+import type { LogStore, PeerEvent, Scheduler, StateMachine, TimerHandle, Transport } from './interfaces.js';
+
+export interface RaftNodeOptions<R> {
+  /** Engine settings (id, voters, rng, election/heartbeat ticks, ...). */
+  readonly raft: RaftConfig;
+  readonly storage: LogStore;
+  readonly transport: Transport;
+  readonly stateMachine: StateMachine<R>;
+  readonly scheduler: Scheduler;
+  /** Milliseconds per engine tick. Default 10 (so electionTicks 15 = 150 ms). */
+  readonly tickMs?: number;
+  /** Called once when the node stops because of a fatal error (failed fsync, broken invariant). */
+  readonly onFatal?: (err: Error) => void;
+  /** Observation hooks for tests and metrics; must not mutate what they are given. */
+  readonly observer?: RaftObserver;
+}
+
+export interface RaftObserver {
+  /** Every Ready, right after the engine produced it and before the driver acts on it. */
+  ready?(node: NodeId, ready: Ready): void;
+  /** Every entry, right before it is applied to the state machine. */
+  apply?(node: NodeId, entry: Entry): void;
+}
+
+export type ProposeOutcome<R> =
+  | { readonly ok: true; readonly index: number; readonly result: R }
+  | { readonly ok: false; readonly reason: 'not-leader'; readonly leaderHint: NodeId | null }
+  | { readonly ok: false; readonly reason: 'proposal-dropped' | 'stopped'; readonly message: string };
+
+export interface NodeStatus {
+  readonly id: NodeId;
+  readonly role: Role;
+  readonly term: number;
+  readonly leader: NodeId | null;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly lastIndex: number;
+}
+
+/**
+ * Runs the pure engine against real (or simulated) storage, transport, state machine and clock,
+ * following DESIGN.md's driver loop: send `messages` now, hand entries and hard state to the store,
+ * send `messagesAfterPersist` and report `persisted` once the store says they are durable, apply
+ * committed entries and answer their proposers. Inputs that arrive together (many proposals, a
+ * burst of messages) are coalesced into one Ready by deferring the pump, which is what turns many
+ * client requests into one WAL write and one AppendEntries per follower.
+ *
+ * All callbacks are plain functions (no promises inside), so a simulator can run it in virtual time.
+ */
+export class RaftNode<R = unknown> {
+  readonly id: NodeId;
+  private readonly raft: Raft;
+  private readonly storage: LogStore;
+  private readonly transport: Transport;
+  private readonly stateMachine: StateMachine<R>;
+  private readonly scheduler: Scheduler;
+  private readonly tickMs: number;
+  private readonly onFatal: ((err: Error) => void) | undefined;
+  private readonly observer: RaftObserver | undefined;
+
+  private running = false;
+  private stopped = false;
+  private tickTimer: TimerHandle | null = null;
+  private pumpScheduled = false;
+  /** Readys handed to the store, oldest first, waiting to be durable. */
+  private readonly unsynced: { number: number; write: boolean; durable: boolean; after: readonly Message[] }[] = [];
+  /** Proposals waiting for their entry to be applied, by index. */
+  private readonly waiting = new Map<number, { term: number; done: (o: ProposeOutcome<R>) => void }>();
+
+  constructor(options: RaftNodeOptions<R>) {
+    this.raft = new Raft(options.raft, options.storage);
+    this.id = this.raft.id;
+    this.storage = options.storage;
+    this.transport = options.transport;
+    this.stateMachine = options.stateMachine;
+    this.scheduler = options.scheduler;
+    this.tickMs = options.tickMs ?? 10;
+    this.onFatal = options.onFatal;
+    this.observer = options.observer;
+  }
+
+  start(): void {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    const started = this.transport.start({
+      message: (m) => this.input(() => this.raft.step(m)),
+      peer: (peer, event) => this.peerEvent(peer, event),
+    });
+    if (started instanceof Promise) started.catch((err: unknown) => this.fail(toError(err)));
+    this.scheduleTick();
+    this.schedulePump();
+  }
+
+  propose(data: Uint8Array, done: (outcome: ProposeOutcome<R>) => void): void {
+    if (this.stopped) {
+      done({ ok: false, reason: 'stopped', message: 'the node is stopped' });
+      return;
+    }
+    let r: ReturnType<Raft['propose']>;
+    try {
+      r = this.raft.propose(data);
+    } catch (err) {
+      this.fail(toError(err));
+      done({ ok: false, reason: 'stopped', message: 'the node stopped on a fatal error' });
+      return;
+    }
+    if (!r.ok) {
+      done(r.reason === 'not-leader' ? r : { ok: false, reason: 'proposal-dropped', message: r.message });
+      return;
+    }
+    this.waiting.set(r.firstIndex, { term: r.term, done });
+    this.schedulePump();
+  }
+
+  /** Starts an election at once (tests and tools; normal operation relies on the timer). */
+  campaign(): void {
+    this.input(() => this.raft.campaign());
+  }
+
+  status(): NodeStatus {
+    return {
+      id: this.id,
+      role: this.raft.role,
+      term: this.raft.term,
+      leader: this.raft.leader,
+      commitIndex: this.raft.log.committed,
+      appliedIndex: this.raft.log.applied,
+      lastIndex: this.raft.log.lastIndex(),
+    };
+  }
+
+  /** Replication state of `peer` as the leader sees it (null on followers). */
+  progress(peer: NodeId): { match: number; next: number; state: string } | null {
+    return this.raft.progressOf(peer);
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.running = false;
+    if (this.tickTimer !== null) this.scheduler.clearTimeout(this.tickTimer);
+    this.tickTimer = null;
+    const waiting = [...this.waiting.values()];
+    this.waiting.clear();
+    for (const w of waiting) w.done({ ok: false, reason: 'stopped', message: 'the node stopped' });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private input(fn: () => void): void {
+    if (this.stopped) return;
+    try {
+      fn();
+    } catch (err) {
+      this.fail(toError(err));
+      return;
+    }
+    this.schedulePump();
+  }
+
+  private peerEvent(_peer: NodeId, _event: PeerEvent): void {
+    // Reachability hints feed fast failover (a later issue); safety never depends on them.
+  }
+
+  private scheduleTick(): void {
+    this.tickTimer = this.scheduler.setTimeout(() => {
+      if (this.stopped) return;
+      this.input(() => this.raft.tick());
+      this.scheduleTick();
+    }, this.tickMs);
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled || this.stopped) return;
+    this.pumpScheduled = true;
+    this.scheduler.defer(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.stopped) return;
+    try {
+      for (let rd = this.raft.ready(); rd !== null; rd = this.raft.ready()) this.handle(rd);
+    } catch (err) {
+      this.fail(toError(err));
+    }
+  }
+
+  private handle(rd: Ready): void {
+    this.observer?.ready?.(this.id, rd);
+    if (rd.messages.length > 0) this.transport.send(rd.messages);
+
+    const write = rd.entries.length > 0 || rd.hardState !== null;
+    const item = { number: rd.number, write, durable: !write, after: rd.messagesAfterPersist };
+    this.unsynced.push(item);
+    if (write) {
+      this.storage.append(rd.entries, rd.hardState, (err) => {
+        if (this.stopped) return;
+        if (err !== null) {
+          this.fail(new KeelError(ErrorCode.StorageFailed, `storage failed: ${err.message}`, { cause: err }));
+          return;
+        }
+        item.durable = true;
+        this.releaseDurable();
+      });
+    } else {
+      this.releaseDurable();
+    }
+
+    if (rd.committed.length > 0) this.apply(rd.committed);
+  }
+
+  /** Sends what waited for durability, in Ready order, and tells the engine how far it got. */
+  private releaseDurable(): void {
+    let last = -1;
+    while (this.unsynced.length > 0 && this.unsynced[0]!.durable) {
+      const item = this.unsynced.shift()!;
+      if (item.after.length > 0) this.transport.send(item.after);
+      last = item.number;
+    }
+    if (last >= 0) this.input(() => this.raft.persisted(last));
+  }
+
+  private apply(entries: readonly Entry[]): void {
+    for (const e of entries) {
+      this.observer?.apply?.(this.id, e);
+      let result: R | undefined;
+      if (e.type === EntryType.Normal) result = this.stateMachine.apply(e);
+      const w = this.waiting.get(e.index);
+      if (w !== undefined) {
+        this.waiting.delete(e.index);
+        if (w.term === e.term) w.done({ ok: true, index: e.index, result: result as R });
+        else w.done({ ok: false, reason: 'proposal-dropped', message: `entry ${e.index} was replaced by a newer leader` });
+      }
+    }
+    this.raft.applied(entries[entries.length - 1]!.index);
+  }
+
+  private fail(err: Error): void {
+    if (this.stopped) return;
+    this.stop();
+    this.onFatal?.(err);
+  }
+}
+
+function toError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
