@@ -24,15 +24,33 @@ export class TestCluster {
   /** Links that drop everything: `${from}->${to}`. */
   readonly cut = new Set<string>();
   readonly log: Message[] = [];
+  private readonly stores: MemoryLogStore[] = [];
 
   constructor(
     readonly ids: readonly NodeId[],
     readonly extra: Partial<RaftConfig> = {},
     seed = 1,
+    /** Pre-existing durable logs, as the term of each entry from index 1, and the stored term. */
+    initial: Record<NodeId, { terms: number[]; term?: number }> = {},
   ) {
     ids.forEach((id, i) => {
-      const store = new MemoryLogStore();
+      const init = initial[id];
+      const store =
+        init === undefined
+          ? new MemoryLogStore()
+          : new MemoryLogStore({
+              initial: {
+                hardState: { term: init.term ?? Math.max(0, ...init.terms), vote: null, commit: 0 },
+                entries: init.terms.map((term, k) => ({
+                  index: k + 1,
+                  term,
+                  type: 1 as const,
+                  data: new TextEncoder().encode(`${id}:${k + 1}@${term}`),
+                })),
+              },
+            });
       const raft = new Raft({ id, voters: ids, rng: new SeededRng(seed * 31 + i), ...extra }, store);
+      this.stores.push(store);
       this.nodes.set(id, { id, raft, store, applied: [], readys: [] });
     });
   }
@@ -129,6 +147,14 @@ export class TestCluster {
     const r = this.raft(id).propose(new TextEncoder().encode(text));
     this.flush();
     return r;
+  }
+
+  /** The durable log of `id` as (index, term) pairs. */
+  terms(id: NodeId): number[] {
+    const st = this.node(id).store;
+    const out: number[] = [];
+    for (let i = st.firstIndex(); i <= st.lastIndex(); i++) out.push(st.term(i));
+    return out;
   }
 
   /** Data of applied Normal entries, as text. */

@@ -1,0 +1,128 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  DecodeError,
+  decodeBatch,
+  type Entry,
+  EntryType,
+  encodeBatch,
+  type Message,
+  MessageType,
+  messageSizeBound,
+  Reader,
+  Writer,
+} from '../src/index.js';
+
+const nat = fc.maxSafeNat();
+const small = fc.nat({ max: 1_000_000 });
+const num = fc.oneof(small, nat);
+const nodeId = fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/);
+
+const entry: fc.Arbitrary<Entry> = fc.record({
+  index: num,
+  term: num,
+  type: fc.constantFrom(EntryType.Noop, EntryType.Normal, EntryType.Config),
+  data: fc.uint8Array({ maxLength: 300 }),
+});
+
+/** Any message body; `from`/`to` are filled in per frame. */
+const body: fc.Arbitrary<Omit<Message, 'from' | 'to'>> = fc.oneof(
+  fc.record({
+    type: fc.constant(MessageType.App),
+    term: num,
+    prevIndex: num,
+    prevTerm: num,
+    commit: num,
+    entries: fc.array(entry, { maxLength: 8 }),
+  }),
+  fc.record({
+    type: fc.constant(MessageType.AppResp),
+    term: num,
+    index: num,
+    reject: fc.boolean(),
+    hintIndex: num,
+    hintTerm: num,
+  }),
+  fc.record({
+    type: fc.constantFrom(MessageType.Vote, MessageType.PreVote),
+    term: num,
+    lastIndex: num,
+    lastTerm: num,
+    transfer: fc.boolean(),
+  }),
+  fc.record({
+    type: fc.constantFrom(MessageType.VoteResp, MessageType.PreVoteResp),
+    term: num,
+    reject: fc.boolean(),
+  }),
+  fc.record({ type: fc.constant(MessageType.Heartbeat), term: num, commit: num, context: num }),
+  fc.record({ type: fc.constant(MessageType.HeartbeatResp), term: num, context: num }),
+  fc.record({ type: fc.constant(MessageType.TimeoutNow), term: num }),
+  fc.record({ type: fc.constant(MessageType.ReadIndex), term: num, context: num }),
+  fc.record({
+    type: fc.constant(MessageType.ReadIndexResp),
+    term: num,
+    context: num,
+    index: num,
+    reject: fc.boolean(),
+  }),
+);
+
+const batch = fc
+  .tuple(nodeId, nodeId, fc.array(body, { minLength: 1, maxLength: 10 }))
+  .map(([from, to, bodies]) => bodies.map((b) => ({ ...b, from, to }) as Message));
+
+describe('codec properties', () => {
+  it('decode(encode(batch)) is the batch, for every message type and value range', () => {
+    fc.assert(
+      fc.property(batch, (messages) => {
+        expect(decodeBatch(encodeBatch(messages))).toEqual(messages);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('encoding is canonical: re-encoding a decoded frame gives the same bytes', () => {
+    fc.assert(
+      fc.property(batch, (messages) => {
+        const frame = encodeBatch(messages).slice();
+        expect(encodeBatch(decodeBatch(frame))).toEqual(frame);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('messageSizeBound bounds every message inside its frame', () => {
+    fc.assert(
+      fc.property(batch, (messages) => {
+        const single = encodeBatch(messages.slice(0, 1));
+        const header = 2 + 2 + messages[0]!.from.length + messages[0]!.to.length + 1;
+        expect(single.length - header).toBeLessThanOrEqual(messageSizeBound(messages[0]!));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('every strict prefix of a frame is rejected with a DecodeError', () => {
+    fc.assert(
+      fc.property(batch, fc.nat(), (messages, cut) => {
+        const frame = encodeBatch(messages);
+        const prefix = frame.subarray(0, cut % frame.length);
+        expect(() => decodeBatch(prefix)).toThrow(DecodeError);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('varints round-trip through Writer and Reader', () => {
+    fc.assert(
+      fc.property(fc.array(nat, { maxLength: 50 }), (values) => {
+        const w = new Writer(16);
+        for (const v of values) w.varint(v);
+        const r = new Reader(w.finish());
+        for (const v of values) expect(r.varint()).toBe(v);
+        r.done();
+      }),
+    );
+  });
+});
