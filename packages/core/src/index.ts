@@ -1,4 +1,34 @@
+export { CodecErrorCode, DecodeError, DecodeErrorReason, EncodeError } from './codec/errors.js';
+export type { CodecLimits } from './codec/frame.js';
+export {
+  DEFAULT_CODEC_LIMITS,
+  FrameKind,
+  isValidNodeId,
+  MAX_ID_LENGTH,
+  openFrame,
+  readId,
+  WIRE_VERSION,
+  writeFrameHeader,
+  writeId,
+} from './codec/frame.js';
+export {
+  BATCH_HEADER_MAX_BYTES,
+  decodeBatch,
+  decodeMessage,
+  encodeBatch,
+  encodeMessage,
+  MessageCode,
+  messageSizeBound,
+  readMessage,
+  writeBatch,
+  writeMessage,
+} from './codec/messages.js';
+export { Reader } from './codec/Reader.js';
+export { DEFAULT_WRITER_POOL_BYTES, MAX_VARINT_BYTES, Writer } from './codec/Writer.js';
+export type { RaftConfig, ResolvedRaftConfig, TestingBugs } from './raft/config.js';
+export { resolveConfig } from './raft/config.js';
 export { ErrorCode, InvariantError, invariant, KeelError } from './raft/errors.js';
+export { Raft } from './raft/Raft.js';
 export type { Rng } from './raft/rng.js';
 export { SeededRng } from './raft/rng.js';
 export type { LogStorage } from './raft/storage.js';
@@ -31,3 +61,15 @@ export type {
   TransportHandlers,
 } from './runtime/interfaces.js';
 export { PeerEvent } from './runtime/interfaces.js';
+export type { NodeStatus, ProposeOutcome, RaftNodeOptions, RaftObserver } from './runtime/RaftNode.js';
+export { RaftNode } from './runtime/RaftNode.js';
+export type { ClientReplyRecord, ClientRequestRecord } from './codec/client.js';
+export {
+  CLIENT_HEADER_MAX_BYTES,
+  clientRecordSizeBound,
+  decodeClientReplies,
+  decodeClientRequests,
+  ReplyStatus,
+  writeClientReplies,
+  writeClientRequests,
+} from './codec/client.js';

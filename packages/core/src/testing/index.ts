@@ -1,1 +1,2 @@
-export {};
+export type { MemoryLogStoreOptions } from './MemoryLogStore.js';
+export { MemoryLogStore } from './MemoryLogStore.js';

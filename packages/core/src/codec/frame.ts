@@ -1,0 +1,116 @@
+import { DecodeError, DecodeErrorReason, EncodeError } from './errors.js';
+import { Reader } from './Reader.js';
+import type { Writer } from './Writer.js';
+
+/**
+ * Every Keel frame starts with two bytes: the wire version and the frame kind. A receiver rejects
+ * any other version outright (no negotiation: members of one cluster run one wire version).
+ */
+export const WIRE_VERSION = 1;
+
+/**
+ * Frame kinds. 0x01-0x0f belong to the peer protocol (this package); 0x10-0x1f are reserved for
+ * the KV client protocol, which builds its frames with the same header, Writer and Reader.
+ */
+export const FrameKind = {
+  /** One or more Raft messages from one member to another. */
+  RaftBatch: 0x01,
+  /** Client requests, each with a request id (see the transport's client protocol). */
+  ClientRequests: 0x10,
+  /** Replies to client requests, matched by request id. */
+  ClientReplies: 0x11,
+} as const;
+export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
+
+const KNOWN_KINDS: ReadonlySet<number> = new Set(Object.values(FrameKind));
+
+/** A member id is 1-64 characters of [A-Za-z0-9_-] (see NodeId). */
+export const MAX_ID_LENGTH = 64;
+
+/** What a decoder accepts at most; everything it allocates is bounded by these. */
+export interface CodecLimits {
+  /** Largest frame accepted or produced, in bytes. */
+  readonly maxFrameBytes: number;
+  /** Most messages (or client requests/replies) in one frame. */
+  readonly maxMessagesPerFrame: number;
+  /** Most entries in one AppendEntries message. */
+  readonly maxEntriesPerMessage: number;
+}
+
+export const DEFAULT_CODEC_LIMITS: CodecLimits = {
+  maxFrameBytes: 16 * 1024 * 1024,
+  maxMessagesPerFrame: 65_536,
+  maxEntriesPerMessage: 65_536,
+};
+
+/** Starts a frame: version and kind. */
+export function writeFrameHeader(w: Writer, kind: FrameKind): void {
+  w.u8(WIRE_VERSION);
+  w.u8(kind);
+}
+
+/**
+ * Opens a frame: checks its size against `limits`, the version, and that the kind is `expected`.
+ * Returns a Reader positioned after the header.
+ */
+export function openFrame(frame: Uint8Array, expected: FrameKind, limits: CodecLimits): Reader {
+  if (frame.length > limits.maxFrameBytes) {
+    throw new DecodeError(
+      DecodeErrorReason.Oversized,
+      `frame of ${frame.length} bytes above limit ${limits.maxFrameBytes}`,
+      0,
+    );
+  }
+  if (frame.length < 2)
+    throw new DecodeError(DecodeErrorReason.Truncated, 'frame shorter than its header', 0);
+  if (frame[0] !== WIRE_VERSION) {
+    throw new DecodeError(DecodeErrorReason.Version, `wire version ${frame[0]}, expected ${WIRE_VERSION}`, 0);
+  }
+  const kind = frame[1]!;
+  if (kind !== expected) {
+    throw new DecodeError(
+      KNOWN_KINDS.has(kind) ? DecodeErrorReason.Malformed : DecodeErrorReason.UnknownType,
+      `frame kind 0x${kind.toString(16)}, expected 0x${expected.toString(16)}`,
+      1,
+    );
+  }
+  return new Reader(frame, 2);
+}
+
+function isIdChar(c: number): boolean {
+  return (
+    (c >= 0x30 && c <= 0x39) || // 0-9
+    (c >= 0x41 && c <= 0x5a) || // A-Z
+    (c >= 0x61 && c <= 0x7a) || // a-z
+    c === 0x2d || // -
+    c === 0x5f // _
+  );
+}
+
+/** True for a valid member id: 1-64 characters of [A-Za-z0-9_-]. */
+export function isValidNodeId(id: string): boolean {
+  const n = id.length;
+  if (n === 0 || n > MAX_ID_LENGTH) return false;
+  for (let i = 0; i < n; i++) if (!isIdChar(id.charCodeAt(i))) return false;
+  return true;
+}
+
+/** A member id: one length byte, then ASCII. */
+export function writeId(w: Writer, id: string): void {
+  if (!isValidNodeId(id)) throw new EncodeError(`invalid member id ${JSON.stringify(id)}`);
+  w.u8(id.length);
+  for (let i = 0; i < id.length; i++) w.u8(id.charCodeAt(i));
+}
+
+export function readId(r: Reader): string {
+  const n = r.u8();
+  if (n === 0 || n > MAX_ID_LENGTH) r.fail(DecodeErrorReason.Malformed, `member id length ${n}`);
+  const view = r.bytesView(n);
+  let id = '';
+  for (let i = 0; i < n; i++) {
+    const c = view[i]!;
+    if (!isIdChar(c)) r.fail(DecodeErrorReason.Malformed, 'member id has a character outside [A-Za-z0-9_-]');
+    id += String.fromCharCode(c);
+  }
+  return id;
+}
