@@ -19,7 +19,15 @@ describe('src/raft purity', () => {
       const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
       const specifiers = [...code.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map((m) => m[1]!);
       for (const s of specifiers) expect(s, `${f} imports ${s}`).toMatch(/^\.\/[A-Za-z]+\.js$/);
-      const banned = [/Math\.random/, /\bDate\b/, /\bset(Timeout|Interval|Immediate)\b/, /\bprocess\./, /\bperformance\./, /\bconsole\./, /\brequire\(/];
+      const banned = [
+        /Math\.random/,
+        /\bDate\b/,
+        /\bset(Timeout|Interval|Immediate)\b/,
+        /\bprocess\./,
+        /\bperformance\./,
+        /\bconsole\./,
+        /\brequire\(/,
+      ];
       for (const b of banned) expect(b.test(code), `${f} matches ${b}`).toBe(false);
     });
   }

@@ -45,7 +45,17 @@ function sent(rd: Ready | null): Message[] {
 }
 
 function app(over: Partial<AppMessage>): AppMessage {
-  return { type: 'app', from: 'b', to: 'a', term: 1, prevIndex: 0, prevTerm: 0, entries: [], commit: 0, ...over };
+  return {
+    type: 'app',
+    from: 'b',
+    to: 'a',
+    term: 1,
+    prevIndex: 0,
+    prevTerm: 0,
+    entries: [],
+    commit: 0,
+    ...over,
+  };
 }
 
 describe('Figure 2 — rules for all servers', () => {
@@ -98,7 +108,10 @@ describe('Figure 2 — followers', () => {
   it('an election timeout is drawn from [T, 2T) ticks', () => {
     for (let seed = 0; seed < 50; seed++) {
       const store = new MemoryLogStore();
-      const raft = new Raft({ id: 'a', voters: ['a', 'b', 'c'], rng: new SeededRng(seed), electionTicks: 10 }, store);
+      const raft = new Raft(
+        { id: 'a', voters: ['a', 'b', 'c'], rng: new SeededRng(seed), electionTicks: 10 },
+        store,
+      );
       let ticks = 0;
       while (raft.role === 'follower') {
         raft.tick();
@@ -285,7 +298,9 @@ describe('Figure 2 — RequestVote receiver', () => {
     let rd = drain();
     expect(rd?.hardState).toEqual({ term: 3, vote: 'b', commit: 0 });
     expect(rd?.messages).toEqual([]);
-    expect(rd?.messagesAfterPersist).toEqual([{ type: 'voteResp', from: 'a', to: 'b', term: 3, reject: false }]);
+    expect(rd?.messagesAfterPersist).toEqual([
+      { type: 'voteResp', from: 'a', to: 'b', term: 3, reject: false },
+    ]);
     // Same candidate again: granted again. Another candidate in the same term: refused.
     raft.step({ type: 'vote', from: 'b', to: 'a', term: 3, lastIndex: 2, lastTerm: 2, transfer: false });
     raft.step({ type: 'vote', from: 'c', to: 'a', term: 3, lastIndex: 5, lastTerm: 2, transfer: false });
@@ -334,7 +349,16 @@ describe('Figure 2 — persistent state before responding', () => {
     persistNow();
     raft.step({ type: 'voteResp', from: 'b', to: 'a', term: 1, reject: false });
     persistNow();
-    raft.step({ type: 'appResp', from: 'b', to: 'a', term: 1, index: 1, reject: false, hintIndex: 0, hintTerm: 0 });
+    raft.step({
+      type: 'appResp',
+      from: 'b',
+      to: 'a',
+      term: 1,
+      index: 1,
+      reject: false,
+      hintIndex: 0,
+      hintTerm: 0,
+    });
     persistNow();
     // Proposal: its AppendEntries leaves in the same Ready that hands the entry to the store.
     raft.propose(enc('x'));
@@ -343,7 +367,16 @@ describe('Figure 2 — persistent state before responding', () => {
     expect(rd.messages.some((m) => m.type === 'app' && m.entries.length === 1)).toBe(true);
     store.append(rd.entries, rd.hardState, () => {});
     // Follower c acknowledges; the leader itself is not durable yet: one of three is no quorum.
-    raft.step({ type: 'appResp', from: 'c', to: 'a', term: 1, index: 2, reject: false, hintIndex: 0, hintTerm: 0 });
+    raft.step({
+      type: 'appResp',
+      from: 'c',
+      to: 'a',
+      term: 1,
+      index: 2,
+      reject: false,
+      hintIndex: 0,
+      hintTerm: 0,
+    });
     expect(raft.log.committed).toBe(1);
     store.sync();
     raft.persisted(rd.number);
@@ -407,8 +440,26 @@ describe('Figure 8 — an entry from an older term is never committed by countin
     expect(c.raft('s1').term).toBe(4);
     // The leader's log is [1, 2, 4(no-op)]. Deliver appends that carry only index 2 to s3.
     c.queue = c.queue.filter((m) => m.type !== 'app');
-    c.raft('s1').step({ type: 'appResp', from: 's3', to: 's1', term: 4, index: 2, reject: false, hintIndex: 0, hintTerm: 0 });
-    c.raft('s1').step({ type: 'appResp', from: 's2', to: 's1', term: 4, index: 2, reject: false, hintIndex: 0, hintTerm: 0 });
+    c.raft('s1').step({
+      type: 'appResp',
+      from: 's3',
+      to: 's1',
+      term: 4,
+      index: 2,
+      reject: false,
+      hintIndex: 0,
+      hintTerm: 0,
+    });
+    c.raft('s1').step({
+      type: 'appResp',
+      from: 's2',
+      to: 's1',
+      term: 4,
+      index: 2,
+      reject: false,
+      hintIndex: 0,
+      hintTerm: 0,
+    });
     c.flush();
     // s1, s2, s3 hold index 2 (term 2): a majority, yet it must not be committed.
     expect(c.raft('s1').log.committed).toBe(0);
@@ -427,8 +478,26 @@ describe('Figure 8 — an entry from an older term is never committed by countin
     c.raft('s1').campaign();
     c.deliverAll((m) => m.type === 'vote' || m.type === 'voteResp');
     c.queue = c.queue.filter((m) => m.type !== 'app');
-    c.raft('s1').step({ type: 'appResp', from: 's3', to: 's1', term: 4, index: 2, reject: false, hintIndex: 0, hintTerm: 0 });
-    c.raft('s1').step({ type: 'appResp', from: 's2', to: 's1', term: 4, index: 2, reject: false, hintIndex: 0, hintTerm: 0 });
+    c.raft('s1').step({
+      type: 'appResp',
+      from: 's3',
+      to: 's1',
+      term: 4,
+      index: 2,
+      reject: false,
+      hintIndex: 0,
+      hintTerm: 0,
+    });
+    c.raft('s1').step({
+      type: 'appResp',
+      from: 's2',
+      to: 's1',
+      term: 4,
+      index: 2,
+      reject: false,
+      hintIndex: 0,
+      hintTerm: 0,
+    });
     c.flush();
     expect(c.raft('s1').log.committed).toBe(2);
   });

@@ -149,8 +149,24 @@ describe('CheckQuorum', () => {
     const c = new TestCluster(['a', 'b', 'c'], {}, 3);
     c.elect('a');
     const term = c.raft('b').term;
-    c.raft('b').step({ type: 'vote', from: 'c', to: 'b', term: term + 1, lastIndex: 99, lastTerm: term, transfer: false });
-    c.raft('b').step({ type: 'preVote', from: 'c', to: 'b', term: term + 1, lastIndex: 99, lastTerm: term, transfer: false });
+    c.raft('b').step({
+      type: 'vote',
+      from: 'c',
+      to: 'b',
+      term: term + 1,
+      lastIndex: 99,
+      lastTerm: term,
+      transfer: false,
+    });
+    c.raft('b').step({
+      type: 'preVote',
+      from: 'c',
+      to: 'b',
+      term: term + 1,
+      lastIndex: 99,
+      lastTerm: term,
+      transfer: false,
+    });
     const rd = c.raft('b').ready();
     expect(rd === null ? [] : [...rd.messages, ...rd.messagesAfterPersist]).toEqual([]);
     expect(c.raft('b').term).toBe(term);

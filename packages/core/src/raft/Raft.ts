@@ -399,7 +399,15 @@ export class Raft {
     const lastIndex = this.log.lastIndex();
     const lastTerm = this.log.lastTerm();
     for (const p of this.peers) {
-      this.send({ type: 'preVote', from: this.id, to: p, term: this.term + 1, lastIndex, lastTerm, transfer: false });
+      this.send({
+        type: 'preVote',
+        from: this.id,
+        to: p,
+        term: this.term + 1,
+        lastIndex,
+        lastTerm,
+        transfer: false,
+      });
     }
   }
 
@@ -492,7 +500,16 @@ export class Raft {
 
   private handleAppend(m: AppMessage): void {
     const reply = (index: number, reject: boolean, hintIndex: number, hintTerm: number): void => {
-      this.send({ type: 'appResp', from: this.id, to: m.from, term: this.term, index, reject, hintIndex, hintTerm });
+      this.send({
+        type: 'appResp',
+        from: this.id,
+        to: m.from,
+        term: this.term,
+        index,
+        reject,
+        hintIndex,
+        hintTerm,
+      });
     };
     if (this.log.matchTerm(m.prevIndex, m.prevTerm)) {
       const lastNew = this.log.appendAfter(m.prevIndex, m.entries);
@@ -527,7 +544,16 @@ export class Raft {
     if ((m.type === 'app' || m.type === 'heartbeat') && (this.cfg.checkQuorum || this.cfg.preVote)) {
       // A deposed leader (or one cut off for a while) learns the new term and steps down; without
       // this a node with PreVote could never raise its term past a stale leader's.
-      this.send({ type: 'appResp', from: this.id, to: m.from, term: this.term, index: 0, reject: true, hintIndex: 0, hintTerm: 0 });
+      this.send({
+        type: 'appResp',
+        from: this.id,
+        to: m.from,
+        term: this.term,
+        index: 0,
+        reject: true,
+        hintIndex: 0,
+        hintTerm: 0,
+      });
     } else if (m.type === 'preVote') {
       this.send({ type: 'preVoteResp', from: this.id, to: m.from, term: this.term, reject: true });
     }
@@ -648,7 +674,14 @@ export class Raft {
     for (const p of this.peers) {
       const pr = this.progress.get(p)!;
       const commit = Math.min(pr.match, this.log.committed);
-      const hb: HeartbeatMessage = { type: 'heartbeat', from: this.id, to: p, term: this.term, commit, context: 0 };
+      const hb: HeartbeatMessage = {
+        type: 'heartbeat',
+        from: this.id,
+        to: p,
+        term: this.term,
+        commit,
+        context: 0,
+      };
       this.send(hb);
     }
   }
@@ -664,7 +697,10 @@ export class Raft {
       if (pr.state === ProgressState.Replicate && pr.next > last) break;
       const prevIndex = pr.next - 1;
       const prevTerm = this.log.term(prevIndex);
-      invariant(prevTerm >= 0, `no term for index ${prevIndex} to replicate to ${to} (snapshots not supported yet)`);
+      invariant(
+        prevTerm >= 0,
+        `no term for index ${prevIndex} to replicate to ${to} (snapshots not supported yet)`,
+      );
       const entries = this.log.slice(pr.next, last + 1, this.cfg.maxMsgBytes);
       const commit = this.log.committed;
       this.send({ type: 'app', from: this.id, to, term: this.term, prevIndex, prevTerm, entries, commit });
@@ -689,7 +725,16 @@ export class Raft {
     const prevTerm = this.log.term(prevIndex);
     if (prevTerm < 0) return;
     const commit = this.log.committed;
-    this.send({ type: 'app', from: this.id, to, term: this.term, prevIndex, prevTerm, entries: EMPTY, commit });
+    this.send({
+      type: 'app',
+      from: this.id,
+      to,
+      term: this.term,
+      prevIndex,
+      prevTerm,
+      entries: EMPTY,
+      commit,
+    });
     pr.sentCommit = commit;
   }
 
@@ -709,7 +754,6 @@ export class Raft {
         this.msgs.push(m);
     }
   }
-
 }
 
 function sameHardState(a: HardState, b: HardState): boolean {

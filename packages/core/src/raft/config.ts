@@ -38,7 +38,9 @@ export interface TestingBugs {
   readonly doubleVote?: boolean;
 }
 
-export type ResolvedRaftConfig = Required<Omit<RaftConfig, 'testingBugs'>> & { readonly testingBugs: TestingBugs };
+export type ResolvedRaftConfig = Required<Omit<RaftConfig, 'testingBugs'>> & {
+  readonly testingBugs: TestingBugs;
+};
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 

@@ -67,7 +67,12 @@ export class RaftNode<R = unknown> {
   private tickTimer: TimerHandle | null = null;
   private pumpScheduled = false;
   /** Readys handed to the store, oldest first, waiting to be durable. */
-  private readonly unsynced: { number: number; write: boolean; durable: boolean; after: readonly Message[] }[] = [];
+  private readonly unsynced: {
+    number: number;
+    write: boolean;
+    durable: boolean;
+    after: readonly Message[];
+  }[] = [];
   /** Proposals waiting for their entry to be applied, by index. */
   private readonly waiting = new Map<number, { term: number; done: (o: ProposeOutcome<R>) => void }>();
 
@@ -236,7 +241,12 @@ export class RaftNode<R = unknown> {
       if (w !== undefined) {
         this.waiting.delete(e.index);
         if (w.term === e.term) w.done({ ok: true, index: e.index, result: result as R });
-        else w.done({ ok: false, reason: 'proposal-dropped', message: `entry ${e.index} was replaced by a newer leader` });
+        else
+          w.done({
+            ok: false,
+            reason: 'proposal-dropped',
+            message: `entry ${e.index} was replaced by a newer leader`,
+          });
       }
     }
     this.raft.applied(entries[entries.length - 1]!.index);

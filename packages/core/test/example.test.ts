@@ -1,0 +1,17 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+describe('README example', () => {
+  it('examples/three-nodes.ts elects a leader and every node applies the entry', () => {
+    const file = fileURLToPath(new URL('../examples/three-nodes.ts', import.meta.url));
+    const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', file], {
+      encoding: 'utf8',
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^leader: [abc] \(term \d+\)/);
+    for (const id of ['a', 'b', 'c']) expect(r.stdout).toContain(`${id} applied: [ 'hello, raft' ]`);
+  });
+});
