@@ -44,10 +44,12 @@ export type {
   ProposeResult,
   ReadIndexMessage,
   ReadIndexRespMessage,
+  ReadState,
   Ready,
   Rejection,
   SoftState,
   TimeoutNowMessage,
+  TransferResult,
   VoteMessage,
   VoteRespMessage,
 } from './raft/types.js';
@@ -61,7 +63,7 @@ export type {
   TransportHandlers,
 } from './runtime/interfaces.js';
 export { PeerEvent } from './runtime/interfaces.js';
-export type { NodeStatus, ProposeOutcome, RaftNodeOptions, RaftObserver } from './runtime/RaftNode.js';
+export type { NodeStatus, ProposeOutcome, RaftNodeOptions, RaftObserver, ReadOutcome } from './runtime/RaftNode.js';
 export { RaftNode } from './runtime/RaftNode.js';
 export type { ClientReplyRecord, ClientRequestRecord } from './codec/client.js';
 export {

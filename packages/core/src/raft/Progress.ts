@@ -21,6 +21,8 @@ export class Progress {
   probeSent = false;
   /** Heard from since the last CheckQuorum round (§6.2). */
   recentActive = false;
+  /** Highest heartbeat round this follower acknowledged (leadership confirmation for reads). */
+  ackedRound = 0;
   /** The commit index last sent, so a commit advance is announced once. */
   sentCommit = 0;
   readonly inflights: Inflights;

@@ -15,9 +15,13 @@ import {
   type Message,
   type NodeId,
   type ProposeResult,
+  type ReadIndexMessage,
+  type ReadState,
   type Ready,
+  type Rejection,
   Role,
   type SoftState,
+  type TransferResult,
   type VoteMessage,
 } from './types.js';
 
@@ -75,6 +79,28 @@ export class Raft {
   private readonly matchScratch: number[] = [];
   private readonly matchBuf: number[] = [];
 
+  // §6.4 linearizable reads. Every leader heartbeat broadcast is a numbered round; a read is
+  // released once a quorum has acknowledged a round that started after the read arrived.
+  private readStates: ReadState[] = [];
+  private pendingReads: { from: NodeId; context: number; index: number; round: number }[] = [];
+  private readsAwaitingTermCommit: { from: NodeId; context: number }[] = [];
+  private round = 0;
+  private confirmedRound = 0;
+  private needRound = false;
+  private readonly roundSentAt = new Map<number, number>();
+  /** Ticks since this node took office (the leader's lease clock). */
+  private leaderTicks = 0;
+  private leaseUntil = 0;
+
+  // §3.10 leadership transfer.
+  private leadTransferee: NodeId | null = null;
+  private transferElapsed = 0;
+
+  // Fast failover: the transport told us the connection to the leader dropped.
+  private leaderLost = false;
+  /** Ticks since a message from a leader arrived; drives vote stickiness under lease reads. */
+  private sinceLeaderContact = 0;
+
   constructor(config: RaftConfig, storage: LogStorage) {
     this.cfg = resolveConfig(config);
     this.id = this.cfg.id;
@@ -98,7 +124,10 @@ export class Raft {
   /** Advances logical time by one tick. */
   tick(): void {
     if (this.role === Role.Leader) this.tickLeader();
-    else this.tickElection();
+    else {
+      this.sinceLeaderContact++;
+      this.tickElection();
+    }
   }
 
   /** Handles a message from a peer. Messages for another node or from an unknown one are ignored. */
@@ -109,11 +138,7 @@ export class Raft {
     // the exception that §9.6 and §6 carve out: pre-votes never change terms, and a node that has a
     // live leader ignores vote requests (leader stickiness) unless they come from a transfer.
     if (m.term > this.term) {
-      if (m.type === 'vote' || m.type === 'preVote') {
-        const inLease =
-          this.cfg.checkQuorum && this.leader !== null && this.electionElapsed < this.cfg.electionTicks;
-        if (inLease && !m.transfer) return;
-      }
+      if ((m.type === 'vote' || m.type === 'preVote') && !m.transfer && this.inLease(m.type)) return;
       if (m.type === 'preVote' || (m.type === 'preVoteResp' && !m.reject)) {
         // No term change: a pre-vote is a question about a future term, not a claim to it.
       } else if (m.type === 'app' || m.type === 'heartbeat') {
@@ -130,6 +155,18 @@ export class Raft {
       case 'vote':
       case 'preVote':
         this.handleVoteRequest(m);
+        return;
+      case 'readIndexResp':
+        // Valid whatever our role is now: the leader confirmed it led after the read was issued.
+        this.readStates.push(
+          m.reject
+            ? { context: m.context, ok: false, reason: 'not-leader' }
+            : { context: m.context, ok: true, index: m.index },
+        );
+        return;
+      case 'readIndex':
+        if (this.role === Role.Leader) this.leaderRead(m.from, m.context);
+        else this.rejectRead(m);
         return;
       default:
         break;
@@ -156,6 +193,13 @@ export class Raft {
    */
   propose(data: Uint8Array | readonly Uint8Array[]): ProposeResult {
     if (this.role !== Role.Leader) return { ok: false, reason: 'not-leader', leaderHint: this.leader };
+    if (this.leadTransferee !== null) {
+      return {
+        ok: false,
+        reason: 'proposal-dropped',
+        message: `leadership is being transferred to ${this.leadTransferee}`,
+      };
+    }
     const items = data instanceof Uint8Array ? [data] : data;
     if (items.length === 0) return { ok: false, reason: 'proposal-dropped', message: 'nothing to propose' };
     let bytes = 0;
@@ -183,6 +227,73 @@ export class Raft {
     if (this.role === Role.Leader) return;
     this.hup();
   }
+
+  /**
+   * Starts a linearizable read (§6.4). The outcome arrives in a later Ready's `readStates` under
+   * `context` (chosen by the caller, unique among its pending reads). A follower forwards the
+   * request to its leader; with no known leader the read is refused at once.
+   */
+  readIndex(context: number): { readonly ok: true } | Rejection {
+    if (this.role === Role.Leader) {
+      this.leaderRead(this.id, context);
+      return { ok: true };
+    }
+    if (this.role === Role.Follower && this.leader !== null && !this.leaderLost) {
+      this.send({ type: 'readIndex', from: this.id, to: this.leader, term: this.term, context });
+      return { ok: true };
+    }
+    return { ok: false, reason: 'not-leader', leaderHint: this.leaderLost ? null : this.leader };
+  }
+
+  /**
+   * Leadership transfer (dissertation §3.10): stop accepting proposals, bring `to` up to date,
+   * then send it TimeoutNow so it campaigns at once. Aborts after an election timeout.
+   */
+  transferLeader(to: NodeId): TransferResult {
+    if (this.role !== Role.Leader) return { ok: false, reason: 'not-leader', leaderHint: this.leader };
+    if (!this.voters.includes(to)) {
+      return { ok: false, reason: 'unknown-member', message: `'${to}' is not a voting member` };
+    }
+    if (to === this.id) return { ok: true };
+    this.leadTransferee = to;
+    this.transferElapsed = 0;
+    // A leader handing over gives up its lease first: the target's election skips stickiness.
+    this.leaseUntil = 0;
+    const pr = this.progress.get(to)!;
+    if (pr.match === this.log.lastIndex()) {
+      this.sendTimeoutNow(to);
+    } else {
+      // Catch the target up now rather than at the next heartbeat: earlier appends may be lost.
+      pr.becomeProbe();
+      this.sendAppend(to, pr);
+    }
+    return { ok: true };
+  }
+
+  /** The member leadership is being transferred to, if a transfer is under way. */
+  get transferee(): NodeId | null {
+    return this.leadTransferee;
+  }
+
+  /**
+   * A transport hint: the connection to `peer` dropped. A follower that loses its leader this
+   * way campaigns (PreVote first) after 1 + rank ticks instead of a full election timeout. Safety
+   * never rests on this: a false hint costs at most a pre-vote round that others refuse.
+   */
+  peerDisconnected(peer: NodeId): void {
+    if (!this.cfg.fastFailover || this.role !== Role.Follower) return;
+    if (peer !== this.leader || this.leaderLost) return;
+    this.leaderLost = true;
+    // Stagger by rank among the survivors so two followers rarely split the vote.
+    const rank = this.voters.filter((v) => v !== peer).indexOf(this.id);
+    this.randomizedElectionTimeout = Math.min(
+      this.randomizedElectionTimeout,
+      this.electionElapsed + 1 + rank,
+    );
+  }
+
+  /** A transport hint: the connection to `peer` is up. Nothing to do: messages prove liveness. */
+  peerConnected(_peer: NodeId): void {}
 
   /** Everything in Readys up to `readyNumber` is durable. */
   persisted(readyNumber: number): void {
@@ -222,7 +333,8 @@ export class Raft {
   /** Whether `ready()` would return something. */
   hasReady(): boolean {
     if (this.needsBroadcast && this.role === Role.Leader) return true;
-    if (this.msgs.length > 0 || this.msgsAfterPersist.length > 0) return true;
+    if (this.msgs.length > 0 || this.msgsAfterPersist.length > 0 || this.readStates.length > 0) return true;
+    if (this.needRound && this.role === Role.Leader) return true;
     if (this.log.unwrittenCount() > 0) return true;
     if (!sameHardState(this.hardState(), this.emittedHardState)) return true;
     if (!sameSoftState(this.softState(), this.emittedSoftState)) return true;
@@ -231,6 +343,10 @@ export class Raft {
 
   /** Collects the effects accumulated since the previous Ready, or null when there are none. */
   ready(): Ready | null {
+    if (this.needRound) {
+      this.needRound = false;
+      if (this.role === Role.Leader) this.broadcastHeartbeat();
+    }
     if (this.needsBroadcast) {
       this.needsBroadcast = false;
       if (this.role === Role.Leader) this.broadcastAppend();
@@ -260,6 +376,8 @@ export class Raft {
     if (this.msgsAfterPersist.length > 0) this.msgsAfterPersist = [];
 
     const committed = this.log.takeCommitted(MAX_COMMITTED_BYTES_PER_READY);
+    const readStates = this.readStates.length > 0 ? this.readStates : EMPTY;
+    if (this.readStates.length > 0) this.readStates = [];
     return {
       number,
       softState,
@@ -268,6 +386,7 @@ export class Raft {
       messages,
       messagesAfterPersist,
       committed: committed.length > 0 ? committed : EMPTY,
+      readStates,
     };
   }
 
@@ -293,10 +412,13 @@ export class Raft {
   // Roles
 
   private becomeFollower(term: number, leader: NodeId | null): void {
+    if (this.role === Role.Leader) this.failReads();
     if (term > this.term) {
       this.term = term;
       this.vote = null;
     }
+    this.leaderLost = false;
+    this.leadTransferee = null;
     this.role = Role.Follower;
     this.leader = leader;
     this.resetTimers();
@@ -324,6 +446,14 @@ export class Raft {
   private becomeLeader(): void {
     this.role = Role.Leader;
     this.leader = this.id;
+    this.leadTransferee = null;
+    this.leaderLost = false;
+    this.sinceLeaderContact = 0;
+    this.round = 0;
+    this.confirmedRound = 0;
+    this.roundSentAt.clear();
+    this.leaderTicks = 0;
+    this.leaseUntil = 0;
     this.resetTimers();
     this.votes.clear();
     this.progress.clear();
@@ -360,6 +490,12 @@ export class Raft {
   private tickLeader(): void {
     this.heartbeatElapsed++;
     this.electionElapsed++;
+    this.leaderTicks++;
+    this.sinceLeaderContact = 0;
+    if (this.leadTransferee !== null && ++this.transferElapsed >= this.cfg.electionTicks) {
+      // §3.10: the target did not take over within an election timeout; resume normal service.
+      this.leadTransferee = null;
+    }
     if (this.electionElapsed >= this.cfg.electionTicks) {
       this.electionElapsed = 0;
       // §6.2 CheckQuorum: a leader that has not heard from a quorum in an election timeout steps
@@ -386,6 +522,19 @@ export class Raft {
 
   // ---------------------------------------------------------------------------------------------
   // Elections
+
+  /**
+   * Leader stickiness: a node that heard from a live leader within the minimum election timeout
+   * ignores (pre)votes (§6, §9.6). A dropped connection to the leader lifts it, except for real
+   * votes when lease reads are on: a leader's lease must outlive any hint.
+   */
+  private inLease(type: 'vote' | 'preVote'): boolean {
+    if (!this.cfg.checkQuorum) return false;
+    if (this.role === Role.Leader) return true;
+    if (type === 'vote' && this.cfg.readLease && this.sinceLeaderContact < this.cfg.electionTicks)
+      return true;
+    return this.leader !== null && !this.leaderLost && this.electionElapsed < this.cfg.electionTicks;
+  }
 
   private hup(): void {
     if (this.cfg.preVote) this.campaignPreVote();
@@ -461,10 +610,12 @@ export class Raft {
     switch (m.type) {
       case 'app':
         this.becomeFollower(m.term, m.from);
+        this.heardFromLeader(m.from);
         this.handleAppend(m);
         return;
       case 'heartbeat':
         this.becomeFollower(m.term, m.from);
+        this.heardFromLeader(m.from);
         this.handleHeartbeat(m);
         return;
       case 'preVoteResp':
@@ -484,18 +635,27 @@ export class Raft {
   private stepFollower(m: Message): void {
     switch (m.type) {
       case 'app':
-        this.electionElapsed = 0;
-        this.leader = m.from;
+        this.heardFromLeader(m.from);
         this.handleAppend(m);
         return;
       case 'heartbeat':
-        this.electionElapsed = 0;
-        this.leader = m.from;
+        this.heardFromLeader(m.from);
         this.handleHeartbeat(m);
+        return;
+      case 'timeoutNow':
+        // §3.10: the leader hands over; campaign now, skipping PreVote and others' stickiness.
+        this.campaignVote(true);
         return;
       default:
         return;
     }
+  }
+
+  private heardFromLeader(from: NodeId): void {
+    this.electionElapsed = 0;
+    this.sinceLeaderContact = 0;
+    this.leaderLost = false;
+    this.leader = from;
   }
 
   private handleAppend(m: AppMessage): void {
@@ -592,6 +752,7 @@ export class Raft {
     if (wasProbe) pr.becomeReplicate();
     else pr.inflights.freeLE(m.index);
     if (this.maybeCommit()) this.needsBroadcast = true;
+    if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) this.sendTimeoutNow(m.from);
     this.sendAppend(m.from, pr);
   }
 
@@ -620,6 +781,10 @@ export class Raft {
 
   private handleHeartbeatResp(m: HeartbeatRespMessage, pr: Progress): void {
     pr.recentActive = true;
+    if (m.context > pr.ackedRound && m.context <= this.round) {
+      pr.ackedRound = m.context;
+      this.advanceReads();
+    }
     const last = this.log.lastIndex();
     if (pr.match >= last) return;
     if (pr.state === ProgressState.Probe) {
@@ -649,6 +814,11 @@ export class Raft {
     const before = this.log.committed;
     this.log.commitTo(index);
     this.releaseUncommitted(before, index);
+    if (this.readsAwaitingTermCommit.length > 0 && this.log.term(index) === this.term) {
+      const waiting = this.readsAwaitingTermCommit;
+      this.readsAwaitingTermCommit = [];
+      for (const r of waiting) this.leaderRead(r.from, r.context);
+    }
     return true;
   }
 
@@ -671,18 +841,131 @@ export class Raft {
   }
 
   private broadcastHeartbeat(): void {
+    this.round++;
+    this.roundSentAt.set(this.round, this.leaderTicks);
+    this.heartbeatElapsed = 0;
+    this.needRound = false;
     for (const p of this.peers) {
       const pr = this.progress.get(p)!;
       const commit = Math.min(pr.match, this.log.committed);
+      const context = this.round;
       const hb: HeartbeatMessage = {
         type: 'heartbeat',
         from: this.id,
         to: p,
         term: this.term,
         commit,
-        context: 0,
+        context,
       };
       this.send(hb);
+    }
+  }
+
+  private sendTimeoutNow(to: NodeId): void {
+    this.send({ type: 'timeoutNow', from: this.id, to, term: this.term });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reads (§6.4)
+
+  private leaderRead(from: NodeId, context: number): void {
+    // §6.4 step 1: until an entry of its own term is committed, a new leader does not know the
+    // commit index of its predecessor; the read waits for the no-op to commit.
+    if (this.log.term(this.log.committed) !== this.term) {
+      this.readsAwaitingTermCommit.push({ from, context });
+      return;
+    }
+    const index = this.log.committed;
+    if (this.peers.length === 0 || this.leaseValid()) {
+      this.releaseRead(from, context, index);
+      return;
+    }
+    // Steps 2-3: confirm leadership with a heartbeat round that starts after this read arrived;
+    // every read that arrives before that round starts shares it.
+    this.pendingReads.push({ from, context, index, round: this.round + 1 });
+    this.needRound = true;
+  }
+
+  private leaseValid(): boolean {
+    return this.cfg.readLease && this.leadTransferee === null && this.leaderTicks < this.leaseUntil;
+  }
+
+  private advanceReads(): void {
+    const acked = this.matchBuf;
+    acked.length = 0;
+    acked.push(this.round);
+    for (const p of this.peers) acked.push(this.progress.get(p)!.ackedRound);
+    const q = quorumIndex(acked, this.matchScratch);
+    if (q <= this.confirmedRound) return;
+    this.confirmedRound = q;
+    const sentAt = this.roundSentAt.get(q);
+    if (sentAt !== undefined && this.cfg.readLease) {
+      // The lease runs from when the confirmed round was sent, not from when it was acknowledged.
+      this.leaseUntil = Math.max(
+        this.leaseUntil,
+        sentAt + this.cfg.electionTicks - this.cfg.maxClockDriftTicks,
+      );
+    }
+    for (const key of this.roundSentAt.keys()) {
+      if (key >= q) break;
+      this.roundSentAt.delete(key);
+    }
+    let released = 0;
+    while (released < this.pendingReads.length && this.pendingReads[released]!.round <= q) {
+      const r = this.pendingReads[released]!;
+      this.releaseRead(r.from, r.context, r.index);
+      released++;
+    }
+    if (released > 0) this.pendingReads.splice(0, released);
+  }
+
+  private releaseRead(from: NodeId, context: number, index: number): void {
+    if (from === this.id) this.readStates.push({ context, ok: true, index });
+    else
+      this.send({
+        type: 'readIndexResp',
+        from: this.id,
+        to: from,
+        term: this.term,
+        context,
+        index,
+        reject: false,
+      });
+  }
+
+  private rejectRead(m: ReadIndexMessage): void {
+    const { from, context } = m;
+    this.send({
+      type: 'readIndexResp',
+      from: this.id,
+      to: from,
+      term: this.term,
+      context,
+      index: 0,
+      reject: true,
+    });
+  }
+
+  /** Leadership ends: no pending read may be served any more (it could be stale). */
+  private failReads(): void {
+    const all = [...this.readsAwaitingTermCommit, ...this.pendingReads];
+    this.readsAwaitingTermCommit = [];
+    this.pendingReads = [];
+    for (const r of all) {
+      if (r.from === this.id) {
+        this.readStates.push({ context: r.context, ok: false, reason: 'leadership-lost' });
+      } else {
+        const { from, context } = r;
+        this.send({
+          type: 'readIndexResp',
+          from: this.id,
+          to: from,
+          term: this.term,
+          context,
+          index: 0,
+          reject: true,
+        });
+      }
     }
   }
 

@@ -26,6 +26,22 @@ export interface RaftConfig {
   /** Bytes of proposals the leader holds uncommitted before it drops new ones. Default 64 MiB. */
   readonly maxUncommittedBytes?: number;
   /**
+   * Lease reads (dissertation §6.4.1), opt-in: the leader answers reads without a heartbeat round
+   * while its lease holds. The lease starts when the leader sent the heartbeat round a quorum
+   * acknowledged and lasts electionTicks - maxClockDriftTicks ticks. Safe only if no member's
+   * clock runs faster than another's by more than that margin over one election timeout. Requires
+   * checkQuorum. Default false.
+   */
+  readonly readLease?: boolean;
+  /** Clock drift bound for lease reads, in ticks. Default 2. */
+  readonly maxClockDriftTicks?: number;
+  /**
+   * Fast failover: when the transport reports the connection to the leader dropped, a follower
+   * starts a PreVote campaign after 1 + rank ticks (rank = its position among the other voters)
+   * instead of waiting out its election timeout. Default true.
+   */
+  readonly fastFailover?: boolean;
+  /**
    * Deliberate bugs, for tests that prove the simulator's checks can fail. Never set in production.
    * - commitOldTermByCounting: commit any index a quorum holds, ignoring Figure 8's term rule.
    * - doubleVote: grant a vote even after voting for someone else in the same term.
@@ -54,6 +70,9 @@ export function resolveConfig(c: RaftConfig): ResolvedRaftConfig {
     maxInflightMsgs: 256,
     maxInflightBytes: 32 * 1024 * 1024,
     maxUncommittedBytes: 64 * 1024 * 1024,
+    readLease: false,
+    maxClockDriftTicks: 2,
+    fastFailover: true,
     ...c,
     testingBugs: c.testingBugs ?? {},
   };
@@ -69,6 +88,11 @@ export function resolveConfig(c: RaftConfig): ResolvedRaftConfig {
     bad('heartbeatTicks must be an integer in [1, electionTicks)');
   }
   if (r.maxMsgBytes < 1) bad('maxMsgBytes must be positive');
+  if (r.readLease && !r.checkQuorum)
+    bad('readLease requires checkQuorum (the lease rests on leader stickiness)');
+  if (r.readLease && (r.maxClockDriftTicks < 0 || r.maxClockDriftTicks >= r.electionTicks)) {
+    bad('maxClockDriftTicks must be in [0, electionTicks) for lease reads');
+  }
   if (r.maxInflightMsgs < 1) bad('maxInflightMsgs must be at least 1');
   if (r.maxInflightBytes < r.maxMsgBytes) bad('maxInflightBytes must be at least maxMsgBytes');
   return r;

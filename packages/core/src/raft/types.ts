@@ -149,13 +149,23 @@ export type Message =
   | ReadIndexRespMessage;
 
 /**
+ * A linearizable read's outcome (§6.4). `ok`: the read may be served once the state machine has
+ * applied `index`. Otherwise it failed (no leader, leadership lost) and must not be served: the
+ * caller retries elsewhere.
+ */
+export type ReadState =
+  | { readonly context: number; readonly ok: true; readonly index: number }
+  | { readonly context: number; readonly ok: false; readonly reason: 'not-leader' | 'leadership-lost' };
+
+/**
  * Everything the engine wants done, numbered. The driver must, in this order of guarantees:
  * 1. send `messages` at once (they never depend on unpersisted local state);
  * 2. persist `hardState` (if not null) and `entries` (if the first entry's index is at or below the
  *    store's last index, truncate the store's suffix from that index first), then call
  *    `persisted(number)` once that write, and those of every earlier Ready, are durable;
  * 3. only then send `messagesAfterPersist` (votes, acknowledgements);
- * 4. apply `committed` in order and report `applied(index)`.
+ * 4. apply `committed` in order and report `applied(index)`;
+ * 5. serve each ok `readStates` entry once the applied index reaches its index.
  * Readys are handed out in increasing `number`; completions may batch (persisted(7) covers 1-7).
  */
 export interface Ready {
@@ -166,6 +176,7 @@ export interface Ready {
   readonly messages: readonly Message[];
   readonly messagesAfterPersist: readonly Message[];
   readonly committed: readonly Entry[];
+  readonly readStates: readonly ReadState[];
 }
 
 /** An expected failure, returned (never thrown) with a stable code. */
@@ -176,3 +187,8 @@ export type Rejection =
 export type ProposeResult =
   | { readonly ok: true; readonly firstIndex: number; readonly term: number }
   | Rejection;
+
+export type TransferResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: 'not-leader'; readonly leaderHint: NodeId | null }
+  | { readonly ok: false; readonly reason: 'unknown-member'; readonly message: string };

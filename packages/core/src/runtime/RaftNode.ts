@@ -1,8 +1,23 @@
 import type { RaftConfig } from '../raft/config.js';
 import { ErrorCode, KeelError } from '../raft/errors.js';
 import { Raft } from '../raft/Raft.js';
-import { type Entry, EntryType, type Message, type NodeId, type Ready, type Role } from '../raft/types.js';
-import type { LogStore, PeerEvent, Scheduler, StateMachine, TimerHandle, Transport } from './interfaces.js';
+import {
+  type Entry,
+  EntryType,
+  type Message,
+  type NodeId,
+  type Ready,
+  type Role,
+  type TransferResult,
+} from '../raft/types.js';
+import {
+  type LogStore,
+  PeerEvent,
+  type Scheduler,
+  type StateMachine,
+  type TimerHandle,
+  type Transport,
+} from './interfaces.js';
 
 export interface RaftNodeOptions<R> {
   /** Engine settings (id, voters, rng, election/heartbeat ticks, ...). */
@@ -13,6 +28,8 @@ export interface RaftNodeOptions<R> {
   readonly scheduler: Scheduler;
   /** Milliseconds per engine tick. Default 10 (so electionTicks 15 = 150 ms). */
   readonly tickMs?: number;
+  /** How long a linearizable read may wait for confirmation before failing with 'timeout'. Default 2000. */
+  readonly readTimeoutMs?: number;
   /** Called once when the node stops because of a fatal error (failed fsync, broken invariant). */
   readonly onFatal?: (err: Error) => void;
   /** Observation hooks for tests and metrics; must not mutate what they are given. */
@@ -30,6 +47,16 @@ export type ProposeOutcome<R> =
   | { readonly ok: true; readonly index: number; readonly result: R }
   | { readonly ok: false; readonly reason: 'not-leader'; readonly leaderHint: NodeId | null }
   | { readonly ok: false; readonly reason: 'proposal-dropped' | 'stopped'; readonly message: string };
+
+/** A linearizable read's outcome: once `ok`, the local state machine reflects every write that completed before the read began. */
+export type ReadOutcome =
+  | { readonly ok: true; readonly index: number }
+  | { readonly ok: false; readonly reason: 'not-leader'; readonly leaderHint: NodeId | null }
+  | {
+      readonly ok: false;
+      readonly reason: 'leadership-lost' | 'timeout' | 'stopped';
+      readonly message: string;
+    };
 
 export interface NodeStatus {
   readonly id: NodeId;
@@ -73,6 +100,12 @@ export class RaftNode<R = unknown> {
     durable: boolean;
     after: readonly Message[];
   }[] = [];
+  private readonly readTimeoutMs: number;
+  private readCounter = 0;
+  /** Reads waiting for the leader's confirmation, by context. */
+  private readonly reads = new Map<number, { done: (o: ReadOutcome) => void; timer: TimerHandle }>();
+  /** Confirmed reads waiting for the local apply to reach their index, oldest first. */
+  private readonly readsAwaitingApply: { index: number; done: (o: ReadOutcome) => void }[] = [];
   /** Proposals waiting for their entry to be applied, by index. */
   private readonly waiting = new Map<number, { term: number; done: (o: ProposeOutcome<R>) => void }>();
 
@@ -86,6 +119,7 @@ export class RaftNode<R = unknown> {
     this.tickMs = options.tickMs ?? 10;
     this.onFatal = options.onFatal;
     this.observer = options.observer;
+    this.readTimeoutMs = options.readTimeoutMs ?? 2000;
   }
 
   start(): void {
@@ -121,6 +155,40 @@ export class RaftNode<R = unknown> {
     this.schedulePump();
   }
 
+  /**
+   * A linearizable read (ReadIndex, §6.4; or the leader's lease when enabled). `done` is called once:
+   * `ok` when the local state machine may be read, or with a reason. Never reports ok for a read
+   * that could observe stale state.
+   */
+  read(done: (outcome: ReadOutcome) => void): void {
+    if (this.stopped) {
+      done({ ok: false, reason: 'stopped', message: 'the node is stopped' });
+      return;
+    }
+    const context = ++this.readCounter;
+    const r = this.raft.readIndex(context);
+    if (!r.ok) {
+      done(r.reason === 'not-leader' ? r : { ok: false, reason: 'leadership-lost', message: r.message });
+      return;
+    }
+    const timer = this.scheduler.setTimeout(() => {
+      const w = this.reads.get(context);
+      if (w === undefined) return;
+      this.reads.delete(context);
+      w.done({ ok: false, reason: 'timeout', message: `read not confirmed within ${this.readTimeoutMs} ms` });
+    }, this.readTimeoutMs);
+    this.reads.set(context, { done, timer });
+    this.schedulePump();
+  }
+
+  /** Hands leadership to `to` (dissertation §3.10); the outcome shows in status() within an election timeout. */
+  transferLeader(to: NodeId): TransferResult {
+    if (this.stopped) return { ok: false, reason: 'not-leader', leaderHint: null };
+    const r = this.raft.transferLeader(to);
+    this.schedulePump();
+    return r;
+  }
+
   /** Starts an election at once (tests and tools; normal operation relies on the timer). */
   campaign(): void {
     this.input(() => this.raft.campaign());
@@ -152,6 +220,11 @@ export class RaftNode<R = unknown> {
     const waiting = [...this.waiting.values()];
     this.waiting.clear();
     for (const w of waiting) w.done({ ok: false, reason: 'stopped', message: 'the node stopped' });
+    const reads = [...this.reads.values()].map((r) => r.done);
+    for (const r of this.reads.values()) this.scheduler.clearTimeout(r.timer);
+    this.reads.clear();
+    for (const r of this.readsAwaitingApply.splice(0)) reads.push(r.done);
+    for (const done of reads) done({ ok: false, reason: 'stopped', message: 'the node stopped' });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -167,8 +240,12 @@ export class RaftNode<R = unknown> {
     this.schedulePump();
   }
 
-  private peerEvent(_peer: NodeId, _event: PeerEvent): void {
-    // Reachability hints feed fast failover (a later issue); safety never depends on them.
+  private peerEvent(peer: NodeId, event: PeerEvent): void {
+    // Reachability hints feed fast failover; safety never depends on them.
+    this.input(() => {
+      if (event === PeerEvent.Disconnected) this.raft.peerDisconnected(peer);
+      else this.raft.peerConnected(peer);
+    });
   }
 
   private scheduleTick(): void {
@@ -219,6 +296,27 @@ export class RaftNode<R = unknown> {
     }
 
     if (rd.committed.length > 0) this.apply(rd.committed);
+    for (const rs of rd.readStates) {
+      const w = this.reads.get(rs.context);
+      if (w === undefined) continue; // timed out already
+      this.reads.delete(rs.context);
+      this.scheduler.clearTimeout(w.timer);
+      if (!rs.ok) {
+        const message = rs.reason === 'not-leader' ? 'the leader refused the read' : 'leadership was lost';
+        w.done({ ok: false, reason: 'leadership-lost', message });
+      } else if (rs.index <= this.raft.log.applied) {
+        w.done({ ok: true, index: rs.index });
+      } else {
+        this.awaitApply(rs.index, w.done);
+      }
+    }
+  }
+
+  private awaitApply(index: number, done: (o: ReadOutcome) => void): void {
+    const q = this.readsAwaitingApply;
+    let at = q.length;
+    while (at > 0 && q[at - 1]!.index > index) at--;
+    q.splice(at, 0, { index, done });
   }
 
   /** Sends what waited for durability, in Ready order, and tells the engine how far it got. */
@@ -249,7 +347,12 @@ export class RaftNode<R = unknown> {
           });
       }
     }
-    this.raft.applied(entries[entries.length - 1]!.index);
+    const last = entries[entries.length - 1]!.index;
+    this.raft.applied(last);
+    const q = this.readsAwaitingApply;
+    let served = 0;
+    while (served < q.length && q[served]!.index <= last) served++;
+    if (served > 0) for (const r of q.splice(0, served)) r.done({ ok: true, index: r.index });
   }
 
   private fail(err: Error): void {
