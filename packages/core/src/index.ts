@@ -1,3 +1,13 @@
+export type { ClientReplyRecord, ClientRequestRecord } from './codec/client.js';
+export {
+  CLIENT_HEADER_MAX_BYTES,
+  clientRecordSizeBound,
+  decodeClientReplies,
+  decodeClientRequests,
+  ReplyStatus,
+  writeClientReplies,
+  writeClientRequests,
+} from './codec/client.js';
 export { CodecErrorCode, DecodeError, DecodeErrorReason, EncodeError } from './codec/errors.js';
 export type { CodecLimits } from './codec/frame.js';
 export {
@@ -63,15 +73,11 @@ export type {
   TransportHandlers,
 } from './runtime/interfaces.js';
 export { PeerEvent } from './runtime/interfaces.js';
-export type { NodeStatus, ProposeOutcome, RaftNodeOptions, RaftObserver, ReadOutcome } from './runtime/RaftNode.js';
+export type {
+  NodeStatus,
+  ProposeOutcome,
+  RaftNodeOptions,
+  RaftObserver,
+  ReadOutcome,
+} from './runtime/RaftNode.js';
 export { RaftNode } from './runtime/RaftNode.js';
-export type { ClientReplyRecord, ClientRequestRecord } from './codec/client.js';
-export {
-  CLIENT_HEADER_MAX_BYTES,
-  clientRecordSizeBound,
-  decodeClientReplies,
-  decodeClientRequests,
-  ReplyStatus,
-  writeClientReplies,
-  writeClientRequests,
-} from './codec/client.js';

@@ -135,7 +135,7 @@ describe('decoder under hostile input', () => {
       expect(reasons.get(reason) ?? 0).toBeGreaterThan(0);
     }
     expect(accepted).toBeGreaterThan(1000);
-  });
+  }, 120_000);
 
   it('rejects a frame above the limit before reading it', () => {
     const big = new Uint8Array(LIMITS.maxFrameBytes + 1);

@@ -40,7 +40,8 @@ export function clientRecordSizeBound(payload: Uint8Array): number {
 
 function checkCount(n: number, limits: CodecLimits): void {
   if (n === 0) throw new EncodeError('a frame carries at least one record');
-  if (n > limits.maxMessagesPerFrame) throw new EncodeError(`${n} records above ${limits.maxMessagesPerFrame}`);
+  if (n > limits.maxMessagesPerFrame)
+    throw new EncodeError(`${n} records above ${limits.maxMessagesPerFrame}`);
 }
 
 function finishChecked(w: Writer, limits: CodecLimits): Uint8Array {

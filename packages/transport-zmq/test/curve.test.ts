@@ -1,0 +1,158 @@
+import { encodeBatch, type HeartbeatMessage, MessageType, Writer, writeClientRequests } from '@keel/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import * as zmq from 'zeromq';
+import {
+  assertCurveKey,
+  ClientConnection,
+  ClientServer,
+  generateKeyPair,
+  PeerTransport,
+  TransportError,
+  z85Decode,
+  z85Encode,
+} from '../src/index.js';
+import { closeAll, type Member, memoryLogger, startCluster, waitConnected, waitFor } from './helpers.js';
+
+const hb = (from: string, to: string, term: number): HeartbeatMessage => ({
+  type: MessageType.Heartbeat,
+  from,
+  to,
+  term,
+  commit: 0,
+  context: 0,
+});
+
+let open: Member[] = [];
+const closers: (() => unknown)[] = [];
+afterEach(async () => {
+  await closeAll(open);
+  open = [];
+  for (const c of closers.splice(0)) await c();
+});
+
+describe('CURVE keys', () => {
+  it('generates Z85 key pairs that round-trip through the Z85 codec', () => {
+    const { publicKey, secretKey } = generateKeyPair();
+    expect(publicKey).toHaveLength(40);
+    expect(secretKey).toHaveLength(40);
+    expect(z85Encode(z85Decode(publicKey)!)).toBe(publicKey);
+    // The RFC 32 test vector.
+    expect(z85Encode(new Uint8Array([0x86, 0x4f, 0xd2, 0x6f, 0xb5, 0x59, 0xf7, 0x5b]))).toBe('HelloWorld');
+    expect(() => assertCurveKey('short', 'key')).toThrow(TransportError);
+    expect(() => assertCurveKey(`${publicKey.slice(0, 39)}~`, 'key')).toThrow(TransportError);
+  });
+});
+
+describe('PeerTransport with CURVE', () => {
+  const keys = { a: generateKeyPair(), b: generateKeyPair(), c: generateKeyPair() };
+  const peerKeys = { a: keys.a.publicKey, b: keys.b.publicKey, c: keys.c.publicKey };
+  const curveFor = (id: 'a' | 'b' | 'c') => ({ ...keys[id], peerKeys });
+
+  it('encrypts and delivers between members whose keys are configured', async () => {
+    open = await startCluster(['a', 'b', 'c'], (id) => ({ curve: curveFor(id as 'a' | 'b' | 'c') }));
+    await waitConnected(open);
+    const [a, b, c] = open as [Member, Member, Member];
+    a.transport.send([hb('a', 'b', 1), hb('a', 'c', 1)]);
+    c.transport.send([hb('c', 'a', 2)]);
+    await waitFor(
+      () =>
+        b.recorder.messages.length === 1 &&
+        c.recorder.messages.length === 1 &&
+        a.recorder.messages.length === 1,
+      'encrypted delivery',
+    );
+    expect(a.transport.metrics.authFailures).toBe(0);
+  });
+
+  it('a peer with an unknown key cannot deliver a single message', async () => {
+    // 'b' is a member, but the impostor below holds a key nobody allowed.
+    open = await startCluster(['a'], () => ({ curve: curveFor('a'), peers: { b: 'tcp://127.0.0.1:1' } }));
+    const [a] = open as [Member];
+    const impostor = generateKeyPair();
+    const dealer = new zmq.Dealer({
+      routingId: 'b',
+      linger: 0,
+      curveServerKey: keys.a.publicKey,
+      curvePublicKey: impostor.publicKey,
+      curveSecretKey: impostor.secretKey,
+    });
+    closers.push(() => dealer.close());
+    const refused = new Promise<void>((resolve) => dealer.events.on('handshake:error:auth', () => resolve()));
+    dealer.connect(a.endpoint);
+    void dealer.send(encodeBatch([hb('b', 'a', 1)])).catch(() => {});
+    await refused;
+    await waitFor(() => a.transport.metrics.authFailures >= 1, 'the ZAP refusal counted');
+    // A plaintext peer is refused too: the endpoint only speaks CURVE.
+    const plain = new zmq.Dealer({ routingId: 'b', linger: 0 });
+    closers.push(() => plain.close());
+    plain.connect(a.endpoint);
+    void plain.send(encodeBatch([hb('b', 'a', 2)])).catch(() => {});
+    // Meanwhile a legitimate peer gets through, which bounds how long we must watch.
+    const b = new PeerTransport({
+      id: 'b',
+      bind: 'tcp://127.0.0.1:0',
+      curve: curveFor('b'),
+      peers: { a: a.endpoint },
+    });
+    closers.push(() => b.close());
+    await b.start({ message() {}, peer() {} });
+    b.send([hb('b', 'a', 3)]);
+    await waitFor(() => a.recorder.messages.length >= 1, 'the legitimate message');
+    expect(a.recorder.messages.map((m) => m.term)).toEqual([3]);
+    expect(a.transport.metrics.received).toBe(1);
+  });
+});
+
+describe('ClientServer with CURVE', () => {
+  const server = generateKeyPair();
+  const client = generateKeyPair();
+
+  async function startServer() {
+    const log = memoryLogger();
+    const s = new ClientServer({
+      bind: 'tcp://127.0.0.1:0',
+      logger: log,
+      curve: { ...server, clientKeys: [client.publicKey] },
+    });
+    const seen: number[] = [];
+    await s.start((req) => {
+      seen.push(req.id);
+      req.reply(req.payload);
+    });
+    closers.push(() => s.close());
+    return { s, seen, endpoint: s.endpoint!, log };
+  }
+
+  it('serves a client whose key is allowed', async () => {
+    const { endpoint, log } = await startServer();
+    const c = new ClientConnection({
+      address: endpoint,
+      curve: { ...client, serverPublicKey: server.publicKey },
+    });
+    closers.push(() => c.close());
+    expect(await c.request(new Uint8Array([1, 2, 3]))).toEqual(new Uint8Array([1, 2, 3]));
+    expect(log.lines.some((l) => /unauthenticated/.test(l.msg))).toBe(false);
+  });
+
+  it('a client with an unknown key cannot deliver a single command', async () => {
+    const { s, seen, endpoint } = await startServer();
+    const stranger = generateKeyPair();
+    const c = new ClientConnection({
+      address: endpoint,
+      timeoutMs: 500,
+      curve: { ...stranger, serverPublicKey: server.publicKey },
+    });
+    closers.push(() => c.close());
+    await expect(c.request(new Uint8Array([9]))).rejects.toMatchObject({ code: 'KEEL_REQUEST_TIMEOUT' });
+    // And with raw sockets, plaintext:
+    const raw = new zmq.Dealer({ linger: 0 });
+    closers.push(() => raw.close());
+    raw.connect(endpoint);
+    void raw
+      .send(writeClientRequests(new Writer(), [{ id: 1, payload: new Uint8Array([1]) }]))
+      .catch(() => {});
+    await waitFor(() => s.metrics.authFailures >= 1, 'refusal counted');
+    expect(seen).toEqual([]);
+    expect(s.metrics.requests).toBe(0);
+  });
+});
