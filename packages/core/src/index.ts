@@ -65,6 +65,7 @@ export type {
 } from './raft/types.js';
 export { EntryType, MessageType, Role } from './raft/types.js';
 export type {
+  ClientChannel,
   LogStore,
   Scheduler,
   StateMachine,

@@ -41,8 +41,9 @@ export interface TransportHandlers {
 }
 
 /**
- * Moves engine messages between members. Sending never blocks and may drop (Raft tolerates loss);
- * delivery order between two members is preserved while a connection lasts.
+ * Moves engine messages between members. Sending never blocks and may drop (Raft tolerates loss,
+ * duplication and reordering). A transport may let small control messages (heartbeats, votes,
+ * responses) overtake queued AppendEntries so they never starve behind a long replication queue.
  */
 export interface Transport {
   /** Registers the receiver; called once, before any message can be delivered. */
@@ -67,4 +68,14 @@ export interface Scheduler {
   clearTimeout(handle: TimerHandle): void;
   /** Runs `fn` after the current batch of work: the point where inputs are coalesced into one Ready. */
   defer(fn: () => void): void;
+}
+
+/**
+ * A request/response channel from a client to one member: many requests in flight, replies
+ * matched to requests. `@keel/transport-zmq`'s ClientConnection implements it; the KV client
+ * takes a factory of these, so `@keel/kv` needs no network package.
+ */
+export interface ClientChannel {
+  request(payload: Uint8Array, options?: { readonly timeoutMs?: number }): Promise<Uint8Array>;
+  close(): Promise<void>;
 }
