@@ -130,6 +130,12 @@ function clearReports() {
 }
 
 const [job, ...rest] = process.argv.slice(2);
+if (job === 'start' || job === 'keel') {
+  // Ctrl-C reaches the whole foreground group; the CLI handles it (an orderly cluster stop), so this
+  // wrapper must outlive it instead of dying first.
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => {});
+}
 ensurePnpm();
 ensureInstalled();
 

@@ -1,16 +1,8 @@
-/** Exit codes of `keel`, documented in its README and `--help`. */
-export const ExitCode = {
-  Ok: 0,
-  Failure: 1,
-  Usage: 2,
-  NotAvailable: 3,
-} as const;
-export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+import { runClusterCommand } from './commands/cluster.js';
+import { ExitCode, type Io } from './io.js';
 
-export interface Io {
-  out(line: string): void;
-  err(line: string): void;
-}
+export type { Io } from './io.js';
+export { ExitCode } from './io.js';
 
 export const VERSION = '0.0.0';
 
@@ -19,7 +11,8 @@ export const HELP = `keel — run, use and measure Keel clusters
 Usage: keel <command> [options]
 
 Commands:
-  cluster up|down|status|kill|restart|pause|resume|logs   local multi-process clusters
+  cluster up|down|status|kill|stop|restart|pause|resume|logs   local multi-process clusters
+                                                           (keel cluster --help)
   put|get|del|cas|scan                                    talk to a cluster
   bench write|read|mixed|election                         measure a cluster
   chaos                                                   break a cluster and check it
@@ -29,21 +22,10 @@ Options:
   -h, --help      this help
   -v, --version   the version
 
-Exit codes: 0 ok, 1 failure, 2 usage error, 3 not available in this build.`;
+Exit codes: 0 ok, 1 failure, 2 usage error, 3 not available in this build,
+            4 no cluster running in the cluster directory.`;
 
-const PLANNED = new Set([
-  'cluster',
-  'put',
-  'get',
-  'del',
-  'cas',
-  'scan',
-  'bench',
-  'chaos',
-  'keygen',
-  'members',
-  'node',
-]);
+const PLANNED = new Set(['put', 'get', 'del', 'cas', 'scan', 'bench', 'chaos', 'keygen', 'members', 'node']);
 
 /** Runs one CLI invocation and returns its exit code. User mistakes get one line, never a stack. */
 export async function runCli(argv: readonly string[], io: Io): Promise<ExitCode> {
@@ -56,6 +38,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<ExitCode>
     io.out(VERSION);
     return ExitCode.Ok;
   }
+  if (command === 'cluster') return runClusterCommand(rest, io);
   if (PLANNED.has(command)) {
     io.err(`keel: '${[command, ...rest].join(' ')}' is not available in this build yet`);
     return ExitCode.NotAvailable;

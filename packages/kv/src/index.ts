@@ -1,2 +1,73 @@
-export type { KeyCheck } from './keys.js';
-export { checkKey, KeyLimits } from './keys.js';
+export type {
+  CasCommand,
+  CasExpect,
+  CloseSessionCommand,
+  CommandCheck,
+  DeleteCommand,
+  GetCommand,
+  KeepAliveCommand,
+  KvCommand,
+  KvCommandType,
+  KvEntry,
+  PutCommand,
+  ReadCommand,
+  RegisterSessionCommand,
+  ScanCommand,
+  ScanRange,
+  SessionCommand,
+  SessionRef,
+  WriteCommand,
+} from './commands.js';
+export {
+  CommandCode,
+  checkCommand,
+  decodeEntry,
+  ENTRY_VERSION,
+  encodeEntry,
+  isReadCommand,
+  isWriteCommand,
+  readCommand,
+  writeCommand,
+} from './commands.js';
+export { crc32 } from './crc32.js';
+export { KvErrorCode, SnapshotError, SnapshotErrorReason } from './errors.js';
+export type { KvStateMachineOptions } from './KvStateMachine.js';
+export { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_TIMEOUT_MS, KvStateMachine } from './KvStateMachine.js';
+export type { KeyCheck, KvLimits, ValueCheck } from './limits.js';
+export { checkKey, checkValue, DEFAULT_KV_LIMITS, KeyLimits } from './limits.js';
+export type {
+  DecodedRequest,
+  IdentifiedRequest,
+  IdentifiedResponse,
+  KvRequest,
+  KvResponse,
+} from './protocol.js';
+export {
+  decodeRequest,
+  decodeRequestFrame,
+  decodeResponse,
+  decodeResponseFrame,
+  encodeRequest,
+  encodeRequestFrame,
+  encodeResponse,
+  encodeResponseFrame,
+  MemberErrorCode,
+  PROTOCOL_VERSION,
+  ReadConsistency,
+} from './protocol.js';
+export type {
+  CasResult,
+  CloseSessionResult,
+  CompareFailed,
+  DeleteResult,
+  Failure,
+  GetResult,
+  KeepAliveResult,
+  KeyValue,
+  KvResult,
+  PutResult,
+  RegisterSessionResult,
+  ScanResult,
+} from './results.js';
+export { ResultCode, readResult, writeResult } from './results.js';
+export { SNAPSHOT_MAGIC, SNAPSHOT_VERSION } from './snapshot.js';

@@ -1,0 +1,100 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { readClusterFile } from '../src/cluster/ClusterFile.js';
+import { readProcStat } from '../src/cluster/ownership.js';
+import { memberProgram } from '../src/cluster/paths.js';
+import { ExitCode, runCli } from '../src/index.js';
+import { capture, freeBasePort, ProcessTracker, tempDir, until } from './helpers.js';
+
+// A real cluster: three `keel node` processes from apps/node's build (`npm test` builds it first;
+// run `pnpm exec turbo run build --filter=@keel/node` before running this file alone).
+const MAIN = memberProgram({});
+const tracker = new ProcessTracker();
+const tmp = tempDir('real');
+const dir = join(tmp.path, 'cluster');
+afterEach(() => {
+  tracker.trackClusterDir(dir);
+  tracker.killAll();
+});
+afterAll(() => tmp.remove());
+
+const env = { ...process.env };
+delete env.KEEL_MEMBER_PROGRAM;
+
+async function cli(...argv: string[]) {
+  const c = capture({ env }, tracker, MAIN);
+  const code = await runCli([...argv, '--dir', dir], c.io);
+  return { code, out: c.out, err: c.err };
+}
+
+interface StatusJson {
+  leader: string | null;
+  term: number | null;
+  members: {
+    id: string;
+    pid: number | null;
+    state: string;
+    role: string | null;
+    leader: string | null;
+    appliedIndex: number | null;
+  }[];
+}
+
+async function status(): Promise<StatusJson | undefined> {
+  const r = await cli('cluster', 'status', '--json');
+  return r.code === ExitCode.NoCluster ? undefined : (JSON.parse(r.out.join('\n')) as StatusJson);
+}
+
+const alive = (pid: number | null): boolean =>
+  pid !== null && readProcStat(pid) !== null && readProcStat(pid)?.state !== 'Z';
+
+describe.skipIf(!existsSync(MAIN))('keel cluster with real keel node processes', () => {
+  it('elects a leader, fails over when the leader is killed, takes it back, and stops', async () => {
+    const base = await freeBasePort(3, 21000, 31000);
+    const up = await cli(
+      'cluster',
+      'up',
+      '--detach',
+      '--json',
+      '--base-port',
+      String(base),
+      '--timeout',
+      '20',
+    );
+    expect(up.err).toEqual([]);
+    expect(up.code).toBe(ExitCode.Ok);
+    const first = JSON.parse(up.out.join('\n')) as StatusJson;
+    expect(first.leader).toMatch(/^n[123]$/);
+
+    const settled = await until('all three members to follow one leader', 10_000, async () => {
+      const s = await status();
+      return s?.leader != null && s.members.every((m) => m.state === 'running' && m.leader === s.leader)
+        ? s
+        : undefined;
+    });
+    const oldLeader = settled.leader as string;
+
+    const k = await cli('cluster', 'kill', oldLeader);
+    expect(k.code).toBe(ExitCode.Ok);
+    const after = await until('a new leader', 10_000, async () => {
+      const s = await status();
+      return s?.leader != null && s.leader !== oldLeader ? s : undefined;
+    });
+    expect(after.term).toBeGreaterThan(settled.term ?? 0);
+
+    expect((await cli('cluster', 'restart', oldLeader)).code).toBe(ExitCode.Ok);
+    await until(`${oldLeader} to rejoin as a follower`, 10_000, async () => {
+      const s = await status();
+      const m = s?.members.find((x) => x.id === oldLeader);
+      return m?.state === 'running' && m.leader !== null ? true : undefined;
+    });
+
+    const pids = (readClusterFile(dir)?.members ?? []).map((m) => m.pid);
+    const d = await cli('cluster', 'down');
+    expect(d.err).toEqual([]);
+    expect(d.code).toBe(ExitCode.Ok);
+    for (const line of d.out.slice(0, 3)) expect(line).toMatch(/^n\d \(pid \d+\) stopped in \d+ ms$/);
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+  }, 30_000);
+});

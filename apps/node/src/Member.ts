@@ -1,0 +1,615 @@
+import { randomInt } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  DecodeError,
+  type Entry,
+  type HardState,
+  KeelError,
+  type LogStore,
+  type NodeId,
+  PeerEvent,
+  RaftNode,
+  type Ready,
+  SeededRng,
+} from '@keel/core';
+import {
+  decodeRequest,
+  encodeEntry,
+  encodeResponse,
+  isWriteCommand,
+  type KvRequest,
+  type KvResponse,
+  type KvResult,
+  KvStateMachine,
+} from '@keel/kv';
+import { openLog, WalError, type WalLogStore } from '@keel/log';
+import { ClientConnection, type ClientRequest, ClientServer, PeerTransport } from '@keel/transport-zmq';
+import type { Logger } from 'pino';
+import { type Address, ConfigError, engineTicks, type NodeConfig } from './config.js';
+import { type HttpServer, startHttp } from './http.js';
+import { NodeMetrics } from './metrics.js';
+import { realScheduler } from './scheduler.js';
+
+/** A startup failure caused by the environment (port in use, unwritable or foreign data dir, corrupt WAL). */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const tcp = (a: Address): string => `tcp://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+const hostPort = (a: Address): string => `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+
+const PROPOSAL_TIMEOUT_MS = 5000;
+const FORWARD_TIMEOUT_MS = 5000;
+
+export interface MemberStatus {
+  readonly id: NodeId;
+  readonly clusterId: string;
+  readonly role: string;
+  readonly term: number;
+  readonly leader: NodeId | null;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly lastIndex: number;
+  readonly peers: readonly {
+    id: NodeId;
+    match: number | null;
+    next: number | null;
+    state: string | null;
+    connected: boolean;
+  }[];
+  readonly addresses: { readonly peer: string; readonly client: string; readonly http: string | null };
+  readonly wal: { readonly fsyncs: number; readonly bytesWritten: number; readonly entriesPerFsync: number };
+  readonly stats: { readonly proposals: number; readonly reads: number; readonly clientRequests: number };
+  readonly pid: number;
+  readonly uptimeMs: number;
+}
+
+/**
+ * One cluster member: the core driver composed with the WAL, the ZeroMQ transport and the KV
+ * state machine, plus the client endpoint and the HTTP endpoint. Library users who embed Keel do
+ * the same composition with their own state machine.
+ */
+export class Member {
+  private readonly started = performance.now();
+  private stopping = false;
+  private readonly connected = new Map<NodeId, boolean>();
+  private forwardTo: { id: NodeId; conn: ClientConnection } | null = null;
+  private stats = { proposals: 0, reads: 0, clientRequests: 0 };
+
+  private constructor(
+    readonly config: NodeConfig,
+    private readonly log: Logger,
+    private readonly wal: WalLogStore,
+    private readonly peers: PeerTransport,
+    private readonly clients: ClientServer,
+    private readonly sm: KvStateMachine,
+    private readonly node: RaftNode<KvResult>,
+    private readonly metrics: NodeMetrics,
+    private http: HttpServer | null,
+    private readonly onFatal: (err: Error) => void,
+  ) {}
+
+  static async start(config: NodeConfig, log: Logger, onFatal: (err: Error) => void): Promise<Member> {
+    await prepareDataDir(config);
+    const metrics = new NodeMetrics({ nodeId: config.id });
+
+    let wal: WalLogStore;
+    try {
+      wal = await openLog(join(config.dataDir, 'wal'), { logger: log.child({ component: 'wal' }) });
+    } catch (err) {
+      if (err instanceof WalError) throw new StartupError(err.code, `cannot open the WAL: ${err.message}`);
+      throw err;
+    }
+
+    const others = config.peers.filter((p) => p.id !== config.id);
+    const peers = new PeerTransport({
+      id: config.id,
+      bind: tcp(config.peerBind),
+      peers: Object.fromEntries(others.map((p) => [p.id, tcp(p)])),
+      logger: log.child({ component: 'transport' }),
+      // A restarted peer must hear from the leader well within an election timeout, or it
+      // campaigns needlessly: keep the reconnect backoff short.
+      reconnectIntervalMs: 20,
+      reconnectMaxIntervalMs: Math.max(50, Math.floor(config.electionTimeoutMs / 2)),
+    });
+    try {
+      await peers.listen();
+    } catch (err) {
+      await Promise.allSettled([peers.close(), wal.close()]);
+      throw bindError('peer', config.peerBind, err);
+    }
+    const clients = new ClientServer({
+      bind: tcp(config.clientBind),
+      logger: log.child({ component: 'clients' }),
+    });
+    try {
+      await clients.listen();
+    } catch (err) {
+      await Promise.allSettled([clients.close(), peers.close(), wal.close()]);
+      throw bindError('client', config.clientBind, err);
+    }
+
+    const sm = new KvStateMachine({ sessionTimeoutMs: config.sessionTimeoutMs });
+    const { electionTicks, heartbeatTicks } = engineTicks(config);
+    let member: Member | null = null;
+    const raftLog = log.child({ component: 'raft' });
+    const node = new RaftNode<KvResult>({
+      raft: {
+        id: config.id,
+        voters: config.peers.map((p) => p.id),
+        rng: new SeededRng(randomInt(0, 2 ** 31)),
+        electionTicks,
+        heartbeatTicks,
+        readLease: config.readLease,
+      },
+      storage: instrumented(wal, metrics),
+      transport: {
+        start: (handlers) =>
+          peers.start({
+            message: handlers.message,
+            peer: (id, event) => {
+              member?.connected.set(id, event === PeerEvent.Connected);
+              if (event === PeerEvent.Disconnected) raftLog.info({ peer: id }, 'peer connection dropped');
+              handlers.peer(id, event);
+            },
+          }),
+        send: (msgs) => peers.send(msgs),
+        close: () => peers.close(),
+      },
+      stateMachine: sm,
+      scheduler: realScheduler,
+      tickMs: config.tickMs,
+      onFatal: (err) => onFatal(err),
+      observer: {
+        ready: (_id, rd) => member?.observeReady(rd, raftLog),
+      },
+    });
+    member = new Member(config, log, wal, peers, clients, sm, node, metrics, null, onFatal);
+    node.start();
+    await clients.start((req) => member?.handleClient(req));
+    if (config.http !== null) {
+      try {
+        member.http = await startHttp(config.http, member, metrics);
+      } catch (err) {
+        await member.close();
+        throw bindError('http', config.http, err);
+      }
+    }
+    log.info(
+      {
+        peer: hostPort(config.peerBind),
+        client: hostPort(config.clientBind),
+        http: config.http === null ? null : hostPort(config.http),
+        voters: config.peers.map((p) => p.id),
+        electionTimeoutMs: config.electionTimeoutMs,
+        lastIndex: wal.lastIndex(),
+        term: wal.initialState().hardState.term,
+      },
+      'member started',
+    );
+    return member;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private lastRole = 'follower';
+
+  private observeReady(rd: Ready, log: Logger): void {
+    const ss = rd.softState;
+    if (ss === null) return;
+    if (ss.role !== this.lastRole) {
+      if (ss.role === 'pre-candidate' || ss.role === 'candidate') this.metrics.electionsStarted.inc();
+      if (ss.role === 'leader') this.metrics.electionsWon.inc();
+      this.metrics.setRole(ss.role);
+      this.lastRole = ss.role;
+    }
+    log.info(
+      { term: ss.term, role: ss.role, leader: ss.leader },
+      `role ${ss.role}, term ${ss.term}, leader ${ss.leader ?? 'none'}`,
+    );
+  }
+
+  status(): MemberStatus {
+    const s = this.node.status();
+    const wal = this.wal.metrics;
+    return {
+      id: s.id,
+      clusterId: this.config.clusterId,
+      role: s.role,
+      term: s.term,
+      leader: s.leader,
+      commitIndex: s.commitIndex,
+      appliedIndex: s.appliedIndex,
+      lastIndex: s.lastIndex,
+      peers: this.config.peers
+        .filter((p) => p.id !== this.config.id)
+        .map((p) => {
+          const pr = this.node.progress(p.id);
+          return {
+            id: p.id,
+            match: pr?.match ?? null,
+            next: pr?.next ?? null,
+            state: pr?.state ?? null,
+            connected: this.connected.get(p.id) ?? false,
+          };
+        }),
+      addresses: {
+        peer: hostPort(this.config.peerBind),
+        client: hostPort(this.config.clientBind),
+        http: this.config.http === null ? null : hostPort(this.config.http),
+      },
+      wal: { fsyncs: wal.fsyncs, bytesWritten: wal.bytesWritten, entriesPerFsync: wal.entriesPerFsync },
+      stats: { ...this.stats },
+      pid: process.pid,
+      uptimeMs: Math.round(performance.now() - this.started),
+    };
+  }
+
+  /** Refreshes the gauges that mirror engine, WAL and transport state (called at scrape time). */
+  refreshMetrics(): void {
+    const s = this.node.status();
+    const m = this.metrics;
+    m.term.set(s.term);
+    m.commitIndex.set(s.commitIndex);
+    m.appliedIndex.set(s.appliedIndex);
+    m.lastIndex.set(s.lastIndex);
+    m.setRole(s.role);
+    const w = this.wal.metrics;
+    m.walBytes.set(w.bytesWritten);
+    m.walFsyncs.set(w.fsyncs);
+    m.walEntriesPerFsync.set(w.entriesPerFsync);
+    const t = this.peers.metrics;
+    m.messagesSent.set(t.sent);
+    m.messagesReceived.set(t.received);
+    for (const [reason, n] of Object.entries(t.dropped)) m.messagesDropped.set({ reason }, n);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Clients
+
+  private handleClient(req: ClientRequest): void {
+    this.stats.clientRequests++;
+    if (this.stopping) {
+      this.reply(req, {
+        kind: 'error',
+        code: 'stopped',
+        message: 'the member is shutting down',
+        leaderHint: null,
+      });
+      return;
+    }
+    let request: KvRequest;
+    try {
+      request = decodeRequest(req.payload);
+    } catch (err) {
+      this.metrics.clientRequests.inc({ kind: 'malformed' });
+      const message = err instanceof DecodeError ? err.message : 'malformed request';
+      this.reply(req, { kind: 'error', code: 'bad-request', message, leaderHint: null });
+      return;
+    }
+    const cmd = request.command;
+    this.metrics.clientRequests.inc({ kind: cmd.type });
+    if (cmd.type === 'get' || cmd.type === 'scan') {
+      this.serveRead(req, request);
+      return;
+    }
+    if (
+      isWriteCommand(cmd) ||
+      cmd.type === 'registerSession' ||
+      cmd.type === 'keepAlive' ||
+      cmd.type === 'closeSession'
+    ) {
+      this.serveWrite(req, request);
+      return;
+    }
+    this.reply(req, { kind: 'error', code: 'unsupported', message: `unsupported command`, leaderHint: null });
+  }
+
+  private serveRead(req: ClientRequest, request: KvRequest): void {
+    const cmd = request.command;
+    if (cmd.type !== 'get' && cmd.type !== 'scan') return;
+    if (request.consistency === 'stale') {
+      this.stats.reads++;
+      this.metrics.reads.inc({ consistency: 'stale' });
+      this.reply(req, { kind: 'result', result: this.sm.read(cmd) });
+      return;
+    }
+    if (request.consistency === 'lease' && !this.config.readLease) {
+      this.reply(req, {
+        kind: 'error',
+        code: 'unsupported',
+        message: 'lease reads are disabled on this member (start it with --read-lease)',
+        leaderHint: null,
+      });
+      return;
+    }
+    this.node.read((outcome) => {
+      if (outcome.ok) {
+        this.stats.reads++;
+        this.metrics.reads.inc({ consistency: request.consistency });
+        this.reply(req, { kind: 'result', result: this.sm.read(cmd) });
+      } else if (outcome.reason === 'not-leader') {
+        this.reply(req, {
+          kind: 'error',
+          code: 'not-leader',
+          message: 'no leader known',
+          leaderHint: outcome.leaderHint,
+        });
+      } else {
+        const code = outcome.reason === 'stopped' ? 'stopped' : 'timeout';
+        this.reply(req, {
+          kind: 'error',
+          code,
+          message: outcome.message,
+          leaderHint: this.node.status().leader,
+        });
+      }
+    });
+  }
+
+  private serveWrite(req: ClientRequest, request: KvRequest): void {
+    const status = this.node.status();
+    if (status.role !== 'leader') {
+      if (status.leader !== null && status.leader !== this.config.id) {
+        this.forward(req, status.leader);
+        return;
+      }
+      this.reply(req, {
+        kind: 'error',
+        code: 'not-leader',
+        message: 'no leader known yet',
+        leaderHint: null,
+      });
+      return;
+    }
+    let data: Uint8Array;
+    try {
+      // The leader stamps its clock on the entry: sessions expire by log time, never local time (§6.3).
+      data = encodeEntry({ time: Date.now(), command: request.command }).slice();
+    } catch (err) {
+      this.reply(req, {
+        kind: 'error',
+        code: 'bad-request',
+        message: (err as Error).message,
+        leaderHint: null,
+      });
+      return;
+    }
+    this.stats.proposals++;
+    this.metrics.proposals.inc();
+    const t0 = performance.now();
+    let answered = false;
+    const timer = setTimeout(() => {
+      if (answered) return;
+      answered = true;
+      this.metrics.proposalsFailed.inc({ reason: 'timeout' });
+      this.reply(req, {
+        kind: 'error',
+        code: 'timeout',
+        message: `not committed within ${PROPOSAL_TIMEOUT_MS} ms; it may still apply (retry within the session)`,
+        leaderHint: this.node.status().leader,
+      });
+    }, PROPOSAL_TIMEOUT_MS);
+    this.node.propose(data, (outcome) => {
+      if (answered) return;
+      answered = true;
+      clearTimeout(timer);
+      if (outcome.ok) {
+        this.metrics.commitLatency.observe((performance.now() - t0) / 1000);
+        this.reply(req, { kind: 'result', result: outcome.result });
+        return;
+      }
+      this.metrics.proposalsFailed.inc({ reason: outcome.reason });
+      if (outcome.reason === 'not-leader') {
+        this.reply(req, {
+          kind: 'error',
+          code: 'not-leader',
+          message: 'not the leader',
+          leaderHint: outcome.leaderHint,
+        });
+      } else {
+        this.reply(req, { kind: 'error', code: outcome.reason, message: outcome.message, leaderHint: null });
+      }
+    });
+  }
+
+  /** A follower relays a write to the leader's client endpoint: the client never needs to know who leads. */
+  private forward(req: ClientRequest, leader: NodeId): void {
+    const target = this.config.clients.find((c) => c.id === leader);
+    if (target === undefined) {
+      this.reply(req, {
+        kind: 'error',
+        code: 'not-leader',
+        message: `leader is ${leader}`,
+        leaderHint: leader,
+      });
+      return;
+    }
+    if (this.forwardTo === null || this.forwardTo.id !== leader) {
+      const old = this.forwardTo;
+      this.forwardTo = { id: leader, conn: new ClientConnection({ address: tcp(target) }) };
+      if (old !== null) void old.conn.close();
+    }
+    const payload = req.payload.slice();
+    this.forwardTo.conn.request(payload, { timeoutMs: FORWARD_TIMEOUT_MS }).then(
+      (reply) => req.reply(reply),
+      (err: Error) =>
+        this.reply(req, {
+          kind: 'error',
+          code: 'timeout',
+          message: `forwarding to leader ${leader} failed: ${err.message}`,
+          leaderHint: leader,
+        }),
+    );
+  }
+
+  private reply(req: ClientRequest, res: KvResponse): void {
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeResponse(res).slice();
+    } catch (err) {
+      req.fail(`cannot encode the response: ${(err as Error).message}`);
+      return;
+    }
+    req.reply(bytes);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Shutdown
+
+  /**
+   * Graceful stop (SIGTERM/SIGINT): a leader first hands leadership to the most up-to-date
+   * follower and waits (bounded) until it has, so clients see at most one retry; then the member
+   * stops taking requests, stops the engine and closes the WAL (everything acknowledged is durable
+   * already; close only releases files).
+   */
+  async shutdown(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    const s = this.node.status();
+    if (s.role === 'leader') {
+      const target = this.bestFollower();
+      if (target !== null) {
+        this.log.info({ term: s.term, to: target }, 'transferring leadership before shutdown');
+        this.node.transferLeader(target);
+        const deadline = performance.now() + this.config.electionTimeoutMs * 2;
+        while (this.node.status().role === 'leader' && performance.now() < deadline) await sleep(5);
+        this.log.info(
+          { term: this.node.status().term, leader: this.node.status().leader },
+          'leadership handed over',
+        );
+      }
+    }
+    await this.close();
+  }
+
+  private bestFollower(): NodeId | null {
+    let best: NodeId | null = null;
+    let bestMatch = -1;
+    for (const p of this.config.peers) {
+      if (p.id === this.config.id) continue;
+      const pr = this.node.progress(p.id);
+      if (pr !== null && pr.match > bestMatch) {
+        best = p.id;
+        bestMatch = pr.match;
+      }
+    }
+    return best;
+  }
+
+  async close(): Promise<void> {
+    this.stopping = true;
+    this.node.stop();
+    await Promise.allSettled([
+      this.http?.close(),
+      this.forwardTo?.conn.close(),
+      this.clients.close(),
+      this.peers.close(),
+    ]);
+    await this.wal.close().catch((err: unknown) => this.log.error({ err }, 'closing the WAL failed'));
+    this.log.info({ term: this.node.status().term }, 'member stopped');
+  }
+
+  get fatal(): (err: Error) => void {
+    return this.onFatal;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Times every append until durable (fsync latency as the driver sees it, batching included). */
+function instrumented(wal: WalLogStore, metrics: NodeMetrics): LogStore {
+  return {
+    initialState: () => wal.initialState(),
+    firstIndex: () => wal.firstIndex(),
+    lastIndex: () => wal.lastIndex(),
+    term: (i) => wal.term(i),
+    entries: (lo, hi, max) => wal.entries(lo, hi, max),
+    append: (entries: readonly Entry[], hs: HardState | null, onDurable: (err: Error | null) => void) => {
+      const t0 = performance.now();
+      wal.append(entries, hs, (err) => {
+        if (err === null) metrics.fsyncLatency.observe((performance.now() - t0) / 1000);
+        onDurable(err);
+      });
+    },
+    close: () => wal.close(),
+  };
+}
+
+function bindError(what: string, a: Address, err: unknown): StartupError {
+  const e = err as { code?: string; errno?: number; message?: string };
+  const msg = e.message ?? String(err);
+  if (e.code === 'EADDRINUSE' || /in use/i.test(msg)) {
+    return new StartupError('KEEL_PORT_IN_USE', `${what} address ${hostPort(a)} is already in use`);
+  }
+  if (e.code === 'EADDRNOTAVAIL' || /not available|assign requested/i.test(msg)) {
+    return new StartupError(
+      'KEEL_BAD_ADDRESS',
+      `${what} address ${hostPort(a)} is not an address of this host`,
+    );
+  }
+  return new StartupError('KEEL_BIND_FAILED', `cannot listen on ${what} address ${hostPort(a)}: ${msg}`);
+}
+
+/**
+ * Creates the data directory, proves it writable, and checks (or records) which member and
+ * cluster it belongs to, so a member never starts on another member's WAL.
+ */
+async function prepareDataDir(config: NodeConfig): Promise<void> {
+  const dir = config.dataDir;
+  try {
+    await mkdir(dir, { recursive: true });
+    const probe = join(dir, `.write-test-${process.pid}`);
+    const fh = await open(probe, 'w');
+    await fh.writeFile('ok');
+    await fh.sync();
+    await fh.close();
+    await rm(probe, { force: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new StartupError('KEEL_DATA_DIR', `data dir ${dir} is not writable (${code})`);
+  }
+  const idFile = join(dir, 'member.json');
+  let existing: { id?: unknown; clusterId?: unknown } | null = null;
+  try {
+    existing = JSON.parse(await readFile(idFile, 'utf8')) as { id?: unknown; clusterId?: unknown };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new StartupError(
+        'KEEL_DATA_DIR',
+        `${idFile} is unreadable or corrupt; it names the member this data dir belongs to`,
+      );
+    }
+  }
+  if (existing !== null) {
+    if (existing.id !== config.id || existing.clusterId !== config.clusterId) {
+      throw new ConfigError(
+        `data dir ${dir} belongs to member '${String(existing.id)}' of cluster '${String(existing.clusterId)}', not '${config.id}' of '${config.clusterId}'`,
+      );
+    }
+    return;
+  }
+  const tmp = `${idFile}.tmp`;
+  await writeFile(
+    tmp,
+    `${JSON.stringify({ id: config.id, clusterId: config.clusterId, createdAt: new Date().toISOString() })}\n`,
+  );
+  const fh = await open(tmp, 'r');
+  await fh.sync();
+  await fh.close();
+  await rename(tmp, idFile);
+  const d = await open(dir, 'r');
+  await d.sync();
+  await d.close();
+}
+
+export { KeelError };

@@ -1,0 +1,259 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { type PeerAddress, parseAddress, parsePeers } from './peers.js';
+
+/** A configuration mistake: reported as one line, never as a stack trace. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'KEEL_CONFIG';
+}
+
+export interface Address {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface NodeConfig {
+  readonly id: string;
+  readonly clusterId: string;
+  /** Every voting member's peer address (advertised), this member included. */
+  readonly peers: readonly PeerAddress[];
+  /** Every member's client address (advertised), for leader hints; this member's at least. */
+  readonly clients: readonly PeerAddress[];
+  readonly peerBind: Address;
+  readonly clientBind: Address;
+  /** HTTP endpoint for /metrics, /status, /healthz; null disables it. */
+  readonly http: Address | null;
+  readonly dataDir: string;
+  /** Minimum election timeout T in ms; timeouts are drawn from [T, 2T). */
+  readonly electionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly tickMs: number;
+  readonly readLease: boolean;
+  readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  /** Log format: JSON lines, or human-readable (default: pretty on a TTY). */
+  readonly logFormat: 'json' | 'pretty';
+  /** Session expiry for exactly-once client sessions, decided by log time. */
+  readonly sessionTimeoutMs: number;
+}
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+export const NODE_USAGE = `Usage: keel node --id <id> --peers <id=host:port,...> --data-dir <dir> [options]
+
+Required (flag, environment variable, or key in --config <file.json>):
+  --id <id>                     this member's id (KEEL_ID)
+  --peers <id=host:port,...>    every member's peer address, this one included (KEEL_PEERS)
+  --data-dir <dir>              where the WAL lives; created if missing (KEEL_DATA_DIR)
+
+Options:
+  --clients <id=host:port,...>  every member's client address, for leader hints (KEEL_CLIENTS)
+  --client-bind <host:port>     where clients connect (default: this member's --clients entry)
+  --peer-bind <host:port>       where peers connect (default: this member's --peers entry)
+  --http <host:port>            /metrics, /status and /healthz (KEEL_HTTP; default: off)
+  --cluster-id <name>           refuse data directories of another cluster (default: keel)
+  --election-timeout <ms>       minimum election timeout T; timeouts in [T, 2T) (default 150)
+  --heartbeat-interval <ms>     leader heartbeat (default 50)
+  --tick <ms>                   engine tick (default 10)
+  --read-lease                  serve linearizable reads from the leader's lease (clock assumption)
+  --session-timeout <ms>        client session expiry, by log time (default 600000)
+  --log-level <level>           trace|debug|info|warn|error|fatal|silent (KEEL_LOG_LEVEL; default info)
+  --log-format <json|pretty>    default: pretty on a TTY, JSON otherwise
+  --config <file.json>          read options from a JSON file (flags and environment win)
+  -h, --help                    this help`;
+
+type Raw = Record<string, string | boolean | undefined>;
+
+const FLAGS = {
+  id: { type: 'string' },
+  peers: { type: 'string' },
+  clients: { type: 'string' },
+  'client-bind': { type: 'string' },
+  'peer-bind': { type: 'string' },
+  http: { type: 'string' },
+  'cluster-id': { type: 'string' },
+  'data-dir': { type: 'string' },
+  'election-timeout': { type: 'string' },
+  'heartbeat-interval': { type: 'string' },
+  tick: { type: 'string' },
+  'read-lease': { type: 'boolean' },
+  'session-timeout': { type: 'string' },
+  'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function envName(flag: string): string {
+  return `KEEL_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+}
+
+/** Parses argv, then the environment, then an optional JSON config file, in that precedence. */
+export function parseNodeConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+  isTty = false,
+): NodeConfig | 'help' {
+  let parsed: { values: Raw };
+  try {
+    parsed = parseArgs({ args: [...argv], options: FLAGS, allowPositionals: false, strict: true }) as {
+      values: Raw;
+    };
+  } catch (err) {
+    throw new ConfigError((err as Error).message.replace(/\. To specify.*$/, ''));
+  }
+  if (parsed.values.help === true) return 'help';
+
+  let file: Record<string, unknown> = {};
+  const configPath = (parsed.values.config as string | undefined) ?? env.KEEL_CONFIG;
+  if (configPath !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(configPath, 'utf8');
+    } catch (err) {
+      throw new ConfigError(
+        `cannot read config file ${configPath}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+      );
+    }
+    try {
+      const json: unknown = JSON.parse(text);
+      if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('not an object');
+      file = json as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError(`config file ${configPath} is not a JSON object: ${(err as Error).message}`);
+    }
+    for (const key of Object.keys(file)) {
+      if (!Object.keys(FLAGS).some((f) => camel(f) === key) || key === 'config' || key === 'help') {
+        throw new ConfigError(`unknown key '${key}' in config file ${configPath}`);
+      }
+    }
+  }
+
+  const get = (flag: keyof typeof FLAGS): string | undefined => {
+    const v = parsed.values[flag];
+    if (v !== undefined) return String(v);
+    const e = env[envName(flag)];
+    if (e !== undefined && e !== '') return e;
+    const f = file[camel(flag)];
+    if (f === undefined || f === null) return undefined;
+    if (typeof f === 'object')
+      throw new ConfigError(`config key '${camel(flag)}' must be a string, number or boolean`);
+    return String(f);
+  };
+  const required = (flag: keyof typeof FLAGS): string => {
+    const v = get(flag);
+    if (v === undefined)
+      throw new ConfigError(`missing --${flag} (or ${envName(flag)}); see 'keel node --help'`);
+    return v;
+  };
+  const int = (flag: keyof typeof FLAGS, dflt: number, min: number, max: number): number => {
+    const v = get(flag);
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new ConfigError(`--${flag} must be an integer from ${min} to ${max}, got '${v}'`);
+    }
+    return n;
+  };
+  const address = (flag: keyof typeof FLAGS, text: string): Address => {
+    const a = parseAddress(text);
+    if (!a.ok) throw new ConfigError(`--${flag}: ${a.message}`);
+    return a.value;
+  };
+
+  const id = required('id');
+  const peersResult = parsePeers(required('peers'));
+  if (!peersResult.ok) throw new ConfigError(`--peers: ${peersResult.message}`);
+  const peers = peersResult.value;
+  const self = peers.find((p) => p.id === id);
+  if (self === undefined) {
+    throw new ConfigError(`member id '${id}' is not among the peers (${peers.map((p) => p.id).join(', ')})`);
+  }
+
+  let clients: PeerAddress[] = [];
+  const clientsText = get('clients');
+  if (clientsText !== undefined) {
+    const r = parsePeers(clientsText);
+    if (!r.ok) throw new ConfigError(`--clients: ${r.message}`);
+    clients = r.value;
+    for (const c of clients) {
+      if (!peers.some((p) => p.id === c.id))
+        throw new ConfigError(`--clients names '${c.id}', which is not a peer`);
+    }
+  }
+  const clientBindText = get('client-bind');
+  const ownClient = clients.find((c) => c.id === id);
+  let clientBind: Address;
+  if (clientBindText !== undefined) clientBind = address('client-bind', clientBindText);
+  else if (ownClient !== undefined) clientBind = { host: ownClient.host, port: ownClient.port };
+  else throw new ConfigError(`missing --client-bind (or this member's entry in --clients)`);
+  if (ownClient === undefined) clients = [...clients, { id, host: clientBind.host, port: clientBind.port }];
+
+  const peerBindText = get('peer-bind');
+  const peerBind =
+    peerBindText !== undefined ? address('peer-bind', peerBindText) : { host: self.host, port: self.port };
+  const httpText = get('http');
+  const http = httpText === undefined || httpText === 'off' ? null : address('http', httpText);
+
+  const clusterId = get('cluster-id') ?? 'keel';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(clusterId)) {
+    throw new ConfigError(`--cluster-id '${clusterId}' must be 1-64 characters of [A-Za-z0-9_.-]`);
+  }
+
+  const tickMs = int('tick', 10, 1, 1000);
+  const electionTimeoutMs = int('election-timeout', 150, 2, 600_000);
+  const heartbeatIntervalMs = int('heartbeat-interval', 50, 1, 600_000);
+  if (electionTimeoutMs < 2 * tickMs) {
+    throw new ConfigError(
+      `--election-timeout (${electionTimeoutMs} ms) must be at least two ticks (${2 * tickMs} ms)`,
+    );
+  }
+  if (heartbeatIntervalMs >= electionTimeoutMs) {
+    throw new ConfigError(
+      `--heartbeat-interval (${heartbeatIntervalMs} ms) must be below --election-timeout (${electionTimeoutMs} ms)`,
+    );
+  }
+
+  const level = get('log-level') ?? 'info';
+  if (!(LEVELS as readonly string[]).includes(level)) {
+    throw new ConfigError(`--log-level must be one of ${LEVELS.join(', ')}, got '${level}'`);
+  }
+  const format = get('log-format') ?? (isTty ? 'pretty' : 'json');
+  if (format !== 'json' && format !== 'pretty') {
+    throw new ConfigError(`--log-format must be json or pretty, got '${format}'`);
+  }
+  const leaseText = get('read-lease');
+  const readLease = leaseText === 'true' || leaseText === '1';
+
+  return {
+    id,
+    clusterId,
+    peers,
+    clients,
+    peerBind,
+    clientBind,
+    http,
+    dataDir: required('data-dir'),
+    electionTimeoutMs,
+    heartbeatIntervalMs,
+    tickMs,
+    readLease,
+    logLevel: level as NodeConfig['logLevel'],
+    logFormat: format,
+    sessionTimeoutMs: int('session-timeout', 600_000, 1000, 7 * 24 * 3600 * 1000),
+  };
+}
+
+/** Engine ticks for the configured times (rounded so the timeout is never shorter than asked). */
+export function engineTicks(c: NodeConfig): { electionTicks: number; heartbeatTicks: number } {
+  const electionTicks = Math.max(2, Math.ceil(c.electionTimeoutMs / c.tickMs));
+  const heartbeatTicks = Math.min(
+    electionTicks - 1,
+    Math.max(1, Math.round(c.heartbeatIntervalMs / c.tickMs)),
+  );
+  return { electionTicks, heartbeatTicks };
+}

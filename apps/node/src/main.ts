@@ -1,0 +1,78 @@
+import { ConfigError, NODE_USAGE, parseNodeConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { Member, StartupError } from './Member.js';
+
+/**
+ * `keel node`: one cluster member. Configuration mistakes and environment problems print one
+ * line and exit 2 (config) or 1 (environment); SIGTERM/SIGINT stop it gracefully with exit 0; a
+ * fatal error (failed fsync, broken invariant) exits 1 at once, after logging it.
+ */
+export async function runNode(argv: readonly string[]): Promise<number> {
+  let config: ReturnType<typeof parseNodeConfig>;
+  try {
+    config = parseNodeConfig(argv, process.env, process.stdout.isTTY === true);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`keel node: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (config === 'help') {
+    process.stdout.write(`${NODE_USAGE}\n`);
+    return 0;
+  }
+  const log = createLogger(config);
+  let member: Member;
+  const fatal = (err: Error): void => {
+    log.fatal({ err, code: (err as { code?: string }).code }, `fatal: ${err.message}; stopping`);
+    log.flush?.();
+    process.exitCode = 1;
+    setImmediate(() => process.exit(1));
+  };
+  try {
+    member = await Member.start(config, log, fatal);
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof StartupError) {
+      process.stderr.write(`keel node: ${err.message}\n`);
+      log.flush?.();
+      return err instanceof ConfigError ? 2 : 1;
+    }
+    throw err;
+  }
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) {
+        log.warn({ signal }, 'second signal: exiting now');
+        process.exit(1);
+      }
+      stopping = true;
+      log.info({ signal }, 'stopping');
+      member.shutdown().then(
+        () => resolve(0),
+        (err: unknown) => {
+          log.error({ err }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
+if (isMain || process.env.KEEL_NODE_MAIN === '1') {
+  runNode(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+      // Sockets and timers are closed; leave nothing that keeps the loop alive past a bounded wait.
+      setTimeout(() => process.exit(code), 2000).unref();
+    },
+    (err: unknown) => {
+      process.stderr.write(`keel node: unexpected error: ${(err as Error)?.stack ?? err}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,86 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, engineTicks, parseNodeConfig } from '../src/config.js';
+
+const base = [
+  '--id',
+  'n1',
+  '--peers',
+  'n1=127.0.0.1:7001,n2=127.0.0.1:7002',
+  '--client-bind',
+  '127.0.0.1:8001',
+  '--data-dir',
+  '/tmp/x',
+];
+
+function error(argv: string[], env: Record<string, string> = {}): string {
+  try {
+    parseNodeConfig(argv, env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('keel node configuration', () => {
+  it('parses flags with defaults that follow the paper (150 ms elections, heartbeat well below)', () => {
+    const c = parseNodeConfig(base);
+    if (c === 'help') throw new Error('unexpected help');
+    expect(c.id).toBe('n1');
+    expect(c.peerBind).toEqual({ host: '127.0.0.1', port: 7001 });
+    expect(c.clientBind).toEqual({ host: '127.0.0.1', port: 8001 });
+    expect(c.electionTimeoutMs).toBe(150);
+    expect(c.heartbeatIntervalMs).toBeLessThan(c.electionTimeoutMs / 2);
+    expect(engineTicks(c)).toEqual({ electionTicks: 15, heartbeatTicks: 5 });
+    expect(c.clients.map((x) => x.id)).toEqual(['n1']);
+  });
+
+  it('takes the environment, then a config file; flags win', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keel-cfg-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ electionTimeout: 300, logLevel: 'debug', dataDir: '/from/file' }));
+    const c = parseNodeConfig([...base.slice(0, 6), '--config', file], {
+      KEEL_DATA_DIR: '/from/env',
+      KEEL_LOG_LEVEL: 'warn',
+    });
+    if (c === 'help') throw new Error('unexpected help');
+    expect(c.dataDir).toBe('/from/env');
+    expect(c.logLevel).toBe('warn');
+    expect(c.electionTimeoutMs).toBe(300);
+  });
+
+  it.each([
+    [
+      ['--id', 'n9', '--peers', 'n1=127.0.0.1:7001', '--client-bind', '127.0.0.1:1', '--data-dir', 'd'],
+      "member id 'n9' is not among the peers",
+    ],
+    [['--peers', 'n1=127.0.0.1:7001', '--data-dir', 'd'], 'missing --id'],
+    [['--id', 'n1', '--peers', 'n1=127.0.0.1', '--data-dir', 'd'], '--peers: malformed address'],
+    [[...base, '--http', 'localhost'], '--http: malformed address'],
+    [[...base, '--election-timeout', 'soon'], '--election-timeout must be an integer'],
+    [[...base, '--heartbeat-interval', '500'], 'must be below --election-timeout'],
+    [[...base, '--log-level', 'loud'], '--log-level must be one of'],
+    [[...base, '--bogus'], "Unknown option '--bogus'"],
+    [[...base, '--cluster-id', 'a b'], '--cluster-id'],
+  ])('rejects %j with one clear line', (argv, message) => {
+    const m = error(argv);
+    expect(m).toContain(message);
+    expect(m).not.toContain('\n');
+  });
+
+  it('rejects unknown keys and bad JSON in the config file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keel-cfg-'));
+    writeFileSync(join(dir, 'a.json'), '{"electionTimout": 1}');
+    writeFileSync(join(dir, 'b.json'), '{oops');
+    expect(error([...base, '--config', join(dir, 'a.json')])).toContain("unknown key 'electionTimout'");
+    expect(error([...base, '--config', join(dir, 'b.json')])).toContain('is not a JSON object');
+    expect(error([...base, '--config', join(dir, 'none.json')])).toContain('cannot read config file');
+  });
+
+  it('--help is not an error', () => {
+    expect(parseNodeConfig(['--help'])).toBe('help');
+  });
+});

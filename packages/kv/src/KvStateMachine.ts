@@ -1,0 +1,353 @@
+import { DecodeError, type Entry, type StateMachine } from '@keel/core';
+import {
+  type CasCommand,
+  type CasExpect,
+  decodeEntry,
+  type KvCommand,
+  type ReadCommand,
+  type ScanRange,
+  type WriteCommand,
+} from './commands.js';
+import { DEFAULT_KV_LIMITS, type KvLimits } from './limits.js';
+import type {
+  CasResult,
+  CompareFailed,
+  DeleteResult,
+  Failure,
+  GetResult,
+  KeyValue,
+  KvResult,
+  PutResult,
+  ScanResult,
+} from './results.js';
+import { keyString, prefixEnd } from './SortedKeys.js';
+import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
+import { emptyState, type KvState, type SessionRecord } from './state.js';
+
+/** A session unheard of for this long (in log time) expires. */
+export const DEFAULT_SESSION_TIMEOUT_MS = 5 * 60_000;
+/** Sessions kept at most; registering one more evicts the least recently active. */
+export const DEFAULT_MAX_SESSIONS = 10_000;
+
+/**
+ * Settings that are part of the replicated semantics: every member must use the same values, or
+ * members would disagree on which sessions are alive and which entries are valid.
+ */
+export interface KvStateMachineOptions {
+  /** Log-time milliseconds after which an idle session expires. Default 5 minutes. */
+  readonly sessionTimeoutMs?: number;
+  /** Most live sessions; at the limit, a registration evicts the least recently active one. */
+  readonly maxSessions?: number;
+  readonly limits?: KvLimits;
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function fail(code: Failure['code'], message: string): Failure {
+  return { ok: false, code, message };
+}
+
+function describeExpect(e: CasExpect): string {
+  if ('version' in e) return e.version === 0 ? 'absent (version 0)' : `version ${e.version}`;
+  return e.value === null ? 'absent' : `a value of ${e.value.length} byte(s)`;
+}
+
+/**
+ * The replicated key-value store. `apply` executes one committed log entry; every member applies
+ * the same entries in the same order and, because nothing here reads a clock, a random number or
+ * the environment, ends in the same state with the same results.
+ *
+ * Writes named by a session are executed at most once (dissertation §6.3): the session remembers
+ * the last sequence number and its response, and a retry gets that response back. Session expiry
+ * is decided from the time the leader stamped on each entry, so the log alone decides it.
+ *
+ * `get`, `scan` and `read` serve reads from local state without the log: stale reads, or
+ * linearizable reads once the member's ReadIndex says this state is recent enough.
+ */
+export class KvStateMachine implements StateMachine<KvResult> {
+  private state: KvState = emptyState();
+  readonly sessionTimeoutMs: number;
+  readonly maxSessions: number;
+  readonly limits: KvLimits;
+
+  constructor(options: KvStateMachineOptions = {}) {
+    this.sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
+    this.maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
+    this.limits = options.limits ?? DEFAULT_KV_LIMITS;
+    if (!(Number.isSafeInteger(this.sessionTimeoutMs) && this.sessionTimeoutMs > 0)) {
+      throw new RangeError(`sessionTimeoutMs must be a positive integer, got ${this.sessionTimeoutMs}`);
+    }
+    if (!(Number.isSafeInteger(this.maxSessions) && this.maxSessions > 0)) {
+      throw new RangeError(`maxSessions must be a positive integer, got ${this.maxSessions}`);
+    }
+  }
+
+  /** The store revision: how many writes changed a key so far. */
+  get revision(): number {
+    return this.state.revision;
+  }
+
+  /** Number of keys. */
+  get size(): number {
+    return this.state.data.size;
+  }
+
+  /** The log clock: the largest entry time applied so far. */
+  get clock(): number {
+    return this.state.clock;
+  }
+
+  /** Number of live sessions (expired ones are dropped as entries advance the log clock). */
+  get sessionCount(): number {
+    return this.state.sessions.size;
+  }
+
+  // --- the log ---------------------------------------------------------------------------------
+
+  /** Applies one committed Normal entry. Never throws for bad entry data: it returns `invalid-command`. */
+  apply(entry: Entry): KvResult {
+    let decoded: ReturnType<typeof decodeEntry>;
+    try {
+      decoded = decodeEntry(entry.data, this.limits);
+    } catch (err) {
+      if (err instanceof DecodeError) return fail('invalid-command', `entry ${entry.index}: ${err.message}`);
+      throw err;
+    }
+    const s = this.state;
+    if (decoded.time > s.clock) s.clock = decoded.time;
+    this.expireSessions();
+    return this.execute(decoded.command, entry.index);
+  }
+
+  private execute(cmd: KvCommand, index: number): KvResult {
+    switch (cmd.type) {
+      case 'get':
+      case 'scan':
+        return this.read(cmd);
+      case 'registerSession':
+        return this.registerSession(index);
+      case 'keepAlive': {
+        const found = this.session(cmd.clientId);
+        return found.ok ? { ok: true, type: 'keepAlive' } : found;
+      }
+      case 'closeSession': {
+        const found = this.session(cmd.clientId);
+        if (!found.ok) return found;
+        this.state.sessions.delete(cmd.clientId);
+        return { ok: true, type: 'closeSession' };
+      }
+      default:
+        return this.executeWrite(cmd);
+    }
+  }
+
+  private executeWrite(cmd: WriteCommand): KvResult {
+    if (cmd.session === undefined) return this.write(cmd);
+    const { clientId, seq } = cmd.session;
+    const found = this.session(clientId);
+    if (!found.ok) return found;
+    const session = found.session;
+    // §6.3: a command already executed is answered from the cache, never executed again.
+    if (seq === session.lastSeq && session.lastResult !== null) return session.lastResult;
+    if (seq <= session.lastSeq) {
+      return fail(
+        'stale-sequence',
+        `session ${clientId}: sequence ${seq} is below the last executed ${session.lastSeq}; its response is gone`,
+      );
+    }
+    const result = this.write(cmd);
+    session.lastSeq = seq;
+    session.lastResult = result;
+    return result;
+  }
+
+  private write(cmd: WriteCommand): KvResult {
+    switch (cmd.type) {
+      case 'put':
+        return this.put(cmd.key, cmd.value);
+      case 'delete':
+        return this.delete(cmd.key);
+      case 'cas':
+        return this.cas(cmd);
+    }
+  }
+
+  private put(key: Uint8Array, value: Uint8Array): PutResult {
+    const s = this.state;
+    const ks = keyString(key);
+    const current = s.data.get(ks);
+    const revision = ++s.revision;
+    let kv: KeyValue;
+    if (current === undefined) {
+      kv = { key, value, version: 1, createRevision: revision, modRevision: revision };
+      s.index.insert(ks);
+    } else {
+      kv = {
+        key: current.key,
+        value,
+        version: current.version + 1,
+        createRevision: current.createRevision,
+        modRevision: revision,
+      };
+    }
+    s.data.set(ks, kv);
+    return { ok: true, type: 'put', revision, version: kv.version };
+  }
+
+  private delete(key: Uint8Array): DeleteResult {
+    const s = this.state;
+    const ks = keyString(key);
+    if (!s.data.delete(ks)) return { ok: true, type: 'delete', revision: s.revision, deleted: false };
+    s.index.delete(ks);
+    return { ok: true, type: 'delete', revision: ++s.revision, deleted: true };
+  }
+
+  private cas(cmd: CasCommand): CasResult | CompareFailed {
+    const s = this.state;
+    const current = s.data.get(keyString(cmd.key)) ?? null;
+    const e = cmd.expect;
+    const holds =
+      'version' in e
+        ? (current?.version ?? 0) === e.version
+        : e.value === null
+          ? current === null
+          : current !== null && bytesEqual(current.value, e.value);
+    if (!holds) {
+      const found = current === null ? 'absent' : `version ${current.version}`;
+      return {
+        ok: false,
+        code: 'compare-failed',
+        message: `expected ${describeExpect(e)}, found ${found}`,
+        revision: s.revision,
+        current,
+      };
+    }
+    if (cmd.value !== null) {
+      const put = this.put(cmd.key, cmd.value);
+      return { ok: true, type: 'cas', revision: put.revision, version: put.version };
+    }
+    const del = this.delete(cmd.key);
+    return { ok: true, type: 'cas', revision: del.revision, version: 0 };
+  }
+
+  // --- sessions --------------------------------------------------------------------------------
+
+  private registerSession(index: number): KvResult {
+    const s = this.state;
+    // The entry's index is unique in the log, so it names the session on every member alike.
+    const clientId = index;
+    if (clientId <= s.highestClientId || s.sessions.has(clientId)) {
+      // Only reachable if entries are applied out of order: the log is the broken party.
+      return fail('invalid-command', `entry ${index} cannot register a session: ids must increase`);
+    }
+    while (s.sessions.size >= this.maxSessions) {
+      const oldest = s.sessions.keys().next().value as number;
+      s.sessions.delete(oldest);
+    }
+    s.highestClientId = clientId;
+    s.sessions.set(clientId, { lastSeq: 0, lastResult: null, lastActive: s.clock });
+    return { ok: true, type: 'registerSession', clientId };
+  }
+
+  /** Finds a live session and marks it active (moving it to the back of the expiry order). */
+  private session(clientId: number): { ok: true; session: SessionRecord } | Failure {
+    const s = this.state;
+    const session = s.sessions.get(clientId);
+    if (session === undefined) {
+      return clientId <= s.highestClientId
+        ? fail('session-expired', `session ${clientId} expired or was closed; register a new one`)
+        : fail('unknown-session', `session ${clientId} was never registered`);
+    }
+    session.lastActive = s.clock;
+    s.sessions.delete(clientId);
+    s.sessions.set(clientId, session);
+    return { ok: true, session };
+  }
+
+  /** Drops sessions idle for longer than the timeout; the oldest are at the front. */
+  private expireSessions(): void {
+    const s = this.state;
+    const deadline = s.clock - this.sessionTimeoutMs;
+    for (const [id, session] of s.sessions) {
+      if (session.lastActive >= deadline) break;
+      s.sessions.delete(id);
+    }
+  }
+
+  // --- local reads -----------------------------------------------------------------------------
+
+  /** The key as stored here, or null. Its byte fields are shared with the store: do not mutate. */
+  get(key: Uint8Array): KeyValue | null {
+    return this.state.data.get(keyString(key)) ?? null;
+  }
+
+  /**
+   * Keys in `range` in byte order, at most `limit` (clamped to 1..maxScanLimit) and about
+   * `maxScanBytes` of keys and values; `after` continues from a previous page's last key.
+   */
+  scan(range: ScanRange, limit: number, after?: Uint8Array): ScanResult {
+    const s = this.state;
+    let from: string;
+    let to: string | null;
+    if ('prefix' in range) {
+      from = keyString(range.prefix);
+      to = prefixEnd(from);
+    } else {
+      from = keyString(range.start);
+      to = range.end === null ? null : keyString(range.end);
+    }
+    let exclusive = false;
+    if (after !== undefined) {
+      const a = keyString(after);
+      if (a >= from) {
+        from = a;
+        exclusive = true;
+      }
+    }
+    const max = Number.isFinite(limit)
+      ? Math.min(Math.max(1, Math.floor(limit)), this.limits.maxScanLimit)
+      : 1;
+    const budget = this.limits.maxScanBytes;
+    const items: KeyValue[] = [];
+    let bytes = 0;
+    let more = false;
+    s.index.forEachInRange(from, exclusive, to, (k) => {
+      const kv = s.data.get(k)!;
+      const size = kv.key.length + kv.value.length;
+      if (items.length === max || (items.length > 0 && bytes + size > budget)) {
+        more = true;
+        return false;
+      }
+      items.push(kv);
+      bytes += size;
+      return true;
+    });
+    return { ok: true, type: 'scan', revision: s.revision, items, more };
+  }
+
+  /** Executes a read command against local state (what `apply` does for reads sent through the log). */
+  read(cmd: ReadCommand): GetResult | ScanResult {
+    if (cmd.type === 'get')
+      return { ok: true, type: 'get', revision: this.state.revision, kv: this.get(cmd.key) };
+    return this.scan(cmd.range, cmd.limit, cmd.after);
+  }
+
+  // --- snapshots -------------------------------------------------------------------------------
+
+  /** The whole store (keys, sessions, revision, log clock) as checksummed bytes. */
+  snapshot(): Uint8Array {
+    return encodeSnapshot(this.state, this.limits);
+  }
+
+  /**
+   * Replaces the whole store with a snapshot. Validates everything first: on a `SnapshotError` the
+   * current state is left as it was.
+   */
+  restore(bytes: Uint8Array): void {
+    this.state = decodeSnapshot(bytes, this.limits);
+  }
+}

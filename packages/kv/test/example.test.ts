@@ -1,0 +1,33 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+describe('README example', () => {
+  it('examples/store.ts runs and prints what the README says', () => {
+    const file = fileURLToPath(new URL('../examples/store.ts', import.meta.url));
+    const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', file], {
+      encoding: 'utf8',
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        'session: 1',
+        "put: { ok: true, type: 'put', revision: 1, version: 1 }",
+        "retry: { ok: true, type: 'put', revision: 1, version: 1 }",
+        "cas: { ok: true, type: 'cas', revision: 2, version: 2 }",
+        'cas again: compare-failed - expected version 1, found version 2 - current value: hi',
+        "scan: [ 'user/1', 'user/2' ] more: true",
+        "next: [ 'user/3' ] more: false",
+        'restored: hi revision 5',
+        'after expiry: {',
+        '  ok: false,',
+        "  code: 'session-expired',",
+        "  message: 'session 1 expired or was closed; register a new one'",
+        '}',
+        '',
+      ].join('\n'),
+    );
+  });
+});

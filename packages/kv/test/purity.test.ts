@@ -1,0 +1,40 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const srcDir = fileURLToPath(new URL('../src/', import.meta.url));
+
+/**
+ * The state machine must be deterministic (every member computes the same results from the same
+ * log) and usable anywhere: src imports only itself and @keel/core, and reads no clock, timer,
+ * random number or process state. Session expiry uses the time logged in entries instead.
+ */
+describe('src purity', () => {
+  const files = readdirSync(srcDir).filter((f) => f.endsWith('.ts'));
+
+  it('has files to check', () => {
+    expect(files.length).toBeGreaterThan(8);
+  });
+
+  for (const f of files) {
+    it(`${f} imports only ./*.js and @keel/core, and uses no ambient effects`, () => {
+      const text = readFileSync(join(srcDir, f), 'utf8');
+      const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+      const specifiers = [...code.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map((m) => m[1]!);
+      for (const s of specifiers)
+        expect(s, `${f} imports ${s}`).toMatch(/^(\.\/[A-Za-z0-9]+\.js|@keel\/core)$/);
+      const banned = [
+        /Math\.random/,
+        /\bDate\b/,
+        /\bset(Timeout|Interval|Immediate)\b/,
+        /\bprocess\./,
+        /\bperformance\./,
+        /\bconsole\./,
+        /\brequire\(/,
+        /\bBuffer\b/,
+      ];
+      for (const b of banned) expect(b.test(code), `${f} matches ${b}`).toBe(false);
+    });
+  }
+});

@@ -1,0 +1,45 @@
+import { KeelError } from '@keel/core';
+
+/** Stable codes for every way the WAL refuses or stops. Callers match on these, never on messages. */
+export const WalErrorCode = {
+  /** A record or header failed its checksum (or is malformed) somewhere other than a torn tail. */
+  Corrupt: 'KEEL_WAL_CORRUPT',
+  /** fdatasync/fsync failed: the store is stopped; nothing after the last durable point is trusted. */
+  FsyncFailed: 'KEEL_WAL_FSYNC_FAILED',
+  /** A write failed (other than disk full): the store is stopped. */
+  WriteFailed: 'KEEL_WAL_WRITE_FAILED',
+  /** ENOSPC/EDQUOT while writing or preallocating: the store is stopped; what was durable stays so. */
+  DiskFull: 'KEEL_WAL_DISK_FULL',
+  /** The store was closed, or stopped by an earlier failure. */
+  Closed: 'KEEL_WAL_CLOSED',
+  /** A call broke the LogStore contract (gap in indexes, read outside bounds). */
+  InvalidArgument: 'KEEL_WAL_INVALID_ARGUMENT',
+  /** The directory holds a format version this code does not read. */
+  UnsupportedVersion: 'KEEL_WAL_UNSUPPORTED_VERSION',
+} as const;
+export type WalErrorCode = (typeof WalErrorCode)[keyof typeof WalErrorCode];
+
+export class WalError extends KeelError {
+  override readonly name = 'WalError';
+  /** The file the error is about, when there is one. */
+  readonly file: string | undefined;
+  /** Byte offset in `file`, when known. */
+  readonly offset: number | undefined;
+
+  constructor(
+    code: WalErrorCode,
+    message: string,
+    options: { cause?: unknown; file?: string; offset?: number } = {},
+  ) {
+    super(code, message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.file = options.file;
+    this.offset = options.offset;
+  }
+}
+
+export function corrupt(file: string, offset: number, what: string): WalError {
+  return new WalError(WalErrorCode.Corrupt, `corrupt WAL: ${what} in ${file} at offset ${offset}`, {
+    file,
+    offset,
+  });
+}

@@ -1,0 +1,209 @@
+/**
+ * The on-disk format, version 1. Pure functions over Buffers; no I/O. Golden-hex tests pin it.
+ *
+ * Segment file: a 32-byte header, then 8-byte-aligned records, then (preallocated) zeros.
+ *
+ *   header  0  8  magic "KEELWAL\0"
+ *           8  u32 version (1)
+ *          12  u32 CRC32C of header bytes [0,12) and [16,32)
+ *          16  u64 segment sequence number (1, 2, ...; gaps are corruption)
+ *          24  u64 first index: the index the log's next entry had when the segment was created
+ *
+ *   record  0  u32 payload length (unpadded)
+ *           4  u32 CRC32C of record bytes [0,4) and [8, end of padding)
+ *           8  u8  record type (RecordType; 0 never appears in a valid record)
+ *           9  u8  entry type (Entry records), else 0
+ *          10  6 bytes reserved, zero
+ *          16  u64 index
+ *          24  u64 term
+ *          32  payload, zero-padded to a multiple of 8
+ *
+ * All integers are little-endian; u64 values stay below 2^53. The checksum covers the length, the
+ * types, index, term, payload and padding, so any flipped bit of a record is detected, and a record
+ * of zeros (the preallocated tail) never validates because type 0 is invalid.
+ */
+import { crc32c } from './crc32c.js';
+
+export const FORMAT_VERSION = 1;
+export const MAGIC = Buffer.from('KEELWAL\0', 'latin1');
+export const FILE_HEADER_SIZE = 32;
+export const RECORD_HEADER_SIZE = 32;
+/** A record larger than this is taken as damage, never allocated. */
+export const MAX_PAYLOAD = 64 * 1024 * 1024;
+
+export const RecordType = {
+  /** index, term, entry type; payload = entry data. */
+  Entry: 1,
+  /** index = commit, term = term; payload = vote as UTF-8 (empty = no vote). */
+  HardState: 2,
+  /**
+   * The prefix up to index (whose term is term) is covered by a snapshot and dropped. The entry
+   * type byte holds flags: COMPACT_KEEP_SUFFIX when the entries after index were kept (the log held
+   * index with term); otherwise the whole log was dropped (a snapshot install).
+   */
+  Compact: 3,
+  /**
+   * First record of every segment: the log as it stood when the segment was created, so a segment
+   * can be replayed without the older ones once they are deleted. index = last index, term = its
+   * term; payload = u64 first index, u64 term of first index - 1.
+   */
+  SegmentBase: 4,
+  /** Last record of every sealed segment: a newer segment follows. index = last index at sealing. */
+  SegmentEnd: 5,
+} as const;
+export type RecordType = (typeof RecordType)[keyof typeof RecordType];
+
+/** Flag in the entry-type byte of a Compact record. */
+export const COMPACT_KEEP_SUFFIX = 1;
+
+const TWO_32 = 0x1_0000_0000;
+
+export function align8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+export function recordSize(payloadLength: number): number {
+  return RECORD_HEADER_SIZE + align8(payloadLength);
+}
+
+export function writeU64(buf: Buffer, off: number, v: number): void {
+  buf.writeUInt32LE(v >>> 0, off);
+  buf.writeUInt32LE(Math.floor(v / TWO_32), off + 4);
+}
+
+export function readU64(buf: Buffer, off: number): number {
+  return buf.readUInt32LE(off + 4) * TWO_32 + buf.readUInt32LE(off);
+}
+
+/**
+ * Writes one record at `off` (8-aligned) of `buf`, which must have room for recordSize(length).
+ * The payload is `payload[pStart, pStart + length)`. Returns the offset after the padding.
+ */
+export function writeRecord(
+  buf: Buffer,
+  off: number,
+  type: RecordType,
+  entryType: number,
+  index: number,
+  term: number,
+  payload: Uint8Array | null,
+  pStart = 0,
+  length = payload === null ? 0 : payload.byteLength - pStart,
+): number {
+  buf.writeUInt32LE(length, off);
+  buf[off + 8] = type;
+  buf[off + 9] = entryType;
+  buf.fill(0, off + 10, off + 16);
+  writeU64(buf, off + 16, index);
+  writeU64(buf, off + 24, term);
+  const p = off + RECORD_HEADER_SIZE;
+  if (payload !== null && length > 0) {
+    buf.set(
+      pStart === 0 && length === payload.byteLength ? payload : payload.subarray(pStart, pStart + length),
+      p,
+    );
+  }
+  const end = p + align8(length);
+  if (end > p + length) buf.fill(0, p + length, end);
+  buf.writeUInt32LE(crc32c(buf, crc32c(buf, 0, off, off + 4), off + 8, end), off + 4);
+  return end;
+}
+
+/** A decoded record header; reused across calls so scanning allocates nothing per record. */
+export interface RecordView {
+  type: number;
+  entryType: number;
+  index: number;
+  term: number;
+  payloadStart: number;
+  payloadLength: number;
+  /** Offset just after the record's padding. */
+  next: number;
+}
+
+export function newRecordView(): RecordView {
+  return { type: 0, entryType: 0, index: 0, term: 0, payloadStart: 0, payloadLength: 0, next: 0 };
+}
+
+/** Why a record at some offset is not valid; null when it is. */
+export type RecordFault = 'short' | 'zero' | 'length' | 'type' | 'checksum' | null;
+
+/**
+ * Validates the record at `off` of `buf[.., end)` and fills `view`. Never trusts the length field
+ * beyond `end` and MAX_PAYLOAD.
+ */
+export function readRecord(buf: Buffer, off: number, end: number, view: RecordView): RecordFault {
+  if (end - off < RECORD_HEADER_SIZE) return 'short';
+  const length = buf.readUInt32LE(off);
+  const type = buf[off + 8]!;
+  if (type === 0) return length === 0 && buf.readUInt32LE(off + 4) === 0 ? 'zero' : 'type';
+  if (type > RecordType.SegmentEnd) return 'type';
+  if (length > MAX_PAYLOAD) return 'length';
+  const next = off + RECORD_HEADER_SIZE + align8(length);
+  if (next > end) return 'short';
+  const crc = crc32c(buf, crc32c(buf, 0, off, off + 4), off + 8, next);
+  if (crc !== buf.readUInt32LE(off + 4)) return 'checksum';
+  for (let i = off + 10; i < off + 16; i++) if (buf[i] !== 0) return 'type';
+  view.type = type;
+  view.entryType = buf[off + 9]!;
+  view.index = readU64(buf, off + 16);
+  view.term = readU64(buf, off + 24);
+  view.payloadStart = off + RECORD_HEADER_SIZE;
+  view.payloadLength = length;
+  view.next = next;
+  return null;
+}
+
+export interface FileHeader {
+  readonly seq: number;
+  readonly firstIndex: number;
+}
+
+export function writeFileHeader(buf: Buffer, off: number, h: FileHeader): void {
+  MAGIC.copy(buf, off);
+  buf.writeUInt32LE(FORMAT_VERSION, off + 8);
+  writeU64(buf, off + 16, h.seq);
+  writeU64(buf, off + 24, h.firstIndex);
+  const crc = crc32c(buf, crc32c(buf, 0, off, off + 12), off + 16, off + 32);
+  buf.writeUInt32LE(crc, off + 12);
+}
+
+export type HeaderFault = 'short' | 'magic' | 'checksum' | 'version' | null;
+
+export function readFileHeader(buf: Buffer): {
+  fault: HeaderFault;
+  header: FileHeader | null;
+  version: number;
+} {
+  if (buf.length < FILE_HEADER_SIZE) return { fault: 'short', header: null, version: 0 };
+  if (!buf.subarray(0, 8).equals(MAGIC)) return { fault: 'magic', header: null, version: 0 };
+  const crc = crc32c(buf, crc32c(buf, 0, 0, 12), 16, 32);
+  if (crc !== buf.readUInt32LE(12)) return { fault: 'checksum', header: null, version: 0 };
+  const version = buf.readUInt32LE(8);
+  if (version !== FORMAT_VERSION) return { fault: 'version', header: null, version };
+  return { fault: null, header: { seq: readU64(buf, 16), firstIndex: readU64(buf, 24) }, version };
+}
+
+const NAME_RE = /^(\d{10})-(\d{20})\.wal$/;
+
+/** `0000000003-00000000000000004097.wal`: sequence number, then the first index. */
+export function segmentName(seq: number, firstIndex: number): string {
+  return `${String(seq).padStart(10, '0')}-${String(firstIndex).padStart(20, '0')}.wal`;
+}
+
+export function parseSegmentName(name: string): FileHeader | null {
+  const m = NAME_RE.exec(name);
+  if (!m) return null;
+  return { seq: Number(m[1]), firstIndex: Number(m[2]) };
+}
+
+const utf8 = new TextEncoder();
+const utf8d = new TextDecoder('utf-8', { fatal: true });
+
+export function encodeVote(vote: string | null): Uint8Array | null {
+  return vote === null ? null : utf8.encode(vote);
+}
+
+export function decodeVote(buf: Buffer, start: number, length: number): string | null {
+  return length === 0 ? null : utf8d.decode(buf.subarray(start, start + length));
+}

@@ -1,0 +1,44 @@
+/** A pino-compatible logger (pino itself satisfies it); the WAL never depends on pino. */
+export interface WalLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface WalOptions {
+  /**
+   * Bytes per segment file (default 64 MiB). Segments are preallocated to this size; a record
+   * larger than a segment gets a segment of its own that grows past it.
+   */
+  readonly segmentSize?: number;
+  /**
+   * Fill each new segment with zeros and fsync it before use (default true). Overwriting allocated
+   * blocks lets fdatasync skip the metadata update an append needs.
+   */
+  readonly preallocate?: boolean;
+  /** Byte budget of the in-memory cache of recent entries (default 64 MiB). */
+  readonly cacheBytes?: number;
+  readonly logger?: WalLogger;
+}
+
+/** Test-only view of what is on stable storage: used by power-loss emulation and the chaos tool. */
+export interface SegmentSyncState {
+  readonly file: string;
+  /** Bytes from the start of the file known to be on stable storage (last fdatasync). */
+  readonly syncedBytes: number;
+  /** Whether the file's directory entry is durable (the directory was fsynced after it appeared). */
+  readonly nameDurable: boolean;
+}
+
+export interface WalMetrics {
+  /** fdatasync calls on segment files (one per group commit, plus one per rotation). */
+  readonly fsyncs: number;
+  /** Bytes written to segment files, headers and padding included. */
+  readonly bytesWritten: number;
+  /** Entries made durable. */
+  readonly entriesDurable: number;
+  /** append() calls made durable. */
+  readonly appendsDurable: number;
+  /** entriesDurable / fsyncs. */
+  readonly entriesPerFsync: number;
+}
