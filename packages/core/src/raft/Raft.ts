@@ -270,6 +270,11 @@ export class Raft {
     return { ok: true };
   }
 
+  /** The minimum election timeout in ticks (T; timeouts are drawn from [T, 2T)). */
+  get electionTimeoutTicks(): number {
+    return this.cfg.electionTicks;
+  }
+
   /** The member leadership is being transferred to, if a transfer is under way. */
   get transferee(): NodeId | null {
     return this.leadTransferee;

@@ -46,6 +46,11 @@ export interface RaftObserver {
 export type ProposeOutcome<R> =
   | { readonly ok: true; readonly index: number; readonly result: R }
   | { readonly ok: false; readonly reason: 'not-leader'; readonly leaderHint: NodeId | null }
+  /**
+   * `proposal-dropped`: the command will never apply (the leader refused it before appending, or a
+   * newer leader's entry took its index). `stopped`: the node stopped first; the command may or may
+   * not have been committed by others.
+   */
   | { readonly ok: false; readonly reason: 'proposal-dropped' | 'stopped'; readonly message: string };
 
 /** A linearizable read's outcome: once `ok`, the local state machine reflects every write that completed before the read began. */
@@ -92,6 +97,8 @@ export class RaftNode<R = unknown> {
   private running = false;
   private stopped = false;
   private tickTimer: TimerHandle | null = null;
+  /** Scheduler time at which the next engine tick is due. */
+  private nextTickAt = 0;
   private pumpScheduled = false;
   /** Readys handed to the store, oldest first, waiting to be durable. */
   private readonly unsynced: {
@@ -165,6 +172,8 @@ export class RaftNode<R = unknown> {
       done({ ok: false, reason: 'stopped', message: 'the node is stopped' });
       return;
     }
+    // Time first: after a pause, the lease must be judged by the clock, not by missed timer firings.
+    this.catchUpTicks();
     const context = ++this.readCounter;
     const r = this.raft.readIndex(context);
     if (!r.ok) {
@@ -249,11 +258,29 @@ export class RaftNode<R = unknown> {
   }
 
   private scheduleTick(): void {
+    this.nextTickAt = this.scheduler.now() + this.tickMs;
     this.tickTimer = this.scheduler.setTimeout(() => {
       if (this.stopped) return;
-      this.input(() => this.raft.tick());
+      this.catchUpTicks();
       this.scheduleTick();
     }, this.tickMs);
+  }
+
+  /**
+   * Delivers every tick that is due by the clock, not one per timer firing: a process that was
+   * paused (SIGSTOP, a long GC, an overloaded host) must see its logical time jump, or a leader
+   * would keep trusting a lease that expired while it was frozen. Bounded so a long pause costs
+   * at most a couple of election timeouts' worth of ticks.
+   */
+  private catchUpTicks(): void {
+    const now = this.scheduler.now();
+    if (now < this.nextTickAt) return;
+    const due = 1 + Math.floor((now - this.nextTickAt) / this.tickMs);
+    const n = Math.min(due, 2 * this.raft.electionTimeoutTicks + 1);
+    this.nextTickAt += due * this.tickMs;
+    this.input(() => {
+      for (let i = 0; i < n; i++) this.raft.tick();
+    });
   }
 
   private schedulePump(): void {
