@@ -15,7 +15,6 @@ import {
   type Message,
   type NodeId,
   type ProposeResult,
-  type ReadIndexMessage,
   type ReadState,
   type Ready,
   type Rejection,
@@ -938,7 +937,7 @@ export class Raft {
       });
   }
 
-  private rejectRead(m: ReadIndexMessage): void {
+  private rejectRead(m: { readonly from: NodeId; readonly context: number }): void {
     const { from, context } = m;
     this.send({
       type: 'readIndexResp',
@@ -960,16 +959,7 @@ export class Raft {
       if (r.from === this.id) {
         this.readStates.push({ context: r.context, ok: false, reason: 'leadership-lost' });
       } else {
-        const { from, context } = r;
-        this.send({
-          type: 'readIndexResp',
-          from: this.id,
-          to: from,
-          term: this.term,
-          context,
-          index: 0,
-          reject: true,
-        });
+        this.rejectRead(r);
       }
     }
   }
