@@ -340,7 +340,7 @@ export class Raft {
     if (this.msgs.length > 0 || this.msgsAfterPersist.length > 0 || this.readStates.length > 0) return true;
     if (this.needRound && this.role === Role.Leader) return true;
     if (this.log.unwrittenCount() > 0) return true;
-    if (!sameHardState(this.hardState(), this.emittedHardState)) return true;
+    if (!sameVote(this.hardState(), this.emittedHardState)) return true;
     if (!sameSoftState(this.softState(), this.emittedSoftState)) return true;
     return Math.min(this.log.committed, this.log.stableIndex()) > this.log.applying;
   }
@@ -361,11 +361,17 @@ export class Raft {
     const soft = this.softState();
     const softState = sameSoftState(soft, this.emittedSoftState) ? null : soft;
     if (softState !== null) this.emittedSoftState = softState;
+    const entries = this.log.takeUnwritten();
+    // Term and vote must be durable before votes leave; the commit index need not be (a restarted
+    // node relearns it from the leader). So a commit-only change never costs a write of its own:
+    // it rides along with the next entries or vote.
     const hs = this.hardState();
-    const hardState = sameHardState(hs, this.emittedHardState) ? null : hs;
+    const hardState =
+      !sameVote(hs, this.emittedHardState) || (entries.length > 0 && hs.commit !== this.emittedHardState.commit)
+        ? hs
+        : null;
     if (hardState !== null) this.emittedHardState = hardState;
 
-    const entries = this.log.takeUnwritten();
     const lastEntry = entries.length > 0 ? entries[entries.length - 1]! : undefined;
     this.pendingPersist.push({
       number,
@@ -1034,8 +1040,8 @@ export class Raft {
   }
 }
 
-function sameHardState(a: HardState, b: HardState): boolean {
-  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+function sameVote(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote;
 }
 
 function sameSoftState(a: SoftState, b: SoftState): boolean {
