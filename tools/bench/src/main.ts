@@ -1,0 +1,363 @@
+#!/usr/bin/env node
+import { readFileSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { endpointsFromClusterFile, endpointsFromList } from './cluster.js';
+import { DEFAULT_ELECTION, FAST_ELECTION_TIMEOUT_MS, type FaultMode, runElection } from './election.js';
+import {
+  type BenchReport,
+  htmlReport,
+  jsonReport,
+  parseJsonReport,
+  textReport,
+  writeFileMkdir,
+} from './report.js';
+import {
+  DEFAULT_THROUGHPUT,
+  type LoadMode,
+  type Progress,
+  runThroughput,
+  type Target,
+} from './throughput.js';
+
+export const ExitCode = { Ok: 0, Failed: 1, Usage: 2 } as const;
+
+export interface BenchIo {
+  /** Reports and tables. */
+  readonly out: (text: string) => void;
+  /** Progress and errors. */
+  readonly err: (text: string) => void;
+  /** Whether `err` is a terminal (a redrawn progress bar) or not (progress lines). */
+  readonly isTTY: boolean;
+}
+
+export const USAGE = `Usage: keel-bench <write|read|mixed|election> [options]
+       keel-bench report <report.json> [--html <file>]   (print a saved report, render it again)
+
+Load (write | read | mixed):
+  --nodes <n>               start a fresh cluster of n members (3, 5 or 7; default 3), stopped afterwards
+  --cluster-file <path>     or: use the running cluster of a 'keel cluster' file (cluster.json)
+  --endpoints <list>        or: host:clientPort/host:httpPort,... of a running cluster
+  --concurrency <list>      outstanding requests per step (default 1,16,64,256)
+  --value-size <list>       value sizes in bytes (default 16,256,4096)
+  --warmup <s>              warm-up per step, not measured (default 1)
+  --duration <s>            measured time per step (default 5)
+  --workers <n>             client processes (default 2)
+  --read-ratio <0..1>       mixed: fraction of reads (default 0.9)
+  --stale                   reads from local state of every member instead of linearizable reads
+  --keyspace <n>            keys written and read (default 1000)
+  --timeout <ms>            reply timeout per attempt (default 2000)
+
+Election:
+  --nodes <n>               cluster size (default 3)
+  --trials <n>              trials per fault mode and setting (default 50)
+  --mode <kill|stop|both>   SIGKILL the leader, SIGSTOP it, or both (default both)
+  --election-timeout <list> minimum election timeouts T in ms, members draw from [T, 2T) (default 150)
+  --fast                    also measure the fast setting (T = ${FAST_ELECTION_TIMEOUT_MS} ms, 1 ms tick)
+  --poll <ms>               pause between /status polls of a member during a trial (default 2)
+
+Output:
+  --json <file>             the report as JSON (schema in tools/bench/README.md)
+  --html <file>             a self-contained HTML report with charts
+  -h, --help                this help
+
+Exit codes: 0 measured, 1 the run failed or measured nothing, 2 usage error.`;
+
+const FLAGS = {
+  nodes: { type: 'string' },
+  'cluster-file': { type: 'string' },
+  endpoints: { type: 'string' },
+  concurrency: { type: 'string' },
+  'value-size': { type: 'string' },
+  warmup: { type: 'string' },
+  duration: { type: 'string' },
+  workers: { type: 'string' },
+  'read-ratio': { type: 'string' },
+  stale: { type: 'boolean' },
+  keyspace: { type: 'string' },
+  timeout: { type: 'string' },
+  trials: { type: 'string' },
+  mode: { type: 'string' },
+  'election-timeout': { type: 'string' },
+  fast: { type: 'boolean' },
+  poll: { type: 'string' },
+  json: { type: 'string' },
+  html: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+class UsageError extends Error {}
+
+type Values = Record<string, string | boolean | undefined>;
+
+function num(v: Values, flag: string, fallback: number, min: number, max: number, integer = true): number {
+  const raw = v[flag];
+  if (raw === undefined) return fallback;
+  const x = Number(raw);
+  if (
+    typeof raw !== 'string' ||
+    raw.trim() === '' ||
+    !Number.isFinite(x) ||
+    (integer && !Number.isInteger(x)) ||
+    x < min ||
+    x > max
+  ) {
+    throw new UsageError(
+      `--${flag} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, not '${String(raw)}'`,
+    );
+  }
+  return x;
+}
+
+function list(v: Values, flag: string, fallback: readonly number[], min: number, max: number): number[] {
+  const raw = v[flag];
+  if (raw === undefined) return [...fallback];
+  const items = String(raw).split(',');
+  const out = items.map((s) => Number(s.trim()));
+  if (
+    items.length === 0 ||
+    out.some((x, i) => items[i]!.trim() === '' || !Number.isInteger(x) || x < min || x > max)
+  ) {
+    throw new UsageError(
+      `--${flag} must be a comma-separated list of integers from ${min} to ${max}, not '${String(raw)}'`,
+    );
+  }
+  return out;
+}
+
+function nodes(v: Values): number {
+  const n = num(v, 'nodes', 3, 1, 9);
+  if (n % 2 === 0) throw new UsageError(`--nodes must be odd (3, 5 or 7), not ${n}`);
+  return n;
+}
+
+function progressFor(io: BenchIo): Progress {
+  let lastLine = '';
+  let lastPct = -1;
+  let drawn = false;
+  const clear = (): void => {
+    if (drawn) io.err('\r\x1b[2K');
+    drawn = false;
+  };
+  return {
+    phase(text) {
+      clear();
+      io.err(`keel-bench: ${text}\n`);
+    },
+    update(fraction, label, opsPerSec) {
+      const pct = Math.floor(Math.min(1, Math.max(0, fraction)) * 100);
+      const rate = opsPerSec > 0 ? `  ${Math.round(opsPerSec)} ops/s` : '';
+      if (io.isTTY) {
+        const width = 30;
+        const full = Math.round((pct / 100) * width);
+        io.err(
+          `\r\x1b[2K[${'#'.repeat(full)}${'.'.repeat(width - full)}] ${String(pct).padStart(3)}%  ${label}${rate}`,
+        );
+        drawn = true;
+      } else if (label !== lastLine || pct >= lastPct + 10) {
+        io.err(`keel-bench: ${String(pct).padStart(3)}% ${label}${rate}\n`);
+        lastLine = label;
+        lastPct = pct;
+      }
+    },
+    done() {
+      clear();
+    },
+  };
+}
+
+function target(v: Values): Target {
+  const sources = ['cluster-file', 'endpoints', 'nodes'].filter((f) => v[f] !== undefined);
+  if (sources.length > 1) throw new UsageError(`give only one of --nodes, --cluster-file and --endpoints`);
+  try {
+    if (v['cluster-file'] !== undefined)
+      return { kind: 'endpoints', endpoints: endpointsFromClusterFile(String(v['cluster-file'])) };
+    if (v.endpoints !== undefined)
+      return { kind: 'endpoints', endpoints: endpointsFromList(String(v.endpoints)) };
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return { kind: 'start', nodes: nodes(v) };
+}
+
+/** Runs `keel-bench <argv>`; resolves with the exit code. The `keel bench` front end calls this. */
+export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise<number> {
+  let v: Values;
+  let positionals: string[];
+  try {
+    const parsed = parseArgs({ args: [...argv], options: FLAGS, allowPositionals: true, strict: true });
+    v = parsed.values as Values;
+    positionals = parsed.positionals;
+  } catch (err) {
+    io.err(`keel-bench: ${(err as Error).message.replace(/\. To specify.*$/s, '')}; see keel-bench --help\n`);
+    return ExitCode.Usage;
+  }
+  if (v.help === true) {
+    io.out(`${USAGE}\n`);
+    return ExitCode.Ok;
+  }
+  const cmd = positionals[0];
+  if (cmd === 'report') return rerender(positionals, v, io);
+  let report: BenchReport;
+  try {
+    if (
+      positionals.length !== 1 ||
+      cmd === undefined ||
+      !['write', 'read', 'mixed', 'election'].includes(cmd)
+    ) {
+      throw new UsageError(
+        positionals.length === 0
+          ? 'name a benchmark: write, read, mixed or election'
+          : `unknown benchmark '${positionals.join(' ')}'; choose write, read, mixed or election`,
+      );
+    }
+    const progress = progressFor(io);
+    if (cmd === 'election') {
+      for (const f of [
+        'cluster-file',
+        'endpoints',
+        'concurrency',
+        'value-size',
+        'warmup',
+        'duration',
+        'workers',
+        'read-ratio',
+        'stale',
+        'keyspace',
+        'timeout',
+      ]) {
+        if (v[f] !== undefined)
+          throw new UsageError(`--${f} does not apply to election (it starts its own cluster)`);
+      }
+      const mode = (v.mode as string | undefined) ?? 'both';
+      if (!['kill', 'stop', 'both'].includes(mode))
+        throw new UsageError(`--mode must be kill, stop or both, not '${mode}'`);
+      const timeouts = list(v, 'election-timeout', DEFAULT_ELECTION.electionTimeoutsMs, 2, 60_000);
+      if (v.fast === true && !timeouts.includes(FAST_ELECTION_TIMEOUT_MS))
+        timeouts.push(FAST_ELECTION_TIMEOUT_MS);
+      report = await runElection(
+        {
+          nodes: nodes(v),
+          trials: num(v, 'trials', DEFAULT_ELECTION.trials, 1, 10_000),
+          modes: mode === 'both' ? ['kill', 'stop'] : [mode as FaultMode],
+          electionTimeoutsMs: timeouts,
+          pollMs: num(v, 'poll', DEFAULT_ELECTION.pollMs, 0, 1000),
+          trialTimeoutMs: DEFAULT_ELECTION.trialTimeoutMs,
+        },
+        progress,
+      );
+    } else {
+      for (const f of ['trials', 'mode', 'election-timeout', 'fast', 'poll']) {
+        if (v[f] !== undefined) throw new UsageError(`--${f} applies to election only`);
+      }
+      if (cmd !== 'mixed' && v['read-ratio'] !== undefined)
+        throw new UsageError('--read-ratio applies to mixed only');
+      if (cmd === 'write' && v.stale === true) throw new UsageError('--stale applies to read and mixed only');
+      const d = DEFAULT_THROUGHPUT;
+      report = await runThroughput(
+        {
+          mode: cmd as LoadMode,
+          target: target(v),
+          concurrency: list(v, 'concurrency', d.concurrency, 1, 100_000),
+          valueSizes: list(v, 'value-size', d.valueSizes, 0, 1 << 20),
+          warmupMs: num(v, 'warmup', d.warmupMs / 1000, 0, 3600, false) * 1000,
+          durationMs: num(v, 'duration', d.durationMs / 1000, 0.1, 3600, false) * 1000,
+          workers: num(v, 'workers', d.workers, 1, 64),
+          readRatio: num(v, 'read-ratio', d.readRatio, 0, 1, false),
+          stale: v.stale === true,
+          keyspace: num(v, 'keyspace', d.keyspace, 1, 10_000_000),
+          timeoutMs: num(v, 'timeout', d.timeoutMs, 1, 600_000),
+        },
+        progress,
+      );
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`keel-bench: ${err.message}; see keel-bench --help\n`);
+      return ExitCode.Usage;
+    }
+    io.err(`keel-bench ${cmd ?? ''}: ${(err as Error).message}\n`);
+    return ExitCode.Failed;
+  }
+  const command = ['keel-bench', ...argv];
+  io.out(textReport(report));
+  try {
+    if (typeof v.json === 'string') {
+      writeFileMkdir(resolve(v.json), jsonReport(report, command));
+      io.err(`keel-bench: wrote ${v.json}\n`);
+    }
+    if (typeof v.html === 'string') {
+      writeFileMkdir(resolve(v.html), htmlReport(report, command));
+      io.err(`keel-bench: wrote ${v.html}\n`);
+    }
+  } catch (err) {
+    io.err(`keel-bench: cannot write the report: ${(err as Error).message}\n`);
+    return ExitCode.Failed;
+  }
+  // A run where nothing succeeded measured nothing: say so in the exit code.
+  const useless =
+    report.kind === 'throughput'
+      ? report.steps.some((s) => s.ops === 0)
+      : report.runs.some((r) => r.failures === r.trials.length);
+  return useless ? ExitCode.Failed : ExitCode.Ok;
+}
+
+/** `keel-bench report <file.json> [--html <file>]`: a saved report as a table, and its HTML again. */
+function rerender(positionals: readonly string[], v: Values, io: BenchIo): number {
+  const extra = Object.keys(v).filter((k) => v[k] !== undefined && k !== 'html');
+  const file = positionals[1];
+  if (positionals.length !== 2 || file === undefined || extra.length > 0) {
+    io.err(
+      `keel-bench: report takes one JSON file and only --html${extra.length > 0 ? `, not --${extra[0]}` : ''}; see keel-bench --help\n`,
+    );
+    return ExitCode.Usage;
+  }
+  try {
+    const { report, command } = parseJsonReport(readFileSync(file, 'utf8'));
+    io.out(textReport(report));
+    if (typeof v.html === 'string') {
+      writeFileMkdir(resolve(v.html), htmlReport(report, command));
+      io.err(`keel-bench: wrote ${v.html}\n`);
+    }
+    return ExitCode.Ok;
+  } catch (err) {
+    io.err(`keel-bench report: ${file}: ${(err as Error).message}\n`);
+    return ExitCode.Failed;
+  }
+}
+
+function isMain(): boolean {
+  const argv1 = process.argv[1];
+  if (argv1 === undefined) return false;
+  try {
+    return realpathSync(argv1) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  const io: BenchIo = {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    isTTY: process.stderr.isTTY === true,
+  };
+  let stopping = false;
+  const onSignal = (): void => {
+    // The exit hook of cluster.ts kills every member and client process by PID.
+    if (stopping) process.exit(130);
+    stopping = true;
+    io.err('\nkeel-bench: interrupted; stopping the processes it started\n');
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  runBenchCli(process.argv.slice(2), io).then(
+    (code) => process.exit(code),
+    (err: Error) => {
+      io.err(`keel-bench: ${err.message}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,104 @@
+/** What the bench reads from a member's HTTP endpoint: `/status` (JSON) and `/metrics` (Prometheus text). */
+
+export interface MemberStatus {
+  readonly id: string;
+  readonly role: string;
+  readonly term: number;
+  readonly leader: string | null;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly lastIndex: number;
+  readonly pid: number;
+}
+
+/** A member as the bench addresses it. */
+export interface Endpoint {
+  readonly id: string;
+  /** Client endpoint, `host:port`. */
+  readonly client: string;
+  /** HTTP endpoint, `host:port`. */
+  readonly http: string;
+}
+
+export async function fetchStatus(ep: Endpoint, timeoutMs = 500): Promise<MemberStatus | null> {
+  try {
+    const res = await fetch(`http://${ep.http}/status`, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) return null;
+    const s = (await res.json()) as MemberStatus;
+    return typeof s.role === 'string' && typeof s.term === 'number' ? s : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The WAL counters of one member, from `/metrics` (cumulative since the member started). */
+export interface WalCounters {
+  readonly fsyncs: number;
+  /** Entries made durable, reconstructed as fsyncs × the running average entries per fsync. */
+  readonly entries: number;
+}
+
+/** Reads one unlabelled-by-us metric value (the member adds only `node_id`). */
+export function metricValue(text: string, name: string): number | null {
+  const re = new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+(\\S+)$`, 'm');
+  const m = re.exec(text);
+  return m === null ? null : Number(m[1]);
+}
+
+export async function fetchWalCounters(ep: Endpoint, timeoutMs = 1000): Promise<WalCounters | null> {
+  try {
+    const res = await fetch(`http://${ep.http}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) return null;
+    const text = await res.text();
+    const fsyncs = metricValue(text, 'keel_wal_fsyncs');
+    const perFsync = metricValue(text, 'keel_wal_entries_per_fsync');
+    if (fsyncs === null || perFsync === null) return null;
+    return { fsyncs, entries: Math.round(fsyncs * perFsync) };
+  } catch {
+    return null;
+  }
+}
+
+export function tcpAddress(hostPort: string): string {
+  return `tcp://${hostPort}`;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export interface Leadership {
+  readonly leader: string;
+  readonly term: number;
+  readonly statuses: readonly MemberStatus[];
+}
+
+/** The leader every answering member agrees on (`all`: every endpoint must answer), or null. */
+export async function agreedLeader(eps: readonly Endpoint[], all = true): Promise<Leadership | null> {
+  const statuses = await Promise.all(eps.map((e) => fetchStatus(e)));
+  const live = statuses.filter((s): s is MemberStatus => s !== null);
+  if (live.length === 0 || (all && live.length !== eps.length)) return null;
+  const leader = live[0]!.leader;
+  if (leader === null || !live.every((s) => s.leader === leader)) return null;
+  const ls = live.find((s) => s.id === leader);
+  if (ls === undefined || ls.role !== 'leader') return null;
+  return { leader, term: ls.term, statuses: live };
+}
+
+/** Waits (bounded) until every member follows one leader and has applied its commit index. */
+export async function waitForCatchUp(eps: readonly Endpoint[], timeoutMs: number): Promise<Leadership> {
+  const deadline = performance.now() + timeoutMs;
+  let last = 'no member answered';
+  while (performance.now() < deadline) {
+    const l = await agreedLeader(eps);
+    if (l !== null) {
+      const commit = l.statuses.find((s) => s.id === l.leader)!.commitIndex;
+      if (l.statuses.every((s) => s.appliedIndex >= commit)) return l;
+      last = `leader ${l.leader} at commit ${commit}, applied ${l.statuses.map((s) => `${s.id}=${s.appliedIndex}`).join(' ')}`;
+    } else {
+      last = 'members do not agree on a leader';
+    }
+    await sleep(20);
+  }
+  throw new Error(`cluster did not settle within ${timeoutMs} ms (${last})`);
+}

@@ -1,0 +1,371 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { ElectionReport, ElectionRun } from './election.js';
+import type { MachineInfo } from './proc.js';
+import { escapeHtml, lineChart, type Mark, type Series, sampleCdf } from './svg.js';
+import type { StepResult, ThroughputReport } from './throughput.js';
+
+export type BenchReport = ThroughputReport | ElectionReport;
+
+/** Version of the JSON document; bump it when a field changes meaning or goes away. */
+export const REPORT_SCHEMA_VERSION = 1;
+
+// --- terminal -------------------------------------------------------------------------------------
+
+function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+const n = (v: number | null | undefined, digits = 1): string =>
+  v === null || v === undefined ? '-' : v.toFixed(digits);
+
+export function machineLine(m: MachineInfo): string {
+  return `${m.cpu_model}, ${m.cores} cores, ${m.memory_gib} GiB, ${m.os} ${m.kernel}, node ${m.node}, load ${m.loadavg.join(' ')}`;
+}
+
+export function throughputTable(r: ThroughputReport): string {
+  const main = table(
+    [
+      'step',
+      'mode',
+      'conc',
+      'value B',
+      'ops/s',
+      'p50 ms',
+      'p90',
+      'p99',
+      'p99.9',
+      'max',
+      'fsync/s',
+      'ent/fsync',
+      'errors',
+      'retries',
+    ],
+    r.steps.map((s) => [
+      String(s.step),
+      s.mode + (s.read_ratio > 0 && s.read_ratio < 1 ? ` ${Math.round(s.read_ratio * 100)}%r` : ''),
+      String(s.concurrency),
+      String(s.value_size),
+      n(s.ops_per_sec, 0),
+      n(s.latency_ms.p50, 2),
+      n(s.latency_ms.p90, 2),
+      n(s.latency_ms.p99, 2),
+      n(s.latency_ms.p999, 2),
+      n(s.latency_ms.max, 2),
+      n(s.fsyncs_per_sec, 0),
+      n(s.entries_per_fsync, 2),
+      String(s.errors),
+      String(s.retries),
+    ]),
+  );
+  const procs = table(
+    ['step', 'process', 'role', 'cpu %', 'rss MB', 'fsync/s', 'ent/fsync'],
+    r.steps.flatMap((s) => [
+      ...s.members.map((m) => [
+        String(s.step),
+        `${m.id} (pid ${m.pid ?? '?'})`,
+        m.role,
+        n(m.cpu_percent),
+        n(m.rss_mb),
+        n(m.fsyncs_per_sec, 0),
+        n(m.entries_per_fsync, 2),
+      ]),
+      ...s.clients.map((c) => [
+        String(s.step),
+        `client (pid ${c.pid})`,
+        `${c.clients} clients`,
+        n(c.cpu_percent),
+        n(c.rss_mb),
+        '',
+        '',
+      ]),
+    ]),
+  );
+  return `${machineLine(r.machine)}\n\n${main}\n\n${procs}\n`;
+}
+
+export function electionTable(r: ElectionReport): string {
+  const rows: string[][] = [];
+  for (const run of r.runs) {
+    for (const [metric, s] of [
+      ['new leader', run.leader_ms],
+      ['first write', run.write_ms],
+    ] as const) {
+      rows.push([
+        `${run.election_timeout_ms}-${run.election_timeout_ms * 2} ms`,
+        run.mode,
+        metric,
+        String(s.n),
+        n(s.min),
+        n(s.median),
+        n(s.p90),
+        n(s.p99),
+        n(s.max),
+        n(s.mean),
+        String(run.failures),
+      ]);
+    }
+  }
+  const ref = r.reference;
+  return [
+    machineLine(r.machine),
+    '',
+    table(
+      ['timeouts', 'fault', 'until', 'n', 'min ms', 'median', 'p90', 'p99', 'max', 'mean', 'failed'],
+      rows,
+    ),
+    '',
+    `Raft paper, Figure 16 (crash, 5 servers): 150-300 ms: median ${ref['150-300'].median_ms} ms, p99 ${ref['150-300'].p99_ms} ms, max ${ref['150-300'].max_ms} ms; 12-24 ms: mean ${ref['12-24'].mean_ms} ms, max ${ref['12-24'].max_ms} ms`,
+    '',
+  ].join('\n');
+}
+
+export function textReport(r: BenchReport): string {
+  return r.kind === 'throughput' ? throughputTable(r) : electionTable(r);
+}
+
+// --- JSON -------------------------------------------------------------------------------------------
+
+export function jsonReport(r: BenchReport, command: readonly string[]): string {
+  return `${JSON.stringify({ tool: 'keel-bench', schema_version: REPORT_SCHEMA_VERSION, command, ...r }, null, 2)}\n`;
+}
+
+export function writeFileMkdir(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+}
+
+/** A report read back from its JSON document (for `keel-bench report`), with the command that made it. */
+export function parseJsonReport(text: string): { report: BenchReport; command: string[] } {
+  const doc = JSON.parse(text) as Record<string, unknown>;
+  if (doc.tool !== 'keel-bench' || doc.schema_version !== REPORT_SCHEMA_VERSION) {
+    throw new Error(`not a keel-bench report of schema version ${REPORT_SCHEMA_VERSION}`);
+  }
+  if (doc.kind !== 'throughput' && doc.kind !== 'election')
+    throw new Error(`unknown report kind ${String(doc.kind)}`);
+  const { tool: _tool, schema_version: _v, command, ...rest } = doc;
+  return {
+    report: rest as unknown as BenchReport,
+    command: Array.isArray(command) ? command.map(String) : ['keel-bench'],
+  };
+}
+
+// --- HTML -------------------------------------------------------------------------------------------
+
+const CSS = `body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
+table{border-collapse:collapse;margin:12px 0;font-size:13px}th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
+th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}h1{font-size:22px}h2{font-size:18px;margin-top:28px}
+.chart{display:block;margin:12px 0;max-width:100%;height:auto}code{background:#f4f4f4;padding:1px 4px}`;
+
+function htmlTable(head: readonly string[], rows: readonly (readonly string[])[]): string {
+  return `<table><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>${rows
+    .map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`)
+    .join('')}</table>`;
+}
+
+function machineHtml(m: MachineInfo): string {
+  return htmlTable(
+    ['machine', ''],
+    [
+      ['CPU', m.cpu_model],
+      ['cores', String(m.cores)],
+      ['memory', `${m.memory_gib} GiB`],
+      ['OS / kernel', `${m.os} ${m.kernel}`],
+      ['Node.js', m.node],
+      ['host', m.hostname],
+      ['load average at start (1/5/15 min)', m.loadavg.join(' / ')],
+    ],
+  );
+}
+
+function page(title: string, body: string, command: readonly string[]): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><style>${CSS}</style></head>
+<body><h1>${escapeHtml(title)}</h1>
+<p>Command: <code>${escapeHtml(command.join(' '))}</code></p>
+${body}
+</body></html>
+`;
+}
+
+function throughputHtml(r: ThroughputReport, command: readonly string[]): string {
+  const sizes = [...new Set(r.steps.map((s) => s.value_size))];
+  const byConc = (pick: (s: StepResult) => number): Series[] =>
+    sizes.map((size) => ({
+      name: `${size} B values`,
+      markers: true,
+      points: r.steps.filter((s) => s.value_size === size).map((s) => [s.concurrency, pick(s)] as const),
+    }));
+  const tput = lineChart({
+    id: 'chart-throughput',
+    title: `${r.options.mode}: throughput vs outstanding requests (${r.options.nodes} members)`,
+    xLabel: 'outstanding requests (log)',
+    yLabel: 'ops/s',
+    xLog: true,
+    series: byConc((s) => s.ops_per_sec),
+  });
+  const p99 = lineChart({
+    id: 'chart-latency-p99',
+    title: 'p50 and p99 latency vs outstanding requests',
+    xLabel: 'outstanding requests (log)',
+    yLabel: 'ms',
+    xLog: true,
+    series: [
+      ...byConc((s) => s.latency_ms.p50).map((s) => ({ ...s, name: `p50, ${s.name}` })),
+      ...byConc((s) => s.latency_ms.p99).map((s) => ({ ...s, name: `p99, ${s.name}`, dashed: true })),
+    ],
+  });
+  const cdf = lineChart({
+    id: 'chart-latency-cdf',
+    title: 'latency CDF per step',
+    xLabel: 'latency, ms (log)',
+    yLabel: 'fraction of operations',
+    xLog: true,
+    yMin: 0,
+    yMax: 1,
+    series: r.steps.map((s) => ({
+      name: `c=${s.concurrency}, ${s.value_size} B`,
+      step: true,
+      points: s.latency_cdf,
+    })),
+  });
+  const rows = r.steps.map((s) => [
+    String(s.step),
+    String(s.concurrency),
+    String(s.value_size),
+    n(s.ops_per_sec, 0),
+    n(s.latency_ms.p50, 2),
+    n(s.latency_ms.p90, 2),
+    n(s.latency_ms.p99, 2),
+    n(s.latency_ms.p999, 2),
+    n(s.latency_ms.max, 2),
+    n(s.fsyncs_per_sec, 0),
+    n(s.entries_per_fsync, 2),
+    String(s.errors),
+    String(s.retries),
+  ]);
+  const body = [
+    `<p>${r.options.mode} load, ${r.options.nodes} members (${r.options.cluster === 'started' ? 'started by the bench' : 'external cluster'}), ${r.options.workers} client processes, warm-up ${r.options.warmup_s} s and ${r.options.duration_s} s measured per step, keyspace ${r.options.keyspace}${r.options.read_ratio > 0 ? `, ${Math.round(r.options.read_ratio * 100)} % ${r.options.stale ? 'stale' : 'linearizable'} reads` : ''}. Started ${escapeHtml(r.started_at)}.</p>`,
+    tput,
+    p99,
+    cdf,
+    '<h2>Steps</h2>',
+    htmlTable(
+      [
+        'step',
+        'conc',
+        'value B',
+        'ops/s',
+        'p50 ms',
+        'p90',
+        'p99',
+        'p99.9',
+        'max',
+        'fsync/s',
+        'entries/fsync',
+        'errors',
+        'retries',
+        'members (role, CPU, RSS)',
+        'clients (CPU, RSS)',
+      ],
+      rows,
+    ),
+    '<h2>Machine</h2>',
+    machineHtml(r.machine),
+  ].join('\n');
+  return page(`Keel bench: ${r.options.mode}`, body, command);
+}
+
+function referenceMarks(T: number, r: ElectionReport): Mark[] {
+  const ref = r.reference;
+  if (T === 150) {
+    return [
+      {
+        x: ref['150-300'].median_ms,
+        y: 0.5,
+        label: `paper 150-300 ms: median ${ref['150-300'].median_ms} ms`,
+      },
+      { x: ref['150-300'].p99_ms, y: 0.99, label: `paper 150-300 ms: p99 ${ref['150-300'].p99_ms} ms` },
+      { x: ref['150-300'].max_ms, y: 1, label: `paper 150-300 ms: max ${ref['150-300'].max_ms} ms` },
+    ];
+  }
+  if (T === 12) {
+    return [
+      {
+        x: ref['12-24'].mean_ms,
+        y: 0.5,
+        label: `paper 12-24 ms: mean ${ref['12-24'].mean_ms} ms (drawn at 0.5)`,
+      },
+      { x: ref['12-24'].max_ms, y: 1, label: `paper 12-24 ms: max ${ref['12-24'].max_ms} ms` },
+    ];
+  }
+  return [];
+}
+
+function electionHtml(r: ElectionReport, command: readonly string[]): string {
+  const timeouts = [...new Set(r.runs.map((x) => x.election_timeout_ms))];
+  const charts = timeouts.map((T) => {
+    const runs = r.runs.filter((x) => x.election_timeout_ms === T);
+    const ok = (run: ElectionRun) => run.trials.filter((t) => t.error === null);
+    return lineChart({
+      id: `chart-election-${T}`,
+      title: `election time CDF, timeouts ${T}-${2 * T} ms, ${r.options.nodes} members`,
+      xLabel: 'ms after the fault',
+      yLabel: 'fraction of trials',
+      yMin: 0,
+      yMax: 1,
+      series: runs.flatMap((run) => [
+        { name: `${run.mode}: new leader`, step: true, points: sampleCdf(ok(run).map((t) => t.leader_ms!)) },
+        {
+          name: `${run.mode}: first write`,
+          step: true,
+          dashed: true,
+          points: sampleCdf(ok(run).map((t) => t.write_ms!)),
+        },
+      ]),
+      marks: referenceMarks(T, r),
+    });
+  });
+  const rows = r.runs.flatMap((run) =>
+    (
+      [
+        ['new leader', run.leader_ms],
+        ['first write', run.write_ms],
+      ] as const
+    ).map(([metric, s]) => [
+      `${run.election_timeout_ms}-${2 * run.election_timeout_ms} ms`,
+      run.mode === 'kill' ? 'kill (SIGKILL)' : 'stop (SIGSTOP)',
+      metric,
+      String(s.n),
+      n(s.min),
+      n(s.median),
+      n(s.p90),
+      n(s.p99),
+      n(s.max),
+      n(s.mean),
+      String(run.failures),
+    ]),
+  );
+  const ref = r.reference;
+  const body = [
+    `<p>${r.options.trials} trials per fault mode and setting on a ${r.options.nodes}-member cluster started by the bench. Each trial takes the leader out (SIGKILL or SIGSTOP) and measures, on the bench's clock from the signal, the time until every survivor's <code>/status</code> names the same new leader (polled every ${r.options.poll_ms} ms) and until a put sent through a survivor commits. The old leader is restarted (or resumed) and caught up before the next trial. Started ${escapeHtml(r.started_at)}.</p>`,
+    ...charts,
+    htmlTable(
+      ['timeouts', 'fault', 'until', 'n', 'min ms', 'median', 'p90', 'p99', 'max', 'mean', 'failed'],
+      rows,
+    ),
+    `<p>Reference, Raft paper Figure 16 (5 servers, crash of the leader): 150-300 ms timeouts: median ${ref['150-300'].median_ms} ms, p99 ${ref['150-300'].p99_ms} ms, max ${ref['150-300'].max_ms} ms; 12-24 ms: mean ${ref['12-24'].mean_ms} ms, max ${ref['12-24'].max_ms} ms. Drawn as diamonds on the matching chart (the 12-24 ms mean at 0.5).</p>`,
+    '<h2>Machine</h2>',
+    machineHtml(r.machine),
+  ].join('\n');
+  return page('Keel bench: election latency', body, command);
+}
+
+/** A self-contained HTML page: inline CSS and inline SVG, no script, nothing fetched. */
+export function htmlReport(r: BenchReport, command: readonly string[]): string {
+  return r.kind === 'throughput' ? throughputHtml(r, command) : electionHtml(r, command);
+}

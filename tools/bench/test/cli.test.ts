@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { ExitCode, runBenchCli } from '../src/main.js';
+import { captureIo } from './helpers.js';
+
+describe('keel-bench flags', () => {
+  const cases: [string[], RegExp][] = [
+    [[], /name a benchmark/],
+    [['throughput'], /unknown benchmark 'throughput'/],
+    [['write', '--concurrency', '1,x'], /--concurrency must be a comma-separated list/],
+    [['write', '--nodes', '4'], /--nodes must be odd/],
+    [['write', '--bogus'], /Unknown option '--bogus'/],
+    [['write', '--trials', '3'], /--trials applies to election only/],
+    [['write', '--stale'], /--stale applies to read and mixed only/],
+    [['election', '--mode', 'pause'], /--mode must be kill, stop or both/],
+    [['election', '--duration', '1'], /--duration does not apply to election/],
+    [
+      ['read', '--nodes', '3', '--endpoints', 'a:1/b:2'],
+      /only one of --nodes, --cluster-file and --endpoints/,
+    ],
+    [['read', '--endpoints', 'localhost'], /not host:clientPort\/host:httpPort/],
+  ];
+  for (const [argv, message] of cases) {
+    it(`rejects '${argv.join(' ')}' with one line and exit 2`, async () => {
+      const c = captureIo();
+      expect(await runBenchCli(argv, c.io)).toBe(ExitCode.Usage);
+      expect(c.err()).toMatch(message);
+      expect(c.err().trim().split('\n')).toHaveLength(1);
+      expect(c.out()).toBe('');
+    });
+  }
+
+  it('prints the usage with --help', async () => {
+    const c = captureIo();
+    expect(await runBenchCli(['--help'], c.io)).toBe(ExitCode.Ok);
+    expect(c.out()).toContain('Usage: keel-bench <write|read|mixed|election>');
+  });
+});

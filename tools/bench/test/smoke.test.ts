@@ -1,0 +1,97 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { killAllStarted, MEMBER_PROGRAM } from '../src/cluster.js';
+import { ExitCode, runBenchCli } from '../src/main.js';
+import { captureIo, expectStepSchema, readJson, tempDir } from './helpers.js';
+
+// Short smoke runs of every bench mode against real `keel node` processes (apps/node's build):
+// they check the report's schema and that values are sane, not speed.
+const tmp = tempDir('smoke');
+afterEach(() => {
+  // Every member and client process the run started, by PID, even when the test failed.
+  killAllStarted();
+});
+afterAll(() => tmp.remove());
+
+const LOAD = [
+  '--nodes',
+  '3',
+  '--concurrency',
+  '4',
+  '--value-size',
+  '64',
+  '--warmup',
+  '0.3',
+  '--duration',
+  '1',
+];
+
+async function bench(name: string, ...argv: string[]) {
+  const json = join(tmp.path, `${name}.json`);
+  const html = join(tmp.path, `${name}.html`);
+  const c = captureIo();
+  const code = await runBenchCli([...argv, '--json', json, '--html', html], c.io);
+  if (code !== ExitCode.Ok) throw new Error(`exit ${code}: ${c.err()}`);
+  return { doc: readJson(json), html: readFileSync(html, 'utf8'), out: c.out(), err: c.err() };
+}
+
+describe.skipIf(!existsSync(MEMBER_PROGRAM))('keel-bench smoke runs on a real 3-member cluster', () => {
+  it('write: one step at concurrency 4 reports throughput, latency, fsyncs and processes', async () => {
+    const r = await bench('write', 'write', ...LOAD);
+    expect(r.doc).toMatchObject({ tool: 'keel-bench', schema_version: 1, kind: 'throughput' });
+    const steps = r.doc.steps as Record<string, unknown>[];
+    expect(steps).toHaveLength(1);
+    const s = steps[0]!;
+    expectStepSchema(s, 3);
+    expect(s).toMatchObject({ mode: 'write', concurrency: 4, value_size: 64, read_ratio: 0 });
+    expect(s.fsyncs_per_sec as number).toBeGreaterThan(0);
+    expect(s.entries_per_fsync as number).toBeGreaterThanOrEqual(0.5);
+    expect(r.out).toContain('ops/s');
+    expect(r.html).toContain('id="chart-throughput"');
+    expect(r.html).toContain('id="chart-latency-cdf"');
+  });
+
+  it('read: linearizable gets at the leader', async () => {
+    const r = await bench('read', 'read', ...LOAD, '--keyspace', '100');
+    const s = (r.doc.steps as Record<string, unknown>[])[0]!;
+    expectStepSchema(s, 3);
+    expect(s).toMatchObject({ mode: 'read', read_ratio: 1, read_consistency: 'linearizable' });
+  });
+
+  it('mixed: 90 % reads, 10 % writes', async () => {
+    const r = await bench('mixed', 'mixed', ...LOAD, '--keyspace', '100');
+    const s = (r.doc.steps as Record<string, unknown>[])[0]!;
+    expectStepSchema(s, 3);
+    expect(s).toMatchObject({ mode: 'mixed', read_ratio: 0.9 });
+  });
+
+  it('election: two trials of kill and of stop elect a new leader and commit a write', async () => {
+    const r = await bench('election', 'election', '--nodes', '3', '--trials', '2');
+    expect(r.doc).toMatchObject({ tool: 'keel-bench', schema_version: 1, kind: 'election' });
+    const runs = r.doc.runs as Record<string, unknown>[];
+    expect(runs.map((x) => x.mode)).toEqual(['kill', 'stop']);
+    for (const run of runs) {
+      expect(run).toMatchObject({ election_timeout_ms: 150, failures: 0 });
+      const trials = run.trials as Record<string, unknown>[];
+      expect(trials).toHaveLength(2);
+      for (const t of trials) {
+        expect(t.error).toBeNull();
+        expect(t.new_leader).not.toBe(t.old_leader);
+        expect(t.new_term as number).toBeGreaterThan(t.old_term as number);
+        expect(t.leader_ms as number).toBeGreaterThan(0);
+        expect(t.leader_ms as number).toBeLessThan(5000);
+        expect(t.write_ms as number).toBeGreaterThan(0);
+        expect(t.write_ms as number).toBeLessThan(5000);
+      }
+      for (const k of ['leader_ms', 'write_ms']) {
+        const s = run[k] as Record<string, number>;
+        expect(s.n).toBe(2);
+        expect(s.min).toBeLessThanOrEqual(s.median!);
+        expect(s.median).toBeLessThanOrEqual(s.max!);
+      }
+    }
+    expect(r.html).toContain('id="chart-election-150"');
+    expect(r.html).toContain('paper 150-300 ms: median 171 ms');
+  });
+});
