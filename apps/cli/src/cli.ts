@@ -1,4 +1,5 @@
 import { runClusterCommand } from './commands/cluster.js';
+import { KV_COMMANDS, type KvCommandName, runKvCommand } from './commands/kv.js';
 import { ExitCode, type Io } from './io.js';
 
 export type { Io } from './io.js';
@@ -13,7 +14,7 @@ Usage: keel <command> [options]
 Commands:
   cluster up|down|status|kill|stop|restart|pause|resume|logs   local multi-process clusters
                                                            (keel cluster --help)
-  put|get|del|cas|scan                                    talk to a cluster
+  put|get|del|cas|scan                                    read and write keys (keel get --help)
   bench write|read|mixed|election                         measure a cluster
   chaos                                                   break a cluster and check it
   keygen                                                  CURVE key pair for a member or client
@@ -25,7 +26,7 @@ Options:
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 not available in this build,
             4 no cluster running in the cluster directory.`;
 
-const PLANNED = new Set(['put', 'get', 'del', 'cas', 'scan', 'bench', 'chaos', 'keygen', 'members', 'node']);
+const PLANNED = new Set(['bench', 'chaos', 'members', 'node']);
 
 /** Runs one CLI invocation and returns its exit code. User mistakes get one line, never a stack. */
 export async function runCli(argv: readonly string[], io: Io): Promise<ExitCode> {
@@ -39,6 +40,9 @@ export async function runCli(argv: readonly string[], io: Io): Promise<ExitCode>
     return ExitCode.Ok;
   }
   if (command === 'cluster') return runClusterCommand(rest, io);
+  if ((KV_COMMANDS as readonly string[]).includes(command)) {
+    return runKvCommand(command as KvCommandName, rest, io);
+  }
   if (PLANNED.has(command)) {
     io.err(`keel: '${[command, ...rest].join(' ')}' is not available in this build yet`);
     return ExitCode.NotAvailable;

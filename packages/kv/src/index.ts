@@ -31,6 +31,18 @@ export {
 } from './commands.js';
 export { crc32 } from './crc32.js';
 export { KvErrorCode, SnapshotError, SnapshotErrorReason } from './errors.js';
+export type {
+  Bytes,
+  CallOptions,
+  CasExpectInput,
+  KvClientOptions,
+  ReadOptions,
+  ScanOptions,
+  ScanPage,
+  ScanRangeInput,
+} from './KvClient.js';
+export { KvClient } from './KvClient.js';
+export { KvClientError, KvClientErrorCode } from './KvClientError.js';
 export type { KvStateMachineOptions } from './KvStateMachine.js';
 export { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_TIMEOUT_MS, KvStateMachine } from './KvStateMachine.js';
 export type { KeyCheck, KvLimits, ValueCheck } from './limits.js';

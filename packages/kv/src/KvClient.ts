@@ -1,0 +1,632 @@
+/**
+ * The network client of the store. It talks to members through `ClientChannel`s it opens with the
+ * injected `connect`, so this package needs no network library (apps pass
+ * `(a) => new ClientConnection({ address: \`tcp://${a}\` })` from `@keel/transport-zmq`).
+ *
+ * Any member serves any request: followers forward writes to the leader and serve linearizable
+ * reads with a ReadIndex round through it (dissertation §6.4), so the client only has to find a
+ * member that answers. It sticks to the last endpoint that answered and moves on when a member is
+ * silent, stopping, or without a leader, until the operation's deadline.
+ *
+ * Writes are exactly-once under retries (dissertation §6.3): with sessions on (the default), each
+ * write carries `{clientId, seq}` and every retry of it repeats the same `seq`, so the store executes
+ * it once and answers retries from its cache. A session allows one write in flight, so the client
+ * keeps a small pool of sessions (`sessions`, default 8) and queues further writes in arrival order.
+ *
+ * Unlike the state machine, this file is the I/O edge of the package: it reads the clock and sets
+ * timers (the purity test exempts it from those rules only).
+ */
+import type { ClientChannel, NodeId } from '@keel/core';
+import {
+  checkCommand,
+  type KvCommand,
+  type ScanRange,
+  type SessionRef,
+  type WriteCommand,
+} from './commands.js';
+import { KvClientError, KvClientErrorCode } from './KvClientError.js';
+import { DEFAULT_KV_LIMITS, type KvLimits } from './limits.js';
+import { decodeResponse, encodeRequest, type KvResponse, ReadConsistency } from './protocol.js';
+import type {
+  CasResult,
+  CompareFailed,
+  DeleteResult,
+  GetResult,
+  KeyValue,
+  KvResult,
+  PutResult,
+} from './results.js';
+
+/** Keys and values: bytes, or a string (sent as UTF-8). */
+export type Bytes = string | Uint8Array;
+
+export interface KvClientOptions {
+  /** Client endpoints of members, `host:port`; any subset of the cluster works. */
+  readonly endpoints: readonly string[];
+  /** Opens a channel to one endpoint (called lazily, once per endpoint, again after `close()`). */
+  readonly connect: (address: string) => ClientChannel;
+  /**
+   * Member ids and their client endpoints (`{ n1: '127.0.0.1:7201', ... }`), so a `not-leader`
+   * answer's leader hint leads straight to the leader. Optional: without it the client tries the
+   * next endpoint (followers forward writes anyway).
+   */
+  readonly members?: Readonly<Record<NodeId, string>>;
+  /** Deadline of one operation, retries included. Default 10 000 ms. */
+  readonly timeoutMs?: number;
+  /** How long one attempt waits for a member's answer before trying another. Default 3000 ms. */
+  readonly attemptTimeoutMs?: number;
+  /**
+   * Exactly-once writes through sessions (default true). Off: writes carry no session and a retry
+   * may apply a write twice (at-least-once).
+   */
+  readonly session?: boolean;
+  /** Sessions used for concurrent writes (each has one write in flight; more writes queue). Default 8. */
+  readonly sessions?: number;
+  /** First and largest pause between retries (doubled per consecutive failure, with jitter). */
+  readonly backoffMs?: { readonly min: number; readonly max: number };
+  /** Must match the members' limits; requests are checked against them before sending. */
+  readonly limits?: KvLimits;
+}
+
+export interface CallOptions {
+  /** Overrides the client's `timeoutMs` for this operation. */
+  readonly timeoutMs?: number;
+}
+
+export interface ReadOptions extends CallOptions {
+  /** Default `linearizable`. */
+  readonly consistency?: ReadConsistency;
+}
+
+/** What `cas` compares: the current value (null = must be absent) or version (0 = must be absent). */
+export type CasExpectInput = { readonly value: Bytes | null } | { readonly version: number };
+
+/** `{ prefix }`, or `{ start, end }` = `[start, end)` (`end` omitted or null: to the last key). */
+export type ScanRangeInput =
+  | { readonly prefix: Bytes }
+  | { readonly start: Bytes; readonly end?: Bytes | null };
+
+export interface ScanOptions extends ReadOptions {
+  /** Items per page, 1 to 10 000. Default 1000. */
+  readonly limit?: number;
+  /** Continue after this key (the `after` of the previous page). */
+  readonly after?: Bytes;
+}
+
+export interface ScanPage {
+  readonly revision: number;
+  readonly items: readonly KeyValue[];
+  /** More keys remain: pass `after` to the next call. */
+  readonly more: boolean;
+  /** The last item's key (null on an empty page). */
+  readonly after: Uint8Array | null;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_ATTEMPT_TIMEOUT_MS = 3000;
+const DEFAULT_SESSIONS = 8;
+const DEFAULT_SCAN_LIMIT = 1000;
+const DEFAULT_BACKOFF = { min: 10, max: 500 } as const;
+/** `close()` gives its best-effort closeSession requests this long. */
+const CLOSE_SESSION_MS = 500;
+
+const encoder = new TextEncoder();
+const bytes = (b: Bytes): Uint8Array => (typeof b === 'string' ? encoder.encode(b) : b);
+
+interface Session {
+  readonly clientId: number;
+  nextSeq: number;
+}
+
+/** A write or read waiting for a session (resolves null: "register one yourself"). */
+interface Waiter {
+  readonly resolve: (s: Session | null) => void;
+  readonly reject: (err: Error) => void;
+}
+
+/** What one attempt at one member came to. */
+type Attempt =
+  | { readonly kind: 'response'; readonly response: KvResponse }
+  | { readonly kind: 'no-answer'; readonly message: string }
+  | { readonly kind: 'garbled'; readonly message: string };
+
+/** Per-operation bookkeeping that decides which error to give up with. */
+interface Progress {
+  attempts: number;
+  /** Some member answered (so the cluster is reachable). */
+  answered: boolean;
+  /** Some attempt of this write may have reached the state machine. */
+  mayHaveApplied: boolean;
+  lastProblem: string;
+}
+
+export class KvClient {
+  private readonly endpoints: readonly string[];
+  private readonly connect: (address: string) => ClientChannel;
+  private readonly members: ReadonlyMap<NodeId, number>;
+  private readonly timeoutMs: number;
+  private readonly attemptTimeoutMs: number;
+  private readonly useSessions: boolean;
+  private readonly maxSessions: number;
+  private readonly backoff: { readonly min: number; readonly max: number };
+  private readonly limits: KvLimits;
+  private readonly channels = new Map<number, ClientChannel>();
+  /** The endpoint that answered last; the next operation starts there (the first one at first). */
+  private preferred = 0;
+  private closed = false;
+  private readonly idle: Session[] = [];
+  private busy = 0;
+  private registering = 0;
+  private readonly waiters: Waiter[] = [];
+
+  constructor(options: KvClientOptions) {
+    if (options.endpoints.length === 0) {
+      throw new KvClientError(KvClientErrorCode.BadRequest, 'KvClient needs at least one endpoint');
+    }
+    this.endpoints = [...options.endpoints];
+    this.connect = options.connect;
+    const members = new Map<NodeId, number>();
+    for (const [id, endpoint] of Object.entries(options.members ?? {})) {
+      const i = this.endpoints.indexOf(endpoint);
+      if (i >= 0) members.set(id, i);
+    }
+    this.members = members;
+    this.timeoutMs = positive(options.timeoutMs, DEFAULT_TIMEOUT_MS, 'timeoutMs');
+    this.attemptTimeoutMs = positive(
+      options.attemptTimeoutMs,
+      DEFAULT_ATTEMPT_TIMEOUT_MS,
+      'attemptTimeoutMs',
+    );
+    this.useSessions = options.session ?? true;
+    this.maxSessions = positive(options.sessions, DEFAULT_SESSIONS, 'sessions');
+    this.backoff = options.backoffMs ?? DEFAULT_BACKOFF;
+    this.limits = options.limits ?? DEFAULT_KV_LIMITS;
+  }
+
+  // --- the operations ---------------------------------------------------------------------------
+
+  async put(key: Bytes, value: Bytes, options: CallOptions = {}): Promise<PutResult> {
+    const k = bytes(key);
+    const v = bytes(value);
+    const r = await this.write((session) => withSession({ type: 'put', key: k, value: v }, session), options);
+    return expectType(r, 'put');
+  }
+
+  async delete(key: Bytes, options: CallOptions = {}): Promise<DeleteResult> {
+    const k = bytes(key);
+    const r = await this.write((session) => withSession({ type: 'delete', key: k }, session), options);
+    return expectType(r, 'delete');
+  }
+
+  /**
+   * Compare-and-swap: writes `value` (null deletes the key) only if the key matches `expect`.
+   * A failed comparison is a result (`{ ok: false, code: 'compare-failed', current }`), not an error.
+   */
+  async cas(
+    key: Bytes,
+    expect: CasExpectInput,
+    value: Bytes | null,
+    options: CallOptions = {},
+  ): Promise<CasResult | CompareFailed> {
+    const k = bytes(key);
+    const e = 'version' in expect ? { version: expect.version } : { value: nullable(expect.value) };
+    const v = nullable(value);
+    const r = await this.write(
+      (session) => withSession({ type: 'cas', key: k, expect: e, value: v }, session),
+      options,
+    );
+    if (!r.ok && r.code === 'compare-failed') return r;
+    return expectType(r, 'cas');
+  }
+
+  /** Reads one key; `kv` is null when it is absent. */
+  async get(key: Bytes, options: ReadOptions = {}): Promise<GetResult> {
+    const r = await this.read({ type: 'get', key: bytes(key) }, options);
+    return expectType(r, 'get');
+  }
+
+  /** One page of keys in byte order. */
+  async scan(range: ScanRangeInput, options: ScanOptions = {}): Promise<ScanPage> {
+    const limit = options.limit ?? DEFAULT_SCAN_LIMIT;
+    const r = expectType(
+      await this.read(
+        {
+          type: 'scan',
+          range: scanRange(range),
+          limit,
+          ...(options.after === undefined ? {} : { after: bytes(options.after) }),
+        },
+        options,
+      ),
+      'scan',
+    );
+    const last = r.items[r.items.length - 1];
+    return {
+      revision: r.revision,
+      items: r.items,
+      more: r.more,
+      after: last === undefined ? null : last.key,
+    };
+  }
+
+  /**
+   * Every page of a range, following `more`. Each page is a separate read: together they are not
+   * one snapshot, but every key is visited once, in order, even when keys change between pages.
+   */
+  async *scanPages(range: ScanRangeInput, options: ScanOptions = {}): AsyncGenerator<ScanPage> {
+    let after: Bytes | undefined = options.after;
+    for (;;) {
+      const page = await this.scan(range, { ...options, ...(after === undefined ? {} : { after }) });
+      yield page;
+      if (!page.more || page.after === null) return;
+      after = page.after;
+    }
+  }
+
+  /** Every item of a range, as one array (see `scanPages`). */
+  async scanAll(range: ScanRangeInput, options: ScanOptions = {}): Promise<KeyValue[]> {
+    const items: KeyValue[] = [];
+    for await (const page of this.scanPages(range, options)) items.push(...page.items);
+    return items;
+  }
+
+  /**
+   * Closes the sessions it can in a short moment (best effort: unclosed sessions expire on their
+   * own) and every channel. Operations still running fail with `KEEL_CLIENT_CLOSED`.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    const sessions = this.idle.splice(0);
+    const deadline = now() + CLOSE_SESSION_MS;
+    await Promise.allSettled(
+      sessions.map((s) =>
+        this.call({ type: 'closeSession', clientId: s.clientId }, 'linearizable', deadline, newProgress()),
+      ),
+    );
+    this.closed = true;
+    for (const w of this.waiters.splice(0)) w.reject(closedError());
+    const channels = [...this.channels.values()];
+    this.channels.clear();
+    await Promise.allSettled(channels.map((c) => c.close()));
+  }
+
+  // --- writes and sessions ----------------------------------------------------------------------
+
+  private async read(command: KvCommand, options: ReadOptions): Promise<KvResult> {
+    const deadline = now() + (options.timeoutMs ?? this.timeoutMs);
+    return this.call(command, options.consistency ?? ReadConsistency.Linearizable, deadline, newProgress());
+  }
+
+  private async write(
+    build: (session: SessionRef | undefined) => WriteCommand,
+    options: CallOptions,
+  ): Promise<KvResult> {
+    const deadline = now() + (options.timeoutMs ?? this.timeoutMs);
+    // Checked before a session is taken (or registered) for it.
+    this.check(build(undefined));
+    if (!this.useSessions) return this.call(build(undefined), 'linearizable', deadline, newProgress());
+    for (;;) {
+      const session = await this.acquire(deadline);
+      // A retry repeats this seq (inside `call`), so the store executes the write once (§6.3).
+      const ref = { clientId: session.clientId, seq: session.nextSeq++ };
+      const progress = newProgress();
+      let r: KvResult;
+      try {
+        r = await this.call(build(ref), 'linearizable', deadline, progress);
+      } catch (err) {
+        this.release(session);
+        throw err;
+      }
+      if (!r.ok && (r.code === 'session-expired' || r.code === 'unknown-session')) {
+        this.discard();
+        if (progress.mayHaveApplied) {
+          throw new KvClientError(
+            KvClientErrorCode.SessionExpired,
+            `session ${session.clientId} expired while write ${ref.seq} was being retried; it may or may not have been applied`,
+            { outcomeUnknown: true, attempts: progress.attempts },
+          );
+        }
+        continue; // Certainly not executed: run it again under a new session.
+      }
+      if (!r.ok && r.code === 'stale-sequence') {
+        this.discard();
+        throw new KvClientError(
+          KvClientErrorCode.Protocol,
+          `session ${session.clientId} rejected seq ${ref.seq} as stale; its outcome is unknown`,
+          { outcomeUnknown: true, attempts: progress.attempts },
+        );
+      }
+      this.release(session);
+      return r;
+    }
+  }
+
+  /** An idle session, a new one (up to `sessions`), or a place in the queue. */
+  private async acquire(deadline: number): Promise<Session> {
+    for (;;) {
+      if (this.closed) throw closedError();
+      const idle = this.idle.pop();
+      if (idle !== undefined) {
+        this.busy++;
+        return idle;
+      }
+      if (this.busy + this.registering < this.maxSessions) return this.register(deadline);
+      const handed = await this.waitForSession(deadline);
+      if (handed !== null) return handed;
+    }
+  }
+
+  private async register(deadline: number): Promise<Session> {
+    this.registering++;
+    try {
+      const r = await this.call({ type: 'registerSession' }, 'linearizable', deadline, newProgress());
+      const { clientId } = expectType(r, 'registerSession');
+      this.busy++;
+      return { clientId, nextSeq: 1 };
+    } catch (err) {
+      // Someone queued behind us may still have time to register.
+      this.waiters.shift()?.resolve(null);
+      throw err;
+    } finally {
+      this.registering--;
+    }
+  }
+
+  private waitForSession(deadline: number): Promise<Session | null> {
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve: (s) => {
+          clearTimeout(timer);
+          resolve(s);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+      const timer = setTimeout(
+        () => {
+          const i = this.waiters.indexOf(waiter);
+          if (i >= 0) this.waiters.splice(i, 1);
+          reject(
+            new KvClientError(
+              KvClientErrorCode.Timeout,
+              `no session free within the deadline (${this.maxSessions} writes in flight); the write was not sent`,
+            ),
+          );
+        },
+        Math.max(0, deadline - now()),
+      );
+      this.waiters.push(waiter);
+    });
+  }
+
+  private release(session: Session): void {
+    const next = this.waiters.shift();
+    if (next !== undefined) next.resolve(session);
+    else {
+      this.busy--;
+      this.idle.push(session);
+    }
+  }
+
+  /** The session in hand is gone: free its slot, and let a queued write register a new one. */
+  private discard(): void {
+    this.busy--;
+    this.waiters.shift()?.resolve(null);
+  }
+
+  // --- one operation against the cluster --------------------------------------------------------
+
+  private async call(
+    command: KvCommand,
+    consistency: ReadConsistency,
+    deadline: number,
+    progress: Progress,
+  ): Promise<KvResult> {
+    this.check(command);
+    const payload = encodeRequest({ command, consistency }, undefined, this.limits).slice();
+    const isWrite = command.type !== 'get' && command.type !== 'scan';
+    let target = this.preferred;
+    let failures = 0;
+    for (;;) {
+      if (this.closed) throw closedError(progress, isWrite);
+      const remaining = deadline - now();
+      if (remaining <= 0) throw this.giveUp(command, progress, isWrite);
+      progress.attempts++;
+      const endpoint = this.endpoints[target] as string;
+      const attempt = await this.attempt(target, payload, Math.min(remaining, this.attemptTimeoutMs));
+      let pause = true;
+      if (attempt.kind === 'response' && attempt.response.kind === 'result') {
+        this.preferred = target;
+        return attempt.response.result;
+      }
+      if (attempt.kind === 'no-answer') {
+        // The request may have reached the leader and been applied; only its answer is missing.
+        if (isWrite) progress.mayHaveApplied = true;
+        progress.lastProblem = `${endpoint}: ${attempt.message}`;
+        target = this.next(target);
+        pause = failures >= this.endpoints.length - 1;
+      } else if (attempt.kind === 'garbled') {
+        throw new KvClientError(
+          KvClientErrorCode.Protocol,
+          `${endpoint} answered with a reply that does not decode: ${attempt.message}`,
+          { outcomeUnknown: isWrite, attempts: progress.attempts },
+        );
+      } else {
+        const error = attempt.response;
+        if (error.kind !== 'error') throw new Error('unreachable');
+        progress.answered = true;
+        progress.lastProblem = `${endpoint}: ${error.code}${error.message === '' ? '' : ` (${error.message})`}`;
+        switch (error.code) {
+          case 'not-leader': {
+            const hinted = error.leaderHint === null ? undefined : this.members.get(error.leaderHint);
+            target = hinted !== undefined && hinted !== target ? hinted : this.next(target);
+            // A hint is a place to go now; no hint means an election is running: wait a little.
+            pause = error.leaderHint === null || hinted === undefined;
+            break;
+          }
+          case 'stopped':
+            target = this.next(target);
+            pause = failures >= this.endpoints.length - 1;
+            break;
+          case 'timeout':
+            // The member does not know whether the command was applied; the session makes the retry safe.
+            if (isWrite) progress.mayHaveApplied = true;
+            target = this.next(target);
+            break;
+          case 'proposal-dropped':
+          case 'busy':
+            break; // Not executed; the same member will know better after a pause.
+          case 'bad-request':
+            throw new KvClientError(
+              KvClientErrorCode.BadRequest,
+              `${endpoint} refused the request: ${error.message}`,
+              {
+                attempts: progress.attempts,
+                outcomeUnknown: progress.mayHaveApplied,
+              },
+            );
+          case 'unsupported':
+            throw new KvClientError(KvClientErrorCode.Unsupported, `${endpoint}: ${error.message}`, {
+              attempts: progress.attempts,
+              outcomeUnknown: progress.mayHaveApplied,
+            });
+        }
+      }
+      failures++;
+      if (pause) await sleep(Math.min(this.pause(failures), Math.max(0, deadline - now())));
+    }
+  }
+
+  private check(command: KvCommand): void {
+    const check = checkCommand(command, this.limits);
+    if (!check.ok) throw new KvClientError(KvClientErrorCode.BadRequest, `${check.code}: ${check.message}`);
+  }
+
+  private giveUp(command: KvCommand, progress: Progress, isWrite: boolean): KvClientError {
+    const what = command.type;
+    const unknown = isWrite && progress.mayHaveApplied;
+    const outcome = isWrite
+      ? unknown
+        ? '; it may or may not have been applied'
+        : '; it was not applied'
+      : '';
+    if (!progress.answered) {
+      return new KvClientError(
+        KvClientErrorCode.Unavailable,
+        `${what}: no member answered (${this.endpoints.join(', ')}; last: ${progress.lastProblem || 'none'})${outcome}`,
+        { outcomeUnknown: unknown, attempts: progress.attempts },
+      );
+    }
+    return new KvClientError(
+      KvClientErrorCode.Timeout,
+      `${what}: not completed before the deadline (last: ${progress.lastProblem})${outcome}`,
+      { outcomeUnknown: unknown, attempts: progress.attempts },
+    );
+  }
+
+  private pause(failures: number): number {
+    const ceiling = Math.min(this.backoff.max, this.backoff.min * 2 ** Math.min(failures - 1, 16));
+    return ceiling / 2 + Math.random() * (ceiling / 2);
+  }
+
+  private next(target: number): number {
+    return (target + 1) % this.endpoints.length;
+  }
+
+  private channel(target: number): ClientChannel {
+    let c = this.channels.get(target);
+    if (c === undefined) {
+      c = this.connect(this.endpoints[target] as string);
+      this.channels.set(target, c);
+    }
+    return c;
+  }
+
+  private attempt(target: number, payload: Uint8Array, timeoutMs: number): Promise<Attempt> {
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (a: Attempt): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        resolve(a);
+      };
+      // Our own timer too: a channel that never settles must not hold the operation past its deadline.
+      const timer = setTimeout(
+        () => finish({ kind: 'no-answer', message: `no reply within ${timeoutMs} ms` }),
+        timeoutMs,
+      );
+      let channel: ClientChannel;
+      try {
+        channel = this.channel(target);
+      } catch (err) {
+        finish({ kind: 'no-answer', message: `cannot connect: ${(err as Error).message}` });
+        return;
+      }
+      channel.request(payload, { timeoutMs }).then(
+        (reply) => {
+          try {
+            finish({ kind: 'response', response: decodeResponse(reply, this.limits) });
+          } catch (err) {
+            finish({ kind: 'garbled', message: (err as Error).message });
+          }
+        },
+        (err: unknown) =>
+          finish({ kind: 'no-answer', message: err instanceof Error ? err.message : String(err) }),
+      );
+    });
+  }
+}
+
+function newProgress(): Progress {
+  return { attempts: 0, answered: false, mayHaveApplied: false, lastProblem: '' };
+}
+
+function closedError(progress?: Progress, isWrite = false): KvClientError {
+  return new KvClientError(KvClientErrorCode.Closed, 'the client was closed', {
+    outcomeUnknown: isWrite && (progress?.mayHaveApplied ?? false),
+    attempts: progress?.attempts ?? 0,
+  });
+}
+
+function positive(v: number | undefined, dflt: number, name: string): number {
+  if (v === undefined) return dflt;
+  if (!Number.isFinite(v) || v <= 0) {
+    throw new KvClientError(KvClientErrorCode.BadRequest, `${name} must be a positive number, got ${v}`);
+  }
+  return v;
+}
+
+function nullable(b: Bytes | null): Uint8Array | null {
+  return b === null ? null : bytes(b);
+}
+
+function withSession<C extends WriteCommand>(cmd: C, session: SessionRef | undefined): C {
+  return session === undefined ? cmd : { ...cmd, session };
+}
+
+function scanRange(range: ScanRangeInput): ScanRange {
+  if ('prefix' in range) return { prefix: bytes(range.prefix) };
+  return {
+    start: bytes(range.start),
+    end: range.end === undefined || range.end === null ? null : bytes(range.end),
+  };
+}
+
+type Success = Extract<KvResult, { readonly ok: true }>;
+
+function expectType<T extends Success['type']>(r: KvResult, type: T): Extract<Success, { readonly type: T }> {
+  if (r.ok && r.type === type) return r as Extract<Success, { readonly type: T }>;
+  const got = r.ok ? r.type : `${r.code}: ${r.message}`;
+  throw new KvClientError(KvClientErrorCode.Protocol, `expected a ${type} result, got ${got}`);
+}
+
+function now(): number {
+  return performance.now();
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

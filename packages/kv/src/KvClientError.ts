@@ -1,0 +1,53 @@
+import { KeelError } from '@keel/core';
+
+/**
+ * Stable codes of the errors `KvClient` throws. Outcomes of the store itself (`compare-failed`, a
+ * missing key) are results, never errors.
+ */
+export const KvClientErrorCode = {
+  /**
+   * The operation's deadline passed while members were answering but none completed it (no leader
+   * elected in time, reads not confirmed). For a write, `outcomeUnknown` says whether it may still
+   * have been applied.
+   */
+  Timeout: 'KEEL_CLIENT_TIMEOUT',
+  /** The deadline passed and no member answered at all: every endpoint is down or unreachable. */
+  Unavailable: 'KEEL_CLIENT_UNAVAILABLE',
+  /**
+   * The session expired (or was evicted) while a write was being retried: the store no longer
+   * remembers whether that write was applied. `outcomeUnknown` is true; the client has dropped the
+   * session and registers a new one for its next write.
+   */
+  SessionExpired: 'KEEL_CLIENT_SESSION_EXPIRED',
+  /** The request breaks a limit or does not decode (checked locally first, then by the member). */
+  BadRequest: 'KEEL_CLIENT_BAD_REQUEST',
+  /** The member does not offer this (for example `lease` reads on members started without them). */
+  Unsupported: 'KEEL_CLIENT_UNSUPPORTED',
+  /** `close()` was called before the operation finished. */
+  Closed: 'KEEL_CLIENT_CLOSED',
+  /** A member answered something this client does not understand (a version mismatch or a bug). */
+  Protocol: 'KEEL_CLIENT_PROTOCOL',
+} as const;
+export type KvClientErrorCode = (typeof KvClientErrorCode)[keyof typeof KvClientErrorCode];
+
+export class KvClientError extends KeelError {
+  override readonly name = 'KvClientError';
+  declare readonly code: KvClientErrorCode;
+  /**
+   * True when a write may have been applied even though this error was thrown (an attempt reached
+   * a member and its answer was lost). False for reads, and for writes known not to have applied.
+   */
+  readonly outcomeUnknown: boolean;
+  /** Attempts made (requests sent to members) before giving up. */
+  readonly attempts: number;
+
+  constructor(
+    code: KvClientErrorCode,
+    message: string,
+    options: { outcomeUnknown?: boolean; attempts?: number; cause?: unknown } = {},
+  ) {
+    super(code, message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.outcomeUnknown = options.outcomeUnknown ?? false;
+    this.attempts = options.attempts ?? 0;
+  }
+}
