@@ -15,8 +15,9 @@ Commands:
   cluster up|down|status|kill|stop|restart|pause|resume|logs   local multi-process clusters
                                                            (keel cluster --help)
   put|get|del|cas|scan                                    read and write keys (keel get --help)
-  bench write|read|mixed|election                         measure a cluster
-  chaos                                                   break a cluster and check it
+  bench write|read|mixed|election                         measure a cluster (keel bench --help)
+  node                                                    run one member here (keel node --help)
+  chaos                                                   (not available yet)
   keygen                                                  CURVE key pair for a member or client
 
 Options:
@@ -26,7 +27,7 @@ Options:
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 not available in this build,
             4 no cluster running in the cluster directory.`;
 
-const PLANNED = new Set(['bench', 'chaos', 'members', 'node']);
+const PLANNED = new Set(['chaos', 'members']);
 
 /** Runs one CLI invocation and returns its exit code. User mistakes get one line, never a stack. */
 export async function runCli(argv: readonly string[], io: Io): Promise<ExitCode> {
@@ -43,10 +44,40 @@ export async function runCli(argv: readonly string[], io: Io): Promise<ExitCode>
   if ((KV_COMMANDS as readonly string[]).includes(command)) {
     return runKvCommand(command as KvCommandName, rest, io);
   }
+  if (command === 'bench') return runBench(rest, io);
+  if (command === 'node') return runMember(rest);
   if (PLANNED.has(command)) {
     io.err(`keel: '${[command, ...rest].join(' ')}' is not available in this build yet`);
     return ExitCode.NotAvailable;
   }
   io.err(`keel: unknown command '${command}'; run 'keel --help' for the list`);
   return ExitCode.Usage;
+}
+
+/** `keel bench ...`: the cluster benchmarks of tools/bench. Ctrl-C stops the processes it started. */
+async function runBench(argv: readonly string[], io: Io): Promise<ExitCode> {
+  const { runBenchCli } = await import('@keel/bench');
+  const onSignal = (): void => {
+    io.err('keel bench: interrupted; stopping the processes it started');
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const code = await runBenchCli(argv, {
+      out: (t) => process.stdout.write(t),
+      err: (t) => process.stderr.write(t),
+      isTTY: process.stderr.isTTY === true,
+    });
+    return code as ExitCode;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** `keel node ...`: run one cluster member in this process (same flags as apps/node). */
+async function runMember(argv: readonly string[]): Promise<ExitCode> {
+  const { runNode } = await import('@keel/node/main');
+  return (await runNode(argv)) as ExitCode;
 }
