@@ -143,7 +143,10 @@ switch (job) {
   case 'test': {
     clearReports();
     // turbo.json marks `test` uncached: tests always run for real; builds stay cached.
-    const code = pnpm(['exec', 'turbo', 'run', 'test', '--output-logs=full', ...rest]);
+    // --continue: one failing package must not cut the others short (every summary is printed).
+    // --concurrency=2: packages that run real processes and timing-sensitive fault tests must not
+    // all compete for the two cores at once.
+    const code = pnpm(['exec', 'turbo', 'run', 'test', '--continue', '--concurrency=2', '--output-logs=full', ...rest]);
     const s = summarizeTests();
     process.stdout.write(`\ntest: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped\n`);
     process.exit(code !== 0 || s.failed > 0 || s.passed === 0 ? code || 1 : 0);

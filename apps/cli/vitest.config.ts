@@ -1,3 +1,4 @@
 import { keelVitestConfig } from '../../vitest.shared.js';
 
-export default keelVitestConfig();
+// Real member processes: generous bounds, since CI shares two cores between packages.
+export default keelVitestConfig({ testTimeout: 120_000 });

@@ -275,7 +275,7 @@ describe('keel cluster with real processes (fake members)', () => {
       out += b.toString();
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    await until('a leader line', 15_000, () => (/n1 running pid \d+: leader/.test(out) ? true : undefined));
+    await until('a leader line', 45_000, () => (/n1 running pid \d+: leader/.test(out) ? true : undefined));
     const pids = (readClusterFile(dir)?.members ?? []).map((m) => m.pid);
     for (const pid of pids) if (pid !== null) tracker.track(pid, FAKE_MEMBER);
     child.kill('SIGINT');
