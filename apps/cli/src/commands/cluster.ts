@@ -615,7 +615,13 @@ async function restart(ctx: Context): Promise<ExitCode> {
     lines.push(describeStop(m.id, m.pid, outcome));
     m = updateMember(ctx.dir, m.id, { state: MemberState.Stopped })?.members.find((x) => x.id === m.id) ?? m;
   }
-  const busy = await busyPorts(file.host, [m.ports.peer, m.ports.client, m.ports.http]);
+  // A member killed a moment ago may still be releasing its sockets: give it a bounded moment.
+  const ports = [m.ports.peer, m.ports.client, m.ports.http];
+  let busy = await busyPorts(file.host, ports);
+  for (let waited = 0; busy.length > 0 && waited < 5000; waited += 50) {
+    await new Promise((r) => setTimeout(r, 50));
+    busy = await busyPorts(file.host, ports);
+  }
   if (busy.length > 0) {
     throw new CommandError(
       `port${busy.length > 1 ? 's' : ''} ${busy.join(', ')} of ${m.id} already in use on ${file.host}; stop what holds ${busy.length > 1 ? 'them' : 'it'} first`,
