@@ -90,6 +90,8 @@ export class Raft {
   /** Ticks since this node took office (the leader's lease clock). */
   private leaderTicks = 0;
   private leaseUntil = 0;
+  /** Set once this leader sent TimeoutNow: its lease is void for the rest of its term. */
+  private leaseRevoked = false;
 
   // §3.10 leadership transfer.
   private leadTransferee: NodeId | null = null;
@@ -367,7 +369,8 @@ export class Raft {
     // it rides along with the next entries or vote.
     const hs = this.hardState();
     const hardState =
-      !sameVote(hs, this.emittedHardState) || (entries.length > 0 && hs.commit !== this.emittedHardState.commit)
+      !sameVote(hs, this.emittedHardState) ||
+      (entries.length > 0 && hs.commit !== this.emittedHardState.commit)
         ? hs
         : null;
     if (hardState !== null) this.emittedHardState = hardState;
@@ -464,6 +467,7 @@ export class Raft {
     this.roundSentAt.clear();
     this.leaderTicks = 0;
     this.leaseUntil = 0;
+    this.leaseRevoked = false;
     this.resetTimers();
     this.votes.clear();
     this.progress.clear();
@@ -872,6 +876,9 @@ export class Raft {
   }
 
   private sendTimeoutNow(to: NodeId): void {
+    // The target may campaign whenever this arrives, skipping stickiness: no lease for the rest
+    // of this term, even if the transfer aborts (a late TimeoutNow could still elect it).
+    this.leaseRevoked = true;
     this.send({ type: 'timeoutNow', from: this.id, to, term: this.term });
   }
 
@@ -897,7 +904,12 @@ export class Raft {
   }
 
   private leaseValid(): boolean {
-    return this.cfg.readLease && this.leadTransferee === null && this.leaderTicks < this.leaseUntil;
+    return (
+      this.cfg.readLease &&
+      !this.leaseRevoked &&
+      this.leadTransferee === null &&
+      this.leaderTicks < this.leaseUntil
+    );
   }
 
   private advanceReads(): void {

@@ -137,6 +137,7 @@ export class RaftNode<R = unknown> {
       peer: (peer, event) => this.peerEvent(peer, event),
     });
     if (started instanceof Promise) started.catch((err: unknown) => this.fail(toError(err)));
+    this.nextTickAt = this.scheduler.now() + this.tickMs;
     this.scheduleTick();
     this.schedulePump();
   }
@@ -258,12 +259,14 @@ export class RaftNode<R = unknown> {
   }
 
   private scheduleTick(): void {
-    this.nextTickAt = this.scheduler.now() + this.tickMs;
+    // Re-arm for the time left to the next due tick: a timer that fires a little early (Node's
+    // can, by about a millisecond) must not lose that tick.
+    const delay = Math.max(0, this.nextTickAt - this.scheduler.now());
     this.tickTimer = this.scheduler.setTimeout(() => {
       if (this.stopped) return;
       this.catchUpTicks();
       this.scheduleTick();
-    }, this.tickMs);
+    }, delay);
   }
 
   /**

@@ -23,6 +23,12 @@ export const Fault = {
   Pause: 'pause',
   /** False "peer disconnected" hints from the transport. */
   Hint: 'hint',
+  /**
+   * Leadership transfer (§3.10) at a random moment, to a random member: sometimes the most lagging
+   * one, sometimes one that is down, paused or cut off (the transfer must then abort and the leader
+   * serve again), sometimes a second transfer while the first is still under way.
+   */
+  Transfer: 'transfer',
 } as const;
 export type Fault = (typeof Fault)[keyof typeof Fault];
 
@@ -36,6 +42,8 @@ export const FaultMix: Readonly<Record<string, readonly Fault[]>> = {
   partitions: [Fault.Partition, Fault.Hint],
   crashes: [Fault.Crash, Fault.Pause],
   'crash-partition': [Fault.Crash, Fault.Partition],
+  /** Transfer-heavy: one action in three is a transfer, among the faults that make targets unreachable. */
+  transfers: [Fault.Partition, Fault.Crash, Fault.Transfer],
 };
 
 /** What the nemesis acts on. */
@@ -50,6 +58,13 @@ export interface NemesisTarget {
   restart(id: NodeId): void;
   pause(id: NodeId): void;
   resume(id: NodeId): void;
+  /**
+   * Asks `leader` to hand leadership to `to`, as an operator's request reaching that member's
+   * process (so it waits while the process is paused and is lost if it crashes).
+   */
+  transferLeader(leader: NodeId, to: NodeId): void;
+  /** The replication index `leader` knows for `peer`, or null when it does not lead. */
+  matchIndex(leader: NodeId, peer: NodeId): number | null;
   note(what: string): void;
 }
 
@@ -58,6 +73,8 @@ export interface NemesisStats {
   crashes: number;
   pauses: number;
   partitions: number;
+  /** Transfers the nemesis asked a leader for (whether or not the leader still led). */
+  transfers: number;
 }
 
 /**
@@ -66,7 +83,13 @@ export interface NemesisStats {
  * everything at once.
  */
 export class Nemesis {
-  readonly stats: NemesisStats = { actions: 0, crashes: 0, pauses: 0, partitions: 0 };
+  readonly stats: NemesisStats = {
+    actions: 0,
+    crashes: 0,
+    pauses: 0,
+    partitions: 0,
+    transfers: 0,
+  };
   private active = false;
   private readonly gapMs: number;
 
@@ -163,6 +186,59 @@ export class Nemesis {
         this.sched.after(uniform(this.rng, 1, 300), () => net.falseHint(id, peer, PeerEvent.Connected));
         return;
       }
+      case Fault.Transfer:
+        this.transfer();
+        return;
+    }
+  }
+
+  /**
+   * Asks the current leader to hand over to a member chosen to exercise every path of §3.10: any
+   * member, the one furthest behind (the leader must catch it up first), one that is down, paused or
+   * cut off from the leader (the transfer must abort after an election timeout), or the leader
+   * itself. Sometimes a second transfer follows while the first may still be running.
+   */
+  private transfer(): void {
+    const t = this.target;
+    const leader = t.leader();
+    if (leader === null) {
+      t.note('transfer: no leader');
+      return;
+    }
+    const others = t.members.filter((m) => m !== leader);
+    const kind = pick(this.rng, ['any', 'any', 'lagging', 'unreachable', 'self'] as const);
+    let to = leader;
+    let why = 'itself';
+    if (others.length > 0 && kind !== 'self') {
+      to = pick(this.rng, others);
+      why = 'random';
+      if (kind === 'lagging') {
+        let least = Number.POSITIVE_INFINITY;
+        for (const m of others) {
+          const match = t.matchIndex(leader, m) ?? -1;
+          if (match < least) {
+            least = match;
+            to = m;
+          }
+        }
+        why = `lagging, match ${least}`;
+      } else if (kind === 'unreachable') {
+        const cutOff = (m: NodeId): boolean =>
+          !t.isUp(m) || t.isPaused(m) || t.network.isCut(leader, m) || t.network.isCut(m, leader);
+        const unreachable = others.filter(cutOff);
+        if (unreachable.length > 0) {
+          to = pick(this.rng, unreachable);
+          why = !t.isUp(to) ? 'down' : t.isPaused(to) ? 'paused' : 'cut off';
+        }
+      }
+    }
+    this.stats.transfers++;
+    t.note(`transfer leadership ${leader} → ${to} (${why})`);
+    t.transferLeader(leader, to);
+    if (chance(this.rng, 0.25)) {
+      this.sched.after(uniform(this.rng, 1, 100), () => {
+        if (this.active) this.transfer();
+      });
     }
   }
 

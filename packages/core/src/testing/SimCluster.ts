@@ -1,7 +1,7 @@
 import { decodeMessage, encodeMessage } from '../codec/messages.js';
 import type { RaftConfig, TestingBugs } from '../raft/config.js';
 import type { SeededRng } from '../raft/rng.js';
-import { type NodeId, Role } from '../raft/types.js';
+import { type NodeId, type Ready, Role } from '../raft/types.js';
 import { type ProposeOutcome, RaftNode } from '../runtime/RaftNode.js';
 import { describeMessage, describeReady, formatTime } from './describe.js';
 import { type DurableView, InvariantChecker, type InvariantViolation, Property } from './invariants.js';
@@ -52,6 +52,30 @@ interface Member {
   node: RaftNode<RegisterResult> | null;
   machine: RegisterMachine;
   incarnation: number;
+  /** Virtual ms this member's process spent paused, over the whole run (current pause excluded). */
+  pausedMs: number;
+  /** When the current pause began, or null. */
+  pausedSince: number | null;
+  /**
+   * The last transfer this incarnation's engine accepted: when (virtual ms) and the member's
+   * paused time at that moment. Null once it cannot refuse proposals any more.
+   */
+  transfer: {
+    readonly at: number;
+    readonly pausedMs: number;
+    readonly to: NodeId;
+    readonly term: number;
+  } | null;
+}
+
+/** Leadership transfers over a run (see `Fault.Transfer`). */
+export interface TransferStats {
+  /** Transfers a leader accepted and began (not counting "transfer to yourself"). */
+  attempted: number;
+  /** Transfers whose target won the election it started on TimeoutNow. */
+  completed: number;
+  /** Requests that reached a member that no longer led. */
+  refused: number;
 }
 
 /**
@@ -68,6 +92,9 @@ export class SimCluster implements NemesisTarget, ClientGateway {
   private readonly byId = new Map<NodeId, Member>();
   private readonly appendedOps = new Set<number>();
   private readonly diskRng: SeededRng;
+  /** Members campaigning on TimeoutNow, with the term of that campaign. */
+  private readonly transferCampaigns = new Map<NodeId, number>();
+  readonly transfers: TransferStats = { attempted: 0, completed: 0, refused: 0 };
   restarts = 0;
 
   constructor(private readonly options: SimClusterOptions) {
@@ -112,6 +139,9 @@ export class SimCluster implements NemesisTarget, ClientGateway {
         node: null,
         machine: new RegisterMachine(),
         incarnation: 0,
+        pausedMs: 0,
+        pausedSince: null,
+        transfer: null,
       });
     });
   }
@@ -158,6 +188,9 @@ export class SimCluster implements NemesisTarget, ClientGateway {
     const recovered = m.disk.crash();
     const node = m.node;
     m.node = null;
+    this.endPause(m);
+    m.transfer = null;
+    this.transferCampaigns.delete(id);
     m.host.crash();
     this.checker.nodeStopped(id);
     node?.stop();
@@ -185,13 +218,56 @@ export class SimCluster implements NemesisTarget, ClientGateway {
   }
 
   pause(id: NodeId): void {
-    this.member(id).host.pause();
+    const m = this.member(id);
+    m.host.pause();
+    if (m.host.isPaused && m.pausedSince === null) m.pausedSince = this.sched.now();
     this.trace(id, 'PAUSE');
   }
 
   resume(id: NodeId): void {
-    this.member(id).host.resume();
+    const m = this.member(id);
+    this.endPause(m);
+    m.host.resume();
     this.trace(id, 'RESUME');
+  }
+
+  private endPause(m: Member): void {
+    if (m.pausedSince === null) return;
+    m.pausedMs += this.sched.now() - m.pausedSince;
+    m.pausedSince = null;
+  }
+
+  /**
+   * An operator asks `leader` to hand over to `to` (dissertation §3.10). The request reaches the
+   * member's process like a client request: it waits while the process is paused and is lost if
+   * the process crashes first.
+   */
+  transferLeader(leader: NodeId, to: NodeId): void {
+    const m = this.member(leader);
+    if (!m.host.up) return;
+    m.host.after(0.5, () => {
+      const n = m.node;
+      if (n === null) return;
+      const r = n.transferLeader(to);
+      if (!r.ok) {
+        this.transfers.refused++;
+        this.trace(leader, `transferLeader(${to}) refused: ${r.reason}`);
+        return;
+      }
+      if (to === leader) {
+        this.trace(leader, `transferLeader(${to}): already leads`);
+        return;
+      }
+      this.transfers.attempted++;
+      m.transfer = { at: this.sched.now(), pausedMs: m.pausedMs, to, term: n.status().term };
+      this.trace(leader, `transferLeader(${to}) started`);
+    });
+  }
+
+  matchIndex(leader: NodeId, peer: NodeId): number | null {
+    const n = this.member(leader).node;
+    if (n === null || leader === peer) return null;
+    return n.progress(peer)?.match ?? null;
   }
 
   /** The running member that believes it leads, with the highest term. */
@@ -215,9 +291,38 @@ export class SimCluster implements NemesisTarget, ClientGateway {
     if (!m.host.up) return false;
     m.host.after(0.5, () => {
       if (m.node === null) return;
-      m.node.propose(data, reply);
+      m.node.propose(data, (o) => {
+        if (!o.ok && o.reason === 'proposal-dropped') this.checkTransferRefusal(m, o.message);
+        reply(o);
+      });
     });
     return true;
+  }
+
+  /**
+   * A leader refuses proposals while it hands over, but a transfer that did not complete within an
+   * election timeout must abort (§3.10): otherwise one transfer to a dead member would stop the
+   * cluster taking writes for good. The engine counts the timeout in ticks, so the bound is
+   * electionTicks (plus two for the tick in progress and the one that aborts) at this member's
+   * clock rate, in time the process actually ran. Relies on the engine's refusal message.
+   */
+  private checkTransferRefusal(m: Member, message: string): void {
+    if (!message.startsWith('leadership is being transferred')) return;
+    const tr = m.transfer;
+    const tickMs = this.options.tickMs ?? 10;
+    const bound = ((this.options.electionTicks ?? 10) + 2) * (tickMs / m.host.clockRate);
+    const ran =
+      tr === null ? Number.POSITIVE_INFINITY : this.sched.now() - tr.at - (m.pausedMs - tr.pausedMs);
+    if (ran > bound) {
+      this.checker.report(
+        Property.TransferAbort,
+        m.id,
+        tr === null
+          ? `refused a proposal (${message}) with no transfer under way in this incarnation`
+          : `still refusing proposals (${message}) ${ran.toFixed(3)}ms of running time after the transfer to ` +
+              `${tr.to} began (bound ${bound.toFixed(3)}ms: an election timeout)`,
+      );
+    }
   }
 
   read(node: NodeId, key: string, reply: (outcome: ProposeOutcome<RegisterResult>) => void): boolean {
@@ -302,6 +407,7 @@ export class SimCluster implements NemesisTarget, ClientGateway {
       },
       observer: {
         ready: (nid, rd) => {
+          this.watchTransfers(nid, rd);
           for (const e of rd.entries) {
             if (e.type === 1) {
               const op = commandId(e.data);
@@ -320,6 +426,31 @@ export class SimCluster implements NemesisTarget, ClientGateway {
     m.node = node;
     this.network.hostChanged(id);
     node.start();
+  }
+
+  /** Counts transfers that completed: the target won the election it started on TimeoutNow. */
+  private watchTransfers(id: NodeId, rd: Ready): void {
+    for (const list of [rd.messages, rd.messagesAfterPersist]) {
+      for (const msg of list) {
+        if (msg.type === 'vote' && msg.transfer) this.transferCampaigns.set(id, msg.term);
+      }
+    }
+    const s = rd.softState;
+    if (s === null) return;
+    const m = this.member(id);
+    // A leader that stepped down refuses with not-leader, and a new term's leader starts with no
+    // transfer: either way an earlier transfer cannot cause refusals any more.
+    if (m.transfer !== null && (s.role !== Role.Leader || s.term !== m.transfer.term)) m.transfer = null;
+    if (s.role === Role.Leader) {
+      const term = this.transferCampaigns.get(id);
+      if (term === s.term) {
+        this.transfers.completed++;
+        this.trace(id, `transfer completed: leads term ${term}`);
+      }
+      this.transferCampaigns.delete(id);
+    } else if (s.role === Role.Follower) {
+      this.transferCampaigns.delete(id);
+    }
   }
 
   private member(id: NodeId): Member {

@@ -90,7 +90,7 @@ export class SimHost {
         const fire = (): void => {
           if (!h.cancelled) fn();
         };
-        h.inner = sched.setTimeout(() => this.exec(fire, gen), ms / this.clockRate);
+        h.inner = sched.at(this.virtualDeadline(ms), () => this.exec(fire, gen));
         return h;
       },
       clearTimeout: (handle) => {
@@ -100,6 +100,20 @@ export class SimHost {
       },
       defer: (fn) => sched.defer(() => this.exec(fn, gen)),
     };
+  }
+
+  /**
+   * The virtual time at which a timer set now for `ms` of this member's clock is due: the first
+   * instant at which `now()` reads at least the set time plus `ms`. Dividing by the clock rate alone
+   * can land an ulp early (the clock then reads just under the deadline), and a timer must never
+   * fire before its own clock says it is due: the driver would see its tick as early and lose it.
+   */
+  private virtualDeadline(ms: number): number {
+    const rate = this.clockRate;
+    const due = this.sched.now() * rate + Math.max(0, ms || 0);
+    let t = due / rate;
+    while (t * rate < due) t += Math.max(Number.MIN_VALUE, t * Number.EPSILON);
+    return t;
   }
 
   private exec(fn: () => void, gen: number): void {

@@ -12,7 +12,7 @@ export {
   type RegisterResult,
 } from './RegisterMachine.js';
 export { nodesForSeed, runSeed, type SimOptions, type SimResult, type SimStats } from './runSeed.js';
-export { SimCluster, type SimClusterOptions } from './SimCluster.js';
+export { SimCluster, type SimClusterOptions, type TransferStats } from './SimCluster.js';
 export { SimDisk } from './SimDisk.js';
 export { SimHost } from './SimHost.js';
 export { type NetworkFaults, type NetworkStats, SimNetwork, type SimNetworkOptions } from './SimNetwork.js';

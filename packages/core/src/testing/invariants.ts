@@ -21,6 +21,11 @@ export const Property = {
   /** A committed entry is durable on a majority (nothing is acknowledged before its fsync). */
   Durability: 'durability',
   Liveness: 'liveness',
+  /**
+   * A leader whose transfer did not complete serves again within an election timeout (§3.10): no
+   * proposal is refused because of a transfer begun longer ago than that (paused time excluded).
+   */
+  TransferAbort: 'transfer-abort',
   Linearizability: 'linearizability',
   Fatal: 'fatal-error',
 } as const;

@@ -70,6 +70,12 @@ export interface SimStats {
   readonly crashes: number;
   readonly pauses: number;
   readonly partitions: number;
+  /**
+   * Leadership transfers: asked for by the nemesis, accepted and begun by a leader (a transfer to
+   * the leader itself is not counted), and completed (the target won the election it started on
+   * TimeoutNow). The rest aborted, or their leader crashed or stepped down first.
+   */
+  readonly transfers: { readonly requested: number; readonly attempted: number; readonly completed: number };
   readonly ops: { ok: number; fail: number; unknown: number };
   /** Linearizability verdict: 'unknown' when the search budget ran out; 'skipped' when not run. */
   readonly linearizable: 'ok' | 'violation' | 'unknown' | 'skipped';
@@ -210,6 +216,11 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
     crashes: nemesis.stats.crashes,
     pauses: nemesis.stats.pauses,
     partitions: nemesis.stats.partitions,
+    transfers: {
+      requested: nemesis.stats.transfers,
+      attempted: cluster.transfers.attempted,
+      completed: cluster.transfers.completed,
+    },
     ops: { ok: ops.ok, fail: ops.fail, unknown: ops.unknown + ops.pending },
     linearizable,
     recoveryMs,
