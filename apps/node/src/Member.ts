@@ -80,6 +80,8 @@ export class Member {
   private readonly started = performance.now();
   private stopping = false;
   private readonly connected = new Map<NodeId, boolean>();
+  /** When a message from each peer last arrived (performance.now()). */
+  readonly lastHeard = new Map<NodeId, number>();
   private forwardTo: { id: NodeId; conn: ClientConnection } | null = null;
   private stats = { proposals: 0, reads: 0, clientRequests: 0 };
 
@@ -153,7 +155,10 @@ export class Member {
       transport: {
         start: (handlers) =>
           peers.start({
-            message: handlers.message,
+            message: (m) => {
+              member?.lastHeard.set(m.from, performance.now());
+              handlers.message(m);
+            },
             peer: (id, event) => {
               member?.connected.set(id, event === PeerEvent.Connected);
               if (event === PeerEvent.Disconnected) raftLog.info({ peer: id }, 'peer connection dropped');
@@ -199,20 +204,28 @@ export class Member {
 
   // ---------------------------------------------------------------------------------------------
 
-  private lastRole = 'follower';
+  private last: { role: string; term: number; leader: NodeId | null } = {
+    role: 'follower',
+    term: -1,
+    leader: null,
+  };
 
+  /** Logs role and leader changes at info with term and the likely reason (from the transition). */
   private observeReady(rd: Ready, log: Logger): void {
     const ss = rd.softState;
     if (ss === null) return;
-    if (ss.role !== this.lastRole) {
+    const prev = this.last;
+    if (ss.role !== prev.role) {
       if (ss.role === 'pre-candidate' || ss.role === 'candidate') this.metrics.electionsStarted.inc();
       if (ss.role === 'leader') this.metrics.electionsWon.inc();
       this.metrics.setRole(ss.role);
-      this.lastRole = ss.role;
     }
+    this.last = { role: ss.role, term: ss.term, leader: ss.leader };
+    if (prev.term < 0) return; // the initial state, logged by 'member started'
+    const reason = roleChangeReason(prev, ss);
     log.info(
-      { term: ss.term, role: ss.role, leader: ss.leader },
-      `role ${ss.role}, term ${ss.term}, leader ${ss.leader ?? 'none'}`,
+      { term: ss.term, role: ss.role, leader: ss.leader, previousRole: prev.role, reason },
+      `${ss.role} in term ${ss.term}${ss.leader === null ? ', no leader' : `, leader ${ss.leader}`} (${reason})`,
     );
   }
 
@@ -232,12 +245,14 @@ export class Member {
         .filter((p) => p.id !== this.config.id)
         .map((p) => {
           const pr = this.node.progress(p.id);
+          const heard = this.lastHeard.get(p.id);
           return {
             id: p.id,
             match: pr?.match ?? null,
             next: pr?.next ?? null,
             state: pr?.state ?? null,
             connected: this.connected.get(p.id) ?? false,
+            lastContactMs: heard === undefined ? null : Math.round(performance.now() - heard),
           };
         }),
       addresses: {
@@ -261,6 +276,7 @@ export class Member {
     m.appliedIndex.set(s.appliedIndex);
     m.lastIndex.set(s.lastIndex);
     m.setRole(s.role);
+    m.setLeader(s.leader);
     const w = this.wal.metrics;
     m.walBytes.set(w.bytesWritten);
     m.walFsyncs.set(w.fsyncs);
@@ -520,6 +536,28 @@ export class Member {
   get fatal(): (err: Error) => void {
     return this.onFatal;
   }
+}
+
+function roleChangeReason(
+  prev: { role: string; term: number; leader: NodeId | null },
+  next: { role: string; term: number; leader: NodeId | null },
+): string {
+  if (next.role === 'leader') return 'won the election';
+  if (next.role === 'candidate')
+    return prev.role === 'pre-candidate' ? 'pre-vote granted' : 'asked to take over';
+  if (next.role === 'pre-candidate') {
+    return prev.leader === null
+      ? 'election timeout'
+      : `lost leader ${prev.leader} (timeout or dropped connection)`;
+  }
+  if (prev.role === 'leader') {
+    return next.term > prev.term
+      ? `saw higher term ${next.term}`
+      : 'lost contact with a quorum (CheckQuorum)';
+  }
+  if (next.term > prev.term) return `saw higher term ${next.term}`;
+  if (prev.role !== 'follower') return next.leader === null ? 'election lost' : `${next.leader} won`;
+  return next.leader === null ? 'leader lost' : `heard from leader ${next.leader}`;
 }
 
 function sleep(ms: number): Promise<void> {

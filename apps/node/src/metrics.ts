@@ -8,6 +8,7 @@ export class NodeMetrics {
   readonly term: Gauge;
   readonly role: Gauge;
   readonly isLeader: Gauge;
+  readonly leader: Gauge;
   readonly commitIndex: Gauge;
   readonly appliedIndex: Gauge;
   readonly lastIndex: Gauge;
@@ -36,6 +37,11 @@ export class NodeMetrics {
     this.term = g('keel_raft_term', 'Current Raft term');
     this.role = g('keel_raft_role', 'Current role (1 for the active role)', ['role']);
     this.isLeader = g('keel_raft_is_leader', '1 if this member is the leader');
+    this.leader = g(
+      'keel_raft_leader',
+      'The leader this member knows (1 on the label of its id; none: no series)',
+      ['leader'],
+    );
     this.commitIndex = g('keel_raft_commit_index', 'Highest committed log index');
     this.appliedIndex = g('keel_raft_applied_index', 'Highest applied log index');
     this.lastIndex = g('keel_raft_last_index', 'Last log index');
@@ -73,6 +79,11 @@ export class NodeMetrics {
   setRole(role: string): void {
     for (const r of ROLES) this.role.set({ role: r }, r === role ? 1 : 0);
     this.isLeader.set(role === 'leader' ? 1 : 0);
+  }
+
+  setLeader(leader: string | null): void {
+    this.leader.reset();
+    if (leader !== null) this.leader.set({ leader }, 1);
   }
 
   text(): Promise<string> {
