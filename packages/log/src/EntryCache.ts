@@ -7,11 +7,19 @@ const ENTRY_OVERHEAD = 64;
  * The most recent entries, kept in memory so replication to followers (which mostly reads just
  * appended entries) never touches the disk. A contiguous window ending at the log's last index,
  * bounded in bytes; older entries are read back from their segment.
+ *
+ * A ring buffer (power-of-two capacity) with the charged size of each slot in a parallel typed
+ * array: a push in steady state (full cache) stores one reference and evicts the oldest entry
+ * without touching it, so it never pulls a long-evicted object back into the CPU cache.
  */
 export class EntryCache {
-  #entries: Array<Entry | undefined> = [];
+  #ring: Array<Entry | undefined> = new Array(1024);
+  #sizes = new Int32Array(1024);
+  #mask = 1023;
+  /** Ring position of the first cached entry. */
   #head = 0;
-  /** Index of #entries[#head]. */
+  #len = 0;
+  /** Index of the first cached entry. */
   #first = 1;
   #bytes = 0;
   readonly #limit: number;
@@ -26,41 +34,46 @@ export class EntryCache {
 
   get(index: number): Entry | undefined {
     const at = index - this.#first;
-    if (at < 0 || at >= this.#entries.length - this.#head) return undefined;
-    return this.#entries[this.#head + at];
+    if (at < 0 || at >= this.#len) return undefined;
+    return this.#ring[(this.#head + at) & this.#mask];
   }
 
   /** Appends `e`; a gap or an overwrite restarts the window at e.index. */
   push(e: Entry): void {
     const at = e.index - this.#first;
-    const len = this.#entries.length - this.#head;
-    if (at !== len) {
-      if (at >= 0 && at < len) this.truncateFrom(e.index);
+    if (at !== this.#len) {
+      if (at >= 0 && at < this.#len) this.truncateFrom(e.index);
       else this.#reset(e.index);
     }
-    this.#entries.push(e);
-    this.#bytes += e.data.byteLength + ENTRY_OVERHEAD;
-    while (this.#bytes > this.#limit && this.#head < this.#entries.length) this.#evictOne();
+    const size = e.data.byteLength + ENTRY_OVERHEAD;
+    if (this.#len > this.#mask) this.#grow();
+    const p = (this.#head + this.#len) & this.#mask;
+    this.#ring[p] = e;
+    this.#sizes[p] = size;
+    this.#len++;
+    this.#bytes += size;
+    while (this.#bytes > this.#limit && this.#len > 0) this.#evictOne();
   }
 
   truncateFrom(index: number): void {
     const at = index - this.#first;
-    const len = this.#entries.length - this.#head;
-    if (at >= len) return;
+    if (at >= this.#len) return;
     if (at <= 0) {
       this.#reset(index);
       return;
     }
-    for (let i = this.#head + at; i < this.#entries.length; i++) {
-      this.#bytes -= this.#entries[i]!.data.byteLength + ENTRY_OVERHEAD;
+    for (let k = at; k < this.#len; k++) {
+      const p = (this.#head + k) & this.#mask;
+      this.#bytes -= this.#sizes[p]!;
+      this.#ring[p] = undefined;
     }
-    this.#entries.length = this.#head + at;
+    this.#len = at;
   }
 
   /** Forgets entries below `index` (compaction). */
   dropBefore(index: number): void {
-    while (this.#first < index && this.#head < this.#entries.length) this.#evictOne();
-    if (this.#head === this.#entries.length) this.#reset(Math.max(index, this.#first));
+    while (this.#first < index && this.#len > 0) this.#evictOne();
+    if (this.#len === 0) this.#reset(Math.max(index, this.#first));
   }
 
   /** Empties the cache; the next entry pushed is `first`. */
@@ -69,20 +82,40 @@ export class EntryCache {
   }
 
   #evictOne(): void {
-    const e = this.#entries[this.#head]!;
-    this.#bytes -= e.data.byteLength + ENTRY_OVERHEAD;
-    this.#entries[this.#head] = undefined;
-    this.#head++;
+    const p = this.#head;
+    this.#bytes -= this.#sizes[p]!;
+    this.#ring[p] = undefined;
+    this.#head = (p + 1) & this.#mask;
+    this.#len--;
     this.#first++;
-    if (this.#head > 4096 && this.#head * 2 > this.#entries.length) {
-      this.#entries = this.#entries.slice(this.#head);
-      this.#head = 0;
+  }
+
+  #grow(): void {
+    const cap = (this.#mask + 1) * 2;
+    const ring: Array<Entry | undefined> = new Array(cap);
+    const sizes = new Int32Array(cap);
+    for (let k = 0; k < this.#len; k++) {
+      const p = (this.#head + k) & this.#mask;
+      ring[k] = this.#ring[p];
+      sizes[k] = this.#sizes[p]!;
     }
+    this.#ring = ring;
+    this.#sizes = sizes;
+    this.#mask = cap - 1;
+    this.#head = 0;
   }
 
   #reset(first: number): void {
-    this.#entries = [];
+    if (this.#mask > 1023) {
+      // Do not keep a large ring (and its references) alive across a reset.
+      this.#ring = new Array(1024);
+      this.#sizes = new Int32Array(1024);
+      this.#mask = 1023;
+    } else {
+      this.#ring.fill(undefined);
+    }
     this.#head = 0;
+    this.#len = 0;
     this.#first = first;
     this.#bytes = 0;
   }

@@ -45,10 +45,17 @@ export class LogIndex {
     if (keep < this.#len) this.#len = Math.max(0, keep);
   }
 
+  /** Makes room for `n` more pushes without growing in between. */
+  reserve(n: number): void {
+    while (this.#head + this.#len + n > this.#terms.length) this.#grow();
+  }
+
   push(term: number, seg: number, offset: number): void {
-    const at = this.#head + this.#len;
-    if (at === this.#terms.length) this.#grow();
-    const p = this.#head + this.#len;
+    let p = this.#head + this.#len;
+    if (p === this.#terms.length) {
+      this.#grow();
+      p = this.#head + this.#len;
+    }
     this.#terms[p] = term;
     this.#segs[p] = seg;
     this.#offs[p] = offset;

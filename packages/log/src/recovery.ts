@@ -25,6 +25,7 @@ import {
   readFileHeader,
   readRecord,
   readU64,
+  wordsOf,
 } from './format.js';
 import { LogIndex } from './LogIndex.js';
 import type { WalLogger } from './types.js';
@@ -55,19 +56,35 @@ export interface Recovered {
 const EMPTY_HARD_STATE: HardState = { term: 0, vote: null, commit: 0 };
 
 /** True when some 8-aligned offset in [from, end) holds a record whose checksum validates. */
-function validRecordAfter(buf: Buffer, from: number, end: number, view: RecordView): number {
+function validRecordAfter(
+  buf: Buffer,
+  from: number,
+  end: number,
+  view: RecordView,
+  words: Int32Array | null,
+): number {
   for (let p = (from + 7) & ~7; p + 32 <= end; p += 8) {
     const t = buf[p + 8]!;
     if (t === 0 || t > RecordType.SegmentEnd) continue;
     if (buf.readUInt32LE(p) > MAX_PAYLOAD) continue;
-    if (readRecord(buf, p, end, view) === null) return p;
+    if (readRecord(buf, p, end, view, words) === null) return p;
   }
   return -1;
 }
 
-/** Offset just past the last non-zero byte in [from, end), or `from` when all zero. */
-function junkEnd(buf: Buffer, from: number, end: number): number {
+/**
+ * Offset just past the last non-zero byte in [from, end), or `from` when all zero. Runs over the
+ * preallocated zeros after the last record on every open, so it skips whole zero words when it can.
+ */
+function junkEnd(buf: Buffer, from: number, end: number, words: Int32Array | null): number {
   let e = end;
+  if (words !== null) {
+    while (e > from && (e & 3) !== 0) {
+      if (buf[e - 1] !== 0) return e;
+      e--;
+    }
+    while (e - 4 >= from && words[(e >> 2) - 1] === 0) e -= 4;
+  }
   while (e > from && buf[e - 1] === 0) e--;
   return e;
 }
@@ -124,6 +141,7 @@ export async function recover(dir: string, logger: WalLogger | undefined): Promi
     const path = join(dir, f.name);
     const isLast = s === found.length - 1;
     const buf = await fsp.readFile(path);
+    const words = wordsOf(buf);
     const { fault: hFault, header, version } = readFileHeader(buf);
     if (hFault !== null || header === null) {
       if (hFault === 'version') {
@@ -138,9 +156,9 @@ export async function recover(dir: string, logger: WalLogger | undefined): Promi
       // (The only segment may be removed only if it is the very first one: a later lone segment
       // carries state that older, deleted segments no longer hold.)
       const removable = isLast && (segments.length > 0 || f.seq === 1);
-      if (removable && validRecordAfter(buf, FILE_HEADER_SIZE, buf.length, view) < 0) {
+      if (removable && validRecordAfter(buf, FILE_HEADER_SIZE, buf.length, view, words) < 0) {
         logger?.warn(
-          { file: path, fault: hFault, bytes: junkEnd(buf, 0, buf.length) },
+          { file: path, fault: hFault, bytes: junkEnd(buf, 0, buf.length, words) },
           'WAL: removing a newest segment whose header never became durable (torn rotation)',
         );
         await fsp.rm(path);
@@ -160,11 +178,11 @@ export async function recover(dir: string, logger: WalLogger | undefined): Promi
     let first = true;
     let ended = false;
     while (off < buf.length) {
-      const fault = readRecord(buf, off, buf.length, view);
+      const fault = readRecord(buf, off, buf.length, view, words);
       if (fault !== null) {
-        const end = junkEnd(buf, off, buf.length);
+        const end = junkEnd(buf, off, buf.length, words);
         if (!isLast) throw corrupt(path, off, `${describeFault(fault)} before the segment's end marker`);
-        const later = validRecordAfter(buf, off + 8, buf.length, view);
+        const later = validRecordAfter(buf, off + 8, buf.length, view, words);
         if (later >= 0) {
           throw corrupt(path, off, `${describeFault(fault)} followed by a valid record at offset ${later}`);
         }

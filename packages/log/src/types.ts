@@ -33,6 +33,10 @@ export interface SegmentSyncState {
 export interface WalMetrics {
   /** fdatasync calls on segment files (one per group commit, plus one per rotation). */
   readonly fsyncs: number;
+  /** fsync calls on the directory (a new segment's name, a deleted segment): none in steady state. */
+  readonly dirSyncs: number;
+  /** Group commits completed: one write (per segment touched) and one fdatasync each. */
+  readonly commits: number;
   /** Bytes written to segment files, headers and padding included. */
   readonly bytesWritten: number;
   /** Entries made durable. */

@@ -20,6 +20,17 @@ export function payload(index: number, term: number, size = 24 + (index % 40)): 
   return b;
 }
 
+/** Whether `data` is payload(index, term, size) for some size, compared without allocating. */
+export function isPayload(data: Uint8Array, index: number, term: number, size = 24 + (index % 40)): boolean {
+  if (data.byteLength !== size) return false;
+  let x = (index * 2654435761 + term * 40503) >>> 0;
+  for (let i = 0; i < size; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    if (data[i] !== x >>> 24) return false;
+  }
+  return true;
+}
+
 export function mkEntries(lo: number, hi: number, term: number, size?: number): Entry[] {
   const out: Entry[] = [];
   for (let i = lo; i < hi; i++)
