@@ -1,5 +1,5 @@
 import type { LogStore } from '@keel/core';
-import { logStoreConformance } from '../../core/src/testing/logStoreSuite.js';
+import { logStoreConformance } from '@keel/core/testing/suite';
 import { openLog, type WalOptions } from '../src/index.js';
 import { tempDir } from './helpers.js';
 
