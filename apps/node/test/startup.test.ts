@@ -42,7 +42,7 @@ describe('keel node as a process', () => {
     expect(health.status).toBe(200);
     const metrics = await (await fetch(`http://127.0.0.1:${http}/metrics`)).text();
     expect(metrics).toMatch(/keel_raft_term\{node_id="n1"\} \d+/);
-    expect(metrics).toContain("keel_wal_append_durable_seconds_bucket");
+    expect(metrics).toContain('keel_wal_append_durable_seconds_bucket');
     expect(metrics).toContain(`keel_raft_leader{leader="n1",node_id="n1"} 1`);
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
