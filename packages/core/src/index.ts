@@ -42,6 +42,7 @@ export { Raft } from './raft/Raft.js';
 export type { Rng } from './raft/rng.js';
 export { SeededRng } from './raft/rng.js';
 export type { LogStorage } from './raft/storage.js';
+export { takeWithinBytes } from './raft/storage.js';
 export type {
   AppMessage,
   AppRespMessage,

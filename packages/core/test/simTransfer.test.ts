@@ -9,33 +9,31 @@ import {
   runSeed,
   SimCluster,
 } from '../src/testing/index.js';
+import { mixStart, runSeeds, SIM_SEEDS } from './helpers/seeds.js';
 
 // Leadership transfer (dissertation §3.10) under the simulator: the nemesis asks the leader to hand
 // over at random moments, to random members, some of them lagging, down, paused or cut off (the
 // transfer must then abort within an election timeout and the leader serve again, which the
 // `transfer-abort` check holds it to). KEEL_SIM_SEEDS scales these with simSeedsA/B: an eighth of
 // the total (300 seeds by default). Every failure names the command that replays it.
-const TOTAL = Number(process.env.KEEL_SIM_SEEDS ?? 2400);
 const SIZES = [3, 5] as const;
-const PER_CASE = Math.max(1, Math.ceil(TOTAL / 8 / (2 * SIZES.length)));
+const PER_CASE = Math.max(1, Math.ceil(SIM_SEEDS / 8 / (2 * SIZES.length)));
 
 describe('simulation, transfer-heavy faults (partition, crash, transfer)', () => {
   it.each(SIZES)(
     `%i nodes, ${PER_CASE} seeds: every invariant, transfers abort or complete, liveness, linearizability`,
-    (nodes) => {
-      const start = 1_000_000 * (Object.keys(FaultMix).indexOf('transfers') + 1) + 100_000 * nodes;
-      const failures: string[] = [];
+    async (nodes) => {
       const transfers = { attempted: 0, completed: 0 };
-      for (let seed = start; seed < start + PER_CASE; seed++) {
-        const r = runSeed(seed, { nodes, faults: FaultMix.transfers! });
-        transfers.attempted += r.stats.transfers.attempted;
-        transfers.completed += r.stats.transfers.completed;
-        if (!r.ok) {
-          failures.push(
-            `pnpm sim --seed ${seed} --nodes ${nodes} --faults transfers --trace: ${r.violations[0]}`,
-          );
-        }
-      }
+      const failures = await runSeeds(
+        mixStart('transfers', nodes),
+        PER_CASE,
+        { nodes, faults: FaultMix.transfers! },
+        (seed) => `pnpm sim --seed ${seed} --nodes ${nodes} --faults transfers --trace`,
+        (r) => {
+          transfers.attempted += r.stats.transfers.attempted;
+          transfers.completed += r.stats.transfers.completed;
+        },
+      );
       expect(failures).toEqual([]);
       // Both paths ran: transfers that completed and transfers that aborted (or were overtaken).
       expect(transfers.completed).toBeGreaterThan(0);
@@ -48,18 +46,15 @@ describe('simulation, transfer-heavy faults (partition, crash, transfer)', () =>
 describe('simulation, transfers with lease reads (a leader handing over gives up its lease)', () => {
   it.each(SIZES)(
     `%i nodes, ${PER_CASE} seeds, transfer, pause, delay and partition faults`,
-    (nodes) => {
-      const start = 11_000_000 + 100_000 * nodes;
+    async (nodes) => {
       const faults = [Fault.Delay, Fault.Partition, Fault.Pause, Fault.Transfer];
-      const failures: string[] = [];
-      for (let seed = start; seed < start + PER_CASE; seed++) {
-        const r = runSeed(seed, { nodes, faults, reads: 'lease' });
-        if (!r.ok) {
-          failures.push(
-            `pnpm sim --seed ${seed} --nodes ${nodes} --faults ${faults.join(',')} --reads lease --trace: ${r.violations[0]}`,
-          );
-        }
-      }
+      const failures = await runSeeds(
+        11_000_000 + 100_000 * nodes,
+        PER_CASE,
+        { nodes, faults, reads: 'lease' },
+        (seed) =>
+          `pnpm sim --seed ${seed} --nodes ${nodes} --faults ${faults.join(',')} --reads lease --trace`,
+      );
       expect(failures).toEqual([]);
     },
     600_000,

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
-import type { Entry, HardState, LogStore } from '@keel/core';
+import { type Entry, type HardState, type LogStore, takeWithinBytes } from '@keel/core';
 import { EntryCache } from './EntryCache.js';
 import { corrupt, WalError, WalErrorCode } from './errors.js';
 import {
@@ -232,15 +232,7 @@ export class WalLogStore implements LogStore {
         `entries(${lo}, ${hi}) outside [${idx.first}, ${idx.last + 1}]`,
       );
     }
-    const out: Entry[] = [];
-    let bytes = 0;
-    for (let i = lo; i < hi; i++) {
-      const e = this.#cache.get(i) ?? this.#readCold(i);
-      bytes += e.data.byteLength;
-      if (bytes > maxBytes && out.length > 0) break;
-      out.push(e);
-    }
-    return out;
+    return takeWithinBytes([], 0, lo, hi, maxBytes, (i) => this.#cache.get(i) ?? this.#readCold(i));
   }
 
   // ---- LogStore ---------------------------------------------------------------------------------

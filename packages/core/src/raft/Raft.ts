@@ -943,29 +943,15 @@ export class Raft {
 
   private releaseRead(from: NodeId, context: number, index: number): void {
     if (from === this.id) this.readStates.push({ context, ok: true, index });
-    else
-      this.send({
-        type: 'readIndexResp',
-        from: this.id,
-        to: from,
-        term: this.term,
-        context,
-        index,
-        reject: false,
-      });
+    else this.sendReadResp(from, context, index, false);
   }
 
   private rejectRead(m: { readonly from: NodeId; readonly context: number }): void {
-    const { from, context } = m;
-    this.send({
-      type: 'readIndexResp',
-      from: this.id,
-      to: from,
-      term: this.term,
-      context,
-      index: 0,
-      reject: true,
-    });
+    this.sendReadResp(m.from, m.context, 0, true);
+  }
+
+  private sendReadResp(to: NodeId, context: number, index: number, reject: boolean): void {
+    this.send({ type: 'readIndexResp', from: this.id, to, term: this.term, context, index, reject });
   }
 
   /** Leadership ends: no pending read may be served any more (it could be stale). */

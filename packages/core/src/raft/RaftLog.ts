@@ -1,5 +1,5 @@
 import { invariant } from './errors.js';
-import type { LogStorage } from './storage.js';
+import { type LogStorage, takeWithinBytes } from './storage.js';
 import type { Entry } from './types.js';
 
 /**
@@ -85,14 +85,7 @@ export class RaftLog {
       if (out.length < Math.min(hi, this.offset) - lo) return out;
       lo = this.offset;
     }
-    for (let i = lo; i < hi; i++) {
-      const e = this.unstable[i - this.offset];
-      if (e === undefined) break;
-      if (out.length > 0 && bytes + e.data.length > maxBytes) break;
-      bytes += e.data.length;
-      out.push(e);
-    }
-    return out;
+    return takeWithinBytes(out, bytes, lo, hi, maxBytes, (i) => this.unstable[i - this.offset]);
   }
 
   /**

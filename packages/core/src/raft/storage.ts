@@ -24,3 +24,27 @@ export interface LogStorage {
    */
   entries(lo: number, hi: number, maxBytes: number): Entry[];
 }
+
+/**
+ * The byte rule of `LogStorage.entries`, in one place for every store: appends entries
+ * `at(lo) .. at(hi - 1)` to `out` while the payload bytes (counting `bytes` already in `out`) stay
+ * within `maxBytes`; the first entry is always taken when `out` is empty. Stops early at an index
+ * `at` does not have. Returns `out`.
+ */
+export function takeWithinBytes(
+  out: Entry[],
+  bytes: number,
+  lo: number,
+  hi: number,
+  maxBytes: number,
+  at: (index: number) => Entry | undefined,
+): Entry[] {
+  for (let i = lo; i < hi; i++) {
+    const e = at(i);
+    if (e === undefined) break;
+    if (out.length > 0 && bytes + e.data.byteLength > maxBytes) break;
+    bytes += e.data.byteLength;
+    out.push(e);
+  }
+  return out;
+}

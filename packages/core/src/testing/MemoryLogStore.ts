@@ -1,4 +1,5 @@
 import { ErrorCode, KeelError } from '../raft/errors.js';
+import { takeWithinBytes } from '../raft/storage.js';
 import type { Entry, HardState } from '../raft/types.js';
 import type { LogStore } from '../runtime/interfaces.js';
 
@@ -134,15 +135,7 @@ export class MemoryLogStore implements LogStore {
         `entries(${lo}, ${hi}) outside [${img.first}, ${last + 1}]`,
       );
     }
-    const out: Entry[] = [];
-    let bytes = 0;
-    for (let i = lo; i < hi; i++) {
-      const e = img.entries[i - img.first]!;
-      bytes += e.data.byteLength;
-      if (bytes > maxBytes && out.length > 0) break;
-      out.push(e);
-    }
-    return out;
+    return takeWithinBytes([], 0, lo, hi, maxBytes, (i) => img.entries[i - img.first]);
   }
 
   append(
