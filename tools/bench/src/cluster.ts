@@ -31,7 +31,8 @@ export function killPid(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether `pid` runs (a zombie counts as gone). */
+export function alive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';

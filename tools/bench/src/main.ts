@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { endpointsFromClusterFile, endpointsFromList } from './cluster.js';
 import { DEFAULT_ELECTION, FAST_ELECTION_TIMEOUT_MS, type FaultMode, runElection } from './election.js';
+import { ETCD_MISSING, etcdVersion } from './etcd.js';
 import {
   type BenchReport,
   htmlReport,
@@ -39,6 +40,9 @@ Load (write | read | mixed):
   --nodes <n>               start a fresh cluster of n members (3, 5 or 7; default 3), stopped afterwards
   --cluster-file <path>     or: use the running cluster of a 'keel cluster' file (cluster.json)
   --endpoints <list>        or: host:clientPort/host:httpPort,... of a running cluster
+  --system <keel|etcd>      etcd: start an etcd cluster of --nodes members instead, for the
+                            comparison (needs an 'etcd' binary: apt-get install etcd-server,
+                            or KEEL_BENCH_ETCD=<path>); default keel
   --concurrency <list>      outstanding requests per step (default 1,16,64,256)
   --value-size <list>       value sizes in bytes (default 16,256,4096)
   --warmup <s>              warm-up per step, not measured (default 1)
@@ -66,6 +70,7 @@ Exit codes: 0 measured, 1 the run failed or measured nothing, 2 usage error.`;
 
 const FLAGS = {
   nodes: { type: 'string' },
+  system: { type: 'string' },
   'cluster-file': { type: 'string' },
   endpoints: { type: 'string' },
   concurrency: { type: 'string' },
@@ -168,6 +173,17 @@ function progressFor(io: BenchIo): Progress {
 }
 
 function target(v: Values): Target {
+  const system = v.system === undefined ? 'keel' : String(v.system);
+  if (system !== 'keel' && system !== 'etcd')
+    throw new UsageError(`--system must be keel or etcd, not '${system}'`);
+  if (system === 'etcd') {
+    if (v['cluster-file'] !== undefined || v.endpoints !== undefined)
+      throw new UsageError(
+        '--system etcd starts its own etcd cluster: use --nodes, not --cluster-file or --endpoints',
+      );
+    if (etcdVersion() === null) throw new UsageError(ETCD_MISSING);
+    return { kind: 'etcd', nodes: nodes(v) };
+  }
   const sources = ['cluster-file', 'endpoints', 'nodes'].filter((f) => v[f] !== undefined);
   if (sources.length > 1) throw new UsageError(`give only one of --nodes, --cluster-file and --endpoints`);
   try {

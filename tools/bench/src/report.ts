@@ -26,6 +26,13 @@ export function machineLine(m: MachineInfo): string {
   return `${m.cpu_model}, ${m.cores} cores, ${m.memory_gib} GiB, ${m.os} ${m.kernel}, node ${m.node}, load ${m.loadavg.join(' ')}`;
 }
 
+/** The measured system as a reader names it: "Keel", or "etcd 3.4.23" in a comparison run. */
+export function systemName(r: ThroughputReport): string {
+  // Reports saved before the etcd comparison existed have no `system`: they measured Keel.
+  if (r.options.system !== 'etcd') return 'Keel';
+  return r.options.system_version !== undefined ? `etcd ${r.options.system_version}` : 'etcd';
+}
+
 export function throughputTable(r: ThroughputReport): string {
   const main = table(
     [
@@ -84,7 +91,7 @@ export function throughputTable(r: ThroughputReport): string {
       ]),
     ]),
   );
-  return `${machineLine(r.machine)}\n\n${main}\n\n${procs}\n`;
+  return `${systemName(r)}, ${r.options.nodes} members: ${machineLine(r.machine)}\n\n${main}\n\n${procs}\n`;
 }
 
 export function electionTable(r: ElectionReport): string {
@@ -202,7 +209,7 @@ function throughputHtml(r: ThroughputReport, command: readonly string[]): string
     }));
   const tput = lineChart({
     id: 'chart-throughput',
-    title: `${r.options.mode}: throughput vs outstanding requests (${r.options.nodes} members)`,
+    title: `${systemName(r)} ${r.options.mode}: throughput vs outstanding requests (${r.options.nodes} members)`,
     xLabel: 'outstanding requests (log)',
     yLabel: 'ops/s',
     xLog: true,
@@ -249,7 +256,7 @@ function throughputHtml(r: ThroughputReport, command: readonly string[]): string
     String(s.retries),
   ]);
   const body = [
-    `<p>${r.options.mode} load, ${r.options.nodes} members (${r.options.cluster === 'started' ? 'started by the bench' : 'external cluster'}), ${r.options.workers} client processes, warm-up ${r.options.warmup_s} s and ${r.options.duration_s} s measured per step, keyspace ${r.options.keyspace}${r.options.read_ratio > 0 ? `, ${Math.round(r.options.read_ratio * 100)} % ${r.options.stale ? 'stale' : 'linearizable'} reads` : ''}. Started ${escapeHtml(r.started_at)}.</p>`,
+    `<p>${escapeHtml(systemName(r))}, ${r.options.mode} load, ${r.options.nodes} members (${r.options.cluster === 'started' ? 'started by the bench' : 'external cluster'}), ${r.options.workers} client processes, warm-up ${r.options.warmup_s} s and ${r.options.duration_s} s measured per step, keyspace ${r.options.keyspace}${r.options.read_ratio > 0 ? `, ${Math.round(r.options.read_ratio * 100)} % ${r.options.stale ? 'stale' : 'linearizable'} reads` : ''}. Started ${escapeHtml(r.started_at)}.</p>`,
     tput,
     p99,
     cdf,
@@ -277,7 +284,7 @@ function throughputHtml(r: ThroughputReport, command: readonly string[]): string
     '<h2>Machine</h2>',
     machineHtml(r.machine),
   ].join('\n');
-  return page(`Keel bench: ${r.options.mode}`, body, command);
+  return page(`${systemName(r)} bench: ${r.options.mode}`, body, command);
 }
 
 function referenceMarks(T: number, r: ElectionReport): Mark[] {

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { killPid, LocalCluster, trackPid, untrackPid } from './cluster.js';
+import { EtcdCluster, fetchEtcdWalCounters } from './etcd.js';
 import { Histogram, type LatencySummary } from './histogram.js';
 import {
   agreedLeader,
@@ -12,15 +13,19 @@ import {
   type WalCounters,
 } from './member.js';
 import { cpuPercent, describeMachine, type MachineInfo, type ProcSample, sampleProc } from './proc.js';
-import type { FromWorker, ToWorker, WorkerResult, WorkerStep } from './workerProtocol.js';
+import type { BenchSystem, FromWorker, ToWorker, WorkerResult, WorkerStep } from './workerProtocol.js';
 
 export const LoadMode = { Write: 'write', Read: 'read', Mixed: 'mixed' } as const;
 export type LoadMode = (typeof LoadMode)[keyof typeof LoadMode];
 
-/** Which cluster to load: one the bench starts (and stops), or endpoints of a running one. */
+/**
+ * Which cluster to load: one the bench starts (and stops), endpoints of a running one, or — for the
+ * comparison — an etcd cluster the bench starts.
+ */
 export type Target =
   | { readonly kind: 'start'; readonly nodes: number; readonly memberArgs?: readonly string[] }
-  | { readonly kind: 'endpoints'; readonly endpoints: readonly Endpoint[] };
+  | { readonly kind: 'endpoints'; readonly endpoints: readonly Endpoint[] }
+  | { readonly kind: 'etcd'; readonly nodes: number };
 
 export interface ThroughputOptions {
   readonly mode: LoadMode;
@@ -73,6 +78,8 @@ export interface ClientStepStats {
 
 /** One step of a sweep: the JSON report holds one of these per step (schema in the README). */
 export interface StepResult {
+  /** The system measured: `keel`, or `etcd` in a comparison run. */
+  readonly system: BenchSystem;
   readonly mode: LoadMode;
   readonly step: number;
   readonly nodes: number;
@@ -103,6 +110,9 @@ export interface ThroughputReport {
   readonly machine: MachineInfo;
   readonly started_at: string;
   readonly options: {
+    readonly system: BenchSystem;
+    /** The etcd version in a comparison run. */
+    readonly system_version?: string;
     readonly mode: LoadMode;
     readonly nodes: number;
     readonly concurrency: readonly number[];
@@ -236,6 +246,7 @@ interface MemberSample {
 }
 
 async function sampleMembers(
+  system: BenchSystem,
   eps: readonly Endpoint[],
   pids: ReadonlyMap<string, number>,
 ): Promise<Map<string, MemberSample>> {
@@ -244,7 +255,7 @@ async function sampleMembers(
     eps.map(async (e) => {
       const pid = pids.get(e.id);
       const proc = pid === undefined ? null : sampleProc(pid);
-      const wal = await fetchWalCounters(e);
+      const wal = system === 'etcd' ? await fetchEtcdWalCounters(e) : await fetchWalCounters(e);
       out.set(e.id, { wal, proc, at: performance.now() });
     }),
   );
@@ -291,10 +302,16 @@ export async function runThroughput(
   const startedAt = new Date().toISOString();
   const machine = describeMachine();
   let cluster: LocalCluster | null = null;
+  let etcd: EtcdCluster | null = null;
+  const system: BenchSystem = opts.target.kind === 'etcd' ? 'etcd' : 'keel';
   const workers: Worker[] = [];
   try {
     let eps: Endpoint[];
-    if (opts.target.kind === 'start') {
+    if (opts.target.kind === 'etcd') {
+      progress.phase(`starting a ${opts.target.nodes}-member etcd cluster`);
+      etcd = await EtcdCluster.start(opts.target.nodes);
+      eps = etcd.members.map((m) => ({ id: m.id, client: m.client, http: m.http }));
+    } else if (opts.target.kind === 'start') {
       progress.phase(`starting a ${opts.target.nodes}-member cluster`);
       cluster = await LocalCluster.start({
         nodes: opts.target.nodes,
@@ -308,15 +325,18 @@ export async function runThroughput(
     for (const w of await Promise.all(Array.from({ length: opts.workers }, () => Worker.start())))
       workers.push(w);
 
+    const leaderOf = (timeoutMs: number): Promise<Leadership> =>
+      etcd !== null ? etcd.leadership(timeoutMs) : findLeader(eps, timeoutMs);
     const readRatio = opts.mode === 'write' ? 0 : opts.mode === 'read' ? 1 : opts.readRatio;
     const consistency = opts.stale ? 'stale' : 'linearizable';
     if (readRatio > 0) {
       progress.phase(`writing ${opts.keyspace} keys to read`);
-      const l = await findLeader(eps, 10_000);
+      const l = await leaderOf(10_000);
       const ep = eps.find((e) => e.id === l.leader)!;
       const w = workers[0]!;
       w.send({
         type: 'fill',
+        system,
         endpoint: ep.client,
         keyspace: opts.keyspace,
         valueSize: Math.max(...opts.valueSizes),
@@ -329,11 +349,12 @@ export async function runThroughput(
     const steps: StepResult[] = [];
     for (const [k, { valueSize, c }] of plan.entries()) {
       const label = `step ${k + 1}/${plan.length}: ${opts.mode} c=${c} ${valueSize} B`;
-      const leadership = await findLeader(eps, 10_000);
+      const leadership = await leaderOf(10_000);
       const leaderEp = eps.find((e) => e.id === leadership.leader)!;
       const pids = new Map(leadership.statuses.map((s) => [s.id, s.pid]));
       const roles = new Map(leadership.statuses.map((s) => [s.id, s.role]));
       const step: Omit<WorkerStep, 'clients'> = {
+        system,
         writeEndpoint: leaderEp.client,
         readEndpoints: consistency === 'stale' ? eps.map((e) => e.client) : [leaderEp.client],
         readRatio,
@@ -373,8 +394,8 @@ export async function runThroughput(
       let lastAt = performance.now();
       while (!finished) {
         const now = performance.now();
-        if (before === null && now - t0 >= opts.warmupMs) before = await sampleMembers(eps, pids);
-        else if (after === null && now - t0 >= stepMs) after = await sampleMembers(eps, pids);
+        if (before === null && now - t0 >= opts.warmupMs) before = await sampleMembers(system, eps, pids);
+        else if (after === null && now - t0 >= stepMs) after = await sampleMembers(system, eps, pids);
         for (const w of active) {
           const latest = w.drainProgress();
           if (latest !== null) liveOps.set(w, latest);
@@ -394,10 +415,11 @@ export async function runThroughput(
       }
       await all;
       for (const w of active) w.drainProgress();
-      after ??= await sampleMembers(eps, pids);
+      after ??= await sampleMembers(system, eps, pids);
       before ??= after;
       steps.push(
         stepResult(
+          system,
           opts,
           k + 1,
           eps,
@@ -421,6 +443,8 @@ export async function runThroughput(
       machine,
       started_at: startedAt,
       options: {
+        system,
+        ...(etcd !== null ? { system_version: etcd.version } : {}),
         mode: opts.mode,
         nodes: eps.length,
         concurrency: opts.concurrency,
@@ -431,17 +455,19 @@ export async function runThroughput(
         read_ratio: readRatio,
         stale: opts.stale,
         keyspace: opts.keyspace,
-        cluster: cluster === null ? 'external' : 'started',
+        cluster: opts.target.kind === 'endpoints' ? 'external' : 'started',
       },
       steps,
     };
   } finally {
     await Promise.allSettled(workers.map((w) => w.stop()));
     if (cluster !== null) await cluster.stop();
+    if (etcd !== null) await etcd.stop();
   }
 }
 
 function stepResult(
+  system: BenchSystem,
   opts: ThroughputOptions,
   step: number,
   eps: readonly Endpoint[],
@@ -486,6 +512,7 @@ function stepResult(
   });
   const leader = members.find((m) => m.id === leadership.leader);
   return {
+    system,
     mode: opts.mode,
     step,
     nodes: eps.length,

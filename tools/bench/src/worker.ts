@@ -1,21 +1,34 @@
 /**
  * A load-generating client process (forked by the bench, never in the members' processes): runs
- * closed-loop clients over ZeroMQ client connections and reports a latency histogram per step.
+ * closed-loop clients against Keel (ZeroMQ client connections) or etcd (its gRPC client, for the
+ * comparison runs) and reports a latency histogram per step.
  */
 import { decodeResponse, encodeRequest, type KvCommand, type KvResponse } from '@keel/kv';
 import { ClientConnection } from '@keel/transport-zmq';
+import { Etcd3 } from 'etcd3';
 import { Histogram } from './histogram.js';
-import type { FromWorker, ToWorker, WorkerResult, WorkerStep } from './workerProtocol.js';
+import type { BenchSystem, FromWorker, ToWorker, WorkerResult, WorkerStep } from './workerProtocol.js';
 
-const connections = new Map<string, ClientConnection>();
+/**
+ * One system's client as the load loop sees it: a write or a read of one key, resolving to null on
+ * success or an error code (a definite failure or a transport/timeout error alike).
+ */
+interface Backend {
+  put(key: Uint8Array, value: Uint8Array, timeoutMs: number): Promise<string | null>;
+  get(key: Uint8Array, stale: boolean, timeoutMs: number): Promise<string | null>;
+  close(): Promise<void>;
+}
 
-function connection(hostPort: string): ClientConnection {
-  let c = connections.get(hostPort);
-  if (c === undefined) {
-    c = new ClientConnection({ address: `tcp://${hostPort}`, reconnectIntervalMs: 20 });
-    connections.set(hostPort, c);
+const backends = new Map<string, Backend>();
+
+function backend(system: BenchSystem, hostPort: string): Backend {
+  const name = `${system}:${hostPort}`;
+  let b = backends.get(name);
+  if (b === undefined) {
+    b = system === 'etcd' ? etcdBackend(hostPort) : keelBackend(hostPort);
+    backends.set(name, b);
   }
-  return c;
+  return b;
 }
 
 function send(msg: FromWorker): void {
@@ -28,38 +41,75 @@ function keyOf(i: number): Uint8Array {
   return encoder.encode(`bench/${i.toString().padStart(8, '0')}`);
 }
 
-function encode(command: KvCommand, consistency: 'linearizable' | 'stale'): Uint8Array {
+function keelBackend(hostPort: string): Backend {
+  const conn = new ClientConnection({ address: `tcp://${hostPort}`, reconnectIntervalMs: 20 });
   // encodeRequest returns a view into a shared writer: copy before the next encode.
-  return encodeRequest({ command, consistency }).slice();
+  const encode = (command: KvCommand, consistency: 'linearizable' | 'stale'): Uint8Array =>
+    encodeRequest({ command, consistency }).slice();
+  const attempt = async (payload: Uint8Array, timeoutMs: number): Promise<string | null> => {
+    let res: KvResponse;
+    try {
+      res = decodeResponse(await conn.request(payload, { timeoutMs }));
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      return typeof code === 'string' ? code.toLowerCase() : 'transport';
+    }
+    if (res.kind === 'error') return res.code;
+    return res.result.ok ? null : 'result-failed';
+  };
+  return {
+    put: (key, value, timeoutMs) => attempt(encode({ type: 'put', key, value }, 'linearizable'), timeoutMs),
+    get: (key, stale, timeoutMs) =>
+      attempt(encode({ type: 'get', key }, stale ? 'stale' : 'linearizable'), timeoutMs),
+    close: () => conn.close(),
+  };
 }
 
-/** One attempt: the decoded response, or a transport failure as a pseudo error code. */
-async function attempt(
-  conn: ClientConnection,
-  payload: Uint8Array,
-  timeoutMs: number,
-): Promise<string | null> {
-  let res: KvResponse;
-  try {
-    res = decodeResponse(await conn.request(payload, { timeoutMs }));
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    return typeof code === 'string' ? code.toLowerCase() : 'transport';
-  }
-  if (res.kind === 'error') return res.code;
-  return res.result.ok ? null : 'result-failed';
+/**
+ * etcd through the `etcd3` gRPC client, one HTTP/2 channel per member. Reads are linearizable by
+ * default (etcd's ReadIndex), serializable (member-local) for stale reads — the same two
+ * guarantees Keel's reads offer.
+ */
+function etcdBackend(hostPort: string): Backend {
+  const client = new Etcd3({ hosts: `http://${hostPort}` });
+  const attempt = async (call: Promise<unknown>, timeoutMs: number): Promise<string | null> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    try {
+      return await Promise.race([call.then(() => null), timeout]);
+    } catch (err) {
+      const name = (err as { name?: unknown }).name;
+      return typeof name === 'string' ? `etcd:${name}` : 'etcd:error';
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return {
+    put: (key, value, timeoutMs) =>
+      attempt(client.put(Buffer.from(key)).value(Buffer.from(value)).exec(), timeoutMs),
+    get: (key, stale, timeoutMs) =>
+      attempt(client.get(Buffer.from(key)).serializable(stale).exec(), timeoutMs),
+    close: async () => client.close(),
+  };
 }
 
-async function fill(endpoint: string, keyspace: number, valueSize: number): Promise<number> {
-  const conn = connection(endpoint);
+async function fill(
+  system: BenchSystem,
+  endpoint: string,
+  keyspace: number,
+  valueSize: number,
+): Promise<number> {
+  const b = backend(system, endpoint);
   const value = new Uint8Array(valueSize).fill(0x61);
   let next = 0;
   let failed: string | null = null;
   const lane = async (): Promise<void> => {
     while (next < keyspace && failed === null) {
-      const payload = encode({ type: 'put', key: keyOf(next++), value }, 'linearizable');
+      const key = keyOf(next++);
       let err: string | null = 'not-tried';
-      for (let tries = 0; tries < 5 && err !== null; tries++) err = await attempt(conn, payload, 5000);
+      for (let tries = 0; tries < 5 && err !== null; tries++) err = await b.put(key, value, 5000);
       if (err !== null) failed = err;
     }
   };
@@ -76,8 +126,9 @@ async function run(step: WorkerStep): Promise<WorkerResult> {
   let retries = 0;
   const value = new Uint8Array(step.valueSize);
   for (let i = 0; i < value.length; i++) value[i] = 0x61 + (i % 26);
-  const writeConn = connection(step.writeEndpoint);
-  const readConns = step.readEndpoints.map(connection);
+  const writer = backend(step.system, step.writeEndpoint);
+  const readers = step.readEndpoints.map((e) => backend(step.system, e));
+  const stale = step.consistency === 'stale';
 
   const t0 = performance.now();
   const measureFrom = t0 + step.warmupMs;
@@ -108,16 +159,16 @@ async function run(step: WorkerStep): Promise<WorkerResult> {
     while (performance.now() < measureTo) {
       const key = keyOf(Math.floor(rand() * step.keyspace));
       const isRead = rand() < step.readRatio;
-      const conn = isRead ? readConns[readTurn++ % readConns.length]! : writeConn;
-      const payload = isRead
-        ? encode({ type: 'get', key }, step.consistency)
-        : encode({ type: 'put', key, value }, 'linearizable');
+      const reader = isRead ? readers[readTurn++ % readers.length]! : null;
       const start = performance.now();
       let failed: string | null = null;
       let tries = 0;
       for (;;) {
         tries++;
-        failed = await attempt(conn, payload, step.timeoutMs);
+        failed =
+          reader !== null
+            ? await reader.get(key, stale, step.timeoutMs)
+            : await writer.put(key, value, step.timeoutMs);
         if (failed === null || tries >= step.attempts) break;
         if (performance.now() >= measureFrom) retries++;
         errorCodes[failed] = (errorCodes[failed] ?? 0) + 1;
@@ -154,8 +205,8 @@ async function run(step: WorkerStep): Promise<WorkerResult> {
 }
 
 async function closeAll(): Promise<void> {
-  await Promise.allSettled([...connections.values()].map((c) => c.close()));
-  connections.clear();
+  await Promise.allSettled([...backends.values()].map((b) => b.close()));
+  backends.clear();
 }
 
 process.on('message', (raw: ToWorker) => {
@@ -167,7 +218,9 @@ process.on('message', (raw: ToWorker) => {
   const job =
     msg.type === 'run'
       ? run(msg.step).then((result) => send({ type: 'done', result }))
-      : fill(msg.endpoint, msg.keyspace, msg.valueSize).then((keys) => send({ type: 'filled', keys }));
+      : fill(msg.system, msg.endpoint, msg.keyspace, msg.valueSize).then((keys) =>
+          send({ type: 'filled', keys }),
+        );
   job.catch((err: Error) => send({ type: 'error', message: err.message }));
 });
 // The bench's IPC channel closing means the bench is gone: never outlive it.

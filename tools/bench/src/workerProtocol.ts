@@ -1,7 +1,11 @@
 import type { HistogramData } from './histogram.js';
 
+/** The system under load: Keel, or etcd for the comparison runs. */
+export type BenchSystem = 'keel' | 'etcd';
+
 /** One load step as a client process runs it. */
 export interface WorkerStep {
+  readonly system: BenchSystem;
   /** Closed-loop clients in this process; each keeps exactly one request outstanding. */
   readonly clients: number;
   /** Where writes go (the leader's client endpoint, `host:port`). */
@@ -25,6 +29,7 @@ export type ToWorker =
   | { readonly type: 'run'; readonly step: WorkerStep }
   | {
       readonly type: 'fill';
+      readonly system: BenchSystem;
       readonly endpoint: string;
       readonly keyspace: number;
       readonly valueSize: number;

@@ -15,6 +15,7 @@ export function throughputFixture(): ThroughputReport {
         h.recordUs(c * 100 + ((i * 7919) % 3000) + (i % 100 === 0 ? 20_000 : 0));
       const rate = (c * 1000) / (c * 0.1 + 1.5);
       steps.push({
+        system: 'keel',
         mode: 'write',
         step: ++k,
         nodes: 3,
@@ -52,6 +53,7 @@ export function throughputFixture(): ThroughputReport {
     machine: describeMachine(),
     started_at: new Date(0).toISOString(),
     options: {
+      system: 'keel',
       mode: 'write',
       nodes: 3,
       concurrency: [1, 16, 64],

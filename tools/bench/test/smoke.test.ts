@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { killAllStarted, MEMBER_PROGRAM } from '../src/cluster.js';
+import { ETCD_MISSING, etcdVersion } from '../src/etcd.js';
 import { ExitCode, runBenchCli } from '../src/main.js';
 import { captureIo, expectStepSchema, readJson, tempDir } from './helpers.js';
 
@@ -93,5 +94,39 @@ describe.skipIf(!existsSync(MEMBER_PROGRAM))('keel-bench smoke runs on a real 3-
     }
     expect(r.html).toContain('id="chart-election-150"');
     expect(r.html).toContain('paper 150-300 ms: median 171 ms');
+  });
+});
+
+// The peer comparison: the same load against a real etcd cluster. etcd is a Debian package
+// (etcd-server), not an npm dependency, so without it the test says why it is skipped.
+const etcd = etcdVersion();
+if (etcd === null) console.log(`keel-bench etcd smoke run skipped: ${ETCD_MISSING}`);
+
+describe.skipIf(etcd === null)('keel-bench --system etcd on a real 3-member etcd cluster', () => {
+  it('write and read: the same step schema, with etcd fsync counters and its version', async () => {
+    const w = await bench('etcd-write', 'write', '--system', 'etcd', ...LOAD);
+    expect(w.doc).toMatchObject({ kind: 'throughput', options: { system: 'etcd', system_version: etcd } });
+    const s = (w.doc.steps as Record<string, unknown>[])[0]!;
+    expectStepSchema(s, 3);
+    expect(s).toMatchObject({ system: 'etcd', mode: 'write' });
+    expect(s.fsyncs_per_sec as number).toBeGreaterThan(0);
+    expect(w.out).toContain(`etcd ${etcd}, 3 members`);
+    expect(w.html).toContain(`etcd ${etcd} bench: write`);
+
+    const r = await bench('etcd-read', 'read', '--system', 'etcd', ...LOAD, '--keyspace', '50');
+    const rs = (r.doc.steps as Record<string, unknown>[])[0]!;
+    expectStepSchema(rs, 3);
+    expect(rs).toMatchObject({ system: 'etcd', read_ratio: 1 });
+  });
+
+  it('refuses --system etcd with an external cluster, and an unknown system', async () => {
+    const c = captureIo();
+    expect(await runBenchCli(['write', '--system', 'etcd', '--endpoints', 'a:1/a:2'], c.io)).toBe(
+      ExitCode.Usage,
+    );
+    expect(c.err()).toContain('starts its own etcd cluster');
+    const d = captureIo();
+    expect(await runBenchCli(['write', '--system', 'zookeeper'], d.io)).toBe(ExitCode.Usage);
+    expect(d.err()).toContain('--system must be keel or etcd');
   });
 });
