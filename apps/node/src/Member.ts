@@ -120,6 +120,13 @@ export class Member {
       // campaigns needlessly: keep the reconnect backoff short.
       reconnectIntervalMs: 20,
       reconnectMaxIntervalMs: Math.max(50, Math.floor(config.electionTimeoutMs / 2)),
+      // A hung peer (SIGSTOP, a frozen VM, a blackholed link) keeps its TCP connection open, so
+      // only silence reveals it. ZMTP heartbeats are answered by ZeroMQ's I/O thread, not by the
+      // JavaScript event loop, so a busy or GC-pausing member still answers; one that stops
+      // answering for half an election timeout is reported Disconnected, and the followers of a
+      // hung leader start the fast-failover pre-vote instead of waiting out a full timeout.
+      heartbeatIntervalMs: Math.max(5, Math.floor(config.electionTimeoutMs / 6)),
+      heartbeatTimeoutMs: Math.max(20, Math.floor(config.electionTimeoutMs / 2)),
     });
     try {
       await peers.listen();

@@ -68,6 +68,8 @@ export interface ClusterOptions {
   readonly nodes: number;
   /** Extra member flags, e.g. `--election-timeout 12 --tick 1`. */
   readonly memberArgs?: readonly string[];
+  /** Node.js flags for the member processes, e.g. `--cpu-prof --cpu-prof-dir=<dir>`. */
+  readonly nodeArgs?: readonly string[];
   readonly basePort?: number;
   /** Where the members' data dirs go (default: a fresh temp dir, deleted on stop). */
   readonly dir?: string;
@@ -115,6 +117,7 @@ export class LocalCluster {
         dataDir,
         child: null,
         args: [
+          ...(opts.nodeArgs ?? []),
           MEMBER_PROGRAM,
           '--id',
           id,

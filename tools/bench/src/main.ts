@@ -52,6 +52,8 @@ Load (write | read | mixed):
   --stale                   reads from local state of every member instead of linearizable reads
   --keyspace <n>            keys written and read (default 1000)
   --timeout <ms>            reply timeout per attempt (default 2000)
+  --cpu-prof <dir>          write a V8 CPU profile of every member the bench starts into <dir>
+                            (open in Chrome DevTools or speedscope; written when members stop)
 
 Election:
   --nodes <n>               cluster size (default 3)
@@ -71,6 +73,7 @@ Exit codes: 0 measured, 1 the run failed or measured nothing, 2 usage error.`;
 const FLAGS = {
   nodes: { type: 'string' },
   system: { type: 'string' },
+  'cpu-prof': { type: 'string' },
   'cluster-file': { type: 'string' },
   endpoints: { type: 'string' },
   concurrency: { type: 'string' },
@@ -174,6 +177,11 @@ function progressFor(io: BenchIo): Progress {
 
 function target(v: Values): Target {
   const system = v.system === undefined ? 'keel' : String(v.system);
+  if (
+    v['cpu-prof'] !== undefined &&
+    (system !== 'keel' || v['cluster-file'] !== undefined || v.endpoints !== undefined)
+  )
+    throw new UsageError('--cpu-prof profiles the Keel members the bench starts: use it with --nodes only');
   if (system !== 'keel' && system !== 'etcd')
     throw new UsageError(`--system must be keel or etcd, not '${system}'`);
   if (system === 'etcd') {
@@ -194,7 +202,10 @@ function target(v: Values): Target {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  return { kind: 'start', nodes: nodes(v) };
+  const prof = v['cpu-prof'];
+  if (prof === undefined) return { kind: 'start', nodes: nodes(v) };
+  const dir = resolve(String(prof));
+  return { kind: 'start', nodes: nodes(v), nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] };
 }
 
 /** Runs `keel-bench <argv>`; resolves with the exit code. The `keel bench` front end calls this. */

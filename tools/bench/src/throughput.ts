@@ -23,7 +23,13 @@ export type LoadMode = (typeof LoadMode)[keyof typeof LoadMode];
  * comparison — an etcd cluster the bench starts.
  */
 export type Target =
-  | { readonly kind: 'start'; readonly nodes: number; readonly memberArgs?: readonly string[] }
+  | {
+      readonly kind: 'start';
+      readonly nodes: number;
+      readonly memberArgs?: readonly string[];
+      /** Node.js flags for the members (profiling: `--cpu-prof`). */
+      readonly nodeArgs?: readonly string[];
+    }
   | { readonly kind: 'endpoints'; readonly endpoints: readonly Endpoint[] }
   | { readonly kind: 'etcd'; readonly nodes: number };
 
@@ -316,6 +322,7 @@ export async function runThroughput(
       cluster = await LocalCluster.start({
         nodes: opts.target.nodes,
         ...(opts.target.memberArgs !== undefined ? { memberArgs: opts.target.memberArgs } : {}),
+        ...(opts.target.nodeArgs !== undefined ? { nodeArgs: opts.target.nodeArgs } : {}),
       });
       eps = cluster.members.map((m) => ({ id: m.id, client: m.client, http: m.http }));
     } else {
