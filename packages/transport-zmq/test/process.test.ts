@@ -97,4 +97,36 @@ describe('members in separate processes', () => {
     expect(result).toEqual({ code: 0, signal: null });
     expect(b.output()).toContain('closed');
   }, 60_000);
+
+  it('reports a frozen member (SIGSTOP: its TCP connection stays open) disconnected through ZMTP heartbeats, and connected again after SIGCONT', async () => {
+    const recorder = new Recorder();
+    local = new PeerTransport({
+      id: 'a',
+      bind: 'tcp://127.0.0.1:0',
+      reconnectIntervalMs: 20,
+      reconnectMaxIntervalMs: 100,
+      heartbeatIntervalMs: 25,
+      heartbeatTimeoutMs: 150,
+    });
+    const aEndpoint = await local.listen();
+    const b = await spawnMember('b', 'tcp://127.0.0.1:0', { a: aEndpoint });
+    local.addPeer('b', b.endpoint);
+    await local.start(recorder);
+    await waitFor(() => recorder.last('b') === PeerEvent.Connected, 'b connected');
+
+    b.proc.kill('SIGSTOP');
+    // Nothing closes the connection: only the missing heartbeat answers reveal the hang.
+    await waitFor(
+      () => recorder.last('b') === PeerEvent.Disconnected,
+      'frozen b reported disconnected',
+      10_000,
+    );
+    b.proc.kill('SIGCONT');
+    await waitFor(() => recorder.last('b') === PeerEvent.Connected, 'b connected after SIGCONT', 10_000);
+    local.send([hb(3)]);
+    await waitFor(
+      () => recorder.messages.some((m) => m.type === 'heartbeatResp' && m.context === 3),
+      'echo after resume',
+    );
+  }, 60_000);
 });
