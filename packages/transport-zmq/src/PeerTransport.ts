@@ -269,6 +269,29 @@ export class PeerTransport implements Transport {
     peer.dealer.close();
   }
 
+  /**
+   * Makes the configured members exactly `peers` (id → address; this member's own id is skipped),
+   * as the driver calls it when the Raft configuration changes: new members are added, members
+   * that left are removed, a member whose address changed is reconnected there. An empty address
+   * means "unknown here": a member already configured keeps its address, an unknown one is skipped
+   * with a warning (nothing could reach it).
+   */
+  setPeers(peers: Readonly<Record<NodeId, string>>): void {
+    if (this.closed) return;
+    for (const [id, address] of Object.entries(peers)) {
+      if (id === this.id) continue;
+      const known = this.peers.get(id);
+      if (known === undefined) {
+        if (address === '') this.logger.warn({ peer: id }, 'member has no known address: not connected');
+        else this.addPeer(id, address);
+      } else if (address !== '' && address !== known.address) {
+        this.removePeer(id);
+        this.addPeer(id, address);
+      }
+    }
+    for (const id of [...this.peers.keys()]) if (!Object.hasOwn(peers, id)) this.removePeer(id);
+  }
+
   /** Members currently configured. */
   peerIds(): NodeId[] {
     return [...this.peers.keys()];
