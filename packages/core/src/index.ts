@@ -35,6 +35,14 @@ export {
 } from './codec/messages.js';
 export { Reader } from './codec/Reader.js';
 export { DEFAULT_WRITER_POOL_BYTES, MAX_VARINT_BYTES, Writer } from './codec/Writer.js';
+export {
+  applyConfChange,
+  CONF_CHANGE_VERSION,
+  type ConfEntry,
+  confOf,
+  decodeConfEntry,
+  encodeConfEntry,
+} from './raft/confChange.js';
 export type { RaftConfig, ResolvedRaftConfig, TestingBugs } from './raft/config.js';
 export { resolveConfig } from './raft/config.js';
 export { ErrorCode, InvariantError, invariant, KeelError } from './raft/errors.js';
@@ -46,6 +54,9 @@ export { takeWithinBytes } from './raft/storage.js';
 export type {
   AppMessage,
   AppRespMessage,
+  ConfChange,
+  ConfChangeResult,
+  ConfState,
   Entry,
   HardState,
   HeartbeatMessage,
@@ -58,24 +69,32 @@ export type {
   ReadState,
   Ready,
   Rejection,
+  SnapAckMessage,
+  SnapChunkMessage,
+  SnapshotMessage,
+  SnapshotMeta,
   SoftState,
   TimeoutNowMessage,
   TransferResult,
   VoteMessage,
   VoteRespMessage,
 } from './raft/types.js';
-export { EntryType, MessageType, Role } from './raft/types.js';
+export { ConfChangeRejection, ConfChangeType, EntryType, MessageType, Role } from './raft/types.js';
 export type {
   ClientChannel,
   LogStore,
   Scheduler,
+  SnapshotSink,
+  SnapshotStore,
   StateMachine,
+  StoredSnapshot,
   TimerHandle,
   Transport,
   TransportHandlers,
 } from './runtime/interfaces.js';
 export { PeerEvent } from './runtime/interfaces.js';
 export type {
+  ConfChangeOutcome,
   NodeStatus,
   ProposeOutcome,
   RaftNodeOptions,

@@ -25,6 +25,22 @@ const entry: fc.Arbitrary<Entry> = fc.record({
   data: fc.uint8Array({ maxLength: 300 }),
 });
 
+/** A configuration: distinct members split into voters and learners, each with an address. */
+const conf = fc
+  .tuple(
+    fc.uniqueArray(nodeId, { maxLength: 6 }),
+    fc.nat({ max: 6 }),
+    fc.array(fc.string({ maxLength: 20 }), { minLength: 6, maxLength: 6 }),
+  )
+  .map(([ids, split, addrs]) => {
+    const addresses: Record<string, string> = {};
+    ids.forEach((id, i) => {
+      addresses[id] = addrs[i]!;
+    });
+    return { voters: ids.slice(0, split), learners: ids.slice(split), addresses };
+  });
+const meta = fc.record({ index: num, term: num, conf });
+
 /** Any message body; `from`/`to` are filled in per frame. */
 const body: fc.Arbitrary<Omit<Message, 'from' | 'to'>> = fc.oneof(
   fc.record({
@@ -64,6 +80,26 @@ const body: fc.Arbitrary<Omit<Message, 'from' | 'to'>> = fc.oneof(
     term: num,
     context: num,
     index: num,
+    reject: fc.boolean(),
+  }),
+  fc.record({ type: fc.constant(MessageType.Snapshot), term: num, meta }),
+  fc
+    .record({ term: num, meta, offset: num, data: fc.uint8Array({ maxLength: 300 }), extra: small })
+    .filter((c) => c.offset + c.data.length + c.extra <= Number.MAX_SAFE_INTEGER)
+    .map((c) => ({
+      type: MessageType.SnapChunk,
+      term: c.term,
+      meta: c.meta,
+      offset: c.offset,
+      total: c.offset + c.data.length + c.extra,
+      data: c.data,
+    })),
+  fc.record({
+    type: fc.constant(MessageType.SnapAck),
+    term: num,
+    index: num,
+    snapTerm: num,
+    next: num,
     reject: fc.boolean(),
   }),
 );

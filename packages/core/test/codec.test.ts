@@ -247,6 +247,49 @@ describe('peer wire format (golden hex)', () => {
       },
       '0101 026e31 026e32 01 0b 03 00 2a 8001',
     ],
+    [
+      'snapshot (the engine asking its driver for one; encodable, normally never sent)',
+      {
+        type: MessageType.Snapshot,
+        from: 'n1',
+        to: 'n2',
+        term: 3,
+        meta: {
+          index: 40,
+          term: 3,
+          conf: { voters: ['n1', 'n2'], learners: ['n3'], addresses: { n1: '', n2: '', n3: 'x' } },
+        },
+      },
+      '0101 026e31 026e32 01 0c 03 28 03 02 026e3100 026e3200 01 026e330178',
+    ],
+    [
+      'snapshot chunk',
+      {
+        type: MessageType.SnapChunk,
+        from: 'n1',
+        to: 'n2',
+        term: 3,
+        meta: { index: 40, term: 3, conf: { voters: ['n1'], learners: [], addresses: { n1: '' } } },
+        offset: 16,
+        total: 20,
+        data: new Uint8Array([1, 2, 3, 4]),
+      },
+      '0101 026e31 026e32 01 0d 03 28 03 01 026e3100 00 10 14 04 01020304',
+    ],
+    [
+      'snapshot acknowledgement',
+      {
+        type: MessageType.SnapAck,
+        from: 'n2',
+        to: 'n1',
+        term: 3,
+        index: 40,
+        snapTerm: 3,
+        next: 16,
+        reject: false,
+      },
+      '0101 026e32 026e31 01 0e 03 00 28 03 10',
+    ],
   ];
 
   for (const [name, message, expected] of golden) {
@@ -303,7 +346,7 @@ describe('peer wire format (golden hex)', () => {
   });
 
   it('rejects unknown codes, entry types and flag bits, empty and trailing frames', () => {
-    expect(decodeError(() => decodeBatch(unhex('0101026e31026e32010c01'))).reason).toBe('unknown-type');
+    expect(decodeError(() => decodeBatch(unhex('0101026e31026e32010f01'))).reason).toBe('unknown-type');
     expect(decodeError(() => decodeBatch(unhex('0101026e31026e3201010100000001010103 00'))).reason).toBe(
       'unknown-type',
     );
@@ -321,6 +364,19 @@ describe('peer wire format (golden hex)', () => {
             { type: MessageType.TimeoutNow, from: 'n1', to: 'n2', term: 1 },
           ]),
         ),
+      ).reason,
+    ).toBe('malformed');
+  });
+
+  it('rejects a snapshot chunk that runs past its total and a configuration listing a member twice', () => {
+    expect(
+      decodeError(() =>
+        decodeBatch(unhex('0101026e31026e32010d0328030100 00 10 12 04 01020304'.replace(/ /g, ''))),
+      ).reason,
+    ).toBe('malformed');
+    expect(
+      decodeError(() =>
+        decodeBatch(unhex('0101026e31026e32010c032803 02 026e3100 026e3100 00'.replace(/ /g, ''))),
       ).reason,
     ).toBe('malformed');
   });

@@ -6,52 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { SeededRng } from '../src/raft/rng.js';
 import type { Entry, Message, NodeId } from '../src/raft/types.js';
-import type { Scheduler, TimerHandle, Transport, TransportHandlers } from '../src/runtime/interfaces.js';
+import type { Transport, TransportHandlers } from '../src/runtime/interfaces.js';
 import { type ProposeOutcome, RaftNode, type ReadOutcome } from '../src/runtime/RaftNode.js';
 import { MemoryLogStore } from '../src/testing/MemoryLogStore.js';
-
-class ManualScheduler implements Scheduler {
-  time = 0;
-  private timers: { at: number; fn: () => void; dead: boolean }[] = [];
-  private queue: (() => void)[] = [];
-  now(): number {
-    return this.time;
-  }
-  setTimeout(fn: () => void, ms: number): TimerHandle {
-    const t = { at: this.time + ms, fn, dead: false };
-    this.timers.push(t);
-    return t;
-  }
-  clearTimeout(h: TimerHandle): void {
-    (h as { dead: boolean }).dead = true;
-  }
-  defer(fn: () => void): void {
-    this.queue.push(fn);
-  }
-  drain(): void {
-    for (let i = 0; i < 100_000 && this.queue.length > 0; i++) this.queue.shift()!();
-  }
-  /** Advances time by `ms`, firing due timers in order and draining deferred work after each. */
-  advance(ms: number): void {
-    const end = this.time + ms;
-    this.drain();
-    for (;;) {
-      const live = this.timers.filter((t) => !t.dead && t.at <= end).sort((a, b) => a.at - b.at);
-      if (live.length === 0) break;
-      const t = live[0]!;
-      t.dead = true;
-      this.time = t.at;
-      t.fn();
-      this.drain();
-    }
-    this.timers = this.timers.filter((t) => !t.dead);
-    this.time = end;
-  }
-  /** Moves the clock without firing anything, as a frozen process experiences it. */
-  jump(ms: number): void {
-    this.time += ms;
-  }
-}
+import { ManualScheduler } from './helpers/manualScheduler.js';
 
 function cluster(opts: { readLease?: boolean } = {}) {
   const sched = new ManualScheduler();

@@ -14,4 +14,17 @@ describe('README example', () => {
     expect(r.stdout).toMatch(/^leader: [abc] \(term \d+\)/);
     for (const id of ['a', 'b', 'c']) expect(r.stdout).toContain(`${id} applied: [ 'hello, raft' ]`);
   });
+
+  it('examples/membership.ts adds a joining member through a snapshot, promotes it, removes another', () => {
+    const file = fileURLToPath(new URL('../examples/membership.ts', import.meta.url));
+    const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', file], {
+      encoding: 'utf8',
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      timeout: 30_000,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/d caught up: 25 items, snapshot at \d+/);
+    expect(r.stdout).toMatch(/leader now [bcd], voters b,c,d/);
+  });
 });

@@ -41,7 +41,20 @@ describe('planted bugs are caught', () => {
     expect(hit?.violation).toMatch(/^durability .*is committed but durable on only \d+ of \d+ members/);
   });
 
+  it('counting learners as voters: caught as two leaders in one term', () => {
+    const hit = firstCaught({ bugs: { countLearnerVotes: true }, faults: FaultMix.membership! }, 50);
+    expect(hit?.violation).toMatch(/^election-safety .*both leaders of term \d+/);
+  });
+
+  it('accepting a configuration change while another is uncommitted (§4.1): caught as a commit without a quorum', () => {
+    const hit = firstCaught({ bugs: { skipConfCommitCheck: true }, faults: FaultMix.membership! }, 100);
+    expect(hit?.violation).toMatch(/^durability .*is committed but durable on only \d+ of \d+ members/);
+  });
+
   it('the same seeds pass without the bugs', () => {
     for (let seed = 0; seed < 10; seed++) expect(runSeed(seed).violations).toEqual([]);
+    for (let seed = 0; seed < 25; seed++) {
+      expect(runSeed(seed, { faults: FaultMix.membership! }).violations).toEqual([]);
+    }
   });
 });

@@ -27,6 +27,8 @@ function ready(parts: { soft?: SoftState; hard?: HardState; entries?: Entry[]; c
     messagesAfterPersist: [],
     committed: parts.committed ?? [],
     readStates: [],
+    snapshot: null,
+    conf: null,
   } as Ready;
 }
 

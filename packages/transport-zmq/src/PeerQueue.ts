@@ -72,7 +72,7 @@ interface Queued {
 }
 
 /**
- * What waits to be sent to one peer, in two lanes. AppendEntries go in the bulk lane, everything
+ * What waits to be sent to one peer, in two lanes. AppendEntries and snapshot chunks go in the bulk lane, everything
  * else (heartbeats, votes, responses, read-index, timeout-now) in the control lane, which is
  * drained first: a heartbeat never waits behind megabytes of entries, so followers do not start
  * elections while the leader is merely busy. Order is preserved within each lane. When a lane is
@@ -95,7 +95,7 @@ export class PeerQueue {
 
   /** Queues `message` (of encoded size at most `size`); returns false when it was dropped. */
   push(message: Message, size: number): boolean {
-    if (message.type === MessageType.App) {
+    if (message.type === MessageType.App || message.type === MessageType.SnapChunk) {
       if (this.bulk.length >= this.limits.maxMessages || this.bulkBytes + size > this.limits.maxBytes)
         return false;
       this.bulk.push({ message, size });

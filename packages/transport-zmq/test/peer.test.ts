@@ -7,6 +7,7 @@ import {
   type Message,
   MessageType,
   PeerEvent,
+  type SnapChunkMessage,
 } from '@keel/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as zmq from 'zeromq';
@@ -112,6 +113,51 @@ describe('PeerTransport on 127.0.0.1', () => {
     await waitFor(() => b.recorder.messages.length === 41, 'all messages');
     expect(b.recorder.messages[0]).toMatchObject({ type: 'heartbeat', context: 77 });
     expect(a.transport.metrics.framesSent).toBeGreaterThanOrEqual(10);
+  });
+
+  it('sends heartbeats and votes ahead of queued snapshot chunks (bulk traffic), chunks intact', async () => {
+    open = await startCluster(['a', 'b'], () => ({ limits: { maxFrameBytes: 64 * 1024 } }));
+    await waitConnected(open);
+    const [a, b] = open as [Member, Member];
+    const meta = {
+      index: 500,
+      term: 2,
+      conf: { voters: ['a', 'b'], learners: [], addresses: { a: '', b: '' } },
+    };
+    const total = 20 * 16 * 1024;
+    const chunks: SnapChunkMessage[] = Array.from({ length: 20 }, (_, i) => ({
+      type: MessageType.SnapChunk,
+      from: 'a',
+      to: 'b',
+      term: 2,
+      meta,
+      offset: i * 16 * 1024,
+      total,
+      data: new Uint8Array(16 * 1024).fill(i),
+    }));
+    a.transport.send(chunks);
+    a.transport.send([heartbeat('a', 'b', 2, 78)]);
+    await waitFor(() => b.recorder.messages.length === 21, 'all messages');
+    expect(b.recorder.messages[0]).toMatchObject({ type: 'heartbeat', context: 78 });
+    const got = b.recorder.messages.slice(1) as SnapChunkMessage[];
+    expect(got.map((m) => [m.type, m.offset, m.total, m.meta])).toEqual(
+      chunks.map((m) => [m.type, m.offset, m.total, m.meta]),
+    );
+    expect(got.every((m, i) => m.data.length === 16 * 1024 && m.data.every((x) => x === i))).toBe(true);
+    b.transport.send([
+      {
+        type: MessageType.SnapAck,
+        from: 'b',
+        to: 'a',
+        term: 2,
+        index: 500,
+        snapTerm: 2,
+        next: total,
+        reject: false,
+      },
+    ]);
+    await waitFor(() => a.recorder.messages.length === 1, 'acknowledgement');
+    expect(a.recorder.messages[0]).toMatchObject({ type: 'snapAck', next: total });
   });
 
   it('drops and counts what does not fit in a full queue, and what has no recipient', async () => {

@@ -9,6 +9,8 @@ export class UsageError extends Error {
 export const PLANTED_BUGS = {
   'double-vote': { doubleVote: true },
   'commit-old-term': { commitOldTermByCounting: true },
+  'learner-votes': { countLearnerVotes: true },
+  'two-pending-changes': { skipConfCommitCheck: true },
 } as const;
 export type PlantedBug = keyof typeof PLANTED_BUGS;
 

@@ -46,7 +46,10 @@ function runOne(args: SimArgs, out: (line: string) => void): number {
       `seed ${r.seed}: ${r.ok ? 'ok' : 'FAIL'} — ${s.nodes} nodes, faults ${s.faults.join(',') || 'none'}, reads ${s.reads}; ` +
         `${s.virtualMs.toFixed(0)} virtual ms, ${s.events} events, ${s.leaders} leader terms, commit index ${s.commitIndex}; ` +
         `${s.crashes} crashes, ${s.pauses} pauses, ${s.partitions} partitions; transfers ${s.transfers.requested} requested, ` +
-        `${s.transfers.attempted} begun, ${s.transfers.completed} completed; messages ${s.messages.sent} sent, ` +
+        `${s.transfers.attempted} begun, ${s.transfers.completed} completed; ` +
+        `snapshots every ${s.snapshotEntries} entries: ${s.snapshots.taken} taken, ${s.snapshots.restored} restored; ` +
+        `membership ${s.membership.requested} requested, ${s.membership.proposed} proposed, ${s.membership.applied} applied, ` +
+        `${s.membership.retired} retired; messages ${s.messages.sent} sent, ` +
         `${s.messages.dropped} dropped, ${s.messages.duplicated} duplicated; ops ${s.ops.ok} ok, ${s.ops.fail} failed, ` +
         `${s.ops.unknown} unknown; linearizable: ${s.linearizable}; recovered in ${s.recoveryMs === null ? '-' : `${s.recoveryMs.toFixed(0)}ms`}`,
     );

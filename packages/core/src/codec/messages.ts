@@ -13,12 +13,17 @@
 import type {
   AppMessage,
   AppRespMessage,
+  ConfState,
   Entry,
   HeartbeatMessage,
   HeartbeatRespMessage,
   Message,
   ReadIndexMessage,
   ReadIndexRespMessage,
+  SnapAckMessage,
+  SnapChunkMessage,
+  SnapshotMessage,
+  SnapshotMeta,
   TimeoutNowMessage,
   VoteMessage,
   VoteRespMessage,
@@ -51,6 +56,9 @@ export const MessageCode = {
   TimeoutNow: 9,
   ReadIndex: 10,
   ReadIndexResp: 11,
+  Snapshot: 12,
+  SnapChunk: 13,
+  SnapAck: 14,
 } as const;
 export type MessageCode = (typeof MessageCode)[keyof typeof MessageCode];
 
@@ -70,8 +78,61 @@ export function messageSizeBound(message: Message): number {
     const entries = message.entries;
     n += MAX_VARINT_BYTES;
     for (let i = 0; i < entries.length; i++) n += 3 * MAX_VARINT_BYTES + 1 + entries[i]!.data.length;
+  } else if (message.type === MessageType.Snapshot || message.type === MessageType.SnapChunk) {
+    n += metaSizeBound(message.meta);
+    if (message.type === MessageType.SnapChunk) n += MAX_VARINT_BYTES + message.data.length;
   }
   return n;
+}
+
+function metaSizeBound(meta: SnapshotMeta): number {
+  const c = meta.conf;
+  let n = 5 * MAX_VARINT_BYTES;
+  for (const id of [...c.voters, ...c.learners]) {
+    // id, then the address as UTF-8 (at most 3 bytes per UTF-16 unit) with its length.
+    n += 1 + MAX_ID_LENGTH + MAX_VARINT_BYTES + 3 * (c.addresses[id] ?? '').length;
+  }
+  return n;
+}
+
+/** Most members a snapshot's configuration may list on the wire. */
+const MAX_CONF_MEMBERS = 1024;
+/** Longest member address on the wire, in bytes. */
+const MAX_ADDRESS_BYTES = 4096;
+
+/**
+ * A snapshot's meta: index, term, then the configuration: voters and learners as ids, each
+ * followed by its address (UTF-8, length-prefixed).
+ */
+function writeMeta(w: Writer, meta: SnapshotMeta): void {
+  w.varint(meta.index);
+  w.varint(meta.term);
+  const c = meta.conf;
+  for (const list of [c.voters, c.learners]) {
+    w.varint(list.length);
+    for (const id of list) {
+      writeId(w, id);
+      w.utf8(c.addresses[id] ?? '');
+    }
+  }
+}
+
+function readMeta(r: Reader): SnapshotMeta {
+  const index = r.varint();
+  const term = r.varint();
+  const addresses: Record<string, string> = {};
+  const lists: string[][] = [[], []];
+  for (const list of lists) {
+    const n = r.count(MAX_CONF_MEMBERS, 'configuration members');
+    for (let i = 0; i < n; i++) {
+      const id = readId(r);
+      if (Object.hasOwn(addresses, id)) r.fail(DecodeErrorReason.Malformed, `member ${id} listed twice`);
+      addresses[id] = r.utf8(MAX_ADDRESS_BYTES);
+      list.push(id);
+    }
+  }
+  const conf: ConfState = { voters: lists[0]!, learners: lists[1]!, addresses };
+  return { index, term, conf };
 }
 
 function flag(value: boolean): number {
@@ -146,6 +207,27 @@ export function writeMessage(w: Writer, m: Message): void {
       w.u8(flag(m.reject));
       w.varint(m.context);
       w.varint(m.index);
+      return;
+    case MessageType.Snapshot:
+      w.u8(MessageCode.Snapshot);
+      w.varint(m.term);
+      writeMeta(w, m.meta);
+      return;
+    case MessageType.SnapChunk:
+      w.u8(MessageCode.SnapChunk);
+      w.varint(m.term);
+      writeMeta(w, m.meta);
+      w.varint(m.offset);
+      w.varint(m.total);
+      w.lenBytes(m.data);
+      return;
+    case MessageType.SnapAck:
+      w.u8(MessageCode.SnapAck);
+      w.varint(m.term);
+      w.u8(flag(m.reject));
+      w.varint(m.index);
+      w.varint(m.snapTerm);
+      w.varint(m.next);
       return;
     default: {
       const unknown: never = m;
@@ -257,6 +339,33 @@ export function readMessage(r: Reader, from: string, to: string, limits: CodecLi
         index,
         reject,
       };
+      return m;
+    }
+    case MessageCode.Snapshot: {
+      const meta = readMeta(r);
+      const m: SnapshotMessage = { type: MessageType.Snapshot, from, to, term, meta };
+      return m;
+    }
+    case MessageCode.SnapChunk: {
+      const meta = readMeta(r);
+      const offset = r.varint();
+      const total = r.varint();
+      const data = r.lenBytes(limits.maxFrameBytes);
+      if (offset + data.length > total) {
+        r.fail(
+          DecodeErrorReason.Malformed,
+          `chunk [${offset}, ${offset + data.length}) beyond ${total} bytes`,
+        );
+      }
+      const m: SnapChunkMessage = { type: MessageType.SnapChunk, from, to, term, meta, offset, total, data };
+      return m;
+    }
+    case MessageCode.SnapAck: {
+      const reject = readFlag(r);
+      const index = r.varint();
+      const snapTerm = r.varint();
+      const next = r.varint();
+      const m: SnapAckMessage = { type: MessageType.SnapAck, from, to, term, index, snapTerm, next, reject };
       return m;
     }
     default:

@@ -3,11 +3,14 @@ import { Inflights } from './Inflights.js';
 /**
  * How a follower is being replicated to (etcd's tracker.Progress, trimmed to what Keel needs):
  * - probe: one AppendEntries at a time until the follower's match is found;
- * - replicate: optimistic, pipelined appends bounded by `inflights`.
+ * - replicate: optimistic, pipelined appends bounded by `inflights`;
+ * - snapshot: the follower needs entries the leader compacted away (§7); the driver is moving a
+ *   snapshot to it and no appends are sent until it reports the outcome.
  */
 export const ProgressState = {
   Probe: 'probe',
   Replicate: 'replicate',
+  Snapshot: 'snapshot',
 } as const;
 export type ProgressState = (typeof ProgressState)[keyof typeof ProgressState];
 
@@ -25,6 +28,8 @@ export class Progress {
   ackedRound = 0;
   /** The commit index last sent, so a commit advance is announced once. */
   sentCommit = 0;
+  /** In snapshot state: the index of the snapshot being sent. */
+  pendingSnapshot = 0;
   readonly inflights: Inflights;
 
   constructor(next: number, maxInflightMsgs: number, maxInflightBytes: number) {
@@ -33,8 +38,20 @@ export class Progress {
   }
 
   becomeProbe(): void {
+    // After a snapshot went through, the follower holds everything up to it.
+    this.next =
+      this.state === ProgressState.Snapshot
+        ? Math.max(this.match + 1, this.pendingSnapshot + 1)
+        : this.match + 1;
     this.state = ProgressState.Probe;
-    this.next = this.match + 1;
+    this.pendingSnapshot = 0;
+    this.probeSent = false;
+    this.inflights.reset();
+  }
+
+  becomeSnapshot(index: number): void {
+    this.state = ProgressState.Snapshot;
+    this.pendingSnapshot = index;
     this.probeSent = false;
     this.inflights.reset();
   }
@@ -48,6 +65,7 @@ export class Progress {
 
   /** Whether sending more appends now would exceed the flow-control window. */
   isPaused(): boolean {
+    if (this.state === ProgressState.Snapshot) return true;
     return this.state === ProgressState.Probe ? this.probeSent : this.inflights.full();
   }
 

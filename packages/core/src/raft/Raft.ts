@@ -1,3 +1,4 @@
+import { applyConfChange, confOf, decodeConfEntry, EMPTY_CONF, encodeConfEntry } from './confChange.js';
 import { type RaftConfig, type ResolvedRaftConfig, resolveConfig } from './config.js';
 import { invariant } from './errors.js';
 import { isQuorum, quorumIndex } from './majority.js';
@@ -7,6 +8,9 @@ import type { LogStorage } from './storage.js';
 import {
   type AppMessage,
   type AppRespMessage,
+  type ConfChange,
+  type ConfChangeResult,
+  type ConfState,
   type Entry,
   EntryType,
   type HardState,
@@ -19,6 +23,8 @@ import {
   type Ready,
   type Rejection,
   Role,
+  type SnapshotMessage,
+  type SnapshotMeta,
   type SoftState,
   type TransferResult,
   type VoteMessage,
@@ -33,6 +39,15 @@ interface PendingPersist {
   readonly index: number;
   readonly term: number;
   readonly hardState: HardState | null;
+  /** The snapshot that Ready installed, if any. */
+  readonly snapshot: { readonly index: number; readonly term: number } | null;
+}
+
+/** A configuration that took effect when its Config entry was appended (dissertation §4.1). */
+interface ConfAt {
+  readonly index: number;
+  readonly term: number;
+  readonly conf: ConfState;
 }
 
 /**
@@ -53,8 +68,24 @@ export class Raft {
   role: Role = Role.Follower;
   leader: NodeId | null = null;
 
-  private readonly voters: readonly NodeId[];
-  private readonly peers: readonly NodeId[];
+  /** Voters of the effective configuration (sorted). */
+  private voters: readonly NodeId[] = [];
+  /** Every other member of the effective configuration, voters and learners: replication targets. */
+  private peers: readonly NodeId[] = [];
+
+  // Membership (dissertation ch. 4): the configuration at the snapshot (or the bootstrap one), and
+  // one per Config entry after it in the log. The last one is in effect: a configuration takes
+  // effect when its entry is appended, not when it commits, and is abandoned if the entry is
+  // truncated away.
+  private baseConf: ConfState;
+  private baseConfIndex: number;
+  private readonly confLog: ConfAt[] = [];
+  /** The effective configuration changed since the last Ready. */
+  private confDirty = true;
+  /** The latest local snapshot (taken, installed or found at startup): what lagging followers get. */
+  private snapshotMeta: SnapshotMeta | null;
+  /** A snapshot accepted from the leader, to hand out in the next Ready. */
+  private pendingInstall: SnapshotMeta | null = null;
   private readonly progress = new Map<NodeId, Progress>();
   private readonly votes = new Map<NodeId, boolean>();
 
@@ -102,12 +133,33 @@ export class Raft {
   /** Ticks since a message from a leader arrived; drives vote stickiness under lease reads. */
   private sinceLeaderContact = 0;
 
-  constructor(config: RaftConfig, storage: LogStorage) {
+  /**
+   * `snapshot`: the meta of the latest local snapshot, which the state machine was restored from
+   * (null for none). The configuration comes from the latest of that snapshot and the Config
+   * entries in the log; `config.voters` only bootstraps a member that has neither.
+   */
+  constructor(config: RaftConfig, storage: LogStorage, snapshot: SnapshotMeta | null = null) {
     this.cfg = resolveConfig(config);
     this.id = this.cfg.id;
-    this.voters = [...this.cfg.voters].sort();
-    this.peers = this.voters.filter((v) => v !== this.id);
-    this.log = new RaftLog(storage);
+    this.log = new RaftLog(storage, snapshot?.index ?? 0);
+    this.snapshotMeta = snapshot;
+    this.baseConf =
+      snapshot !== null
+        ? snapshot.conf
+        : this.cfg.voters.length > 0
+          ? confOf(this.cfg.voters, [], this.cfg.addresses)
+          : EMPTY_CONF;
+    this.baseConfIndex = snapshot?.index ?? 0;
+    // Replay the Config entries the log holds after the snapshot, in chunks so a long log is not
+    // loaded at once.
+    const first = Math.max(this.log.firstIndex(), this.baseConfIndex + 1);
+    const last = this.log.lastIndex();
+    for (let lo = first; lo <= last; ) {
+      const chunk = this.log.slice(lo, last + 1, 8 * 1024 * 1024);
+      for (const e of chunk) if (e.type === EntryType.Config) this.pushConf(e);
+      lo += chunk.length;
+    }
+    this.applyConf();
     const hs = storage.initialState().hardState;
     invariant(hs.term >= 0 && hs.commit >= 0, 'stored hard state is malformed');
     this.term = hs.term;
@@ -133,7 +185,22 @@ export class Raft {
 
   /** Handles a message from a peer. Messages for another node or from an unknown one are ignored. */
   step(m: Message): void {
-    if (m.to !== this.id || m.from === this.id || !this.voters.includes(m.from)) return;
+    if (m.to !== this.id || m.from === this.id) return;
+    // Chunks of a snapshot are the drivers' business; the engine sees the whole snapshot at once.
+    if (m.type === 'snapChunk' || m.type === 'snapAck') return;
+    // A removed member that keeps campaigning must not raise the cluster's terms (dissertation
+    // §4.2.3): vote requests from outside our configuration are ignored, unless the candidate's
+    // log is at least as up to date as ours. Our configuration may be the stale one (we joined
+    // and have not caught up, or were promoted without knowing): a legitimate candidate needs our
+    // vote then. A removed member lacks the entry that removed it, which the members that
+    // committed it hold, so they ignore it.
+    if (
+      (m.type === 'vote' || m.type === 'preVote') &&
+      !this.voters.includes(m.from) &&
+      !this.log.isUpToDate(m.lastIndex, m.lastTerm)
+    ) {
+      return;
+    }
 
     // Figure 2, "Rules for all servers": a higher term makes us a follower of that term. Votes are
     // the exception that §9.6 and §6 carve out: pre-votes never change terms, and a node that has a
@@ -142,7 +209,7 @@ export class Raft {
       if ((m.type === 'vote' || m.type === 'preVote') && !m.transfer && this.inLease(m.type)) return;
       if (m.type === 'preVote' || (m.type === 'preVoteResp' && !m.reject)) {
         // No term change: a pre-vote is a question about a future term, not a claim to it.
-      } else if (m.type === 'app' || m.type === 'heartbeat') {
+      } else if (m.type === 'app' || m.type === 'heartbeat' || m.type === 'snapshot') {
         this.becomeFollower(m.term, m.from);
       } else {
         this.becomeFollower(m.term, null);
@@ -225,7 +292,7 @@ export class Raft {
 
   /** Starts an election now (as if the election timer fired). */
   campaign(): void {
-    if (this.role === Role.Leader) return;
+    if (this.role === Role.Leader || !this.promotable()) return;
     this.hup();
   }
 
@@ -263,12 +330,108 @@ export class Raft {
     const pr = this.progress.get(to)!;
     if (pr.match === this.log.lastIndex()) {
       this.sendTimeoutNow(to);
-    } else {
+    } else if (pr.state !== ProgressState.Snapshot) {
       // Catch the target up now rather than at the next heartbeat: earlier appends may be lost.
       pr.becomeProbe();
       this.sendAppend(to, pr);
     }
     return { ok: true };
+  }
+
+  /**
+   * Proposes a single-server membership change (dissertation §4.1). It takes effect on each member
+   * when its Config entry is appended there. Refused unless this node leads, no other change is
+   * uncommitted, an entry of this leader's term is committed (the fix of §4.1's 2015 bug: without
+   * it, a change could be lost to a leader that never saw an earlier one), and the change is valid.
+   */
+  proposeConfChange(cc: ConfChange): ConfChangeResult {
+    if (this.role !== Role.Leader) return { ok: false, reason: 'not-leader', leaderHint: this.leader };
+    if (this.leadTransferee !== null) {
+      return {
+        ok: false,
+        reason: 'proposal-dropped',
+        message: `leadership is being transferred to ${this.leadTransferee}`,
+      };
+    }
+    const pending = this.pendingConfIndex();
+    if (pending > 0 && this.cfg.testingBugs.skipConfCommitCheck !== true) {
+      return {
+        ok: false,
+        reason: 'conf-change-pending',
+        message: `the change at index ${pending} is not committed yet (commit index ${this.log.committed})`,
+      };
+    }
+    if (this.log.term(this.log.committed) !== this.term) {
+      return {
+        ok: false,
+        reason: 'term-not-committed',
+        message: `the leader of term ${this.term} has not committed an entry of its term yet`,
+      };
+    }
+    const next = applyConfChange(this.conf(), cc);
+    if (typeof next === 'string') return { ok: false, reason: 'invalid-conf-change', message: next };
+    const index = this.log.lastIndex() + 1;
+    const e: Entry = { index, term: this.term, type: EntryType.Config, data: encodeConfEntry(cc, next) };
+    this.log.appendOwn([e]);
+    this.pushConf(e);
+    this.applyConf();
+    this.needsBroadcast = true;
+    return { ok: true, index, term: this.term };
+  }
+
+  /** The effective configuration (the latest Config entry in the log, else the snapshot's). */
+  conf(): ConfState {
+    const n = this.confLog.length;
+    return n > 0 ? this.confLog[n - 1]!.conf : this.baseConf;
+  }
+
+  /** The configuration in effect at `index` (at least the snapshot index): what a snapshot there records. */
+  confAt(index: number): ConfState {
+    for (let i = this.confLog.length - 1; i >= 0; i--) {
+      const c = this.confLog[i]!;
+      if (c.index <= index) return c.conf;
+    }
+    return this.baseConf;
+  }
+
+  /** The latest local snapshot's meta, or null. */
+  get snapshot(): SnapshotMeta | null {
+    return this.snapshotMeta;
+  }
+
+  /** Whether this member may campaign: it is a voter of its configuration. */
+  promotable(): boolean {
+    return this.voters.includes(this.id);
+  }
+
+  /**
+   * The driver saved a snapshot of the state machine up to `meta.index` (§7): from now on it is what
+   * a follower that needs compacted entries receives, and the log may be compacted up to it.
+   */
+  snapshotTaken(meta: SnapshotMeta): void {
+    invariant(meta.index <= this.log.applied, `snapshot at ${meta.index} beyond applied ${this.log.applied}`);
+    if (this.snapshotMeta !== null && meta.index <= this.snapshotMeta.index) return;
+    const t = this.log.term(meta.index);
+    invariant(t === -1 || t === meta.term, `snapshot ${meta.index}@${meta.term} but the log has term ${t}`);
+    this.snapshotMeta = meta;
+    // The configurations up to the snapshot are folded into its own: the log before it may go.
+    while (this.confLog.length > 0 && this.confLog[0]!.index <= meta.index) this.confLog.shift();
+    this.baseConf = meta.conf;
+    this.baseConfIndex = meta.index;
+  }
+
+  /**
+   * The driver's outcome of moving a snapshot to `peer` (§7). Failure: back to probing, retried at
+   * the next heartbeat response. Success: probe from the snapshot's index on, once the follower
+   * acknowledges.
+   */
+  reportSnapshot(peer: NodeId, ok: boolean): void {
+    if (this.role !== Role.Leader) return;
+    const pr = this.progress.get(peer);
+    if (pr === undefined || pr.state !== ProgressState.Snapshot) return;
+    if (!ok) pr.pendingSnapshot = 0;
+    pr.becomeProbe();
+    pr.probeSent = true;
   }
 
   /** The minimum election timeout in ticks (T; timeouts are drawn from [T, 2T)). */
@@ -287,7 +450,7 @@ export class Raft {
    * never rests on this: a false hint costs at most a pre-vote round that others refuse.
    */
   peerDisconnected(peer: NodeId): void {
-    if (!this.cfg.fastFailover || this.role !== Role.Follower) return;
+    if (!this.cfg.fastFailover || this.role !== Role.Follower || !this.promotable()) return;
     if (peer !== this.leader || this.leaderLost) return;
     this.leaderLost = true;
     // Stagger by rank among the survivors so two followers rarely split the vote.
@@ -307,6 +470,7 @@ export class Raft {
     const written: PendingPersist[] = [];
     while (this.pendingPersist.length > 0 && this.pendingPersist[0]!.number <= readyNumber) {
       const p = this.pendingPersist.shift()!;
+      if (p.snapshot !== null) this.log.snapshotDurable(p.snapshot.index, p.snapshot.term);
       if (p.index >= 0) written.push(p);
       if (p.hardState !== null) hardState = p.hardState;
     }
@@ -342,6 +506,7 @@ export class Raft {
     if (this.msgs.length > 0 || this.msgsAfterPersist.length > 0 || this.readStates.length > 0) return true;
     if (this.needRound && this.role === Role.Leader) return true;
     if (this.log.unwrittenCount() > 0) return true;
+    if (this.pendingInstall !== null || this.confDirty) return true;
     if (!sameVote(this.hardState(), this.emittedHardState)) return true;
     if (!sameSoftState(this.softState(), this.emittedSoftState)) return true;
     return Math.min(this.log.committed, this.log.stableIndex()) > this.log.applying;
@@ -360,6 +525,10 @@ export class Raft {
     if (!this.hasReady()) return null;
 
     const number = ++this.readyNumber;
+    const snapshot = this.pendingInstall;
+    this.pendingInstall = null;
+    const conf = this.confDirty ? this.conf() : null;
+    this.confDirty = false;
     const soft = this.softState();
     const softState = sameSoftState(soft, this.emittedSoftState) ? null : soft;
     if (softState !== null) this.emittedSoftState = softState;
@@ -381,6 +550,7 @@ export class Raft {
       index: lastEntry === undefined ? -1 : lastEntry.index,
       term: lastEntry === undefined ? -1 : lastEntry.term,
       hardState,
+      snapshot: snapshot === null ? null : { index: snapshot.index, term: snapshot.term },
     });
 
     const messages = this.msgs.length > 0 ? this.msgs : EMPTY;
@@ -400,6 +570,8 @@ export class Raft {
       messagesAfterPersist,
       committed: committed.length > 0 ? committed : EMPTY,
       readStates,
+      snapshot,
+      conf,
     };
   }
 
@@ -497,7 +669,8 @@ export class Raft {
     this.electionElapsed++;
     if (this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0;
-      this.hup();
+      // Learners, removed members and members waiting to join never campaign (§4.2.3).
+      if (this.promotable() || this.cfg.testingBugs.countLearnerVotes === true) this.hup();
     }
   }
 
@@ -526,11 +699,13 @@ export class Raft {
   }
 
   private quorumActive(): boolean {
-    let active = 1; // self
-    for (const [, pr] of this.progress) {
-      if (pr.recentActive) active++;
-      pr.recentActive = false;
+    // Voters only: learners never count toward a quorum.
+    let active = 0;
+    for (const v of this.voters) {
+      if (v === this.id) active++;
+      else if (this.progress.get(v)?.recentActive === true) active++;
     }
+    for (const [, pr] of this.progress) pr.recentActive = false;
     return isQuorum(active, this.voters.length);
   }
 
@@ -561,7 +736,7 @@ export class Raft {
     if (this.role !== Role.PreCandidate) return; // single-node cluster: already won
     const lastIndex = this.log.lastIndex();
     const lastTerm = this.log.lastTerm();
-    for (const p of this.peers) {
+    for (const p of this.electorate()) {
       this.send({
         type: 'preVote',
         from: this.id,
@@ -579,12 +754,21 @@ export class Raft {
     // The self-vote counts once this term and vote are durable (see persisted()).
     const lastIndex = this.log.lastIndex();
     const lastTerm = this.log.lastTerm();
-    for (const p of this.peers) {
+    for (const p of this.electorate()) {
       this.send({ type: 'vote', from: this.id, to: p, term: this.term, lastIndex, lastTerm, transfer });
     }
   }
 
+  /** Who is asked for votes: the other voters (and, under a planted bug, the learners too). */
+  private electorate(): readonly NodeId[] {
+    return this.cfg.testingBugs.countLearnerVotes === true
+      ? this.peers
+      : this.voters.filter((v) => v !== this.id);
+  }
+
   private handleVoteRequest(m: VoteMessage): void {
+    // Any member answers, learners included: one may have been promoted without knowing it yet
+    // (as etcd does). Only the candidate decides whose vote counts: voters of its configuration.
     const respType = m.type === 'vote' ? 'voteResp' : 'preVoteResp';
     const canVote =
       this.vote === m.from ||
@@ -604,10 +788,13 @@ export class Raft {
   }
 
   private recordVote(from: NodeId, granted: boolean): void {
+    const countAll = this.cfg.testingBugs.countLearnerVotes === true;
     if (!this.votes.has(from)) this.votes.set(from, granted);
     let yes = 0;
     let no = 0;
-    for (const [, g] of this.votes) {
+    for (const [id, g] of this.votes) {
+      // Only voters of the current configuration count (learners never do).
+      if (!countAll && !this.voters.includes(id)) continue;
       if (g) yes++;
       else no++;
     }
@@ -631,6 +818,11 @@ export class Raft {
         this.becomeFollower(m.term, m.from);
         this.heardFromLeader(m.from);
         this.handleHeartbeat(m);
+        return;
+      case 'snapshot':
+        this.becomeFollower(m.term, m.from);
+        this.heardFromLeader(m.from);
+        this.handleSnapshot(m);
         return;
       case 'preVoteResp':
         if (this.role === Role.PreCandidate) this.recordVote(m.from, !m.reject);
@@ -656,9 +848,14 @@ export class Raft {
         this.heardFromLeader(m.from);
         this.handleHeartbeat(m);
         return;
+      case 'snapshot':
+        this.heardFromLeader(m.from);
+        this.handleSnapshot(m);
+        return;
       case 'timeoutNow':
         // §3.10: the leader hands over; campaign now, skipping PreVote and others' stickiness.
-        this.campaignVote(true);
+        // A learner (or removed member) cannot: it has no vote to win with.
+        if (this.promotable()) this.campaignVote(true);
         return;
       default:
         return;
@@ -687,6 +884,7 @@ export class Raft {
     };
     if (this.log.matchTerm(m.prevIndex, m.prevTerm)) {
       const lastNew = this.log.appendAfter(m.prevIndex, m.entries);
+      this.confAfterAppend(m.entries);
       // Figure 2, receiver step 5: commit up to what the leader committed, within what we hold.
       this.log.commitTo(Math.min(m.commit, lastNew));
       reply(lastNew, false, 0, 0);
@@ -707,6 +905,46 @@ export class Raft {
     }
   }
 
+  /**
+   * InstallSnapshot (§7, Figure 13) once the driver stored every byte. A snapshot at or below the
+   * commit index is stale: answered with the current state, never installed. One whose last entry
+   * the log already holds only advances the commit index (Figure 13 step 6). Otherwise the log is
+   * replaced and the next Ready carries the snapshot to install; the acknowledgement leaves once
+   * that Ready is durable.
+   */
+  private handleSnapshot(m: SnapshotMessage): void {
+    const meta = m.meta;
+    const reply = (index: number): void => {
+      this.send({
+        type: 'appResp',
+        from: this.id,
+        to: m.from,
+        term: this.term,
+        index,
+        reject: false,
+        hintIndex: 0,
+        hintTerm: 0,
+      });
+    };
+    if (meta.index <= this.log.committed) {
+      reply(this.log.committed);
+      return;
+    }
+    if (this.log.matchTerm(meta.index, meta.term)) {
+      this.log.commitTo(meta.index);
+      reply(meta.index);
+      return;
+    }
+    this.log.installSnapshot(meta.index, meta.term);
+    this.snapshotMeta = meta;
+    this.pendingInstall = meta;
+    this.confLog.length = 0;
+    this.baseConf = meta.conf;
+    this.baseConfIndex = meta.index;
+    this.applyConf();
+    reply(meta.index);
+  }
+
   private handleHeartbeat(m: HeartbeatMessage): void {
     // The leader sends min(match, commit), so this never commits an entry we might not share.
     if (m.commit > this.log.committed) this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
@@ -715,7 +953,10 @@ export class Raft {
 
   /** A message from an older term: tell the sender about the newer term where that helps. */
   private stepStale(m: Message): void {
-    if ((m.type === 'app' || m.type === 'heartbeat') && (this.cfg.checkQuorum || this.cfg.preVote)) {
+    if (
+      (m.type === 'app' || m.type === 'heartbeat' || m.type === 'snapshot') &&
+      (this.cfg.checkQuorum || this.cfg.preVote)
+    ) {
       // A deposed leader (or one cut off for a while) learns the new term and steps down; without
       // this a node with PreVote could never raise its term past a stale leader's.
       this.send({
@@ -753,6 +994,17 @@ export class Raft {
   }
 
   private handleAppResp(m: AppRespMessage, pr: Progress): void {
+    if (pr.state === ProgressState.Snapshot) {
+      // The follower installed the snapshot (or never needed it): replicate from where it is.
+      if (m.reject) return;
+      pr.maybeUpdate(m.index);
+      if (pr.match < pr.pendingSnapshot) return;
+      pr.becomeReplicate();
+      if (this.maybeCommit()) this.needsBroadcast = true;
+      if (this.role !== Role.Leader) return;
+      this.sendAppend(m.from, pr);
+      return;
+    }
     if (m.reject) {
       if (!this.backtrack(m, pr)) return;
       this.sendAppend(m.from, pr);
@@ -766,6 +1018,7 @@ export class Raft {
     if (wasProbe) pr.becomeReplicate();
     else pr.inflights.freeLE(m.index);
     if (this.maybeCommit()) this.needsBroadcast = true;
+    if (this.role !== Role.Leader) return; // a removed leader stepped down on this commit
     if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) this.sendTimeoutNow(m.from);
     this.sendAppend(m.from, pr);
   }
@@ -800,7 +1053,7 @@ export class Raft {
       this.advanceReads();
     }
     const last = this.log.lastIndex();
-    if (pr.match >= last) return;
+    if (pr.match >= last || pr.state === ProgressState.Snapshot) return;
     if (pr.state === ProgressState.Probe) {
       pr.probeSent = false;
       this.sendAppend(m.from, pr);
@@ -817,8 +1070,10 @@ export class Raft {
   private maybeCommit(): boolean {
     const matches = this.matchBuf;
     matches.length = 0;
-    matches.push(this.log.stableIndex());
-    for (const p of this.peers) matches.push(this.progress.get(p)!.match);
+    // Voters only; a leader that its own pending change removes does not count itself (§4.2.2).
+    for (const v of this.voters) {
+      matches.push(v === this.id ? this.log.stableIndex() : (this.progress.get(v)?.match ?? 0));
+    }
     const index = quorumIndex(matches, this.matchScratch);
     if (index <= this.log.committed) return false;
     // §5.4.2: an entry from an earlier term is never committed by counting replicas.
@@ -828,11 +1083,36 @@ export class Raft {
     const before = this.log.committed;
     this.log.commitTo(index);
     this.releaseUncommitted(before, index);
+    if (this.maybeStepDownRemoved()) return true;
     if (this.readsAwaitingTermCommit.length > 0 && this.log.term(index) === this.term) {
       const waiting = this.readsAwaitingTermCommit;
       this.readsAwaitingTermCommit = [];
       for (const r of waiting) this.leaderRead(r.from, r.context);
     }
+    return true;
+  }
+
+  /**
+   * A leader that a committed configuration no longer lists as a voter steps down (dissertation
+   * §4.2.2). It hands over to the most up-to-date voter with TimeoutNow, so the cluster need not
+   * wait out an election timeout, and never campaigns again (it is not promotable).
+   */
+  private maybeStepDownRemoved(): boolean {
+    if (this.role !== Role.Leader || this.promotable()) return false;
+    if (this.pendingConfIndex() > 0) return false;
+    let best: NodeId | null = null;
+    let bestMatch = -1;
+    for (const v of this.voters) {
+      const m = this.progress.get(v)?.match ?? -1;
+      if (m > bestMatch) {
+        best = v;
+        bestMatch = m;
+      }
+    }
+    // Announce the commit (so the successor applies the change too), then hand over.
+    this.broadcastAppend();
+    if (best !== null && bestMatch === this.log.lastIndex()) this.sendTimeoutNow(best);
+    this.becomeFollower(this.term, null);
     return true;
   }
 
@@ -893,7 +1173,7 @@ export class Raft {
       return;
     }
     const index = this.log.committed;
-    if (this.peers.length === 0 || this.leaseValid()) {
+    if ((this.voters.length === 1 && this.voters[0] === this.id) || this.leaseValid()) {
       this.releaseRead(from, context, index);
       return;
     }
@@ -915,8 +1195,9 @@ export class Raft {
   private advanceReads(): void {
     const acked = this.matchBuf;
     acked.length = 0;
-    acked.push(this.round);
-    for (const p of this.peers) acked.push(this.progress.get(p)!.ackedRound);
+    for (const v of this.voters) {
+      acked.push(v === this.id ? this.round : (this.progress.get(v)?.ackedRound ?? 0));
+    }
     const q = quorumIndex(acked, this.matchScratch);
     if (q <= this.confirmedRound) return;
     this.confirmedRound = q;
@@ -979,10 +1260,11 @@ export class Raft {
       if (pr.state === ProgressState.Replicate && pr.next > last) break;
       const prevIndex = pr.next - 1;
       const prevTerm = this.log.term(prevIndex);
-      invariant(
-        prevTerm >= 0,
-        `no term for index ${prevIndex} to replicate to ${to} (snapshots not supported yet)`,
-      );
+      if (prevTerm < 0 || pr.next < this.log.firstIndex()) {
+        // §7: the entries this follower needs were compacted away; it gets the snapshot instead.
+        this.sendSnapshot(to, pr);
+        return true;
+      }
       const entries = this.log.slice(pr.next, last + 1, this.cfg.maxMsgBytes);
       const commit = this.log.committed;
       this.send({ type: 'app', from: this.id, to, term: this.term, prevIndex, prevTerm, entries, commit });
@@ -1002,6 +1284,16 @@ export class Raft {
     return sent;
   }
 
+  private sendSnapshot(to: NodeId, pr: Progress): void {
+    const meta = this.snapshotMeta;
+    invariant(
+      meta !== null && meta.index >= this.log.firstIndex() - 1,
+      `${to} needs entry ${pr.next} but the log starts at ${this.log.firstIndex()} and no snapshot covers the gap`,
+    );
+    pr.becomeSnapshot(meta.index);
+    this.send({ type: 'snapshot', from: this.id, to, term: this.term, meta });
+  }
+
   private sendEmptyAppend(to: NodeId, pr: Progress): void {
     const prevIndex = pr.next - 1;
     const prevTerm = this.log.term(prevIndex);
@@ -1018,6 +1310,77 @@ export class Raft {
       commit,
     });
     pr.sentCommit = commit;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Membership
+
+  /** Index of the latest Config entry if it is not committed yet, else 0. */
+  private pendingConfIndex(): number {
+    const n = this.confLog.length;
+    if (n === 0) return 0;
+    const top = this.confLog[n - 1]!.index;
+    return top > this.log.committed ? top : 0;
+  }
+
+  /**
+   * Records the configuration a Config entry makes effective. The entry carries the whole
+   * configuration (validated by the leader that appended it), so no earlier one is needed to read it.
+   */
+  private pushConf(e: Entry): void {
+    const decoded = decodeConfEntry(e.data);
+    invariant(decoded !== null, `Config entry ${e.index}@${e.term} cannot be decoded`);
+    this.confLog.push({ index: e.index, term: e.term, conf: decoded.conf });
+  }
+
+  /**
+   * After a follower's append: configurations whose entries a conflicting suffix replaced are
+   * rolled back, and the new Config entries take effect (dissertation §4.1).
+   */
+  private confAfterAppend(entries: readonly Entry[]): void {
+    let changed = false;
+    while (this.confLog.length > 0) {
+      const top = this.confLog[this.confLog.length - 1]!;
+      if (top.index < this.log.firstIndex() || this.log.term(top.index) === top.term) break;
+      this.confLog.pop();
+      changed = true;
+    }
+    const n = this.confLog.length;
+    let after = n > 0 ? this.confLog[n - 1]!.index : this.baseConfIndex;
+    for (const e of entries) {
+      if (e.type !== EntryType.Config || e.index <= after || this.log.term(e.index) !== e.term) continue;
+      this.pushConf(e);
+      after = e.index;
+      changed = true;
+    }
+    if (changed) this.applyConf();
+  }
+
+  /** Makes the effective configuration the one the engine acts on. */
+  private applyConf(): void {
+    const conf = this.conf();
+    this.voters = conf.voters;
+    this.peers = [...conf.voters, ...conf.learners].filter((p) => p !== this.id).sort();
+    this.confDirty = true;
+    if (this.role === Role.Leader) {
+      const next = this.log.lastIndex() + 1;
+      for (const p of this.peers) {
+        if (this.progress.has(p)) continue;
+        const pr = new Progress(next, this.cfg.maxInflightMsgs, this.cfg.maxInflightBytes);
+        pr.recentActive = true;
+        this.progress.set(p, pr);
+      }
+      for (const p of [...this.progress.keys()]) if (!this.peers.includes(p)) this.progress.delete(p);
+      if (this.leadTransferee !== null && !this.voters.includes(this.leadTransferee)) {
+        this.leadTransferee = null;
+      }
+    } else if (
+      (this.role === Role.Candidate || this.role === Role.PreCandidate) &&
+      !this.promotable() &&
+      this.cfg.testingBugs.countLearnerVotes !== true
+    ) {
+      this.becomeFollower(this.term, null);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -20,22 +20,39 @@ export class RaftLog {
   applying: number;
   /** Highest index the driver reported applied (Figure 2's lastApplied). */
   applied: number;
+  /**
+   * A snapshot installed (§7) but not yet reported durable: until then the log is empty up to and
+   * including its index, whatever storage still holds.
+   */
+  private installing: { readonly index: number; readonly term: number } | null = null;
 
-  constructor(private readonly storage: LogStorage) {
+  /**
+   * `snapshotIndex`: the index of the snapshot the state machine was restored from at startup
+   * (0 for none); applying resumes after it.
+   */
+  constructor(
+    private readonly storage: LogStorage,
+    snapshotIndex = 0,
+  ) {
     const last = storage.lastIndex();
     this.offset = last + 1;
     this.handedOut = last;
     const first = storage.firstIndex();
+    invariant(
+      first - 1 <= Math.max(snapshotIndex, 0) || snapshotIndex === 0,
+      `the log starts at ${first} but the snapshot ends at ${snapshotIndex}: entries in between are lost`,
+    );
     // The persisted commit may run ahead of a log whose unsynced tail was lost: those entries are
     // committed on a quorum and come back from the leader, so clamp rather than trust it.
     const commit = Math.min(storage.initialState().hardState.commit, last);
-    this.committed = Math.max(commit, first - 1);
-    this.applying = first - 1;
-    this.applied = first - 1;
+    const base = Math.max(first - 1, snapshotIndex);
+    this.committed = Math.max(commit, base);
+    this.applying = base;
+    this.applied = base;
   }
 
   firstIndex(): number {
-    return this.storage.firstIndex();
+    return this.installing !== null ? this.installing.index + 1 : this.storage.firstIndex();
   }
 
   lastIndex(): number {
@@ -57,6 +74,8 @@ export class RaftLog {
       const e = this.unstable[index - this.offset];
       return e === undefined ? -1 : e.term;
     }
+    const inst = this.installing;
+    if (inst !== null) return index === inst.index ? inst.term : -1;
     return this.storage.term(index);
   }
 
@@ -133,6 +152,28 @@ export class RaftLog {
     for (let k = from; k < entries.length; k++) this.unstable.push(entries[k]!);
   }
 
+  /**
+   * Installs a snapshot (§7, Figure 13 steps 7-8): the whole log is replaced by the snapshot's
+   * (index, term); entries not yet written are discarded. The caller checked that the snapshot is
+   * ahead of the commit index and that the log does not already hold (index, term).
+   */
+  installSnapshot(index: number, term: number): void {
+    invariant(index > this.committed, `snapshot ${index} is not ahead of the commit index ${this.committed}`);
+    this.unstable = [];
+    this.offset = index + 1;
+    this.handedOut = index;
+    this.committed = index;
+    this.applying = index;
+    this.applied = index;
+    this.installing = { index, term };
+  }
+
+  /** The driver made the snapshot install at (index, term) durable: storage now starts after it. */
+  snapshotDurable(index: number, term: number): void {
+    const inst = this.installing;
+    if (inst !== null && inst.index === index && inst.term === term) this.installing = null;
+  }
+
   /** Raises the commit index; never lowers it. */
   commitTo(index: number): boolean {
     if (index <= this.committed) return false;
@@ -158,7 +199,7 @@ export class RaftLog {
 
   /** The driver reports entries up to (index, term) durable. Ignored if the log changed since. */
   stableTo(index: number, term: number): void {
-    if (index < this.offset) return;
+    if (index < this.offset || this.installing !== null) return;
     if (this.term(index) !== term) return;
     this.unstable.splice(0, index + 1 - this.offset);
     this.offset = index + 1;

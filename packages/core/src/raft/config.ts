@@ -3,10 +3,17 @@ import type { Rng } from './rng.js';
 import type { NodeId } from './types.js';
 
 export interface RaftConfig {
-  /** This member's id; must be one of `voters`. */
+  /** This member's id; must be one of `voters` unless `voters` is empty. */
   readonly id: NodeId;
-  /** Every voting member, this one included. */
+  /**
+   * The bootstrap configuration: every voting member, this one included. Used only by a fresh
+   * member (no snapshot, no Config entry in its log); afterwards the configuration comes from the
+   * log (dissertation ch. 4). Empty = join mode: the member waits, never campaigns, and takes its
+   * configuration from the leader that adds it (appends or a snapshot).
+   */
   readonly voters: readonly NodeId[];
+  /** Addresses of the bootstrap voters (opaque; carried in `ConfState.addresses`). Default ''. */
+  readonly addresses?: Readonly<Record<NodeId, string>>;
   /** The randomness source for election timeouts; seed it for reproducible runs. */
   readonly rng: Rng;
   /** Minimum election timeout T in ticks; each timeout is drawn from [T, 2T). Default 10. */
@@ -45,6 +52,8 @@ export interface RaftConfig {
    * Deliberate bugs, for tests that prove the simulator's checks can fail. Never set in production.
    * - commitOldTermByCounting: commit any index a quorum holds, ignoring Figure 8's term rule.
    * - doubleVote: grant a vote even after voting for someone else in the same term.
+   * - skipConfCommitCheck: accept a configuration change while another is still uncommitted.
+   * - countLearnerVotes: learners answer vote requests and their grants count toward the quorum.
    */
   readonly testingBugs?: TestingBugs;
 }
@@ -52,10 +61,13 @@ export interface RaftConfig {
 export interface TestingBugs {
   readonly commitOldTermByCounting?: boolean;
   readonly doubleVote?: boolean;
+  readonly skipConfCommitCheck?: boolean;
+  readonly countLearnerVotes?: boolean;
 }
 
-export type ResolvedRaftConfig = Required<Omit<RaftConfig, 'testingBugs'>> & {
+export type ResolvedRaftConfig = Required<Omit<RaftConfig, 'testingBugs' | 'addresses'>> & {
   readonly testingBugs: TestingBugs;
+  readonly addresses: Readonly<Record<NodeId, string>>;
 };
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -74,6 +86,7 @@ export function resolveConfig(c: RaftConfig): ResolvedRaftConfig {
     maxClockDriftTicks: 2,
     fastFailover: true,
     ...c,
+    addresses: c.addresses ?? {},
     testingBugs: c.testingBugs ?? {},
   };
   const bad = (msg: string): never => {
@@ -82,7 +95,11 @@ export function resolveConfig(c: RaftConfig): ResolvedRaftConfig {
   if (!ID.test(r.id)) bad(`member id '${r.id}' must be 1-64 characters of [A-Za-z0-9_-]`);
   if (new Set(r.voters).size !== r.voters.length) bad('voters contains a duplicate id');
   for (const v of r.voters) if (!ID.test(v)) bad(`voter id '${v}' must be 1-64 characters of [A-Za-z0-9_-]`);
-  if (!r.voters.includes(r.id)) bad(`member '${r.id}' is not among the voters (${r.voters.join(', ')})`);
+  if (r.voters.length > 0 && !r.voters.includes(r.id)) {
+    bad(
+      `member '${r.id}' is not among the voters (${r.voters.join(', ')}); give no voters to join an existing cluster`,
+    );
+  }
   if (!Number.isInteger(r.electionTicks) || r.electionTicks < 2) bad('electionTicks must be an integer >= 2');
   if (!Number.isInteger(r.heartbeatTicks) || r.heartbeatTicks < 1 || r.heartbeatTicks >= r.electionTicks) {
     bad('heartbeatTicks must be an integer in [1, electionTicks)');

@@ -11,7 +11,7 @@ export const EntryType = {
   Noop: 0,
   /** An application command; `data` is opaque to the engine. */
   Normal: 1,
-  /** A configuration change (reserved for the membership issue). */
+  /** A single-server membership change (dissertation §4.1); `data` is an encoded `ConfChange`. */
   Config: 2,
 } as const;
 export type EntryType = (typeof EntryType)[keyof typeof EntryType];
@@ -30,6 +30,44 @@ export interface HardState {
   readonly vote: NodeId | null;
   /** Highest index known committed; persisted so a restart does not re-deliver less than it applied. */
   readonly commit: number;
+}
+
+/**
+ * A cluster configuration (dissertation ch. 4): who votes, who only receives the log, and where to
+ * reach them. `addresses` are opaque to the engine: it only carries them (in Config entries and
+ * snapshots) so that the driver can connect to members added at run time; '' when unknown.
+ */
+export interface ConfState {
+  readonly voters: readonly NodeId[];
+  readonly learners: readonly NodeId[];
+  readonly addresses: Readonly<Record<NodeId, string>>;
+}
+
+/** What a snapshot covers (§7): the last included index and term, and the configuration there. */
+export interface SnapshotMeta {
+  readonly index: number;
+  readonly term: number;
+  readonly conf: ConfState;
+}
+
+export const ConfChangeType = {
+  /** Add a member that receives the log but neither votes nor counts toward any quorum. */
+  AddLearner: 'addLearner',
+  /** Make a learner a voter (once it has caught up). */
+  Promote: 'promote',
+  /** Add a voter directly (safe as a single-server change, but the cluster may stall while it catches up). */
+  AddVoter: 'addVoter',
+  /** Remove a voter or a learner. */
+  Remove: 'remove',
+} as const;
+export type ConfChangeType = (typeof ConfChangeType)[keyof typeof ConfChangeType];
+
+/** One single-server membership change (dissertation §4.1). */
+export interface ConfChange {
+  readonly type: ConfChangeType;
+  readonly id: NodeId;
+  /** Where to reach the member (addLearner, addVoter); opaque to the engine. */
+  readonly address?: string;
 }
 
 export const Role = {
@@ -59,6 +97,9 @@ export const MessageType = {
   TimeoutNow: 'timeoutNow',
   ReadIndex: 'readIndex',
   ReadIndexResp: 'readIndexResp',
+  Snapshot: 'snapshot',
+  SnapChunk: 'snapChunk',
+  SnapAck: 'snapAck',
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
@@ -137,6 +178,42 @@ export interface ReadIndexRespMessage extends MessageBase {
   readonly reject: boolean;
 }
 
+/**
+ * InstallSnapshot (§7, Figure 13) as the engine sees it: the leader asks the driver to bring the
+ * follower the snapshot described by `meta`, and the follower's driver steps its engine with this
+ * message once every byte is stored. It never travels as such: drivers move the bytes in
+ * `snapChunk`/`snapAck` messages.
+ */
+export interface SnapshotMessage extends MessageBase {
+  readonly type: 'snapshot';
+  readonly meta: SnapshotMeta;
+}
+
+/**
+ * One chunk of a snapshot between drivers (never given to the engine). `offset` is the chunk's
+ * position in the snapshot's `total` bytes; the last chunk ends at `total`.
+ */
+export interface SnapChunkMessage extends MessageBase {
+  readonly type: 'snapChunk';
+  readonly meta: SnapshotMeta;
+  readonly offset: number;
+  readonly total: number;
+  readonly data: Uint8Array;
+}
+
+/**
+ * A receiver's acknowledgement of snapshot chunks: it holds the bytes [0, next) of the snapshot
+ * (index, snapTerm). `reject`: it will not take this snapshot (it has a newer one, or no room);
+ * the sender stops.
+ */
+export interface SnapAckMessage extends MessageBase {
+  readonly type: 'snapAck';
+  readonly index: number;
+  readonly snapTerm: number;
+  readonly next: number;
+  readonly reject: boolean;
+}
+
 export type Message =
   | AppMessage
   | AppRespMessage
@@ -146,7 +223,10 @@ export type Message =
   | HeartbeatRespMessage
   | TimeoutNowMessage
   | ReadIndexMessage
-  | ReadIndexRespMessage;
+  | ReadIndexRespMessage
+  | SnapshotMessage
+  | SnapChunkMessage
+  | SnapAckMessage;
 
 /**
  * A linearizable read's outcome (§6.4). `ok`: the read may be served once the state machine has
@@ -177,6 +257,17 @@ export interface Ready {
   readonly messagesAfterPersist: readonly Message[];
   readonly committed: readonly Entry[];
   readonly readStates: readonly ReadState[];
+  /**
+   * A snapshot to install (§7) before `entries`: restore the state machine from the stored
+   * snapshot with this meta, then reset the log so that it starts after `index` (LogStore.compact);
+   * durable as part of this Ready. Committed entries of this Ready come after it.
+   */
+  readonly snapshot: SnapshotMeta | null;
+  /**
+   * The effective configuration, when it changed (at startup, when a Config entry was appended or
+   * truncated away, or a snapshot was installed): the driver adds and removes transport peers.
+   */
+  readonly conf: ConfState | null;
 }
 
 /** An expected failure, returned (never thrown) with a stable code. */
@@ -187,6 +278,32 @@ export type Rejection =
 export type ProposeResult =
   | { readonly ok: true; readonly firstIndex: number; readonly term: number }
   | Rejection;
+
+/** Why a configuration change was refused; stable strings. */
+export const ConfChangeRejection = {
+  NotLeader: 'not-leader',
+  /** An earlier Config entry is not committed yet: only one change may be pending (§4.1). */
+  Pending: 'conf-change-pending',
+  /** The leader has not committed an entry of its own term yet (dissertation §4.1, the fix of 2015). */
+  TermNotCommitted: 'term-not-committed',
+  /** Unknown member, already a member, removing the last voter, promoting a non-learner, ... */
+  Invalid: 'invalid-conf-change',
+  /** The leader is transferring leadership. */
+  Dropped: 'proposal-dropped',
+} as const;
+
+export type ConfChangeResult =
+  | { readonly ok: true; readonly index: number; readonly term: number }
+  | { readonly ok: false; readonly reason: 'not-leader'; readonly leaderHint: NodeId | null }
+  | {
+      readonly ok: false;
+      readonly reason:
+        | 'conf-change-pending'
+        | 'term-not-committed'
+        | 'invalid-conf-change'
+        | 'proposal-dropped';
+      readonly message: string;
+    };
 
 export type TransferResult =
   | { readonly ok: true }

@@ -2,22 +2,29 @@ import type { RaftConfig } from '../raft/config.js';
 import { ErrorCode, KeelError } from '../raft/errors.js';
 import { Raft } from '../raft/Raft.js';
 import {
+  type ConfChange,
+  type ConfState,
   type Entry,
   EntryType,
   type Message,
   type NodeId,
   type Ready,
-  type Role,
+  Role,
+  type SnapshotMessage,
+  type SnapshotMeta,
   type TransferResult,
 } from '../raft/types.js';
 import {
   type LogStore,
   PeerEvent,
   type Scheduler,
+  type SnapshotStore,
   type StateMachine,
+  type StoredSnapshot,
   type TimerHandle,
   type Transport,
 } from './interfaces.js';
+import { SnapshotTransfer } from './SnapshotTransfer.js';
 
 export interface RaftNodeOptions<R> {
   /** Engine settings (id, voters, rng, election/heartbeat ticks, ...). */
@@ -34,6 +41,37 @@ export interface RaftNodeOptions<R> {
   readonly onFatal?: (err: Error) => void;
   /** Observation hooks for tests and metrics; must not mutate what they are given. */
   readonly observer?: RaftObserver;
+  /**
+   * Where snapshots live (§7). Without it the node never snapshots and cannot install one (a
+   * follower that needs one stops with a fatal error). With it, `storage.compact` and the state
+   * machine's `snapshot`/`restore` are required.
+   */
+  readonly snapshotStore?: SnapshotStore;
+  /** Take a snapshot once this many entries were applied since the last one. Default 10,000; 0: never (automatically). */
+  readonly snapshotEntries?: number;
+  /** Entries kept in the log behind a snapshot, so a slightly slow follower needs no snapshot. Default 5,000. */
+  readonly compactKeepEntries?: number;
+  /** Bytes per InstallSnapshot chunk. Default 512 KiB. */
+  readonly snapshotChunkBytes?: number;
+  /** Chunks in flight per follower. Default 4. */
+  readonly snapshotWindowChunks?: number;
+  /** A transfer with no acknowledged progress for this long resends from the acknowledged offset. Default 1000. */
+  readonly snapshotRetryMs?: number;
+  /** Resends without progress before a transfer is reported failed (the engine retries later). Default 5. */
+  readonly snapshotMaxRetries?: number;
+  /**
+   * Called with the configuration at startup and whenever it changes (after the transport's
+   * `setPeers`): for logs, metrics, an address book.
+   */
+  readonly onConf?: (conf: ConfState) => void;
+  /**
+   * The other members known at startup (id → address, e.g. from flags): handed to
+   * `transport.setPeers` with the members of every configuration, and dropped only when a
+   * configuration change shows them leaving. A member that joins (or lags) may hold a
+   * configuration older than the cluster's — a leader's snapshot records the configuration at its
+   * index — and must not disconnect from a newer leader it does not list yet.
+   */
+  readonly peers?: Readonly<Record<NodeId, string>>;
 }
 
 export interface RaftObserver {
@@ -41,7 +79,30 @@ export interface RaftObserver {
   ready?(node: NodeId, ready: Ready): void;
   /** Every entry, right before it is applied to the state machine. */
   apply?(node: NodeId, entry: Entry): void;
+  /** A snapshot this node took was saved (before the log is compacted). */
+  snapshot?(node: NodeId, meta: SnapshotMeta, data: Uint8Array): void;
+  /** The state machine was restored from a snapshot (at startup, or installing the leader's). */
+  restore?(node: NodeId, meta: SnapshotMeta, data: Uint8Array): void;
 }
+
+/**
+ * A membership change's outcome (dissertation §4.1). `ok` once its Config entry is applied here,
+ * with the configuration it made. `proposal-dropped`: it will never take effect. `stopped`: the
+ * node stopped (or a snapshot replaced its log) first; it may or may not have taken effect.
+ */
+export type ConfChangeOutcome =
+  | { readonly ok: true; readonly index: number; readonly conf: ConfState }
+  | { readonly ok: false; readonly reason: 'not-leader'; readonly leaderHint: NodeId | null }
+  | {
+      readonly ok: false;
+      readonly reason:
+        | 'conf-change-pending'
+        | 'term-not-committed'
+        | 'invalid-conf-change'
+        | 'proposal-dropped'
+        | 'stopped';
+      readonly message: string;
+    };
 
 export type ProposeOutcome<R> =
   | { readonly ok: true; readonly index: number; readonly result: R }
@@ -71,6 +132,14 @@ export interface NodeStatus {
   readonly commitIndex: number;
   readonly appliedIndex: number;
   readonly lastIndex: number;
+  /** First index still in the log (snapshot index + 1, or earlier with kept entries). */
+  readonly firstIndex: number;
+  /** Index of the latest local snapshot (0 for none). */
+  readonly snapshotIndex: number;
+  /** The effective configuration. */
+  readonly conf: ConfState;
+  /** Snapshot transfers this member is sending. */
+  readonly snapshotsSending: number;
 }
 
 /**
@@ -93,6 +162,19 @@ export class RaftNode<R = unknown> {
   private readonly tickMs: number;
   private readonly onFatal: ((err: Error) => void) | undefined;
   private readonly observer: RaftObserver | undefined;
+  private readonly snapshotStore: SnapshotStore | undefined;
+  private readonly snapshotEntries: number;
+  private readonly compactKeepEntries: number;
+  private readonly onConf: ((conf: ConfState) => void) | undefined;
+  /** What `transport.setPeers` gets: known members minus those a configuration change removed. */
+  private readonly peerBook = new Map<NodeId, string>();
+  /** The configuration of the last Ready that carried one. */
+  private lastConf: ConfState | null = null;
+  private readonly transfer: SnapshotTransfer | null;
+  /** Index of the latest snapshot saved (or restored). */
+  private lastSnapshotIndex = 0;
+  private snapshotting = false;
+  private role: Role = Role.Follower;
 
   private running = false;
   private stopped = false;
@@ -100,6 +182,10 @@ export class RaftNode<R = unknown> {
   /** Scheduler time at which the next engine tick is due. */
   private nextTickAt = 0;
   private pumpScheduled = false;
+  /** Inside pump(): a nested call leaves the work to the running loop. */
+  private pumping = false;
+  /** The snapshot just received from the leader, until the engine installs or refuses it. */
+  private received: StoredSnapshot | null = null;
   /** Readys handed to the store, oldest first, waiting to be durable. */
   private readonly unsynced: {
     number: number;
@@ -115,25 +201,84 @@ export class RaftNode<R = unknown> {
   private readonly readsAwaitingApply: { index: number; done: (o: ReadOutcome) => void }[] = [];
   /** Proposals waiting for their entry to be applied, by index. */
   private readonly waiting = new Map<number, { term: number; done: (o: ProposeOutcome<R>) => void }>();
+  /** Membership changes waiting for their Config entry to be applied, by index. */
+  private readonly confWaiting = new Map<number, { term: number; done: (o: ConfChangeOutcome) => void }>();
 
   constructor(options: RaftNodeOptions<R>) {
-    this.raft = new Raft(options.raft, options.storage);
+    this.snapshotStore = options.snapshotStore;
+    this.snapshotEntries = options.snapshotEntries ?? 10_000;
+    this.compactKeepEntries = options.compactKeepEntries ?? 5_000;
+    this.onConf = options.onConf;
+    this.observer = options.observer;
+    for (const [id, address] of Object.entries(options.peers ?? {})) {
+      if (id !== options.raft.id) this.peerBook.set(id, address);
+    }
+    const storage = options.storage;
+    // Restart (§7): the state machine starts from the latest snapshot, the log replays the tail.
+    let snapshot: SnapshotMeta | null = null;
+    if (this.snapshotStore !== undefined) {
+      if (typeof storage.compact !== 'function') {
+        throw new KeelError(ErrorCode.InvalidConfig, 'a snapshotStore needs a LogStore with compact()');
+      }
+      const sm = options.stateMachine;
+      if (typeof sm.snapshot !== 'function' || typeof sm.restore !== 'function') {
+        throw new KeelError(
+          ErrorCode.InvalidConfig,
+          'a snapshotStore needs a StateMachine with snapshot() and restore()',
+        );
+      }
+      const stored = this.snapshotStore.load();
+      if (stored !== null) {
+        snapshot = stored.meta;
+        sm.restore(stored.data);
+        this.observer?.restore?.(options.raft.id, stored.meta, stored.data);
+        this.lastSnapshotIndex = stored.meta.index;
+        // A crash between saving an installed snapshot and resetting the log leaves a log that does
+        // not reach (or contradicts) the snapshot: reset it now, before the engine reads it.
+        if (storage.term(stored.meta.index) !== stored.meta.term) {
+          this.compactStorage(storage, stored.meta.index, stored.meta.term);
+        }
+      }
+    }
+    this.raft = new Raft(options.raft, storage, snapshot);
     this.id = this.raft.id;
-    this.storage = options.storage;
+    this.storage = storage;
     this.transport = options.transport;
     this.stateMachine = options.stateMachine;
     this.scheduler = options.scheduler;
     this.tickMs = options.tickMs ?? 10;
     this.onFatal = options.onFatal;
-    this.observer = options.observer;
     this.readTimeoutMs = options.readTimeoutMs ?? 2000;
+    const store = this.snapshotStore;
+    this.transfer =
+      store === undefined
+        ? null
+        : new SnapshotTransfer(
+            {
+              id: this.id,
+              scheduler: this.scheduler,
+              store,
+              send: (msgs) => this.transport.send(msgs),
+              deliver: (m, data) => this.deliverSnapshot(m, data),
+              report: (peer, ok) => this.input(() => this.raft.reportSnapshot(peer, ok)),
+              committed: () => this.raft.log.committed,
+              term: () => this.raft.term,
+              fail: (err) => this.fail(storageError(err)),
+            },
+            {
+              chunkBytes: options.snapshotChunkBytes ?? 512 * 1024,
+              windowChunks: options.snapshotWindowChunks ?? 4,
+              retryMs: options.snapshotRetryMs ?? 1000,
+              maxRetries: options.snapshotMaxRetries ?? 5,
+            },
+          );
   }
 
   start(): void {
     if (this.running || this.stopped) return;
     this.running = true;
     const started = this.transport.start({
-      message: (m) => this.input(() => this.raft.step(m)),
+      message: (m) => this.receive(m),
       peer: (peer, event) => this.peerEvent(peer, event),
     });
     if (started instanceof Promise) started.catch((err: unknown) => this.fail(toError(err)));
@@ -191,6 +336,67 @@ export class RaftNode<R = unknown> {
     this.schedulePump();
   }
 
+  /**
+   * Proposes a single-server membership change (dissertation §4.1): add a learner, promote it once
+   * it has caught up, remove a member, or add a voter directly. `done` is called once: `ok` when the
+   * change's Config entry is applied here, or with a reason (see ConfChangeOutcome).
+   */
+  proposeConfChange(change: ConfChange, done: (outcome: ConfChangeOutcome) => void): void {
+    if (this.stopped) {
+      done({ ok: false, reason: 'stopped', message: 'the node is stopped' });
+      return;
+    }
+    let r: ReturnType<Raft['proposeConfChange']>;
+    try {
+      r = this.raft.proposeConfChange(change);
+    } catch (err) {
+      this.fail(toError(err));
+      done({ ok: false, reason: 'stopped', message: 'the node stopped on a fatal error' });
+      return;
+    }
+    if (!r.ok) {
+      done(r);
+      return;
+    }
+    this.confWaiting.set(r.index, { term: r.term, done });
+    this.schedulePump();
+  }
+
+  /**
+   * Takes a snapshot of the state machine now (as of the last applied entry), saves it, then
+   * compacts the log. False when there is nothing new to snapshot, one is being taken, or the
+   * node has no snapshot store.
+   */
+  takeSnapshot(): boolean {
+    if (this.stopped || this.snapshotStore === undefined || this.snapshotting) return false;
+    const index = this.raft.log.applied;
+    if (index <= this.lastSnapshotIndex) return false;
+    const term = this.raft.log.term(index);
+    if (term < 0) return false;
+    const meta: SnapshotMeta = { index, term, conf: this.raft.confAt(index) };
+    const data = this.stateMachine.snapshot!();
+    this.snapshotting = true;
+    this.snapshotStore.save(meta, data, (err) => {
+      this.snapshotting = false;
+      if (this.stopped) return;
+      if (err !== null) {
+        this.fail(storageError(err));
+        return;
+      }
+      if (meta.index > this.lastSnapshotIndex) this.lastSnapshotIndex = meta.index;
+      this.observer?.snapshot?.(this.id, meta, data);
+      // Saved first, then announced, then the log shrinks: a follower is never owed entries that
+      // neither the log nor a durable snapshot holds.
+      this.input(() => this.raft.snapshotTaken(meta));
+      const upTo = meta.index - this.compactKeepEntries;
+      if (upTo >= this.storage.firstIndex() && upTo <= this.raft.log.applied) {
+        const t = this.storage.term(upTo);
+        if (t >= 0) this.compactStorage(this.storage, upTo, t);
+      }
+    });
+    return true;
+  }
+
   /** Hands leadership to `to` (dissertation §3.10); the outcome shows in status() within an election timeout. */
   transferLeader(to: NodeId): TransferResult {
     if (this.stopped) return { ok: false, reason: 'not-leader', leaderHint: null };
@@ -213,6 +419,10 @@ export class RaftNode<R = unknown> {
       commitIndex: this.raft.log.committed,
       appliedIndex: this.raft.log.applied,
       lastIndex: this.raft.log.lastIndex(),
+      firstIndex: this.raft.log.firstIndex(),
+      snapshotIndex: this.raft.snapshot?.index ?? 0,
+      conf: this.raft.conf(),
+      snapshotsSending: this.transfer?.sending ?? 0,
     };
   }
 
@@ -227,9 +437,13 @@ export class RaftNode<R = unknown> {
     this.running = false;
     if (this.tickTimer !== null) this.scheduler.clearTimeout(this.tickTimer);
     this.tickTimer = null;
+    this.transfer?.close();
     const waiting = [...this.waiting.values()];
     this.waiting.clear();
     for (const w of waiting) w.done({ ok: false, reason: 'stopped', message: 'the node stopped' });
+    const confWaiting = [...this.confWaiting.values()];
+    this.confWaiting.clear();
+    for (const w of confWaiting) w.done({ ok: false, reason: 'stopped', message: 'the node stopped' });
     const reads = [...this.reads.values()].map((r) => r.done);
     for (const r of this.reads.values()) this.scheduler.clearTimeout(r.timer);
     this.reads.clear();
@@ -248,6 +462,51 @@ export class RaftNode<R = unknown> {
       return;
     }
     this.schedulePump();
+  }
+
+  /** A message from the transport: snapshot chunks are the driver's, the rest the engine's. */
+  private receive(m: Message): void {
+    if (this.stopped) return;
+    if (m.type === 'snapChunk' || m.type === 'snapAck') {
+      if (m.to !== this.id) return;
+      if (this.transfer === null) {
+        if (m.type === 'snapChunk') {
+          this.fail(
+            new KeelError(
+              ErrorCode.InvalidConfig,
+              `${m.from} sends a snapshot but this node has no snapshotStore`,
+            ),
+          );
+        }
+        return;
+      }
+      try {
+        if (m.type === 'snapChunk') this.transfer.onChunk(m);
+        else this.transfer.onAck(m);
+      } catch (err) {
+        this.fail(toError(err));
+      }
+      return;
+    }
+    this.input(() => this.raft.step(m));
+  }
+
+  private compactStorage(storage: LogStore, index: number, term: number): void {
+    const compact = storage.compact;
+    if (compact === undefined) return;
+    const r: unknown = compact.call(storage, index, term, (err) => {
+      if (err !== null) this.fail(storageError(err));
+    });
+    if (r instanceof Promise) {
+      // A store written for the Promise style would never call back: say so at once.
+      r.catch(() => {});
+      this.fail(
+        new KeelError(
+          ErrorCode.InvalidConfig,
+          'LogStore.compact returned a Promise: it must take (index, term, onDurable) and call onDurable',
+        ),
+      );
+    }
   }
 
   private peerEvent(peer: NodeId, event: PeerEvent): void {
@@ -296,34 +555,70 @@ export class RaftNode<R = unknown> {
   }
 
   private pump(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.pumping) return;
+    this.pumping = true;
     try {
       for (let rd = this.raft.ready(); rd !== null; rd = this.raft.ready()) this.handle(rd);
     } catch (err) {
       this.fail(toError(err));
+    } finally {
+      this.pumping = false;
     }
+  }
+
+  /**
+   * A received snapshot is completely stored: step the engine and handle its Ready at once, so
+   * that the install restores exactly these bytes (another snapshot finishing first would
+   * replace them as the store's latest).
+   */
+  private deliverSnapshot(m: SnapshotMessage, data: Uint8Array | null): void {
+    if (data !== null) this.received = { meta: m.meta, data };
+    const nested = this.pumping;
+    this.input(() => this.raft.step(m));
+    this.pump();
+    if (!nested) this.received = null; // taken, or refused by the engine (stale)
   }
 
   private handle(rd: Ready): void {
     this.observer?.ready?.(this.id, rd);
-    if (rd.messages.length > 0) this.transport.send(rd.messages);
-
-    const write = rd.entries.length > 0 || rd.hardState !== null;
-    const item = { number: rd.number, write, durable: !write, after: rd.messagesAfterPersist };
-    this.unsynced.push(item);
-    if (write) {
-      this.storage.append(rd.entries, rd.hardState, (err) => {
-        if (this.stopped) return;
-        if (err !== null) {
-          this.fail(new KeelError(ErrorCode.StorageFailed, `storage failed: ${err.message}`, { cause: err }));
-          return;
-        }
-        item.durable = true;
-        this.releaseDurable();
-      });
-    } else {
-      this.releaseDurable();
+    if (rd.softState !== null) {
+      this.role = rd.softState.role;
+      // A deposed leader's transfers are void: the engine forgot its followers' progress.
+      if (this.role !== Role.Leader) this.transfer?.cancelAll();
     }
+    if (rd.messages.length > 0) {
+      let out = rd.messages;
+      if (this.transfer !== null && out.some((m) => m.type === 'snapshot')) {
+        // §7: the engine names the snapshot; the driver moves its bytes in chunks.
+        out = out.filter((m) => {
+          if (m.type !== 'snapshot') return true;
+          this.transfer!.start(m);
+          return false;
+        });
+      }
+      if (out.length > 0) this.transport.send(out);
+    }
+    if (rd.conf !== null) this.confChanged(rd.conf);
+
+    let ops = (rd.snapshot !== null ? 1 : 0) + (rd.entries.length > 0 || rd.hardState !== null ? 1 : 0);
+    const item = { number: rd.number, write: ops > 0, durable: ops === 0, after: rd.messagesAfterPersist };
+    this.unsynced.push(item);
+    const onDurable = (err: Error | null): void => {
+      if (this.stopped) return;
+      if (err !== null) {
+        this.fail(storageError(err));
+        return;
+      }
+      if (--ops > 0) return;
+      item.durable = true;
+      this.releaseDurable();
+    };
+    if (rd.snapshot !== null) this.install(rd.snapshot, onDurable);
+    if (this.stopped) return;
+    if (rd.entries.length > 0 || rd.hardState !== null) {
+      this.storage.append(rd.entries, rd.hardState, onDurable);
+    }
+    if (!item.write) this.releaseDurable();
 
     if (rd.committed.length > 0) this.apply(rd.committed);
     for (const rs of rd.readStates) {
@@ -340,6 +635,88 @@ export class RaftNode<R = unknown> {
         this.awaitApply(rs.index, w.done);
       }
     }
+  }
+
+  /**
+   * Keeps the transport's peers: every member of the new configuration is added (or its address
+   * updated); a member is dropped only if the previous configuration had it and this one does not.
+   * A jump from no configuration (join mode) to the configuration of a leader's snapshot — which
+   * may be older than the cluster's — drops nobody.
+   */
+  private confChanged(conf: ConfState): void {
+    const members = new Set([...conf.voters, ...conf.learners]);
+    const prev = this.lastConf;
+    if (prev !== null) {
+      for (const id of [...prev.voters, ...prev.learners]) if (!members.has(id)) this.peerBook.delete(id);
+    }
+    for (const id of members) {
+      if (id === this.id) continue;
+      const address = conf.addresses[id] ?? '';
+      if (address !== '' || !this.peerBook.has(id)) this.peerBook.set(id, address);
+    }
+    this.lastConf = conf;
+    this.transport.setPeers?.(Object.fromEntries(this.peerBook));
+    this.onConf?.(conf);
+  }
+
+  /**
+   * Installs the leader's snapshot (§7): the engine already replaced its log; restore the state
+   * machine from the stored bytes and reset the log to start after the snapshot.
+   */
+  private install(
+    at: { readonly index: number; readonly term: number },
+    onDurable: (err: Error | null) => void,
+  ): void {
+    // The bytes just received. The store's latest may already be newer (a snapshot from a leader
+    // that lost its term before the engine saw it): a committed state too, which a restart would
+    // restore, resetting the log to it.
+    const r = this.received;
+    this.received = null;
+    const stored =
+      r !== null && r.meta.index === at.index && r.meta.term === at.term
+        ? r
+        : (this.snapshotStore?.load() ?? null);
+    if (stored === null || stored.meta.index !== at.index || stored.meta.term !== at.term) {
+      this.fail(
+        new KeelError(
+          ErrorCode.InvariantViolated,
+          `the engine installs snapshot ${at.index}@${at.term} but neither the transfer nor the store holds it (latest: ${stored === null ? 'none' : `${stored.meta.index}@${stored.meta.term}`})`,
+        ),
+      );
+      return;
+    }
+    this.stateMachine.restore!(stored.data);
+    this.observer?.restore?.(this.id, stored.meta, stored.data);
+    if (at.index > this.lastSnapshotIndex) this.lastSnapshotIndex = at.index;
+    // Whatever waited for an entry the snapshot covers will not be applied here.
+    for (const [index, w] of this.waiting) {
+      if (index > at.index) continue;
+      this.waiting.delete(index);
+      w.done({
+        ok: false,
+        reason: 'stopped',
+        message: `a snapshot replaced the log up to ${at.index}; outcome unknown`,
+      });
+    }
+    for (const [index, w] of this.confWaiting) {
+      if (index > at.index) continue;
+      this.confWaiting.delete(index);
+      w.done({
+        ok: false,
+        reason: 'stopped',
+        message: `a snapshot replaced the log up to ${at.index}; outcome unknown`,
+      });
+    }
+    this.storage.compact!(at.index, at.term, onDurable);
+    if (this.storage.lastIndex() !== at.index || this.storage.term(at.index) !== at.term) {
+      this.fail(
+        new KeelError(
+          ErrorCode.StorageFailed,
+          `after installing snapshot ${at.index}@${at.term} the log ends at ${this.storage.lastIndex()}@${this.storage.term(this.storage.lastIndex())}`,
+        ),
+      );
+    }
+    this.serveReads(at.index);
   }
 
   private awaitApply(index: number, done: (o: ReadOutcome) => void): void {
@@ -365,6 +742,17 @@ export class RaftNode<R = unknown> {
       this.observer?.apply?.(this.id, e);
       let result: R | undefined;
       if (e.type === EntryType.Normal) result = this.stateMachine.apply(e);
+      const cw = e.type === EntryType.Config ? this.confWaiting.get(e.index) : undefined;
+      if (cw !== undefined) {
+        this.confWaiting.delete(e.index);
+        if (cw.term === e.term) cw.done({ ok: true, index: e.index, conf: this.raft.confAt(e.index) });
+        else
+          cw.done({
+            ok: false,
+            reason: 'proposal-dropped',
+            message: `entry ${e.index} was replaced by a newer leader`,
+          });
+      }
       const w = this.waiting.get(e.index);
       if (w !== undefined) {
         this.waiting.delete(e.index);
@@ -379,9 +767,20 @@ export class RaftNode<R = unknown> {
     }
     const last = entries[entries.length - 1]!.index;
     this.raft.applied(last);
+    this.serveReads(last);
+    if (
+      this.snapshotStore !== undefined &&
+      this.snapshotEntries > 0 &&
+      last - this.lastSnapshotIndex >= this.snapshotEntries
+    ) {
+      this.takeSnapshot();
+    }
+  }
+
+  private serveReads(applied: number): void {
     const q = this.readsAwaitingApply;
     let served = 0;
-    while (served < q.length && q[served]!.index <= last) served++;
+    while (served < q.length && q[served]!.index <= applied) served++;
     if (served > 0) for (const r of q.splice(0, served)) r.done({ ok: true, index: r.index });
   }
 
@@ -390,6 +789,12 @@ export class RaftNode<R = unknown> {
     this.stop();
     this.onFatal?.(err);
   }
+}
+
+function storageError(err: Error): KeelError {
+  return err instanceof KeelError && err.code === ErrorCode.StorageFailed
+    ? err
+    : new KeelError(ErrorCode.StorageFailed, `storage failed: ${err.message}`, { cause: err });
 }
 
 function toError(err: unknown): Error {

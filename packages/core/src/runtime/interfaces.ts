@@ -1,5 +1,5 @@
 import type { LogStorage } from '../raft/storage.js';
-import type { Entry, HardState, Message, NodeId } from '../raft/types.js';
+import type { Entry, HardState, Message, NodeId, SnapshotMeta } from '../raft/types.js';
 
 /**
  * Durable log storage as the driver uses it: the engine's read view plus writes. Implemented by the
@@ -22,6 +22,18 @@ export interface LogStore extends LogStorage {
     hardState: HardState | null,
     onDurable: (err: Error | null) => void,
   ): void;
+  /**
+   * Drops the log prefix up to and including `index`, which a durable snapshot covers (§7); `term`
+   * is the term at `index`. If the log holds `index` with `term`, the entries after it stay;
+   * otherwise (installing a snapshot the log does not reach or contradicts) the whole log goes and
+   * restarts empty at index + 1. Either way, reads see the result at once: firstIndex() = index + 1
+   * (unless index < firstIndex(): nothing to do) and term(index) = term. `onDurable` fires once the
+   * compaction is on stable storage, in call order with `append` callbacks, with the same fatal
+   * error rules. Required when the driver has a SnapshotStore.
+   *
+   * Callback style, not a Promise, like `append`: the simulator runs stores in virtual time.
+   */
+  compact?(index: number, term: number, onDurable: (err: Error | null) => void): void;
   /** Flushes what is pending and releases files; no call is accepted afterwards. */
   close(): Promise<void>;
 }
@@ -49,6 +61,12 @@ export interface Transport {
   /** Registers the receiver; called once, before any message can be delivered. */
   start(handlers: TransportHandlers): void | Promise<void>;
   send(messages: readonly Message[]): void;
+  /**
+   * Optional: the members to connect to changed (membership, dissertation ch. 4). `peers` maps every
+   * other member of the configuration, voters and learners, to its address ('' when unknown).
+   * Called with the configuration at startup and whenever it changes.
+   */
+  setPeers?(peers: Readonly<Record<NodeId, string>>): void;
   close(): Promise<void>;
 }
 
@@ -56,6 +74,54 @@ export interface Transport {
 export interface StateMachine<Result = unknown> {
   /** Applies one committed Normal entry; the result goes back to whoever proposed it. */
   apply(entry: Entry): Result;
+  /**
+   * The whole state as of the last applied entry (§7). Needed for snapshots: a node whose state
+   * machine lacks `snapshot`/`restore` never snapshots and cannot install one (a fatal error).
+   */
+  snapshot?(): Uint8Array;
+  /** Replaces the whole state with a snapshot's bytes (from `snapshot()` on some member). */
+  restore?(data: Uint8Array): void;
+}
+
+/** A snapshot as stored: what it covers and the state machine's bytes. */
+export interface StoredSnapshot {
+  readonly meta: SnapshotMeta;
+  readonly data: Uint8Array;
+}
+
+/**
+ * Durable storage of state-machine snapshots (§7). Saves are atomic (a crash leaves either the old
+ * latest snapshot or the new one, never a mix) and durable before their callback fires; older
+ * snapshots may be deleted once a newer one is saved. Callbacks, not promises, so that the
+ * simulator can run an implementation in virtual time. An error passed to a callback is fatal to
+ * the node (like a failed fsync).
+ */
+export interface SnapshotStore {
+  /** The latest completely saved snapshot, or null. Read at startup and whenever a follower needs it. */
+  load(): StoredSnapshot | null;
+  /**
+   * Saves a snapshot taken locally; it becomes `load()`'s answer once `done(null)` fires, unless
+   * a snapshot with a higher index is already the latest (then it is discarded: never go back).
+   */
+  save(meta: SnapshotMeta, data: Uint8Array, done: (err: Error | null) => void): void;
+  /**
+   * Starts receiving a snapshot of `total` bytes from the leader, chunk by chunk. Chunks need not
+   * be durable: a receiver that restarts starts over. Only `finish` makes it the latest snapshot.
+   */
+  receive(meta: SnapshotMeta, total: number): SnapshotSink;
+}
+
+/** An incoming snapshot being written (see SnapshotStore.receive). */
+export interface SnapshotSink {
+  /** Appends the next bytes; `offset` always equals the bytes written so far. */
+  write(offset: number, data: Uint8Array): void;
+  /**
+   * All `total` bytes were written: save them atomically and durably as the latest snapshot
+   * (discarded instead if a snapshot with a higher index is already the latest).
+   */
+  finish(done: (err: Error | null) => void): void;
+  /** Discards what was received (a newer snapshot arrived, or the transfer was abandoned). */
+  abort(): void;
 }
 
 export type TimerHandle = { readonly __timer: unique symbol } | number | object;

@@ -40,7 +40,13 @@ type PendingOp =
       readonly hardState: HardState | null;
       readonly onDurable: (err: Error | null) => void;
     }
-  | { readonly kind: 'compact'; readonly seq: number; readonly index: number; readonly term: number };
+  | {
+      readonly kind: 'compact';
+      readonly seq: number;
+      readonly index: number;
+      readonly term: number;
+      readonly onDurable: ((err: Error | null) => void) | undefined;
+    };
 
 function applyAppend(img: LogImage, entries: readonly Entry[], hardState: HardState | null): void {
   if (entries.length > 0) {
@@ -158,13 +164,28 @@ export class MemoryLogStore implements LogStore {
   /**
    * Discards entries up to `index` (a snapshot covers them); `term` is the term at `index`. When the
    * log does not hold `index` with `term`, everything is discarded and the log restarts at index + 1.
-   * Becomes durable with the next completion, like an append.
+   * Becomes durable with the next completion, like an append; `onDurable` then fires in call order.
    */
-  compact(index: number, term: number): void {
+  compact(index: number, term: number, onDurable?: (err: Error | null) => void): void {
     if (this.#closed) throw storageFailed('compact on a closed MemoryLogStore');
-    if (this.#failure !== null) return;
-    applyCompact(this.#live, index, term);
-    this.#pending.push({ kind: 'compact', seq: ++this.#seq, index, term });
+    const seq = ++this.#seq;
+    if (this.#failure === null) applyCompact(this.#live, index, term);
+    this.#pending.push({ kind: 'compact', seq, index, term, onDurable });
+    if (this.#schedule) this.#schedule(() => this.#flushThrough(seq));
+  }
+
+  /** What survives a crash right now: the term at `index` in the durable image (-1 if absent). */
+  durableTerm(index: number): number {
+    const img = this.#durable;
+    if (index === img.first - 1) return img.firstTerm;
+    const at = index - img.first;
+    if (at < 0 || at >= img.entries.length) return -1;
+    return img.entries[at]!.term;
+  }
+
+  /** First index of the durable image. */
+  durableFirstIndex(): number {
+    return this.#durable.first;
   }
 
   /** Makes every pending append durable and fires their callbacks in call order (one "fsync"). */
@@ -247,8 +268,9 @@ export class MemoryLogStore implements LogStore {
         this.#pendingAppends--;
         if (err === null) applyAppend(this.#durable, op.entries, op.hardState);
         callbacks.push(op.onDurable);
-      } else if (err === null) {
-        applyCompact(this.#durable, op.index, op.term);
+      } else {
+        if (err === null) applyCompact(this.#durable, op.index, op.term);
+        if (op.onDurable !== undefined) callbacks.push(op.onDurable);
       }
     }
     for (const cb of callbacks) cb(err);

@@ -29,6 +29,12 @@ export const Fault = {
    * serve again), sometimes a second transfer while the first is still under way.
    */
   Transfer: 'transfer',
+  /**
+   * Membership changes (dissertation ch. 4) asked of the leader at random moments: add a spare as
+   * a learner then promote it, remove a voter or a learner, replace a voter. Removed members keep
+   * running for a while, then stop and are retired for good (ids are never reused).
+   */
+  Membership: 'membership',
 } as const;
 export type Fault = (typeof Fault)[keyof typeof Fault];
 
@@ -44,6 +50,8 @@ export const FaultMix: Readonly<Record<string, readonly Fault[]>> = {
   'crash-partition': [Fault.Crash, Fault.Partition],
   /** Transfer-heavy: one action in three is a transfer, among the faults that make targets unreachable. */
   transfers: [Fault.Partition, Fault.Crash, Fault.Transfer],
+  /** Membership-heavy: changes among crashes (some around compaction points), partitions and loss. */
+  membership: [Fault.Membership, Fault.Membership, Fault.Crash, Fault.Partition, Fault.Drop],
 };
 
 /** What the nemesis acts on. */
@@ -65,6 +73,8 @@ export interface NemesisTarget {
   transferLeader(leader: NodeId, to: NodeId): void;
   /** The replication index `leader` knows for `peer`, or null when it does not lead. */
   matchIndex(leader: NodeId, peer: NodeId): number | null;
+  /** A membership change asked of the current leader (see `Fault.Membership`). */
+  changeMembership?(kind: 'add' | 'promote' | 'remove' | 'replace'): void;
   note(what: string): void;
 }
 
@@ -75,6 +85,10 @@ export interface NemesisStats {
   partitions: number;
   /** Transfers the nemesis asked a leader for (whether or not the leader still led). */
   transfers: number;
+  /** Membership changes the nemesis asked for. */
+  membership: number;
+  /** Crashes aimed right after a snapshot was saved (around the log compaction). */
+  compactionCrashes: number;
 }
 
 /**
@@ -89,6 +103,8 @@ export class Nemesis {
     pauses: 0,
     partitions: 0,
     transfers: 0,
+    membership: 0,
+    compactionCrashes: 0,
   };
   private active = false;
   private readonly gapMs: number;
@@ -189,7 +205,35 @@ export class Nemesis {
       case Fault.Transfer:
         this.transfer();
         return;
+      case Fault.Membership: {
+        if (t.changeMembership === undefined) return;
+        const kind = pick(this.rng, ['add', 'add', 'promote', 'remove', 'replace'] as const);
+        this.stats.membership++;
+        t.note(`membership: ${kind}`);
+        t.changeMembership(kind);
+        return;
+      }
     }
+  }
+
+  /**
+   * `id` just saved a snapshot and is about to compact its log: with crashes enabled, sometimes
+   * crash it now or a moment later, between the save, the engine learning of it, and the
+   * compaction becoming durable.
+   */
+  aroundCompaction(id: NodeId): void {
+    if (!this.active || !this.faults.includes(Fault.Crash) || !chance(this.rng, 0.1)) return;
+    const t = this.target;
+    this.sched.after(uniform(this.rng, 0, 2), () => {
+      if (!this.active || !t.isUp(id)) return;
+      this.stats.crashes++;
+      this.stats.compactionCrashes++;
+      t.note(`crash ${id} around its compaction`);
+      t.crash(id);
+      this.sched.after(uniform(this.rng, 5, 600), () => {
+        if (this.active && !t.isUp(id)) t.restart(id);
+      });
+    });
   }
 
   /**

@@ -77,4 +77,16 @@ export class RegisterMachine implements StateMachine<RegisterResult> {
   get(key: string): string | null {
     return this.values.get(key) ?? null;
   }
+
+  /** The registers as JSON, keys sorted: equal states give equal bytes on every member. */
+  snapshot(): Uint8Array {
+    const keys = [...this.values.keys()].sort();
+    return encoder.encode(JSON.stringify(keys.map((k) => [k, this.values.get(k)!])));
+  }
+
+  restore(data: Uint8Array): void {
+    const pairs = JSON.parse(decoder.decode(data)) as [string, string][];
+    this.values.clear();
+    for (const [k, v] of pairs) this.values.set(k, v);
+  }
 }

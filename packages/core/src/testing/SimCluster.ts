@@ -1,18 +1,20 @@
 import { decodeMessage, encodeMessage } from '../codec/messages.js';
+import { confOf, decodeConfEntry } from '../raft/confChange.js';
 import type { RaftConfig, TestingBugs } from '../raft/config.js';
 import type { SeededRng } from '../raft/rng.js';
-import { type NodeId, type Ready, Role } from '../raft/types.js';
-import { type ProposeOutcome, RaftNode } from '../runtime/RaftNode.js';
+import { type ConfChange, type ConfState, EntryType, type NodeId, type Ready, Role } from '../raft/types.js';
+import { type ConfChangeOutcome, type ProposeOutcome, RaftNode } from '../runtime/RaftNode.js';
 import { describeMessage, describeReady, formatTime } from './describe.js';
 import { type DurableView, InvariantChecker, type InvariantViolation, Property } from './invariants.js';
 import { MemoryLogStore } from './MemoryLogStore.js';
+import { MemorySnapshotStore } from './MemorySnapshotStore.js';
 import type { NemesisTarget } from './Nemesis.js';
 import { commandId, RegisterMachine, type RegisterResult } from './RegisterMachine.js';
 import { SimDisk } from './SimDisk.js';
 import { SimHost } from './SimHost.js';
 import { SimNetwork } from './SimNetwork.js';
 import { SimScheduler } from './SimScheduler.js';
-import { Stream, streamRng } from './simRng.js';
+import { pick, Stream, streamRng, uniform } from './simRng.js';
 import type { ClientGateway } from './Workload.js';
 
 export interface SimClusterOptions {
@@ -42,6 +44,26 @@ export interface SimClusterOptions {
   readonly lyingDisks?: boolean;
   /** Encode and decode every message with the wire codec. Default true. */
   readonly wire?: boolean;
+  /** Snapshot every this many applied entries (the driver's `snapshotEntries`). Default 0: never. */
+  readonly snapshotEntries?: number;
+  /** Entries kept behind a snapshot (the driver's `compactKeepEntries`). Default 0. */
+  readonly compactKeepEntries?: number;
+  /** InstallSnapshot chunk size; small, so that transfers take several chunks. Default 16. */
+  readonly snapshotChunkBytes?: number;
+  /** Hosts beyond `nodes` that membership changes may add (n<nodes+1>, ...). Default 0. */
+  readonly spares?: number;
+}
+
+/** Membership changes over a run (see `Fault.Membership`). */
+export interface MembershipStats {
+  /** Changes a leader accepted (its Config entry was appended). */
+  proposed: number;
+  /** Changes applied on the member that proposed them. */
+  applied: number;
+  /** Changes refused (not leader, one pending, invalid, ...). */
+  refused: number;
+  /** Removed members stopped and wiped once their removal committed. */
+  retired: number;
 }
 
 interface Member {
@@ -49,6 +71,15 @@ interface Member {
   readonly index: number;
   readonly host: SimHost;
   disk: SimDisk;
+  snaps: MemorySnapshotStore;
+  /**
+   * active: a member process (or one on its way in or out); idle: a spare with an empty disk;
+   * retired: removed and wiped, never to come back under this id (a stale member may still count
+   * the id as a voter: an empty disk answering for it would break Leader Completeness).
+   */
+  state: 'active' | 'idle' | 'retired';
+  /** The bootstrap voters it starts with: the initial configuration, or none (join mode). */
+  bootVoters: readonly NodeId[];
   node: RaftNode<RegisterResult> | null;
   machine: RegisterMachine;
   incarnation: number;
@@ -95,7 +126,19 @@ export class SimCluster implements NemesisTarget, ClientGateway {
   /** Members campaigning on TimeoutNow, with the term of that campaign. */
   private readonly transferCampaigns = new Map<NodeId, number>();
   readonly transfers: TransferStats = { attempted: 0, completed: 0, refused: 0 };
+  readonly membership: MembershipStats = { proposed: 0, applied: 0, refused: 0, retired: 0 };
   restarts = 0;
+  /** Snapshots saved and installed, over the run. */
+  snapshots = { taken: 0, installed: 0 };
+  /** The initial voters. */
+  readonly initialVoters: readonly NodeId[];
+  /** The configuration of the highest Config entry any member applied (so: committed). */
+  private committedConf: ConfState;
+  private committedConfIndex = 0;
+  private readonly memberRng: SeededRng;
+  private readonly snapRng: SeededRng;
+  /** Called when a member saved a snapshot (the nemesis may crash it around the compaction). */
+  onSnapshotTaken: ((id: NodeId) => void) | null = null;
 
   constructor(private readonly options: SimClusterOptions) {
     this.traceLines = options.trace === true ? [] : null;
@@ -117,25 +160,30 @@ export class SimCluster implements NemesisTarget, ClientGateway {
         : {}),
     });
     this.diskRng = streamRng(options.seed, Stream.Disk);
+    this.memberRng = streamRng(options.seed, Stream.Membership);
+    this.snapRng = streamRng(options.seed, Stream.Snapshot);
     const clockRng = streamRng(options.seed, Stream.Clock);
-    const durable = new Map<NodeId, DurableView>();
-    this.checker.durableLogs = () => {
-      for (const id of this.members) durable.set(id, this.member(id).disk.durable);
-      return durable;
-    };
+    this.checker.durableLogs = () => this.durableLogs(this.committedConf.voters);
     const ids: NodeId[] = [];
-    for (let i = 1; i <= options.nodes; i++) ids.push(`n${i}`);
+    for (let i = 1; i <= options.nodes + (options.spares ?? 0); i++) ids.push(`n${i}`);
     this.members = ids;
+    this.initialVoters = ids.slice(0, options.nodes);
+    this.committedConf = confOf(this.initialVoters);
     ids.forEach((id, index) => {
       const drift = options.clockDrift ?? 0.02;
       const host = new SimHost(id, this.sched, 1 + (clockRng.float() * 2 - 1) * drift);
       this.network.addHost(host);
       const disk = new SimDisk(new MemoryLogStore(), host, this.diskRng, options.lyingDisks === true);
+      const initial = index < options.nodes;
       this.byId.set(id, {
         id,
         index,
         host,
         disk,
+        // A snapshot save completes after a simulated write + fsync + rename; a crash first loses it.
+        snaps: this.snapshotStore(host),
+        state: initial ? 'active' : 'idle',
+        bootVoters: initial ? this.initialVoters : [],
         node: null,
         machine: new RegisterMachine(),
         incarnation: 0,
@@ -158,9 +206,9 @@ export class SimCluster implements NemesisTarget, ClientGateway {
     this.trace('nem', what);
   }
 
-  /** Boots every member. */
+  /** Boots every initial member (spares wait until a membership change adds them). */
   start(): void {
-    for (const id of this.members) this.boot(this.member(id));
+    for (const id of this.initialVoters) this.boot(this.member(id));
   }
 
   isUp(id: NodeId): boolean {
@@ -195,24 +243,54 @@ export class SimCluster implements NemesisTarget, ClientGateway {
     this.checker.nodeStopped(id);
     node?.stop();
     m.disk = new SimDisk(recovered, m.host, this.diskRng, this.options.lyingDisks === true);
+    m.snaps = m.snaps.crash();
     this.network.hostChanged(id);
     this.checkDurability();
   }
 
-  /** What would survive if every member lost power now must still hold every committed entry. */
+  /**
+   * What would survive if every member lost power now must still hold every committed entry, on
+   * enough voters of every configuration that could elect a leader: the committed one and the
+   * leader's (which may include one uncommitted change).
+   */
   checkDurability(): void {
-    this.checker.checkDurableQuorum(this.durableLogs());
+    this.checker.checkDurableQuorum(this.durableLogs(this.committedConf.voters));
+    // The leader's configuration may hold one more (uncommitted) change. Only a leader of the
+    // newest term counts: a deposed leader that has not noticed yet may still list a configuration
+    // whose entries others have since replaced, and no candidate could win with it (its log is
+    // behind every member that holds the newer entries).
+    const leader = this.leader();
+    if (leader === null) return;
+    const status = this.member(leader).node!.status();
+    for (const id of this.members) {
+      const n = this.member(id).node;
+      if (n !== null && this.member(id).host.up && n.status().term > status.term) return;
+    }
+    this.checker.checkDurableQuorum(this.durableLogs(status.conf.voters));
   }
 
-  private durableLogs(): Map<NodeId, DurableView> {
+  private durableLogs(voters: readonly NodeId[]): Map<NodeId, DurableView> {
     const durable = new Map<NodeId, DurableView>();
-    for (const id of this.members) durable.set(id, this.member(id).disk.durable);
+    for (const id of voters) {
+      const m = this.byId.get(id);
+      if (m !== undefined) durable.set(id, m.disk.durable);
+    }
     return durable;
+  }
+
+  /** A snapshot save completes after a simulated write + fsync + rename; a crash first loses it. */
+  private snapshotStore(host: SimHost): MemorySnapshotStore {
+    return new MemorySnapshotStore({ schedule: (fn) => host.after(uniform(this.snapRng, 0.1, 3), fn) });
+  }
+
+  /** The configuration of the latest committed Config entry (the initial one before any). */
+  get committedConfiguration(): ConfState {
+    return this.committedConf;
   }
 
   restart(id: NodeId): void {
     const m = this.member(id);
-    if (m.host.up) return;
+    if (m.host.up || m.state !== 'active') return;
     this.restarts++;
     this.boot(m);
   }
@@ -262,6 +340,142 @@ export class SimCluster implements NemesisTarget, ClientGateway {
       m.transfer = { at: this.sched.now(), pausedMs: m.pausedMs, to, term: n.status().term };
       this.trace(leader, `transferLeader(${to}) started`);
     });
+  }
+
+  /**
+   * A membership change chosen by the nemesis (dissertation ch. 4), asked of the current leader:
+   * - add: a spare host starts in join mode and is added as a learner, then promoted later;
+   * - promote: a learner becomes a voter;
+   * - remove: a voter (keeping at least three) or a learner leaves; once the removal commits the
+   *   member keeps running for a while (it must not disrupt anyone), then stops and is wiped;
+   * - replace: add a spare, and once it is promoted remove another voter.
+   */
+  changeMembership(kind: 'add' | 'promote' | 'remove' | 'replace'): void {
+    const leader = this.leader();
+    if (leader === null) {
+      this.note(`membership ${kind}: no leader`);
+      return;
+    }
+    const conf = this.member(leader).node!.status().conf;
+    switch (kind) {
+      case 'add':
+      case 'replace': {
+        const idle = this.members.filter((id) => this.member(id).state === 'idle');
+        if (idle.length === 0 || conf.voters.length + conf.learners.length >= 7) {
+          this.note(`membership ${kind}: no spare`);
+          return;
+        }
+        const id = pick(this.memberRng, idle);
+        const m = this.member(id);
+        m.state = 'active';
+        m.bootVoters = [];
+        this.boot(m);
+        this.proposeChange(leader, { type: 'addLearner', id, address: `sim://${id}` }, () => {
+          // Promote once it has had a moment to catch up (promoting early is safe, only slower).
+          this.sched.after(uniform(this.memberRng, 10, 300), () => {
+            const l = this.leader();
+            if (l === null) return;
+            this.proposeChange(l, { type: 'promote', id }, () => {
+              if (kind !== 'replace') return;
+              const l2 = this.leader();
+              if (l2 === null) return;
+              const voters = this.member(l2)
+                .node!.status()
+                .conf.voters.filter((v) => v !== id);
+              if (voters.length >= 3)
+                this.proposeChange(l2, { type: 'remove', id: pick(this.memberRng, voters) });
+            });
+          });
+        });
+        return;
+      }
+      case 'promote': {
+        if (conf.learners.length === 0) {
+          this.note('membership promote: no learner');
+          return;
+        }
+        this.proposeChange(leader, { type: 'promote', id: pick(this.memberRng, conf.learners) });
+        return;
+      }
+      case 'remove': {
+        const candidates = [...(conf.voters.length > 3 ? conf.voters : []), ...conf.learners];
+        if (candidates.length === 0) {
+          this.note('membership remove: nobody to remove');
+          return;
+        }
+        this.proposeChange(leader, { type: 'remove', id: pick(this.memberRng, candidates) });
+        return;
+      }
+    }
+  }
+
+  /** Asks `leader` (as an operator request reaching its process) for a change; `then` once applied there. */
+  private proposeChange(leader: NodeId, change: ConfChange, then?: () => void): void {
+    const m = this.member(leader);
+    if (!m.host.up) return;
+    m.host.after(0.5, () => {
+      const n = m.node;
+      if (n === null) return;
+      // A refusal is answered at once; a later answer means the entry was appended first.
+      let sync = true;
+      let refused = false;
+      n.proposeConfChange(change, (o: ConfChangeOutcome) => {
+        if (!o.ok) {
+          if (sync) {
+            refused = true;
+            this.membership.refused++;
+          }
+          this.trace(
+            leader,
+            `${change.type}(${change.id}): ${o.reason}${'message' in o ? ` (${o.message})` : ''}`,
+          );
+          return;
+        }
+        this.membership.applied++;
+        this.trace(leader, `${change.type}(${change.id}) applied at ${o.index}`);
+        then?.();
+      });
+      sync = false;
+      if (!refused) {
+        this.membership.proposed++;
+        this.trace(leader, `${change.type}(${change.id}) proposed`);
+      }
+    });
+  }
+
+  /** A Config entry was applied somewhere: it is committed. Members it removed are retired later. */
+  private confApplied(index: number, data: Uint8Array): void {
+    if (index <= this.committedConfIndex) return;
+    const decoded = decodeConfEntry(data);
+    if (decoded === null) return;
+    const before = this.committedConf;
+    this.committedConf = decoded.conf;
+    this.committedConfIndex = index;
+    const now = new Set([...decoded.conf.voters, ...decoded.conf.learners]);
+    for (const id of [...before.voters, ...before.learners]) {
+      if (now.has(id)) continue;
+      // It keeps running for a while (a removed member must not disrupt the cluster), then stops.
+      this.sched.after(uniform(this.memberRng, 20, 400), () => this.retire(id, index));
+    }
+  }
+
+  /**
+   * Stops a member whose removal committed and wipes it. Its id is never used again: a member
+   * with a stale configuration may still count that id as a voter, and a fresh process answering
+   * for it with an empty log would let a stale candidate win (found by the simulator: Leader
+   * Completeness broken within a few thousand seeds when ids were reused).
+   */
+  private retire(id: NodeId, removedAt: number): void {
+    const m = this.member(id);
+    const c = this.committedConf;
+    if (m.state !== 'active' || c.voters.includes(id) || c.learners.includes(id)) return;
+    if (this.committedConfIndex < removedAt) return;
+    this.trace(id, 'RETIRE (removed from the configuration)');
+    if (m.host.up) this.crash(id);
+    m.state = 'retired';
+    m.disk = new SimDisk(new MemoryLogStore(), m.host, this.diskRng, this.options.lyingDisks === true);
+    m.snaps = this.snapshotStore(m.host);
+    this.membership.retired++;
   }
 
   matchIndex(leader: NodeId, peer: NodeId): number | null {
@@ -376,11 +590,16 @@ export class SimCluster implements NemesisTarget, ClientGateway {
     m.machine = new RegisterMachine();
     m.host.boot();
     const id = m.id;
-    this.trace(id, m.incarnation === 1 ? 'start' : `RESTART (log ends at ${m.disk.lastIndex()})`);
+    this.trace(
+      id,
+      m.incarnation === 1
+        ? 'start'
+        : `RESTART (log ends at ${m.disk.lastIndex()}${m.bootVoters.length === 0 ? ', join mode' : ''})`,
+    );
     this.checker.nodeStarted(id, m.disk);
     const raft: RaftConfig = {
       id,
-      voters: this.members,
+      voters: m.bootVoters,
       rng: streamRng(this.options.seed, Stream.Node, m.index, m.incarnation),
       electionTicks: this.options.electionTicks ?? 10,
       heartbeatTicks: this.options.heartbeatTicks ?? 2,
@@ -397,6 +616,13 @@ export class SimCluster implements NemesisTarget, ClientGateway {
       stateMachine: m.machine,
       scheduler: m.host.scheduler(),
       tickMs: this.options.tickMs ?? 10,
+      snapshotStore: m.snaps,
+      snapshotEntries: this.options.snapshotEntries ?? 0,
+      compactKeepEntries: this.options.compactKeepEntries ?? 0,
+      snapshotChunkBytes: this.options.snapshotChunkBytes ?? 16,
+      snapshotWindowChunks: 2,
+      snapshotRetryMs: 25,
+      snapshotMaxRetries: 3,
       onFatal: (err) => {
         const code = (err as { code?: unknown }).code;
         this.checker.report(
@@ -420,7 +646,21 @@ export class SimCluster implements NemesisTarget, ClientGateway {
           }
           this.checker.onReady(nid, rd);
         },
-        apply: (nid, e) => this.checker.onApply(nid, e),
+        apply: (nid, e) => {
+          this.checker.onApply(nid, e);
+          if (e.type === EntryType.Config) this.confApplied(e.index, e.data);
+        },
+        snapshot: (nid, meta, data) => {
+          this.snapshots.taken++;
+          this.trace(nid, `snapshot saved at ${meta.index}@${meta.term}`);
+          this.checker.onSnapshot(nid, meta, data);
+          this.onSnapshotTaken?.(nid);
+        },
+        restore: (nid, meta, data) => {
+          this.snapshots.installed++;
+          this.trace(nid, `state machine restored from snapshot ${meta.index}@${meta.term}`);
+          this.checker.onRestore(nid, meta, data);
+        },
       },
     });
     m.node = node;

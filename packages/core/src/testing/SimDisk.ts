@@ -14,10 +14,6 @@ export class SimDisk implements LogStore {
   private syncPending = false;
   /** fsyncs completed (for stats). */
   syncs = 0;
-  /** Terms of the durable log by index (index 0: term 0), for cheap durability checks. */
-  private readonly durableTerms: number[] = [0];
-  /** Appends not yet covered by an fsync: first index and terms. */
-  private unsynced: { first: number; terms: number[] }[] = [];
 
   constructor(
     readonly store: MemoryLogStore,
@@ -28,15 +24,12 @@ export class SimDisk implements LogStore {
      * volatile write cache that ignores flushes). A crash then loses acknowledged data.
      */
     private readonly lies = false,
-  ) {
-    // A store handed to a new disk holds only durable state (fresh, or recovered after a crash).
-    for (let i = 1; i <= store.lastIndex(); i++) this.durableTerms.push(store.term(i));
-  }
+  ) {}
 
   /** What would survive a power loss right now (terms only; index 0 has term 0, absent -1). */
   readonly durable = {
-    term: (index: number): number => (index < this.durableTerms.length ? this.durableTerms[index]! : -1),
-    firstIndex: (): number => 1,
+    term: (index: number): number => this.store.durableTerm(index),
+    firstIndex: (): number => this.store.durableFirstIndex(),
   };
 
   initialState(): { readonly hardState: HardState } {
@@ -66,8 +59,16 @@ export class SimDisk implements LogStore {
     } else {
       this.store.append(entries, hardState, onDurable);
     }
-    if (entries.length > 0)
-      this.unsynced.push({ first: entries[0]!.index, terms: entries.map((e) => e.term) });
+    this.requestSync();
+  }
+
+  compact(index: number, term: number, onDurable: (err: Error | null) => void): void {
+    this.store.compact(index, term, onDurable);
+    this.requestSync();
+  }
+
+  /** The first write since the last fsync starts one; later writes ride on it (group commit). */
+  private requestSync(): void {
     if (this.syncPending) return;
     this.syncPending = true;
     // Mostly fast (an SSD's fdatasync), now and then slow enough to matter for elections.
@@ -75,13 +76,6 @@ export class SimDisk implements LogStore {
     this.host.after(ms, () => {
       this.syncPending = false;
       this.syncs++;
-      // Appends made by the callbacks below belong to the next fsync.
-      const batch = this.unsynced;
-      this.unsynced = [];
-      for (const b of batch) {
-        this.durableTerms.length = Math.min(this.durableTerms.length, b.first);
-        for (const t of b.terms) this.durableTerms.push(t);
-      }
       this.store.sync();
     });
   }

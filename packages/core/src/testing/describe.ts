@@ -38,6 +38,12 @@ export function describeMessage(m: Message): string {
       return `${head} ctx=${m.context}`;
     case 'readIndexResp':
       return `${head} ctx=${m.context} index=${m.index}${m.reject ? ' reject' : ''}`;
+    case 'snapshot':
+      return `${head} snap=${m.meta.index}@${m.meta.term} voters=${m.meta.conf.voters.join(',')}`;
+    case 'snapChunk':
+      return `${head} snap=${m.meta.index}@${m.meta.term} [${m.offset},${m.offset + m.data.length})/${m.total}`;
+    case 'snapAck':
+      return `${head} snap=${m.index}@${m.snapTerm} next=${m.next}${m.reject ? ' reject' : ''}`;
   }
 }
 
@@ -52,7 +58,14 @@ export function describeReady(rd: Ready): string {
     const h = rd.hardState;
     parts.push(`hs{t${h.term} vote=${h.vote ?? '-'} commit=${h.commit}}`);
   }
+  if (rd.snapshot !== null) parts.push(`install snapshot ${rd.snapshot.index}@${rd.snapshot.term}`);
   if (rd.entries.length > 0) parts.push(`append ${entryRange(rd.entries)}`);
+  if (rd.conf !== null) {
+    const c = rd.conf;
+    parts.push(
+      `conf{voters=${c.voters.join(',')}${c.learners.length > 0 ? ` learners=${c.learners.join(',')}` : ''}}`,
+    );
+  }
   if (rd.committed.length > 0) parts.push(`commit ${entryRange(rd.committed)}`);
   return parts.length === 0 ? '' : `ready#${rd.number} ${parts.join(' ')}`;
 }

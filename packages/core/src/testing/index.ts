@@ -2,6 +2,7 @@ export { describeMessage, describeReady } from './describe.js';
 export { InvariantChecker, type InvariantViolation, Property } from './invariants.js';
 export type { MemoryLogStoreOptions } from './MemoryLogStore.js';
 export { MemoryLogStore } from './MemoryLogStore.js';
+export { MemorySnapshotStore, type MemorySnapshotStoreOptions } from './MemorySnapshotStore.js';
 export { ALL_FAULTS, Fault, FaultMix, Nemesis, type NemesisTarget } from './Nemesis.js';
 export {
   decodeCommand,

@@ -1,5 +1,5 @@
 import type { LogStorage } from '../raft/storage.js';
-import { type Entry, type NodeId, type Ready, Role } from '../raft/types.js';
+import { type Entry, type NodeId, type Ready, Role, type SnapshotMeta } from '../raft/types.js';
 
 /** The safety properties of Raft (Figure 3) plus the contracts the simulator can see from outside. */
 export const Property = {
@@ -91,9 +91,14 @@ export class InvariantChecker {
   /** By index; index 0 is a placeholder so that the length is the commit index + 1. */
   private readonly committed: Committed[] = [{ term: 0, chain: 0, commitTerm: 0 }];
   private readonly appliedAt: { term: number; hash: number }[] = [];
+  /** Hash of the state-machine snapshot taken at each index (by any member). */
+  private readonly snapshotAt = new Map<number, number>();
   /** Elections won (distinct leader terms). */
   leaders = 0;
-  /** When set, each newly committed entry must already be durable on a majority. */
+  /**
+   * When set, each newly committed entry must already be durable on enough voters that every
+   * quorum of the configuration includes one of them. Returns the voters' durable views.
+   */
   durableLogs: (() => ReadonlyMap<NodeId, DurableView>) | null = null;
 
   constructor(
@@ -121,18 +126,90 @@ export class InvariantChecker {
     const s: Shadow = {
       first,
       terms: [prevTerm],
-      chain: [first === 1 ? 0 : mix(0, prevTerm, 0)],
+      chain: [this.baseChain(id, first - 1, prevTerm)],
       role: Role.Follower,
       term: hs.term,
       leaderTerm: 0,
       voteTerm: hs.term,
       vote: hs.vote,
       lastReady: 0,
-      lastApplied: 0,
+      lastApplied: first - 1,
       commit: hs.commit,
     };
     this.shadows.set(id, s);
     if (last >= first) this.append(id, s, store.entries(first, last + 1, Number.POSITIVE_INFINITY));
+  }
+
+  /**
+   * The chain hash of the prefix ending at (index, term), for a log that starts after it (a
+   * compacted log or an installed snapshot): every entry was appended by some leader's Ready first,
+   * so the whole-run map knows it. Log Matching then compares compacted and full logs alike.
+   */
+  private baseChain(id: NodeId, index: number, term: number): number {
+    if (index === 0) return 0;
+    const seen = this.prefixAt.get(index * TERM_BITS + term);
+    if (seen !== undefined) return seen;
+    this.fail(
+      Property.LogMatching,
+      id,
+      `log starts after ${index}@${term}, an entry no leader ever appended`,
+    );
+    return mix(0, term, index);
+  }
+
+  /** Replaces a member's log by a snapshot's (index, term): an install, or a restart that reset the log. */
+  private resetTo(id: NodeId, s: Shadow, index: number, term: number): void {
+    s.first = index + 1;
+    s.terms = [term];
+    s.chain = [this.baseChain(id, index, term)];
+  }
+
+  /**
+   * A snapshot covers only committed entries (§7): its (index, term) must be the committed entry
+   * there, when that is known.
+   */
+  private checkSnapshotCommitted(id: NodeId, meta: { index: number; term: number }, what: string): void {
+    const c = this.committed[meta.index];
+    if (c !== undefined && c.term !== meta.term) {
+      this.fail(
+        Property.StateMachineSafety,
+        id,
+        `${what} snapshot ${meta.index}@${meta.term} but ${meta.index}@${c.term} was committed`,
+      );
+    }
+  }
+
+  /** `id` saved a snapshot of its state machine: equal indexes must give equal states everywhere. */
+  onSnapshot(id: NodeId, meta: SnapshotMeta, data: Uint8Array): void {
+    this.checkSnapshotCommitted(id, meta, 'took');
+    const h = bytesHash(data);
+    const prev = this.snapshotAt.get(meta.index);
+    if (prev === undefined) this.snapshotAt.set(meta.index, h);
+    else if (prev !== h) {
+      this.fail(
+        Property.StateMachineSafety,
+        id,
+        `its state machine at ${meta.index} differs from another member's snapshot at ${meta.index}`,
+      );
+    }
+  }
+
+  /** `id`'s state machine was restored from a snapshot (at startup, or installing the leader's). */
+  onRestore(id: NodeId, meta: SnapshotMeta, data: Uint8Array): void {
+    const s = this.shadows.get(id);
+    this.checkSnapshotCommitted(id, meta, 'restored');
+    const prev = this.snapshotAt.get(meta.index);
+    if (prev !== undefined && prev !== bytesHash(data)) {
+      this.fail(
+        Property.StateMachineSafety,
+        id,
+        `restored a snapshot at ${meta.index} unlike the one taken there`,
+      );
+    }
+    if (s === undefined) return;
+    s.lastApplied = meta.index;
+    // A restart whose log did not reach the snapshot resets the log to start after it.
+    if (this.termAt(s, meta.index) !== meta.term) this.resetTo(id, s, meta.index, meta.term);
   }
 
   nodeStopped(id: NodeId): void {
@@ -178,6 +255,14 @@ export class InvariantChecker {
         s.vote = hs.vote;
       }
       s.term = Math.max(s.term, hs.term);
+    }
+
+    if (rd.snapshot !== null) {
+      if (stillLeading)
+        this.fail(Property.LeaderAppendOnly, id, `leader of term ${wasLeading} installed a snapshot`);
+      this.checkSnapshotCommitted(id, rd.snapshot, 'installed');
+      this.resetTo(id, s, rd.snapshot.index, rd.snapshot.term);
+      if (rd.snapshot.index > s.commit) s.commit = rd.snapshot.index;
     }
 
     if (rd.entries.length > 0) {
@@ -240,7 +325,7 @@ export class InvariantChecker {
   onApply(id: NodeId, e: Entry): void {
     const s = this.shadows.get(id);
     if (s === undefined) return;
-    if (e.index <= s.lastApplied) {
+    if (e.index !== s.lastApplied + 1) {
       this.fail(Property.StateMachineSafety, id, `applied ${e.index} after ${s.lastApplied}`);
     }
     s.lastApplied = e.index;
@@ -278,7 +363,14 @@ export class InvariantChecker {
       this.fail(Property.Storage, id, `store ends at ${store.lastIndex()}, the Readys at ${last}`);
       return;
     }
-    for (let i = s.first; i <= last; i++) {
+    // The store may have compacted a prefix the checker still remembers; it must not lack more.
+    const from = Math.max(s.first - 1, store.firstIndex() - 1);
+    if (from > last) {
+      this.fail(Property.Storage, id, `store starts at ${store.firstIndex()}, after its last index ${last}`);
+      return;
+    }
+    for (let i = from; i <= last; i++) {
+      if (i === 0) continue;
       const t = store.term(i);
       if (t !== s.terms[i - s.first + 1]) {
         this.fail(Property.Storage, id, `store has ${i}@${t}, the Readys ${i}@${s.terms[i - s.first + 1]}`);
@@ -293,17 +385,19 @@ export class InvariantChecker {
    * `durable` maps each member to what would survive its crash right now.
    */
   checkDurableQuorum(durable: ReadonlyMap<NodeId, DurableView>): void {
-    const majority = Math.floor(durable.size / 2) + 1;
     for (let i = this.committed.length - 1; i >= 1; i--) {
       const c = this.committed[i];
       if (c === undefined) continue;
       let holders = 0;
       for (const log of durable.values()) if (log.term(i) === c.term || log.firstIndex() > i) holders++;
-      if (holders < majority) {
+      if (!intersectsEveryQuorum(holders, durable.size)) {
+        const lacking = [...durable]
+          .filter(([, log]) => !(log.term(i) === c.term || log.firstIndex() > i))
+          .map(([id, log]) => `${id} has ${i}@${log.term(i)} from ${log.firstIndex()}`);
         this.fail(
           Property.Durability,
           null,
-          `committed entry ${i}@${c.term} is durable on only ${holders} of ${durable.size} members`,
+          `committed entry ${i}@${c.term} is durable on only ${holders} of ${durable.size} members (${lacking.join('; ')})`,
         );
         return;
       }
@@ -373,8 +467,9 @@ export class InvariantChecker {
     const durable = this.durableLogs?.();
     if (durable !== undefined) {
       let holders = 0;
-      for (const log of durable.values()) if (log.term(e.index) === e.term) holders++;
-      if (holders <= durable.size / 2) {
+      for (const log of durable.values())
+        if (log.term(e.index) === e.term || log.firstIndex() > e.index) holders++;
+      if (!intersectsEveryQuorum(holders, durable.size)) {
         this.fail(
           Property.Durability,
           id,
@@ -445,6 +540,25 @@ export class InvariantChecker {
     this.violations.push(v);
     this.onViolation(v);
   }
+}
+
+/**
+ * Whether `holders` of `voters` members are enough that every majority of the voters includes one
+ * of them: holders ≥ ⌈n/2⌉. For an odd number of voters that is a majority itself; for an even
+ * number one fewer, which is still what Leader Completeness needs (and what a configuration that
+ * just grew by one voter has until the newcomer catches up).
+ */
+function intersectsEveryQuorum(holders: number, voters: number): boolean {
+  return 2 * holders >= voters;
+}
+
+function bytesHash(d: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < d.length; i++) {
+    h ^= d[i]!;
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
 }
 
 /** FNV-1a over the entry's type and payload. */

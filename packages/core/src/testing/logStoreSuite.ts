@@ -24,13 +24,21 @@ export interface LogStoreHarness {
   readonly cleanup?: () => Promise<void>;
 }
 
-/** Stores that can drop a prefix covered by a snapshot (both stores of the project can). */
-interface Compactable {
-  compact(index: number, term: number): void | Promise<void>;
+function isCompactable(store: LogStore): boolean {
+  return typeof store.compact === 'function';
 }
 
-function isCompactable(store: LogStore): store is LogStore & Compactable {
-  return typeof (store as Partial<Compactable>).compact === 'function';
+/**
+ * `LogStore.compact` with its durability callback, as a promise. TRANSITIONAL: a store whose
+ * compact still returns a Promise (the form before the callback contract) is awaited instead;
+ * the driver itself refuses that form, so migrate to the callback.
+ */
+function compact(h: LogStoreHarness, store: LogStore, index: number, term: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const r: unknown = store.compact!(index, term, (err) => (err ? reject(err) : resolve()));
+    if (r instanceof Promise) r.then(() => resolve(), reject);
+    h.sync?.();
+  });
 }
 
 const enc = new TextEncoder();
@@ -271,7 +279,7 @@ export function logStoreConformance(name: string, open: () => Promise<LogStoreHa
       let s = h.store;
       if (!isCompactable(s)) return;
       await persist(h, s, range(1, 21, 1, 10));
-      await s.compact(10, 1);
+      await compact(h, s, 10, 1);
       expect(s.firstIndex()).toBe(11);
       expect(s.lastIndex()).toBe(20);
       expect(s.term(10)).toBe(1);
@@ -289,7 +297,7 @@ export function logStoreConformance(name: string, open: () => Promise<LogStoreHa
       let s = h.store;
       if (!isCompactable(s)) return;
       await persist(h, s, range(1, 6, 1));
-      await s.compact(50, 4);
+      await compact(h, s, 50, 4);
       expect(s.firstIndex()).toBe(51);
       expect(s.lastIndex()).toBe(50);
       expect(s.term(50)).toBe(4);
@@ -300,6 +308,64 @@ export function logStoreConformance(name: string, open: () => Promise<LogStoreHa
       expect(s.lastIndex()).toBe(52);
       expect(s.term(50)).toBe(4);
       expect(plain(all(s))).toEqual(plain(range(51, 53, 4)));
+    });
+
+    test('compact below firstIndex changes nothing; compact at a held (index, term) keeps the suffix', async (h) => {
+      let s = h.store;
+      if (!isCompactable(s)) return;
+      await persist(h, s, range(1, 11, 1));
+      await persist(h, s, range(11, 16, 2));
+      await compact(h, s, 5, 1);
+      await compact(h, s, 3, 1);
+      expect(s.firstIndex()).toBe(6);
+      expect(s.term(5)).toBe(1);
+      await compact(h, s, 12, 2);
+      expect(s.firstIndex()).toBe(13);
+      expect(s.lastIndex()).toBe(15);
+      expect(s.term(12)).toBe(2);
+      s = await h.reopen();
+      expect(s.firstIndex()).toBe(13);
+      expect(plain(all(s))).toEqual(plain(range(13, 16, 2)));
+    });
+
+    test('compact at an index the log holds with another term (snapshot install) empties the log', async (h) => {
+      let s = h.store;
+      if (!isCompactable(s)) return;
+      await persist(h, s, range(1, 11, 1));
+      await compact(h, s, 8, 3);
+      expect(s.firstIndex()).toBe(9);
+      expect(s.lastIndex()).toBe(8);
+      expect(s.term(8)).toBe(3);
+      await persist(h, s, range(9, 11, 3));
+      s = await h.reopen();
+      expect(s.firstIndex()).toBe(9);
+      expect(s.term(8)).toBe(3);
+      expect(plain(all(s))).toEqual(plain(range(9, 11, 3)));
+    });
+
+    test('compaction and appends become durable in call order (one durability order for both)', async (h) => {
+      const s = h.store;
+      if (!isCompactable(s)) return;
+      await persist(h, s, range(1, 11, 1));
+      const order: string[] = [];
+      let legacy: Promise<unknown> | null = null;
+      const done = new Promise<void>((resolve, reject) => {
+        s.append(range(11, 13, 1), null, (err) => (err ? reject(err) : order.push('append 11-12')));
+        const r: unknown = s.compact!(10, 1, (err) => (err ? reject(err) : order.push('compact 10')));
+        if (r instanceof Promise) legacy = r;
+        s.append(range(13, 14, 1), null, (err) => {
+          if (err) reject(err);
+          order.push('append 13');
+          resolve();
+        });
+        h.sync?.();
+      });
+      await done;
+      // TRANSITIONAL: a Promise-style compact has no callback whose order could be checked.
+      if (legacy !== null) await legacy;
+      else expect(order).toEqual(['append 11-12', 'compact 10', 'append 13']);
+      expect(s.firstIndex()).toBe(11);
+      expect(s.lastIndex()).toBe(13);
     });
   });
 }

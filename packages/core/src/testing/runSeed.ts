@@ -2,7 +2,7 @@ import { checkHistory, formatViolation } from '@keel/checker';
 import type { TestingBugs } from '../raft/config.js';
 import { Role } from '../raft/types.js';
 import { Property } from './invariants.js';
-import { ALL_FAULTS, type Fault, Nemesis } from './Nemesis.js';
+import { ALL_FAULTS, Fault, Nemesis } from './Nemesis.js';
 import { SimCluster } from './SimCluster.js';
 import { pick, Stream, streamRng } from './simRng.js';
 import { Workload } from './Workload.js';
@@ -49,6 +49,15 @@ export interface SimOptions {
   /** Return a readable trace of the run. */
   readonly trace?: boolean;
   /**
+   * Snapshot every this many applied entries; default drawn from the seed (5, 20 or 100), so that
+   * compaction and snapshot installs happen a lot. 0: never.
+   */
+  readonly snapshotEntries?: number;
+  /** Entries kept behind a snapshot; default drawn from the seed (0, 3 or 30). */
+  readonly compactKeepEntries?: number;
+  /** Spare hosts for membership changes; default 3 when the membership fault is on, else 0. */
+  readonly spares?: number;
+  /**
    * Invariants not to report: the planted-bug tests switch off the direct check for a bug to show
    * that the Raft properties further down the line catch it too.
    */
@@ -60,6 +69,18 @@ export interface SimStats {
   readonly faults: readonly Fault[];
   readonly reads: 'log' | 'read-index' | 'lease';
   readonly maxMsgBytes: number;
+  readonly snapshotEntries: number;
+  readonly compactKeepEntries: number;
+  /** Snapshots saved by members, and state machines restored from one (restarts and installs). */
+  readonly snapshots: { readonly taken: number; readonly restored: number };
+  /** Membership changes asked for, appended, applied where proposed, refused; members retired. */
+  readonly membership: {
+    readonly requested: number;
+    readonly proposed: number;
+    readonly applied: number;
+    readonly refused: number;
+    readonly retired: number;
+  };
   /** Virtual milliseconds simulated. */
   readonly virtualMs: number;
   readonly events: number;
@@ -115,10 +136,16 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
   const configRng = streamRng(seed, Stream.Config);
   const maxMsgBytes = options.maxMsgBytes ?? pick(configRng, [64, 4096, 1024 * 1024]);
   const reads = options.reads ?? pick(configRng, ['log', 'read-index'] as const);
+  const snapshotEntries = options.snapshotEntries ?? pick(configRng, [5, 20, 100]);
+  const compactKeepEntries = options.compactKeepEntries ?? pick(configRng, [0, 3, 30]);
+  const spares = options.spares ?? (faults.includes(Fault.Membership) ? 3 : 0);
   const cluster = new SimCluster({
     seed,
     nodes,
     maxMsgBytes,
+    snapshotEntries,
+    compactKeepEntries,
+    spares,
     ...(options.preVote !== undefined ? { preVote: options.preVote } : {}),
     ...(options.checkQuorum !== undefined ? { checkQuorum: options.checkQuorum } : {}),
     ...(options.bugs !== undefined ? { bugs: options.bugs } : {}),
@@ -144,10 +171,12 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
     cluster.tracing ? (who, what) => cluster.trace(who, what) : null,
   );
   const nemesis = new Nemesis(sched, streamRng(seed, Stream.Nemesis), cluster, faults);
+  cluster.onSnapshotTaken = (id) => nemesis.aroundCompaction(id);
   cluster.trace(
     'sim',
     `seed ${seed}: ${nodes} nodes, faults ${faults.length > 0 ? faults.join(',') : 'none'}, reads ${reads}, ` +
-      `${maxMsgBytes} bytes per append`,
+      `${maxMsgBytes} bytes per append, snapshot every ${snapshotEntries} entries keeping ${compactKeepEntries}` +
+      `${spares > 0 ? `, ${spares} spares` : ''}`,
   );
 
   let recoveryMs: number | null = null;
@@ -208,6 +237,10 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
     faults,
     reads,
     maxMsgBytes,
+    snapshotEntries,
+    compactKeepEntries,
+    snapshots: { taken: cluster.snapshots.taken, restored: cluster.snapshots.installed },
+    membership: { requested: nemesis.stats.membership, ...cluster.membership },
     virtualMs: sched.now(),
     events: sched.executed,
     messages: { ...cluster.network.stats },
@@ -241,7 +274,9 @@ function isServed(cluster: SimCluster, workload: Workload, healedAt: number): bo
   if (leaderId === null) return false;
   const leader = cluster.node(leaderId)!.status();
   if (cluster.disk(leaderId).term(leader.commitIndex) !== leader.term) return false;
-  for (const id of cluster.members) {
+  // Every member of the leader's configuration; hosts outside it (spares, removed members
+  // waiting to be retired) have nothing to serve.
+  for (const id of [...leader.conf.voters, ...leader.conf.learners]) {
     const n = cluster.node(id);
     if (n === null || cluster.isPaused(id)) return false;
     const s = n.status();
@@ -258,7 +293,11 @@ function describeCluster(cluster: SimCluster): string {
       if (n === null) return `${id} down`;
       const s = n.status();
       const role = s.role === Role.Leader ? 'LEADER' : s.role;
-      return `${id} ${role} t${s.term} leader=${s.leader ?? '-'} commit=${s.commitIndex} applied=${s.appliedIndex} last=${s.lastIndex}`;
+      return (
+        `${id} ${role} t${s.term} leader=${s.leader ?? '-'} commit=${s.commitIndex} applied=${s.appliedIndex} ` +
+        `first=${s.firstIndex} last=${s.lastIndex} voters=${s.conf.voters.join(',')}` +
+        (s.conf.learners.length > 0 ? ` learners=${s.conf.learners.join(',')}` : '')
+      );
     })
     .join('; ');
 }

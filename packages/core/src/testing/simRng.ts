@@ -32,6 +32,8 @@ export const Stream = {
   Node: 5,
   Config: 6,
   Clock: 7,
+  Membership: 8,
+  Snapshot: 9,
 } as const;
 
 /** A float in [lo, hi). */

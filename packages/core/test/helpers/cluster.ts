@@ -1,7 +1,7 @@
 import type { RaftConfig } from '../../src/raft/config.js';
 import { Raft } from '../../src/raft/Raft.js';
 import { SeededRng } from '../../src/raft/rng.js';
-import type { Entry, Message, NodeId, Ready } from '../../src/raft/types.js';
+import type { Entry, Message, NodeId, Ready, SnapshotMeta } from '../../src/raft/types.js';
 import { MemoryLogStore } from '../../src/testing/MemoryLogStore.js';
 
 export interface TestNode {
@@ -10,6 +10,8 @@ export interface TestNode {
   store: MemoryLogStore;
   applied: Entry[];
   readys: Ready[];
+  /** Snapshots installed from the leader, in order. */
+  installed: SnapshotMeta[];
 }
 
 /**
@@ -51,8 +53,34 @@ export class TestCluster {
             });
       const raft = new Raft({ id, voters: ids, rng: new SeededRng(seed * 31 + i), ...extra }, store);
       this.stores.push(store);
-      this.nodes.set(id, { id, raft, store, applied: [], readys: [] });
+      this.nodes.set(id, { id, raft, store, applied: [], readys: [], installed: [] });
     });
+  }
+
+  /**
+   * Adds a member process that joins an existing cluster: no log, no snapshot, no bootstrap voters
+   * (join mode). It is not in the configuration until a leader adds it.
+   */
+  join(id: NodeId, seed = 99): TestNode {
+    const store = new MemoryLogStore();
+    const raft = new Raft({ id, voters: [], rng: new SeededRng(seed), ...this.extra }, store);
+    const n: TestNode = { id, raft, store, applied: [], readys: [], installed: [] };
+    this.nodes.set(id, n);
+    (this.ids as NodeId[]).push(id);
+    return n;
+  }
+
+  /**
+   * `id` took a snapshot at `index` (≤ applied) and compacted its log up to it, as the driver does:
+   * snapshotTaken first, then the log shrinks.
+   */
+  snapshot(id: NodeId, index: number): SnapshotMeta {
+    const n = this.node(id);
+    const meta: SnapshotMeta = { index, term: n.raft.log.term(index), conf: n.raft.confAt(index) };
+    n.raft.snapshotTaken(meta);
+    n.store.compact(index, meta.term);
+    n.store.sync();
+    return meta;
   }
 
   node(id: NodeId): TestNode {
@@ -75,6 +103,10 @@ export class TestCluster {
           again = true;
           n.readys.push(rd);
           this.enqueue(rd.messages);
+          if (rd.snapshot !== null) {
+            n.installed.push(rd.snapshot);
+            n.store.compact(rd.snapshot.index, rd.snapshot.term);
+          }
           n.store.append(rd.entries, rd.hardState, () => {});
           n.store.sync();
           this.enqueue(rd.messagesAfterPersist);
