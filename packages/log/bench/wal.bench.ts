@@ -4,11 +4,14 @@
  * preallocated file in the same directory, writing the same bytes per fsync). Then reopens a
  * 1,000,000-entry log.
  *
- * The fsync ratio (batch 1, the fsync-bound case) is measured in ROUNDS interleaved pairs
- * (raw, WAL, raw, WAL, ...) so a neighbour's load hits both sides alike; the table shows the best
- * of each side and the median of the per-pair ratios.
+ * The two target cases are measured in ROUNDS interleaved rounds so a neighbour's load hits every
+ * side alike: batch 1 (fsync-bound) as raw, WAL pairs; batch 256 with one appender as raw, WAL in
+ * steady state (compacting behind snapshots as a Raft node does, so rotations recycle freed
+ * segment files), WAL on a log that only grows (every new segment zero-filled first). The table
+ * shows, per side, the round with the median entries/s (fsyncs/s for raw), and the ratio line
+ * gives the median of the per-round ratios.
  *
- *   pnpm bench    (KEEL_BENCH_SECONDS=2 per scenario, KEEL_BENCH_ROUNDS=3, KEEL_BENCH_DIR=os.tmpdir(),
+ *   pnpm bench    (KEEL_BENCH_SECONDS=2 per scenario, KEEL_BENCH_ROUNDS=5, KEEL_BENCH_DIR=os.tmpdir(),
  *                  KEEL_BENCH_REOPEN=1000000)
  */
 import fs from 'node:fs';
@@ -21,7 +24,7 @@ import { crc32cBytewise, crc32cWords } from '../src/crc32c.js';
 import { openLog } from '../src/index.js';
 
 const SECONDS = Number(process.env.KEEL_BENCH_SECONDS ?? 2);
-const ROUNDS = Number(process.env.KEEL_BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.KEEL_BENCH_ROUNDS ?? 5);
 const ENTRY = 256;
 /** A 256-byte entry is a 288-byte record (32-byte header). */
 const RECORD = 288;
@@ -40,6 +43,9 @@ interface Row {
   appendNs: number;
   p50: number;
   p99: number;
+  /** New segments during the timed part: recycled files, zero-filled files (WAL only). */
+  recycled: number;
+  zeroFilled: number;
 }
 
 function pct(sorted: number[], p: number): number {
@@ -88,18 +94,64 @@ async function rawLoop(dir: string, bytes: number, label: string): Promise<Row> 
     appendNs: 0,
     p50: pct(lat, 50),
     p99: pct(lat, 99),
+    recycled: 0,
+    zeroFilled: 0,
   };
 }
 
-async function walRun(root: string, name: string, batch: number, appenders: number): Promise<Row> {
+/**
+ * Snapshot policy of the steady-state runs: every SNAPSHOT_EVERY entries, compact the log up to
+ * KEEP entries behind its end (etcd keeps 5,000 behind a snapshot taken every 10,000-100,000).
+ */
+const SNAPSHOT_EVERY = 100_000;
+const KEEP = 10_000;
+/** Entries appended (and compacted) before timing a steady-state run: three 64 MiB segments. */
+const STEADY_WARMUP = 700_000;
+
+interface RunOptions {
+  /** Compact behind the appenders like a node taking snapshots (segment files get recycled). */
+  readonly compacting?: boolean;
+}
+
+async function walRun(
+  root: string,
+  name: string,
+  batch: number,
+  appenders: number,
+  opts: RunOptions = {},
+): Promise<Row> {
   const dir = await mkdtemp(join(root, 'wal-'));
   const log = await openLog(dir);
+  let next = 1;
+  let compacting: Promise<void> | null = null;
+  const maybeCompact = () => {
+    if (opts.compacting && compacting === null && next - log.firstIndex() > SNAPSHOT_EVERY) {
+      compacting = log.compact(next - 1 - KEEP, 1).then(() => {
+        compacting = null;
+      });
+    }
+  };
+  const appendBatch = (n: number) =>
+    new Promise<void>((res, rej) => {
+      const es: Entry[] = new Array(n);
+      for (let i = 0; i < n; i++) es[i] = { index: next + i, term: 1, type: 1, data };
+      next += n;
+      log.append(es, null, (e) => (e ? rej(e) : res()));
+    });
   // Warm-up: the first segment is created, and the next one's preallocation (started by that
-  // rotation) finishes before timing starts. Rotations inside the timed part are counted.
-  await new Promise<void>((r) => log.append([{ index: 1, term: 1, type: 1, data }], null, () => r()));
+  // rotation) finishes before timing starts. Rotations inside the timed part are counted. A
+  // steady-state run first cycles through a few segments, compacting, as a long-running node has.
+  await appendBatch(1);
+  if (opts.compacting) {
+    while (next < STEADY_WARMUP) {
+      await appendBatch(4096);
+      maybeCompact();
+    }
+    await compacting;
+  }
   await log.prepared();
   const m0 = log.metrics;
-  let next = 2;
+  const first = next;
   let appendMs = 0;
   const lat: number[] = [];
   const t0 = performance.now();
@@ -121,11 +173,13 @@ async function walRun(root: string, name: string, batch: number, appenders: numb
           });
           appendMs += performance.now() - s;
         });
+        maybeCompact();
       }
     }),
   );
   const secs = (performance.now() - t0) / 1000;
   const m = log.metrics;
+  await compacting;
   await log.close();
   await rm(dir, { recursive: true, force: true });
   lat.sort((a, b) => a - b);
@@ -138,9 +192,11 @@ async function walRun(root: string, name: string, batch: number, appenders: numb
     entriesPerFsync: entries / fsyncs,
     syncsPerCommit: fsyncs / (m.commits - m0.commits),
     dirSyncs: m.dirSyncs - m0.dirSyncs,
-    appendNs: (appendMs * 1e6) / (next - 2),
+    appendNs: (appendMs * 1e6) / (next - first),
     p50: pct(lat, 50),
     p99: pct(lat, 99),
+    recycled: m.segmentsRecycled - m0.segmentsRecycled,
+    zeroFilled: m.segmentsZeroFilled - m0.segmentsZeroFilled,
   };
 }
 
@@ -195,18 +251,24 @@ const f2 = (x: number) => x.toFixed(2);
 
 function printRows(rows: Row[], raws: Map<number, Row>): void {
   console.log(
-    '| scenario | entries/s | fsyncs/s | vs raw (same bytes/fsync) | entries/fsync | fdatasync/commit | append() ns/entry | p50 ms | p99 ms |',
+    '| scenario | entries/s | fsyncs/s | vs raw (same bytes/fsync) | entries/fsync | fdatasync/commit | new segments (recycled/zero-filled) | append() ns/entry | p50 ms | p99 ms |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     const batch = Number(/^batch (\d+)/.exec(r.scenario)?.[1] ?? 0);
     const base = raws.get(batch);
     const vsRaw = base ? `${f0((100 * r.fsyncsPerSec) / base.fsyncsPerSec)}%` : '-';
     const wal = r.entriesPerSec > 0;
     console.log(
-      `| ${r.scenario} | ${wal ? f0(r.entriesPerSec) : '-'} | ${f0(r.fsyncsPerSec)} | ${vsRaw} | ${wal ? f1(r.entriesPerFsync) : '-'} | ${wal ? `${f2(r.syncsPerCommit)}${r.dirSyncs ? ` (+${r.dirSyncs} dir)` : ''}` : '-'} | ${wal ? f0(r.appendNs) : '-'} | ${f2(r.p50)} | ${f2(r.p99)} |`,
+      `| ${r.scenario} | ${wal ? f0(r.entriesPerSec) : '-'} | ${f0(r.fsyncsPerSec)} | ${vsRaw} | ${wal ? f1(r.entriesPerFsync) : '-'} | ${wal ? `${f2(r.syncsPerCommit)}${r.dirSyncs ? ` (+${r.dirSyncs} dir)` : ''}` : '-'} | ${wal ? `${r.recycled}/${r.zeroFilled}` : '-'} | ${wal ? f0(r.appendNs) : '-'} | ${f2(r.p50)} | ${f2(r.p99)} |`,
     );
   }
+}
+
+/** The run whose `key` is the median of the rounds (the lower middle one for an even count). */
+function medianRun(rs: Row[], key: (r: Row) => number): Row {
+  const sorted = [...rs].sort((a, b) => key(a) - key(b));
+  return sorted[(sorted.length - 1) >> 1]!;
 }
 
 async function main(): Promise<void> {
@@ -225,53 +287,71 @@ async function main(): Promise<void> {
     const nativeCrc = (zlib as { crc32?: (b: Uint8Array) => number }).crc32;
     const native = nativeCrc ? crcSpeed((b, o) => nativeCrc(b.subarray(o, o + RECORD))) : null;
     console.log(
-      `checksum on ${RECORD}-byte records: JS CRC32C ${f0(words)} MB/s = ${f0((RECORD / words) * 1e3)} ns/record (word loads, what the WAL uses; bytewise ${f0(bytewise)} MB/s); native zlib.crc32 ${native === null ? 'absent' : `${f0(native)} MB/s = ${f0((RECORD / native) * 1e3)} ns/record`} (plain CRC32, not CRC32C: not usable for format v1)`,
+      `checksum on ${RECORD}-byte records: JS CRC32C ${f0(words)} MB/s = ${f0((RECORD / words) * 1e3)} ns/record (word loads, what the WAL uses; bytewise ${f0(bytewise)} MB/s); native zlib.crc32 ${native === null ? 'absent' : `${f0(native)} MB/s = ${f0((RECORD / native) * 1e3)} ns/record`} (plain CRC32, not CRC32C: not usable for the format)`,
     );
 
     // The fsync-bound case, interleaved: raw, WAL, raw, WAL, ...
-    const rawOnes: Row[] = [];
-    const walOnes: Row[] = [];
-    const ratios: number[] = [];
+    const raw1s: Row[] = [];
+    const wal1s: Row[] = [];
+    const ratios1: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const raw = await rawLoop(root, RECORD, `raw write(${RECORD} B)+fdatasync`);
       const wal = await walRun(root, 'batch 1, 1 appender', 1, 1);
-      rawOnes.push(raw);
-      walOnes.push(wal);
-      ratios.push(wal.fsyncsPerSec / raw.fsyncsPerSec);
+      raw1s.push(raw);
+      wal1s.push(wal);
+      ratios1.push(wal.fsyncsPerSec / raw.fsyncsPerSec);
     }
-    const bestOf = (rs: Row[]) => rs.reduce((a, b) => (b.fsyncsPerSec > a.fsyncsPerSec ? b : a));
-    const raw1 = bestOf(rawOnes);
-    const wal1 = bestOf(walOnes);
-    const ratio = median(ratios);
+    // The throughput target, interleaved: raw, WAL steady state, WAL growing log, raw, ...
+    const BIG = RECORD * 256;
+    const raw256s: Row[] = [];
+    const steadys: Row[] = [];
+    const growings: Row[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      raw256s.push(await rawLoop(root, BIG, `raw write(${BIG} B)+fdatasync`));
+      steadys.push(await walRun(root, 'batch 256, 1 appender, steady state', 256, 1, { compacting: true }));
+      growings.push(await walRun(root, 'batch 256, 1 appender, growing log', 256, 1));
+    }
+    const byFsyncs = (r: Row) => r.fsyncsPerSec;
+    const byEntries = (r: Row) => r.entriesPerSec;
+    const raw1 = medianRun(raw1s, byFsyncs);
+    const raw256 = medianRun(raw256s, byFsyncs);
+    const ratio1 = median(ratios1);
+    const steady = medianRun(steadys, byEntries);
+    const growing = medianRun(growings, byEntries);
 
-    const raws = new Map<number, Row>([[1, raw1]]);
-    const rows: Row[] = [raw1];
-    for (const batch of [16, 256]) {
-      const r = await rawLoop(root, RECORD * batch, `raw write(${RECORD * batch} B)+fdatasync`);
-      raws.set(batch, r);
-      rows.push(r);
-    }
-    rows.push({ ...wal1, scenario: `batch 1, 1 appender (best of ${ROUNDS})` });
-    rows.push(await walRun(root, 'batch 16, 1 appender', 16, 1));
-    rows.push(await walRun(root, 'batch 256, 1 appender', 256, 1));
-    rows.push(await walRun(root, 'batch 1, 64 appenders', 1, 64));
-    rows.push(await walRun(root, 'batch 256, 4 appenders', 256, 4));
+    const raw16 = await rawLoop(root, RECORD * 16, `raw write(${RECORD * 16} B)+fdatasync`);
+    const raws = new Map<number, Row>([
+      [1, raw1],
+      [16, raw16],
+      [256, raw256],
+    ]);
+    const rows: Row[] = [
+      { ...raw1, scenario: `${raw1.scenario} (median of ${ROUNDS})` },
+      raw16,
+      { ...raw256, scenario: `${raw256.scenario} (median of ${ROUNDS})` },
+      { ...medianRun(wal1s, byFsyncs), scenario: `batch 1, 1 appender (median of ${ROUNDS})` },
+      await walRun(root, 'batch 16, 1 appender', 16, 1),
+      { ...steady, scenario: `${steady.scenario} (median of ${ROUNDS})` },
+      { ...growing, scenario: `${growing.scenario} (median of ${ROUNDS})` },
+      await walRun(root, 'batch 1, 64 appenders', 1, 64),
+      await walRun(root, 'batch 256, 4 appenders', 256, 4),
+    ];
     console.log('');
     printRows(rows, raws);
     console.log('');
+    const list = (rs: Row[], key: (r: Row) => number) => rs.map((r) => f0(key(r))).join(', ');
     console.log(
-      `fsync ratio rounds (WAL batch 1 / raw ${RECORD} B, interleaved): ${ratios.map((x) => `${f0(100 * x)}%`).join(', ')}; raw ${rawOnes.map((r) => f0(r.fsyncsPerSec)).join(', ')} fsyncs/s; WAL ${walOnes.map((r) => f0(r.fsyncsPerSec)).join(', ')} fsyncs/s`,
+      `rounds, batch 1 (fsyncs/s): raw ${list(raw1s, byFsyncs)}; WAL ${list(wal1s, byFsyncs)}; WAL/raw ${ratios1.map((x) => `${f0(100 * x)}%`).join(', ')}`,
+    );
+    console.log(
+      `rounds, batch 256, 1 appender: raw ${list(raw256s, byFsyncs)} fsyncs/s; steady state ${list(steadys, byEntries)} entries/s; growing log ${list(growings, byEntries)} entries/s`,
     );
     const ro = await reopen(root);
     console.log(
       `reopen: ${ro.entries} entries (${f0(ro.bytes / 1e6)} MB, written in ${f2(ro.writeSecs)} s = ${f0(ro.entries / ro.writeSecs)} entries/s) reopened in ${f0(ro.openMs)} ms (target < 2000 ms)`,
     );
-    const big = Math.max(
-      ...rows.filter((r) => r.scenario.startsWith('batch 256')).map((r) => r.entriesPerSec),
-    );
-    const one256 = rows.find((r) => r.scenario === 'batch 256, 1 appender')!;
     console.log(
-      `targets: fsyncs/s (batch 1, 1 appender) ${f0(100 * ratio)}% of raw, median of ${ROUNDS} interleaved pairs (>= 90%); 256-entry batches ${f0(big)} entries/s (>= 500000; 1 appender ${f0(one256.entriesPerSec)}, encoding ${f0(one256.appendNs)} ns/entry = ${f1(1000 / one256.appendNs)}M entries/s without I/O); reopen ${f0(ro.openMs)} ms (< 2000)`,
+      `targets: fsyncs/s (batch 1, 1 appender) ${f0(100 * ratio1)}% of raw, median of ${ROUNDS} interleaved pairs (>= 90%); 256-entry batches, 1 appender: steady state ${f0(steady.entriesPerSec)} entries/s, growing log ${f0(growing.entriesPerSec)} entries/s, medians of ${ROUNDS} interleaved rounds (>= 500000; encoding ${f0(steady.appendNs)} ns/entry = ${f1(1000 / steady.appendNs)}M entries/s without I/O); reopen ${f0(ro.openMs)} ms (< 2000)`,
     );
   } finally {
     await rm(root, { recursive: true, force: true });

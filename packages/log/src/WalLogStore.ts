@@ -1,6 +1,8 @@
+import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { type Entry, type HardState, type LogStore, takeWithinBytes } from '@keel/core';
+import { DirLock } from './DirLock.js';
 import { EntryCache } from './EntryCache.js';
 import { corrupt, WalError, WalErrorCode } from './errors.js';
 import {
@@ -16,6 +18,7 @@ import {
   readRecord,
   recordSize,
   segmentName,
+  segmentSalt,
   writeEntryRecord,
   writeFileHeader,
   writeRecord,
@@ -32,12 +35,26 @@ const ZEROS = Buffer.alloc(1024 * 1024);
 
 type Callback = (err: Error | null) => void;
 
+/** A file ready to become the next segment: zero-filled, or recycled from a compacted segment. */
+interface Prepared {
+  readonly path: string;
+  readonly fd: number;
+  readonly size: number;
+}
+
+/** Recycled files kept waiting for a rotation; more are deleted. */
+const MAX_SPARES = 2;
+
 const RESOLVED = Promise.resolve();
 
 interface Segment {
   readonly seq: number;
   readonly firstIndex: number;
   readonly path: string;
+  /** The salt its records carry (format.ts). */
+  readonly salt: number;
+  /** Bytes of the file known to be allocated (preallocated, recycled or recovered length). */
+  allocated: number;
   /** Read-write descriptor of the tail (and of segments written by this process), or null. */
   fd: number | null;
   /** Read-only descriptor opened lazily for cold reads of older segments. */
@@ -76,6 +93,8 @@ const fsync = (fd: number) => new Promise<void>((res, rej) => fs.fsync(fd, (e) =
 const open = (path: string, flags: string) =>
   new Promise<number>((res, rej) => fs.open(path, flags, (e, fd) => (e ? rej(e) : res(fd))));
 const close = (fd: number) => new Promise<void>((res) => fs.close(fd, () => res()));
+const fstatSize = (fd: number) =>
+  new Promise<number>((res, rej) => fs.fstat(fd, (e, st) => (e ? rej(e) : res(st.size))));
 const rename = (a: string, b: string) =>
   new Promise<void>((res, rej) => fs.rename(a, b, (e) => (e ? rej(e) : res())));
 const unlink = (p: string) => new Promise<void>((res, rej) => fs.unlink(p, (e) => (e ? rej(e) : res())));
@@ -105,6 +124,7 @@ function sameHardState(a: HardState, b: HardState): boolean {
 export class WalLogStore implements LogStore {
   readonly #dir: string;
   readonly #dirFd: number;
+  readonly #lock: DirLock;
   readonly #segmentSize: number;
   readonly #preallocate: boolean;
   readonly #logger: WalLogger | undefined;
@@ -121,8 +141,14 @@ export class WalLogStore implements LogStore {
   #flushing = false;
   #idleWaiters: Array<() => void> = [];
   #pool: RecordBuffer[] = [];
-  #prepared: Promise<{ path: string; fd: number }> | null = null;
+  #prepared: Promise<Prepared> | null = null;
   #prepCounter = 0;
+  /** Files of segments freed by compaction, renamed to `*.prep`, waiting to become a new segment. */
+  #spares: string[] = [];
+  /** Every new segment's salt is segmentSalt(seq, this key) (format.ts). */
+  readonly #saltKey: number;
+  #recycled = 0;
+  #zeroFilled = 0;
   #deleting: Promise<void> = Promise.resolve();
   #failure: WalError | null = null;
   #closed = false;
@@ -143,13 +169,20 @@ export class WalLogStore implements LogStore {
 
   /** Opens (creating or recovering) the log in `dir`. Use `openLog`. */
   static async open(dir: string, options: WalOptions = {}): Promise<WalLogStore> {
-    const rec = await recover(dir, options.logger);
-    const dirFd = await open(dir, 'r');
+    await fs.promises.mkdir(dir, { recursive: true });
+    // Before recovery: it cuts torn tails and deletes files, which only the owner may do.
+    const lock = await DirLock.acquire(dir, options.logger);
+    let dirFd: number | null = null;
+    let tailFd: number | null = null;
     try {
+      const rec = await recover(dir, options.logger);
+      dirFd = await open(dir, 'r');
       const segments: Segment[] = rec.segments.map((s) => ({
         seq: s.seq,
         firstIndex: s.firstIndex,
         path: s.path,
+        salt: s.salt,
+        allocated: s.size,
         fd: null,
         readFd: null,
         writeOffset: s.size,
@@ -161,7 +194,7 @@ export class WalLogStore implements LogStore {
       }));
       const tail = segments[segments.length - 1] ?? null;
       if (tail) {
-        tail.fd = await open(tail.path, 'r+');
+        tail.fd = tailFd = await open(tail.path, 'r+');
         tail.writeOffset = rec.writeOffset;
         tail.syncedBytes = rec.writeOffset;
         tail.writtenBytes = rec.writeOffset;
@@ -171,9 +204,24 @@ export class WalLogStore implements LogStore {
         await fdatasync(tail.fd);
         await fsync(dirFd);
       }
-      return new WalLogStore(dir, dirFd, options, rec.index, rec.hardState, segments, tail, rec.nextSeq);
+      // A fresh directory draws its salt key; later segments derive their salts from it.
+      const key = rec.saltKey ?? randomInt(0, 2 ** 32 - 1);
+      return new WalLogStore(
+        dir,
+        dirFd,
+        lock,
+        options,
+        rec.index,
+        rec.hardState,
+        segments,
+        tail,
+        rec.nextSeq,
+        key,
+      );
     } catch (err) {
-      await close(dirFd);
+      if (tailFd !== null) await close(tailFd);
+      if (dirFd !== null) await close(dirFd);
+      await lock.release().catch(() => {});
       throw err;
     }
   }
@@ -181,13 +229,17 @@ export class WalLogStore implements LogStore {
   private constructor(
     dir: string,
     dirFd: number,
+    lock: DirLock,
     options: WalOptions,
     index: LogIndex,
     hardState: HardState,
     segments: Segment[],
     tail: Segment | null,
     nextSeq: number,
+    saltKey: number,
   ) {
+    this.#saltKey = saltKey;
+    this.#lock = lock;
     this.#dir = dir;
     this.#dirFd = dirFd;
     this.#segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
@@ -308,7 +360,7 @@ export class WalLogStore implements LogStore {
       const seg = batch.seg;
       const off = seg.writeOffset;
       const at = this.#reserve(batch, size);
-      writeEntryRecord(batch.rb, at, e.type, e.index, e.term, e.data);
+      writeEntryRecord(batch.rb, at, seg.salt, e.type, e.index, e.term, e.data);
       idx.push(e.term, seg.seq, off);
       this.#cache.push(e);
       batch.entries++;
@@ -334,30 +386,71 @@ export class WalLogStore implements LogStore {
   /**
    * Drops the log up to `index` (a snapshot covers it; `term` is the term at `index`). If the log
    * does not hold `index` with `term` (snapshot install), it is emptied and restarts at index + 1.
-   * Resolves once the compaction is durable and the segments it freed are deleted.
+   * Reads see the result at once.
+   *
+   * Promise form: resolves once the compaction is durable and the segments it freed are deleted (or
+   * recycled). Callback form (core's `LogStore.compact`): `onDurable` fires once the compaction is
+   * durable, in call order with `append` callbacks, with the same fatal-error rules; the freed
+   * segments go in the background afterwards.
    */
-  compact(index: number, term: number): Promise<void> {
-    if (this.#closed) return Promise.reject(new WalError(WalErrorCode.Closed, 'compact on a closed WAL'));
-    if (this.#failure !== null) return Promise.reject(this.#failure);
+  compact(index: number, term: number): Promise<void>;
+  compact(index: number, term: number, onDurable: Callback): void;
+  compact(index: number, term: number, onDurable?: Callback): Promise<void> | undefined {
+    if (onDurable === undefined) {
+      if (this.#closed) return Promise.reject(new WalError(WalErrorCode.Closed, 'compact on a closed WAL'));
+      if (this.#failure !== null) return Promise.reject(this.#failure);
+      return new Promise<void>((resolve, reject) =>
+        this.#compact(index, term, (err, keepFrom) => {
+          if (err) reject(err);
+          else if (keepFrom === null) resolve();
+          else this.#deleteBelow(keepFrom).then(resolve, reject);
+        }),
+      );
+    }
+    if (this.#closed) throw new WalError(WalErrorCode.Closed, 'compact on a closed WAL');
+    const failure = this.#failure;
+    if (failure !== null) {
+      queueMicrotask(() => onDurable(failure));
+      return;
+    }
+    this.#compact(index, term, (err, keepFrom) => {
+      this.#callback(onDurable, err);
+      if (err === null && keepFrom !== null) {
+        this.#deleteBelow(keepFrom).catch((e: unknown) =>
+          this.#logger?.warn({ err: e }, 'WAL: could not remove a segment freed by compaction'),
+        );
+      }
+    });
+    return;
+  }
+
+  /**
+   * Writes the Compact record; `done(err, keepFrom)` runs once it is durable, keepFrom being the
+   * first segment still needed (null: nothing was compacted, nothing to delete).
+   */
+  #compact(index: number, term: number, done: (err: Error | null, keepFrom: number | null) => void): void {
     const idx = this.#index;
-    if (index < idx.first) return Promise.resolve();
+    if (index < idx.first) {
+      // Nothing to write: done once everything before is durable, like an empty append.
+      if (this.#batches.length === 0 && !this.#flushing) queueMicrotask(() => done(null, null));
+      else {
+        this.#currentBatch().callbacks.push((err) => done(err, null));
+        this.#kick();
+      }
+      return;
+    }
     const batch = this.#room(END_RECORD_SIZE);
     const kept = idx.compact(index, term);
     if (idx.length === 0) this.#cache.clear(idx.first);
     else this.#cache.dropBefore(idx.first);
     const flags = kept ? COMPACT_KEEP_SUFFIX : 0;
     const at = this.#reserve(batch, END_RECORD_SIZE);
-    writeRecord(batch.rb.buf, at, RecordType.Compact, flags, index, term, null);
+    writeRecord(batch.rb.buf, at, batch.seg.salt, RecordType.Compact, flags, index, term, null);
     // Segments older than the one holding the first live entry are not needed to replay the log
     // as it stands right after this record. Computed now: later appends cannot change that.
     const keepFrom = idx.length > 0 ? idx.seg(idx.first) : batch.seg.seq;
-    return new Promise<void>((resolve, reject) => {
-      batch.callbacks.push((err) => {
-        if (err) reject(err);
-        else this.#deleteBelow(keepFrom).then(resolve, reject);
-      });
-      this.#kick();
-    });
+    batch.callbacks.push((err) => done(err, keepFrom));
+    this.#kick();
   }
 
   /** Flushes what is pending, waits for it to be durable (or to fail), and releases files. */
@@ -381,7 +474,15 @@ export class WalLogStore implements LogStore {
       s.fd = null;
       s.readFd = null;
     }
+    for (const spare of this.#spares.splice(0)) await unlink(spare).catch(() => {});
     await close(this.#dirFd);
+    // A lock that cannot be released names this process: the next opener takes it over once this
+    // process is gone. Not worth failing close() for.
+    await this.#lock
+      .release()
+      .catch((err: unknown) =>
+        this.#logger?.warn({ err, dir: this.#dir }, 'WAL: could not release the lock'),
+      );
   }
 
   // ---- metrics and test hooks -------------------------------------------------------------------
@@ -395,6 +496,8 @@ export class WalLogStore implements LogStore {
       entriesDurable: this.#entriesDurable,
       appendsDurable: this.#appendsDurable,
       entriesPerFsync: this.#fsyncs === 0 ? 0 : this.#entriesDurable / this.#fsyncs,
+      segmentsRecycled: this.#recycled,
+      segmentsZeroFilled: this.#zeroFilled,
     };
   }
 
@@ -425,6 +528,7 @@ export class WalLogStore implements LogStore {
     return this.#segments.map((s) => ({
       file: s.path,
       syncedBytes: s.syncedBytes,
+      writeEnd: s.writeOffset,
       nameDurable: s.nameDurable,
     }));
   }
@@ -494,12 +598,13 @@ export class WalLogStore implements LogStore {
     const idx = this.#index;
     const cache = this.#cache;
     const segSeq = b.seg.seq;
+    const salt = b.seg.salt;
     const n = entries.length;
     idx.reserve(n);
     for (let i = 0; i < n; i++) {
       const e = entries[i]!;
       const off = at;
-      at = writeEntryRecord(rb, at, e.type, e.index, e.term, e.data);
+      at = writeEntryRecord(rb, at, salt, e.type, e.index, e.term, e.data);
       idx.push(e.term, segSeq, fileOffset + off);
       cache.push(e);
     }
@@ -511,7 +616,7 @@ export class WalLogStore implements LogStore {
     const vote = encodeVote(hs.vote);
     const size = recordSize(vote?.byteLength ?? 0);
     const at = this.#reserve(b, size);
-    writeRecord(b.rb.buf, at, RecordType.HardState, 0, hs.commit, hs.term, vote);
+    writeRecord(b.rb.buf, at, b.seg.salt, RecordType.HardState, 0, hs.commit, hs.term, vote);
     return b;
   }
 
@@ -525,15 +630,18 @@ export class WalLogStore implements LogStore {
     if (old !== null && !old.sealed) {
       const b = this.#currentBatch();
       const at = this.#reserve(b, END_RECORD_SIZE);
-      writeRecord(b.rb.buf, at, RecordType.SegmentEnd, 0, idx.last, 0, null);
+      writeRecord(b.rb.buf, at, old.salt, RecordType.SegmentEnd, 0, idx.last, 0, null);
       old.sealed = true;
     }
     const seq = this.#nextSeq++;
     const firstIndex = idx.last + 1;
+    const salt = segmentSalt(seq, this.#saltKey);
     const seg: Segment = {
       seq,
       firstIndex,
       path: join(this.#dir, segmentName(seq, firstIndex)),
+      salt,
+      allocated: 0,
       fd: null,
       readFd: null,
       writeOffset: 0,
@@ -547,12 +655,12 @@ export class WalLogStore implements LogStore {
     this.#tail = seg;
     const b = this.#newBatch(seg, true);
     const hAt = this.#reserve(b, FILE_HEADER_SIZE);
-    writeFileHeader(b.rb.buf, hAt, { seq, firstIndex });
+    writeFileHeader(b.rb.buf, hAt, { seq, firstIndex, salt });
     const base = Buffer.allocUnsafe(16);
     writeU64(base, 0, idx.first);
     writeU64(base, 8, idx.firstTerm);
     const bAt = this.#reserve(b, recordSize(16));
-    writeRecord(b.rb.buf, bAt, RecordType.SegmentBase, 0, idx.last, idx.term(idx.last), base);
+    writeRecord(b.rb.buf, bAt, salt, RecordType.SegmentBase, 0, idx.last, idx.term(idx.last), base);
     this.#writeHardState(b);
     seg.entriesStart = seg.writeOffset;
   }
@@ -679,28 +787,59 @@ export class WalLogStore implements LogStore {
 
   // ---- segment files ----------------------------------------------------------------------------
 
-  /** Preallocates the next segment in the background so a rotation never waits for zero-filling. */
+  /**
+   * Gets the next segment's file ready in the background so a rotation never waits: a file freed by
+   * compaction when there is one (recycling: its old records carry another salt and never validate
+   * here, and its blocks are already allocated), else a new file zero-filled and fsynced. A fill
+   * in progress gives way as soon as compaction frees a file: the fill doubles the bytes the disk
+   * takes and its flush competes with the commits' fdatasyncs.
+   */
   #startPrepare(): void {
     if (!this.#preallocate || this.#closed || this.#prepared !== null) return;
-    const path = join(this.#dir, `next-${process.pid}-${this.#prepCounter++}${PREPARED_SUFFIX}`);
-    const size = this.#segmentSize;
-    const p = (async () => {
-      const fd = await open(path, 'w+');
-      try {
-        for (let off = 0; off < size; off += ZEROS.length) {
-          await writeAll(fd, ZEROS, Math.min(ZEROS.length, size - off), off);
-        }
-        await fsync(fd);
-        return { path, fd };
-      } catch (err) {
-        await close(fd);
-        await unlink(path).catch(() => {});
-        this.#logger?.warn({ err, file: path }, 'WAL: could not preallocate the next segment');
-        throw err;
-      }
-    })();
+    const p = this.#prepare();
     p.catch(() => {});
     this.#prepared = p;
+  }
+
+  async #prepare(): Promise<Prepared> {
+    const spare = this.#spares.shift();
+    if (spare !== undefined) {
+      const fd = await open(spare, 'r+');
+      try {
+        const size = await fstatSize(fd);
+        this.#recycled++;
+        return { path: spare, fd, size };
+      } catch (err) {
+        await close(fd);
+        throw err;
+      }
+    }
+    const path = join(this.#dir, `next-${process.pid}-${this.#prepCounter++}${PREPARED_SUFFIX}`);
+    const size = this.#segmentSize;
+    const fd = await open(path, 'w+');
+    let abandoned = false;
+    try {
+      for (let off = 0; off < size; off += ZEROS.length) {
+        if (this.#spares.length > 0 && !this.#closed) {
+          abandoned = true;
+          break;
+        }
+        await writeAll(fd, ZEROS, Math.min(ZEROS.length, size - off), off);
+      }
+      if (!abandoned) {
+        await fsync(fd);
+        this.#zeroFilled++;
+        return { path, fd, size };
+      }
+    } catch (err) {
+      await close(fd);
+      await unlink(path).catch(() => {});
+      this.#logger?.warn({ err, file: path }, 'WAL: could not preallocate the next segment');
+      throw err;
+    }
+    await close(fd);
+    await unlink(path).catch(() => {});
+    return this.#prepare();
   }
 
   async #materialize(seg: Segment): Promise<void> {
@@ -710,6 +849,7 @@ export class WalLogStore implements LogStore {
     if (ready !== null) {
       await rename(ready.path, seg.path);
       seg.fd = ready.fd;
+      seg.allocated = ready.size;
     } else {
       seg.fd = await open(seg.path, 'wx+');
     }
@@ -730,12 +870,26 @@ export class WalLogStore implements LogStore {
         s.readFd = null;
         if (this.#readSeq === s.seq) this.#readSeq = -1;
         this.#segments.shift();
-        await unlink(s.path);
-        // One at a time, each made durable: a gap in sequence numbers after a power loss would
-        // look like a lost segment.
+        // Recycle the file (its blocks are allocated: no zero-fill for the next segment) or delete
+        // it. Either way its name goes, one segment at a time, each made durable: a gap in sequence
+        // numbers after a power loss would look like a lost segment.
+        const recycle =
+          this.#preallocate &&
+          !this.#closed &&
+          this.#spares.length < MAX_SPARES &&
+          Math.max(s.allocated, s.writtenBytes) >= this.#segmentSize;
+        const spare = join(this.#dir, `recycled-${process.pid}-${this.#prepCounter++}${PREPARED_SUFFIX}`);
+        if (recycle) await rename(s.path, spare);
+        else await unlink(s.path);
         await fsync(this.#dirFd);
         this.#dirSyncs++;
-        this.#logger?.info({ file: s.path }, 'WAL: deleted a segment covered by a snapshot');
+        if (recycle) this.#spares.push(spare);
+        this.#logger?.info(
+          { file: s.path, recycled: recycle },
+          recycle
+            ? 'WAL: recycled a segment covered by a snapshot'
+            : 'WAL: deleted a segment covered by a snapshot',
+        );
       }
     };
     this.#deleting = this.#deleting.then(run, run);
@@ -789,7 +943,7 @@ export class WalLogStore implements LogStore {
     }
     const v = this.#view;
     const buf = rb.buf;
-    const fault = readRecord(buf, at, end, v, rb.words);
+    const fault = readRecord(buf, at, end, seg.salt, v, rb.words);
     if (fault !== null || v.type !== RecordType.Entry || v.index !== i) {
       throw corrupt(seg.path, off, `entry ${i} failed verification on read (${fault ?? 'wrong record'})`);
     }

@@ -14,6 +14,8 @@ export const WalErrorCode = {
   Closed: 'KEEL_WAL_CLOSED',
   /** A call broke the LogStore contract (gap in indexes, read outside bounds). */
   InvalidArgument: 'KEEL_WAL_INVALID_ARGUMENT',
+  /** Another process (or another open store in this process) holds the directory's lock. */
+  Locked: 'KEEL_WAL_LOCKED',
   /** The directory holds a format version this code does not read. */
   UnsupportedVersion: 'KEEL_WAL_UNSUPPORTED_VERSION',
 } as const;
@@ -42,4 +44,28 @@ export function corrupt(file: string, offset: number, what: string): WalError {
     file,
     offset,
   });
+}
+
+/** Stable codes for the snapshot files (FileSnapshotStore). */
+export const SnapshotErrorCode = {
+  /** A snapshot file failed its checksum or is malformed. */
+  Corrupt: 'KEEL_SNAPSHOT_CORRUPT',
+  /** A snapshot file of a format version this code does not read. */
+  UnsupportedVersion: 'KEEL_SNAPSHOT_UNSUPPORTED_VERSION',
+  /** Writing, syncing or renaming a snapshot failed: fatal for the member, like a failed fsync. */
+  WriteFailed: 'KEEL_SNAPSHOT_WRITE_FAILED',
+  /** A call broke the SnapshotStore contract (a chunk out of order, finish before the last byte). */
+  InvalidArgument: 'KEEL_SNAPSHOT_INVALID_ARGUMENT',
+} as const;
+export type SnapshotErrorCode = (typeof SnapshotErrorCode)[keyof typeof SnapshotErrorCode];
+
+export class SnapshotError extends KeelError {
+  override readonly name = 'SnapshotError';
+  /** The snapshot file the error is about, when there is one. */
+  readonly file: string | undefined;
+
+  constructor(code: SnapshotErrorCode, message: string, options: { cause?: unknown; file?: string } = {}) {
+    super(code, message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.file = options.file;
+  }
 }

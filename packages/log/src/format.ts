@@ -1,30 +1,41 @@
 /**
- * The on-disk format, version 1. Pure functions over Buffers; no I/O. Golden-hex tests pin it.
+ * The on-disk format, version 2. Pure functions over Buffers; no I/O. Golden-hex tests pin it.
  *
- * Segment file: a 32-byte header, then 8-byte-aligned records, then (preallocated) zeros.
+ * Segment file: a 32-byte header, then 8-byte-aligned records, then whatever the file held before
+ * (zeros from preallocation, or the records of an older segment when the file is recycled).
  *
  *   header  0  8  magic "KEELWAL\0"
- *           8  u32 version (1)
+ *           8  u32 version (2; 1 is still read)
  *          12  u32 CRC32C of header bytes [0,12) and [16,32)
- *          16  u64 segment sequence number (1, 2, ...; gaps are corruption)
+ *          16  u32 segment sequence number (1, 2, ...; gaps are corruption)
+ *          20  u32 salt of this segment (see segmentSalt)
  *          24  u64 first index: the index the log's next entry had when the segment was created
  *
  *   record  0  u32 payload length (unpadded)
  *           4  u32 CRC32C of record bytes [0,4) and [8, end of padding)
  *           8  u8  record type (RecordType; 0 never appears in a valid record)
  *           9  u8  entry type (Entry records), else 0
- *          10  6 bytes reserved, zero
+ *          10  2 bytes reserved, zero
+ *          12  u32 salt: the segment's salt (record belongs to this incarnation of the file)
  *          16  u64 index
  *          24  u64 term
  *          32  payload, zero-padded to a multiple of 8
  *
  * All integers are little-endian; u64 values stay below 2^53. The checksum covers the length, the
- * types, index, term, payload and padding, so any flipped bit of a record is detected, and a record
- * of zeros (the preallocated tail) never validates because type 0 is invalid.
+ * types, salt, index, term, payload and padding, so any flipped bit of a record is detected, and a
+ * record of zeros (a preallocated tail) never validates because type 0 is invalid. A record whose
+ * salt is not its segment's is "stale": left over from the file's previous life as another segment
+ * (recycling), never valid, whatever its checksum says.
+ *
+ * Version 1 is version 2 with every salt 0: its header had a u64 sequence number at 16 (whose high
+ * word, at 20, is 0 below 2^32 segments) and six zero reserved bytes at 10 (so bytes 12-15 are 0).
+ * A v1 segment is read, and appended to, with salt 0; new segments are v2.
  */
 import { crc32c, crc32cRecord, crc32cWords, LITTLE_ENDIAN } from './crc32c.js';
 
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+/** Version 1 segments (salt 0) are still read and appended to; see the top of this file. */
+export const OLDEST_READABLE_VERSION = 1;
 export const MAGIC = Buffer.from('KEELWAL\0', 'latin1');
 export const FILE_HEADER_SIZE = 32;
 export const RECORD_HEADER_SIZE = 32;
@@ -82,6 +93,7 @@ export function readU64(buf: Buffer, off: number): number {
 export function writeRecord(
   buf: Buffer,
   off: number,
+  salt: number,
   type: RecordType,
   entryType: number,
   index: number,
@@ -93,7 +105,8 @@ export function writeRecord(
   buf.writeUInt32LE(length, off);
   buf[off + 8] = type;
   buf[off + 9] = entryType;
-  buf.fill(0, off + 10, off + 16);
+  buf.fill(0, off + 10, off + 12);
+  buf.writeUInt32LE(salt >>> 0, off + 12);
   writeU64(buf, off + 16, index);
   writeU64(buf, off + 24, term);
   const p = off + RECORD_HEADER_SIZE;
@@ -133,19 +146,20 @@ export function newRecordBuffer(size: number): RecordBuffer {
 export function writeEntryRecord(
   rb: RecordBuffer,
   off: number,
+  salt: number,
   entryType: number,
   index: number,
   term: number,
   data: Uint8Array,
 ): number {
-  if (!LITTLE_ENDIAN) return writeRecord(rb.buf, off, RecordType.Entry, entryType, index, term, data);
+  if (!LITTLE_ENDIAN) return writeRecord(rb.buf, off, salt, RecordType.Entry, entryType, index, term, data);
   const w = rb.words;
   const length = data.byteLength;
   const o = off >> 2;
   const e = o + 8 + (((length + 7) >> 2) & ~1);
   w[o] = length;
   w[o + 2] = RecordType.Entry | ((entryType & 0xff) << 8);
-  w[o + 3] = 0;
+  w[o + 3] = salt;
   w[o + 4] = index >>> 0;
   w[o + 5] = Math.floor(index / TWO_32);
   w[o + 6] = term >>> 0;
@@ -172,8 +186,11 @@ export function newRecordView(): RecordView {
   return { type: 0, entryType: 0, index: 0, term: 0, payloadStart: 0, payloadLength: 0, next: 0 };
 }
 
-/** Why a record at some offset is not valid; null when it is. */
-export type RecordFault = 'short' | 'zero' | 'length' | 'type' | 'checksum' | null;
+/**
+ * Why a record at some offset is not valid; null when it is. 'stale': a well-formed header whose
+ * salt is another segment's (a recycled file's old contents); its checksum is not even computed.
+ */
+export type RecordFault = 'short' | 'zero' | 'length' | 'type' | 'stale' | 'checksum' | null;
 
 /**
  * An Int32Array over `buf`'s memory (words[k] = bytes [4k, 4k + 4) of buf), for readRecord's word
@@ -193,6 +210,7 @@ export function readRecord(
   buf: Buffer,
   off: number,
   end: number,
+  salt: number,
   view: RecordView,
   words: Int32Array | null = null,
 ): RecordFault {
@@ -202,6 +220,8 @@ export function readRecord(
   if (type === 0) return length === 0 && buf.readUInt32LE(off + 4) === 0 ? 'zero' : 'type';
   if (type > RecordType.SegmentEnd) return 'type';
   if (length > MAX_PAYLOAD) return 'length';
+  if (buf[off + 10] !== 0 || buf[off + 11] !== 0) return 'type';
+  if (buf.readUInt32LE(off + 12) !== salt >>> 0) return 'stale';
   const next = off + RECORD_HEADER_SIZE + align8(length);
   if (next > end) return 'short';
   let crc: number;
@@ -212,7 +232,6 @@ export function readRecord(
     crc = crc32cRecord(buf, off, next);
   }
   if (crc !== buf.readUInt32LE(off + 4)) return 'checksum';
-  for (let i = off + 10; i < off + 16; i++) if (buf[i] !== 0) return 'type';
   view.type = type;
   view.entryType = buf[off + 9]!;
   view.index = readU64(buf, off + 16);
@@ -226,12 +245,19 @@ export function readRecord(
 export interface FileHeader {
   readonly seq: number;
   readonly firstIndex: number;
+  /** The salt every record of the segment carries (0 in version 1). */
+  readonly salt: number;
 }
 
+/** The largest sequence number the u32 header field holds. */
+export const MAX_SEQ = 0xffff_ffff;
+
+/** Writes a version-2 header. */
 export function writeFileHeader(buf: Buffer, off: number, h: FileHeader): void {
   MAGIC.copy(buf, off);
   buf.writeUInt32LE(FORMAT_VERSION, off + 8);
-  writeU64(buf, off + 16, h.seq);
+  buf.writeUInt32LE(h.seq, off + 16);
+  buf.writeUInt32LE(h.salt >>> 0, off + 20);
   writeU64(buf, off + 24, h.firstIndex);
   const crc = crc32c(buf, crc32c(buf, 0, off, off + 12), off + 16, off + 32);
   buf.writeUInt32LE(crc, off + 12);
@@ -249,8 +275,32 @@ export function readFileHeader(buf: Buffer): {
   const crc = crc32c(buf, crc32c(buf, 0, 0, 12), 16, 32);
   if (crc !== buf.readUInt32LE(12)) return { fault: 'checksum', header: null, version: 0 };
   const version = buf.readUInt32LE(8);
-  if (version !== FORMAT_VERSION) return { fault: 'version', header: null, version };
-  return { fault: null, header: { seq: readU64(buf, 16), firstIndex: readU64(buf, 24) }, version };
+  if (version < OLDEST_READABLE_VERSION || version > FORMAT_VERSION) {
+    return { fault: 'version', header: null, version };
+  }
+  const seq = version === 1 ? readU64(buf, 16) : buf.readUInt32LE(16);
+  const salt = version === 1 ? 0 : buf.readUInt32LE(20);
+  return { fault: null, header: { seq, firstIndex: readU64(buf, 24), salt }, version };
+}
+
+const SALT_MIX = 0x9e3779b1;
+
+/**
+ * The salt of segment `seq` in a directory whose salt key is `key`: an odd multiplier then an XOR,
+ * a bijection on u32, so no two segments of one directory share a salt (a recycled file's stale
+ * records can never pass for the new segment's), while the random key keeps salts unpredictable to
+ * whoever chooses entry payloads (a payload shaped like a record cannot be aimed at a future
+ * segment). It is 0 for the one seq whose mix equals the key: for a random key a uniformly random
+ * u32, and for a key taken over from a version-1 directory (saltKey(lastV1Seq, 0)) that last v1
+ * segment itself, so no later segment shares salt 0 with the v1 records a recycled file may hold.
+ */
+export function segmentSalt(seq: number, key: number): number {
+  return (Math.imul(seq >>> 0, SALT_MIX) ^ key) >>> 0;
+}
+
+/** The key a segment's salt was derived with (inverse of segmentSalt for that seq). */
+export function saltKey(seq: number, salt: number): number {
+  return (Math.imul(seq >>> 0, SALT_MIX) ^ salt) >>> 0;
 }
 
 const NAME_RE = /^(\d{10})-(\d{20})\.wal$/;
@@ -260,7 +310,7 @@ export function segmentName(seq: number, firstIndex: number): string {
   return `${String(seq).padStart(10, '0')}-${String(firstIndex).padStart(20, '0')}.wal`;
 }
 
-export function parseSegmentName(name: string): FileHeader | null {
+export function parseSegmentName(name: string): { seq: number; firstIndex: number } | null {
   const m = NAME_RE.exec(name);
   if (!m) return null;
   return { seq: Number(m[1]), firstIndex: Number(m[2]) };

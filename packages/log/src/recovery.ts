@@ -16,8 +16,10 @@ import {
   COMPACT_KEEP_SUFFIX,
   decodeVote,
   FILE_HEADER_SIZE,
+  FORMAT_VERSION,
   MAX_PAYLOAD,
   newRecordView,
+  OLDEST_READABLE_VERSION,
   parseSegmentName,
   type RecordFault,
   RecordType,
@@ -25,6 +27,8 @@ import {
   readFileHeader,
   readRecord,
   readU64,
+  saltKey,
+  segmentSalt,
   wordsOf,
 } from './format.js';
 import { LogIndex } from './LogIndex.js';
@@ -39,6 +43,8 @@ export interface RecoveredSegment {
   readonly path: string;
   /** File size on disk (preallocated length, or more). */
   readonly size: number;
+  /** The salt its records carry (0 for a version-1 segment). */
+  readonly salt: number;
 }
 
 export interface Recovered {
@@ -51,15 +57,22 @@ export interface Recovered {
   readonly sealed: boolean;
   /** Sequence number for the next segment. */
   readonly nextSeq: number;
+  /** The directory's salt key (see segmentSalt), from the newest segment; null when there is none. */
+  readonly saltKey: number | null;
 }
 
 const EMPTY_HARD_STATE: HardState = { term: 0, vote: null, commit: 0 };
 
-/** True when some 8-aligned offset in [from, end) holds a record whose checksum validates. */
+/**
+ * The first 8-aligned offset in [from, end) holding a valid record of this segment (salt `salt`;
+ * null: whatever salt the record carries, for a segment whose salt is unknown), or -1. Records
+ * of a recycled file's previous life carry another salt and do not count.
+ */
 function validRecordAfter(
   buf: Buffer,
   from: number,
   end: number,
+  salt: number | null,
   view: RecordView,
   words: Int32Array | null,
 ): number {
@@ -67,26 +80,42 @@ function validRecordAfter(
     const t = buf[p + 8]!;
     if (t === 0 || t > RecordType.SegmentEnd) continue;
     if (buf.readUInt32LE(p) > MAX_PAYLOAD) continue;
-    if (readRecord(buf, p, end, view, words) === null) return p;
+    const s = salt ?? buf.readUInt32LE(p + 12);
+    if (buf.readUInt32LE(p + 12) !== s) continue;
+    if (readRecord(buf, p, end, s, view, words) === null) return p;
   }
   return -1;
 }
 
 /**
- * Offset just past the last non-zero byte in [from, end), or `from` when all zero. Runs over the
- * preallocated zeros after the last record on every open, so it skips whole zero words when it can.
+ * Where bytes written by this incarnation of the segment may end, scanning [from, end): just past
+ * the last 8-aligned record header carrying `salt` (and a plausible type), or `from`. A torn
+ * tail is zeroed up to here, so no record of the cut write can validate later behind new records;
+ * what lies beyond (zeros, or a recycled file's older records, whose salt differs) can never
+ * validate as a record of this segment and is left alone: zeroing a recycled 64 MiB file on every
+ * cut would cost more than the whole recovery.
  */
-function junkEnd(buf: Buffer, from: number, end: number, words: Int32Array | null): number {
-  let e = end;
-  if (words !== null) {
-    while (e > from && (e & 3) !== 0) {
-      if (buf[e - 1] !== 0) return e;
-      e--;
+function tornEnd(buf: Buffer, from: number, end: number, salt: number, words: Int32Array | null): number {
+  let last = from;
+  const start = (from + 7) & ~7;
+  if (words !== null && (start & 3) === 0) {
+    const s = salt | 0;
+    for (let w = (start >> 2) + 3; (w << 2) + 20 <= end; w += 2) {
+      if (words[w] !== s) continue;
+      const p = (w - 3) << 2;
+      const t = buf[p + 8]!;
+      if (t === 0 || t > RecordType.SegmentEnd) continue;
+      last = Math.min(end, p + 32 + Math.min(MAX_PAYLOAD, (buf.readUInt32LE(p) + 7) & ~7));
     }
-    while (e - 4 >= from && words[(e >> 2) - 1] === 0) e -= 4;
+    return Math.max(last, from);
   }
-  while (e > from && buf[e - 1] === 0) e--;
-  return e;
+  for (let p = start; p + 32 <= end; p += 8) {
+    if (buf.readUInt32LE(p + 12) !== salt >>> 0) continue;
+    const t = buf[p + 8]!;
+    if (t === 0 || t > RecordType.SegmentEnd) continue;
+    last = Math.min(end, p + 32 + Math.min(MAX_PAYLOAD, (buf.readUInt32LE(p) + 7) & ~7));
+  }
+  return Math.max(last, from);
 }
 
 function describeFault(f: Exclude<RecordFault, null>): string {
@@ -101,6 +130,8 @@ function describeFault(f: Exclude<RecordFault, null>): string {
       return 'invalid record type';
     case 'checksum':
       return 'record checksum mismatch';
+    case 'stale':
+      return 'record of another segment (wrong salt)';
   }
 }
 
@@ -135,6 +166,8 @@ export async function recover(dir: string, logger: WalLogger | undefined): Promi
   let sealed = false;
   const view = newRecordView();
   let replayed = 0;
+  /** The salt key of the segments replayed so far (each newer segment's salt derives from it). */
+  let key: number | null = null;
 
   for (let s = 0; s < found.length; s++) {
     const f = found[s]!;
@@ -142,29 +175,45 @@ export async function recover(dir: string, logger: WalLogger | undefined): Promi
     const isLast = s === found.length - 1;
     const buf = await fsp.readFile(path);
     const words = wordsOf(buf);
-    const { fault: hFault, header, version } = readFileHeader(buf);
+    const read = readFileHeader(buf);
+    const { version } = read;
+    let { fault: hFault, header } = read;
+    if (hFault === 'version') {
+      throw new WalError(
+        WalErrorCode.UnsupportedVersion,
+        `WAL segment ${path} has format version ${version}; this build reads versions ${OLDEST_READABLE_VERSION} to ${FORMAT_VERSION}`,
+        { file: path, offset: 8 },
+      );
+    }
+    // A valid header of an OLDER segment under a newer name: a recycled file whose new header
+    // never became durable.
+    let recycled = false;
+    if (header !== null && header.seq < f.seq && segments.length > 0) {
+      recycled = true;
+      header = null;
+    }
     if (hFault !== null || header === null) {
-      if (hFault === 'version') {
-        throw new WalError(
-          WalErrorCode.UnsupportedVersion,
-          `WAL segment ${path} has format version ${version}; this build reads version 1`,
-          { file: path, offset: 8 },
-        );
-      }
       // A segment created by a rotation whose first fdatasync never finished: nothing in it was
       // acknowledged, provided nothing valid follows the bad header.
       // (The only segment may be removed only if it is the very first one: a later lone segment
       // carries state that older, deleted segments no longer hold.)
       const removable = isLast && (segments.length > 0 || f.seq === 1);
-      if (removable && validRecordAfter(buf, FILE_HEADER_SIZE, buf.length, view, words) < 0) {
+      // Its salt follows from the key of the segment before it; a first segment is never a
+      // recycled file, so whatever salt a record in it carries is its own.
+      const expected = key === null ? null : segmentSalt(f.seq, key);
+      if (removable && validRecordAfter(buf, FILE_HEADER_SIZE, buf.length, expected, view, words) < 0) {
         logger?.warn(
-          { file: path, fault: hFault, bytes: junkEnd(buf, 0, buf.length, words) },
+          { file: path, fault: hFault ?? 'recycled', bytes: buf.length },
           'WAL: removing a newest segment whose header never became durable (torn rotation)',
         );
         await fsp.rm(path);
         break;
       }
-      throw corrupt(path, 0, `bad segment header (${hFault})`);
+      throw corrupt(
+        path,
+        0,
+        recycled ? 'segment header belongs to an older segment' : `bad segment header (${hFault})`,
+      );
     }
     if (header.seq !== f.seq || header.firstIndex !== f.firstIndex) {
       throw corrupt(
@@ -174,15 +223,16 @@ export async function recover(dir: string, logger: WalLogger | undefined): Promi
       );
     }
 
+    const salt = header.salt;
+    key = saltKey(header.seq, salt);
     let off = FILE_HEADER_SIZE;
     let first = true;
     let ended = false;
     while (off < buf.length) {
-      const fault = readRecord(buf, off, buf.length, view, words);
+      const fault = readRecord(buf, off, buf.length, salt, view, words);
       if (fault !== null) {
-        const end = junkEnd(buf, off, buf.length, words);
         if (!isLast) throw corrupt(path, off, `${describeFault(fault)} before the segment's end marker`);
-        const later = validRecordAfter(buf, off + 8, buf.length, view, words);
+        const later = validRecordAfter(buf, off + 8, buf.length, salt, view, words);
         if (later >= 0) {
           throw corrupt(path, off, `${describeFault(fault)} followed by a valid record at offset ${later}`);
         }
@@ -196,6 +246,7 @@ export async function recover(dir: string, logger: WalLogger | undefined): Promi
           await fsp.rm(path);
           return finish();
         }
+        const end = tornEnd(buf, off, buf.length, salt, words);
         if (end > off) {
           const cut: Record<string, unknown> = { file: path, offset: off, bytes: end - off, fault };
           if (
@@ -276,7 +327,7 @@ export async function recover(dir: string, logger: WalLogger | undefined): Promi
       if (ended) break;
     }
     if (!ended && !isLast) throw corrupt(path, off, 'older segment has no end marker');
-    segments.push({ seq: f.seq, firstIndex: f.firstIndex, name: f.name, path, size: buf.length });
+    segments.push({ seq: f.seq, firstIndex: f.firstIndex, name: f.name, path, size: buf.length, salt });
     writeOffset = off;
     sealed = ended;
   }
@@ -312,6 +363,7 @@ export async function recover(dir: string, logger: WalLogger | undefined): Promi
       writeOffset: segments.length > 0 ? writeOffset : 0,
       sealed: segments.length > 0 ? sealed : true,
       nextSeq: (segments.length > 0 ? segments[segments.length - 1]!.seq : last ? last.seq - 1 : 0) + 1,
+      saltKey: segments.length > 0 ? key : null,
     };
   }
 }

@@ -12,8 +12,9 @@ export interface WalOptions {
    */
   readonly segmentSize?: number;
   /**
-   * Fill each new segment with zeros and fsync it before use (default true). Overwriting allocated
-   * blocks lets fdatasync skip the metadata update an append needs.
+   * Preallocate each new segment before use (default true): recycle the file of a segment freed
+   * by compaction, else fill a new file with zeros and fsync it. Overwriting allocated blocks lets
+   * fdatasync skip the metadata update an append needs.
    */
   readonly preallocate?: boolean;
   /** Byte budget of the in-memory cache of recent entries (default 64 MiB). */
@@ -26,6 +27,11 @@ export interface SegmentSyncState {
   readonly file: string;
   /** Bytes from the start of the file known to be on stable storage (last fdatasync). */
   readonly syncedBytes: number;
+  /**
+   * End of everything this segment has written or queued to write, synced or not. Past it the
+   * file holds what it held before: zeros, or the stale records of a recycled file.
+   */
+  readonly writeEnd: number;
   /** Whether the file's directory entry is durable (the directory was fsynced after it appeared). */
   readonly nameDurable: boolean;
 }
@@ -45,4 +51,8 @@ export interface WalMetrics {
   readonly appendsDurable: number;
   /** entriesDurable / fsyncs. */
   readonly entriesPerFsync: number;
+  /** Next-segment files taken from segments freed by compaction (no zero-fill needed). */
+  readonly segmentsRecycled: number;
+  /** Next-segment files preallocated by writing zeros (and fsyncing them). */
+  readonly segmentsZeroFilled: number;
 }

@@ -1,8 +1,10 @@
 /**
  * Bit rot: flip random bytes in a copy of a closed log, in every region (segment headers, record
- * headers, payloads, padding, the zeroed tail, older segments). Opening must either succeed with
- * exactly a valid prefix of the log (only when the damage is in the last segment: a torn tail) or
- * refuse with KEEL_WAL_CORRUPT. It must never return a wrong entry.
+ * headers, payloads, padding, the zeroed tail, older segments, and the stale records of recycled
+ * segment files). Opening must either succeed with exactly a valid prefix of the log (only when
+ * the damage is in the last segment: a torn tail) or refuse with KEEL_WAL_CORRUPT. It must never
+ * return a wrong entry. Two logs: one that only grew, one compacted whose newer segments live in
+ * recycled files.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
@@ -17,9 +19,15 @@ const TRIALS = LONG ? 3000 : 300;
 const SEGMENT = 4096;
 
 let root: { dir: string; cleanup: () => Promise<void> };
-let files: Array<{ name: string; data: Buffer; recordStarts: number[] }>;
-let expected: Map<number, number>;
-let lastIndex: number;
+
+interface Fixture {
+  readonly files: Array<{ name: string; data: Buffer; recordStarts: number[] }>;
+  readonly expected: Map<number, number>;
+  readonly firstIndex: number;
+  readonly lastIndex: number;
+}
+const fixtures: Fixture[] = [];
+let staleTail = false;
 
 function durable(
   log: Awaited<ReturnType<typeof openLog>>,
@@ -35,21 +43,14 @@ function durable(
   );
 }
 
-beforeAll(async () => {
-  root = await tempDir('keel-corrupt-');
-  const dir = join(root.dir, 'orig');
-  const log = await openLog(dir, { segmentSize: SEGMENT });
-  await durable(log, 1, 30, 1, 150);
-  await durable(log, 25, 40, 2, 200);
-  await durable(log, 40, 50, 2, 7);
-  await log.close();
-  lastIndex = 49;
-  expected = new Map();
-  for (let i = 1; i <= 49; i++) expected.set(i, i < 25 ? 1 : 2);
-  files = [];
+async function capture(dir: string, firstIndex: number, lastIndex: number, term: (i: number) => number) {
+  const expected = new Map<number, number>();
+  for (let i = firstIndex; i <= lastIndex; i++) expected.set(i, term(i));
+  const files: Fixture['files'] = [];
   for (const name of (await readdir(dir)).filter((n) => n.endsWith('.wal')).sort()) {
     const data = readFileSync(join(dir, name));
-    // Where records start, for aiming flips at record headers.
+    // Where records start, for aiming flips at record headers (in a recycled file this walks on
+    // into the stale records, which are worth hitting too).
     const recordStarts: number[] = [];
     let off = 32;
     while (off + RECORD_HEADER_SIZE <= data.length && data[off + 8] !== 0) {
@@ -58,6 +59,34 @@ beforeAll(async () => {
     }
     files.push({ name, data, recordStarts });
   }
+  fixtures.push({ files, expected, firstIndex, lastIndex });
+}
+
+beforeAll(async () => {
+  root = await tempDir('keel-corrupt-');
+  const grown = join(root.dir, 'grown');
+  const log = await openLog(grown, { segmentSize: SEGMENT });
+  await durable(log, 1, 30, 1, 150);
+  await durable(log, 25, 40, 2, 200);
+  await durable(log, 40, 50, 2, 7);
+  await log.close();
+  await capture(grown, 1, 49, (i) => (i < 25 ? 1 : 2));
+
+  const recycled = join(root.dir, 'recycled');
+  const r = await openLog(recycled, { segmentSize: SEGMENT });
+  await durable(r, 1, 120, 1, 150);
+  await r.compact(100, 1);
+  // Enough for three rotations: the file zero-filled before the compaction, then both recycled ones.
+  await durable(r, 115, 200, 2, 100);
+  await durable(r, 200, 205, 2, 7);
+  expect(r.metrics.segmentsRecycled).toBeGreaterThan(0);
+  const tail = r.syncState().at(-1)!;
+  await r.close();
+  // The newest segment is a recycled file: past its records lie the old segment's records.
+  staleTail = readFileSync(tail.file)
+    .subarray(tail.writeEnd)
+    .some((b) => b !== 0);
+  await capture(recycled, 101, 204, (i) => (i < 115 ? 1 : 2));
 });
 
 afterAll(() => root.cleanup());
@@ -73,8 +102,9 @@ function rng(seed: number) {
 }
 
 describe('random corruption', () => {
-  it('the fixture spans several segments', () => {
-    expect(files.length).toBeGreaterThanOrEqual(3);
+  it('the fixtures span several segments', () => {
+    for (const f of fixtures) expect(f.files.length).toBeGreaterThanOrEqual(3);
+    expect(staleTail).toBe(true);
   });
 
   it(`never returns a wrong entry (${TRIALS} trials)`, async () => {
@@ -84,6 +114,7 @@ describe('random corruption', () => {
     for (let t = 0; t < TRIALS; t++) {
       await rm(dir, { recursive: true, force: true });
       await mkdir(dir);
+      const { files, expected, firstIndex, lastIndex } = fixtures[t % fixtures.length]!;
       const target = rand(files.length);
       const isLast = target === files.length - 1;
       for (const [k, f] of files.entries()) {
@@ -99,7 +130,7 @@ describe('random corruption', () => {
               at = f.recordStarts[rand(f.recordStarts.length)]! + rand(RECORD_HEADER_SIZE); // record header
             } else if (region === 2) {
               at = 32 + rand(Math.max(1, (f.recordStarts.at(-1) ?? 64) + 64 - 32)); // records and payloads
-            } else at = rand(data.length); // anywhere, mostly the zeroed tail
+            } else at = rand(data.length); // anywhere, mostly the tail (zeros or stale records)
             data[at] = (data[at]! ^ (1 + rand(255))) & 0xff;
           }
         }
@@ -115,12 +146,12 @@ describe('random corruption', () => {
         continue;
       }
       try {
-        expect(log.firstIndex()).toBe(1);
+        expect(log.firstIndex()).toBe(firstIndex);
         const last = log.lastIndex();
         expect(last).toBeLessThanOrEqual(lastIndex);
         // Losing entries is only acceptable as a torn tail of the newest segment.
         if (last < lastIndex) expect(isLast, `trial ${t}: entries lost from an older segment`).toBe(true);
-        for (const e of log.entries(1, last + 1, Number.POSITIVE_INFINITY)) {
+        for (const e of log.entries(firstIndex, last + 1, Number.POSITIVE_INFINITY)) {
           expect(e.term, `trial ${t} index ${e.index}`).toBe(expected.get(e.index));
           expect(sameBytes(e.data, payload(e.index, e.term, e.data.length))).toBe(true);
         }

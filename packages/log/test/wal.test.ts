@@ -3,9 +3,10 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Entry } from '@keel/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { readFileHeader } from '../src/format.js';
+import { crc32c } from '../src/crc32c.js';
+import { MAGIC, RecordType, readFileHeader, writeRecord, writeU64 } from '../src/format.js';
 import { openLog, type WalLogStore, type WalOptions } from '../src/index.js';
-import { mkEntries, payload, recordingLogger, sameBytes, tempDir } from './helpers.js';
+import { mkEntries, payload, recordingLogger, sameBytes, tempDir, waitFor } from './helpers.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -177,6 +178,151 @@ describe('segments', () => {
   });
 });
 
+describe('segment recycling (format v2 salts)', () => {
+  it('reuses files freed by compaction, and their stale records never come back', async () => {
+    const { dir, log } = await fresh({ segmentSize: 4096 });
+    await durable(log, mkEntries(1, 201, 1, 100));
+    const zeroFilled = log.metrics.segmentsZeroFilled;
+    await log.compact(190, 1);
+    // The next rotations take the freed files instead of zero-filling new ones. Append until the
+    // newest segment is one of them: past what this segment wrote, the file still holds the
+    // valid-checksum records of the segment it used to be.
+    let next = 201;
+    let recycledTail = false;
+    for (let k = 0; k < 10 && !recycledTail; k++) {
+      await durable(log, mkEntries(next, next + 5, 1, 100));
+      next += 5;
+      const tail = log.syncState().at(-1)!;
+      recycledTail = (await readFile(tail.file)).subarray(tail.syncedBytes).some((b) => b !== 0);
+    }
+    expect(recycledTail).toBe(true);
+    expect(log.metrics.segmentsRecycled).toBeGreaterThan(0);
+    expect(log.metrics.segmentsZeroFilled - zeroFilled).toBeLessThanOrEqual(1);
+    await log.close();
+    const again = await openLog(dir, { segmentSize: 4096 });
+    cleanups.push(() => again.close());
+    expect([again.firstIndex(), again.lastIndex()]).toEqual([191, next - 1]);
+    checkAll(again, 191, next, () => 1);
+    // Appending after reopen continues in the same file without waking the old records.
+    await durable(again, mkEntries(next, next + 2, 2, 10));
+    await again.close();
+    const third = await openLog(dir, { segmentSize: 4096 });
+    cleanups.push(() => third.close());
+    expect(third.lastIndex()).toBe(next + 1);
+    checkAll(third, 191, next + 2, (i) => (i < next ? 1 : 2));
+  });
+
+  it('removes a recycled newest segment whose new header never became durable', async () => {
+    const { dir, log } = await fresh({ segmentSize: 4096 });
+    await durable(log, mkEntries(1, 101, 1, 100));
+    await log.close();
+    const files = await segmentFiles(dir);
+    const lastFile = join(dir, files.at(-1)!);
+    const { header } = readFileHeader(await readFile(lastFile));
+    // The rename of an old segment's file to the newest name reached the disk, the first write
+    // under that name did not: the file still starts with the old segment's valid header.
+    await writeFile(lastFile, await readFile(join(dir, files[0]!)));
+    const logger = recordingLogger();
+    const again = await openLog(dir, { segmentSize: 4096, logger });
+    cleanups.push(() => again.close());
+    expect(again.lastIndex()).toBe(header!.firstIndex - 1);
+    expect(logger.logs.some((l) => l.level === 'warn' && /torn rotation/.test(l.msg))).toBe(true);
+    expect(await segmentFiles(dir)).toEqual(files.slice(0, -1));
+    checkAll(again, 1, header!.firstIndex, () => 1);
+  });
+
+  it('a zero-fill in progress gives way to a file that compaction frees', async () => {
+    // Hold the first chunk of the third fill (2 chunks per 2 MiB segment) until a segment is free.
+    const MiB = 1024 * 1024;
+    let zeroWrites = 0;
+    let release: (() => void) | null = null;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    let sawHold = false;
+    const realWrite = fs.write;
+    vi.spyOn(fs, 'write').mockImplementation(((...args: unknown[]) => {
+      const buf = args[1] as Buffer;
+      const len = args[3] as number;
+      if (len === MiB && buf.length === MiB && buf.every((b) => b === 0) && ++zeroWrites === 5) {
+        sawHold = true;
+        void held.then(() => Reflect.apply(realWrite, fs, args));
+        return;
+      }
+      return Reflect.apply(realWrite, fs, args);
+    }) as unknown as typeof fs.write);
+    const { dir, log } = await fresh({ segmentSize: 2 * MiB });
+    let next = 1;
+    while (log.syncState().length < 2) {
+      await durable(log, mkEntries(next, next + 200, 1, 1000));
+      next += 200;
+    }
+    await waitFor(() => sawHold, 10_000, 'the third fill to start');
+    await log.compact(next - 10, 1);
+    release!();
+    const files = log.syncState().length;
+    while (log.syncState().length === files) {
+      await durable(log, mkEntries(next, next + 200, 1, 1000));
+      next += 200;
+    }
+    expect(log.metrics.segmentsRecycled).toBe(1);
+    expect(log.metrics.segmentsZeroFilled).toBe(2);
+    vi.restoreAllMocks();
+    await log.close();
+    // The abandoned fill's file is gone (close removed the remaining spare).
+    expect((await readdir(dir)).filter((n) => n.endsWith('.prep'))).toEqual([]);
+    const again = await openLog(dir, { segmentSize: 2 * MiB });
+    cleanups.push(() => again.close());
+    checkAll(again, next - 9, next, () => 1);
+  });
+
+  it('compact with a callback fires in call order with appends, then frees segments', async () => {
+    const { dir, log } = await fresh({ segmentSize: 4096 });
+    await durable(log, mkEntries(1, 101, 1, 100));
+    const order: string[] = [];
+    log.append(mkEntries(101, 102, 1), null, () => order.push('a1'));
+    log.compact(90, 1, (err) => order.push(err ? 'err' : 'c'));
+    log.append(mkEntries(102, 103, 1), null, () => order.push('a2'));
+    await durable(log, []);
+    expect(order).toEqual(['a1', 'c', 'a2']);
+    expect(log.firstIndex()).toBe(91);
+    await log.close();
+    const again = await openLog(dir, { segmentSize: 4096 });
+    cleanups.push(() => again.close());
+    expect([again.firstIndex(), again.lastIndex(), again.term(90)]).toEqual([91, 102, 1]);
+  });
+
+  it('reads a version-1 directory and continues it with version-2 segments', async () => {
+    const { dir, cleanup } = await tempDir();
+    cleanups.push(cleanup);
+    // A v1 segment as the v1 code wrote it: v1 header (u64 sequence number), records with salt 0.
+    const seg = Buffer.alloc(4096);
+    MAGIC.copy(seg, 0);
+    seg.writeUInt32LE(1, 8);
+    writeU64(seg, 16, 1);
+    writeU64(seg, 24, 1);
+    seg.writeUInt32LE(crc32c(seg, crc32c(seg, 0, 0, 12), 16, 32), 12);
+    const base = Buffer.alloc(16);
+    writeU64(base, 0, 1);
+    let off = writeRecord(seg, 32, 0, RecordType.SegmentBase, 0, 0, 0, base);
+    off = writeRecord(seg, off, 0, RecordType.HardState, 0, 0, 1, Buffer.from('n1'));
+    for (const e of mkEntries(1, 6, 1))
+      off = writeRecord(seg, off, 0, RecordType.Entry, 1, e.index, e.term, e.data);
+    await writeFile(join(dir, '0000000001-00000000000000000001.wal'), seg);
+    const log = await openLog(dir, { segmentSize: 4096 });
+    expect(log.initialState().hardState).toEqual({ term: 1, vote: 'n1', commit: 0 });
+    checkAll(log, 1, 6, () => 1);
+    await durable(log, mkEntries(6, 120, 2, 100));
+    await log.close();
+    const files = await segmentFiles(dir);
+    expect(readFileHeader(await readFile(join(dir, files[0]!))).version).toBe(1);
+    expect(readFileHeader(await readFile(join(dir, files.at(-1)!))).version).toBe(2);
+    const again = await openLog(dir, { segmentSize: 4096 });
+    cleanups.push(() => again.close());
+    checkAll(again, 1, 120, (i) => (i < 6 ? 1 : 2));
+  });
+});
+
 describe('recovery', () => {
   async function closedLog(options: WalOptions = { segmentSize: 1 << 16 }) {
     const { dir, log } = await fresh(options);
@@ -259,9 +405,8 @@ describe('recovery', () => {
   it('refuses an unknown format version with its own code', async () => {
     const { dir, file } = await closedLog();
     const buf = await readFile(file);
-    buf.writeUInt32LE(2, 8);
+    buf.writeUInt32LE(99, 8);
     // Keep the header checksum valid so only the version differs.
-    const { crc32c } = await import('../src/crc32c.js');
     buf.writeUInt32LE(crc32c(buf, crc32c(buf, 0, 0, 12), 16, 32), 12);
     await writeFile(file, buf);
     await expect(openLog(dir)).rejects.toMatchObject({ code: 'KEEL_WAL_UNSUPPORTED_VERSION' });
