@@ -31,7 +31,9 @@ import type {
   CasResult,
   CompareFailed,
   DeleteResult,
+  Failure,
   GetResult,
+  IncrResult,
   KeyValue,
   KvResult,
   PutResult,
@@ -217,6 +219,18 @@ export class KvClient {
     );
     if (!r.ok && r.code === 'compare-failed') return r;
     return expectType(r, 'cas');
+  }
+
+  /**
+   * Adds `delta` (default 1; negative decrements) to a key holding a decimal integer, an absent key
+   * counting as 0, and returns the new value. With sessions on (the default) a retried increment is
+   * counted once. A key holding anything else is a result (`{ ok: false, code: 'not-an-integer' }`).
+   */
+  async incr(key: Bytes, delta = 1, options: CallOptions = {}): Promise<IncrResult | Failure> {
+    const k = bytes(key);
+    const r = await this.write((session) => withSession({ type: 'incr', key: k, delta }, session), options);
+    if (!r.ok && r.code === 'not-an-integer') return r;
+    return expectType(r, 'incr');
   }
 
   /** Reads one key; `kv` is null when it is absent. */

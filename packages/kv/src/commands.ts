@@ -11,12 +11,17 @@
  *   cas             flags:u8 [session]  key  [expected]  [value]       flags: 0x01 session,
  *                   0x02 expect a version (else a value), 0x04 expected value present (else absent),
  *                   0x08 new value present (else the swap deletes the key)
+ *   incr            flags:u8 [session]  key  delta:varint              flags: 0x01 session,
+ *                   0x02 delta is negative (magnitude in the varint; never -0)
  *   get             key
  *   scan            flags:u8  start|prefix  [end]  limit:varint  [after]
  *                   flags: 0x01 prefix (else a range), 0x02 end present, 0x04 after present
  *   registerSession (empty)
  *   keepAlive       clientId:varint
  *   closeSession    clientId:varint
+ *
+ * New commands take new type codes (incr is 9) and leave existing layouts alone, so the entry
+ * version stays 1; a member that predates a type rejects it as an unknown type.
  *
  *   session = clientId:varint  seq:varint;  key, value, start, prefix, end, after = len:varint bytes
  *   expected = version:varint | len:varint bytes
@@ -66,6 +71,17 @@ export type CasCommand = {
   readonly value: Uint8Array | null;
   readonly session?: SessionRef;
 };
+/**
+ * Adds `delta` to a key holding a decimal integer (an absent key counts as 0) and stores the sum in
+ * decimal: a counter that, named by a session, counts each increment exactly once under retries.
+ */
+export type IncrCommand = {
+  readonly type: 'incr';
+  readonly key: Uint8Array;
+  /** A safe integer; negative decrements. */
+  readonly delta: number;
+  readonly session?: SessionRef;
+};
 export type GetCommand = { readonly type: 'get'; readonly key: Uint8Array };
 export type ScanCommand = {
   readonly type: 'scan';
@@ -82,7 +98,7 @@ export type KeepAliveCommand = { readonly type: 'keepAlive'; readonly clientId: 
 /** Ends a session and frees its cached response. */
 export type CloseSessionCommand = { readonly type: 'closeSession'; readonly clientId: number };
 
-export type WriteCommand = PutCommand | DeleteCommand | CasCommand;
+export type WriteCommand = PutCommand | DeleteCommand | CasCommand | IncrCommand;
 export type ReadCommand = GetCommand | ScanCommand;
 export type SessionCommand = RegisterSessionCommand | KeepAliveCommand | CloseSessionCommand;
 export type KvCommand = WriteCommand | ReadCommand | SessionCommand;
@@ -109,18 +125,20 @@ export const CommandCode = {
   registerSession: 6,
   keepAlive: 7,
   closeSession: 8,
+  incr: 9,
 } as const satisfies Record<KvCommandType, number>;
 
 const F_SESSION = 0x01;
 const F_CAS_VERSION = 0x02;
 const F_CAS_EXPECTED_PRESENT = 0x04;
 const F_CAS_VALUE_PRESENT = 0x08;
+const F_INCR_NEGATIVE = 0x02;
 const F_SCAN_PREFIX = 0x01;
 const F_SCAN_END = 0x02;
 const F_SCAN_AFTER = 0x04;
 
 export function isWriteCommand(cmd: KvCommand): cmd is WriteCommand {
-  return cmd.type === 'put' || cmd.type === 'delete' || cmd.type === 'cas';
+  return cmd.type === 'put' || cmd.type === 'delete' || cmd.type === 'cas' || cmd.type === 'incr';
 }
 
 export function isReadCommand(cmd: KvCommand): cmd is ReadCommand {
@@ -216,6 +234,14 @@ export function checkCommand(cmd: KvCommand, limits: KvLimits = DEFAULT_KV_LIMIT
         cmd.value === null ? OK : valueProblem(cmd.value, limits),
       );
     }
+    case 'incr':
+      return first(
+        sessionProblem(cmd.session),
+        keyProblem(cmd.key, limits, 'key', false),
+        Number.isSafeInteger(cmd.delta)
+          ? OK
+          : { ok: false, code: 'invalid-argument', message: `delta ${cmd.delta} is not a safe integer` },
+      );
     case 'get':
       return keyProblem(cmd.key, limits, 'key', false);
     case 'scan': {
@@ -291,6 +317,14 @@ export function writeCommand(w: Writer, cmd: KvCommand, limits: KvLimits = DEFAU
       if ('version' in e) w.varint(e.version);
       else if (e.value !== null) w.lenBytes(e.value);
       if (cmd.value !== null) w.lenBytes(cmd.value);
+      return;
+    }
+    case 'incr': {
+      const negative = cmd.delta < 0;
+      w.u8((cmd.session === undefined ? 0 : F_SESSION) | (negative ? F_INCR_NEGATIVE : 0));
+      if (cmd.session !== undefined) writeSession(w, cmd.session);
+      w.lenBytes(cmd.key);
+      w.varint(Math.abs(cmd.delta));
       return;
     }
     case 'get':
@@ -405,6 +439,15 @@ export function readCommand(r: Reader, limits: KvLimits = DEFAULT_KV_LIMITS): Kv
       return session === undefined
         ? { type: 'cas', key, expect, value }
         : { type: 'cas', key, expect, value, session };
+    }
+    case CommandCode.incr: {
+      const flags = readFlags(r, F_SESSION | F_INCR_NEGATIVE);
+      const session = flags & F_SESSION ? readSession(r) : undefined;
+      const key = readKey(r, limits);
+      const magnitude = r.varint();
+      if (flags & F_INCR_NEGATIVE && magnitude === 0) r.fail(DecodeErrorReason.Malformed, 'delta -0');
+      const delta = flags & F_INCR_NEGATIVE ? -magnitude : magnitude;
+      return session === undefined ? { type: 'incr', key, delta } : { type: 'incr', key, delta, session };
     }
     case CommandCode.get:
       return { type: 'get', key: readKey(r, limits) };

@@ -12,6 +12,7 @@
  *     0x06 registerSession  clientId:varint
  *     0x07 keepAlive
  *     0x08 closeSession
+ *     0x09 incr             revision:varint  version:varint  negative:u8  magnitude:varint
  *     0x81 compare-failed   message  revision:varint  present:u8  [kv]
  *     0x82.. other failures message
  *   kv = key  value  version:varint  createRevision:varint  modRevision:varint  (key, value: len:varint bytes)
@@ -47,6 +48,8 @@ export const ResultCode = {
   StaleSequence: 'stale-sequence',
   /** The entry does not decode as a command (corrupt, or from a newer version). */
   InvalidCommand: 'invalid-command',
+  /** incr: the key holds something other than a decimal integer, or the sum leaves ±(2^53-1). */
+  NotAnInteger: 'not-an-integer',
 } as const;
 export type ResultCode = (typeof ResultCode)[keyof typeof ResultCode];
 
@@ -72,6 +75,15 @@ export type CasResult = {
   readonly revision: number;
   /** The key's version after the swap (0 when it deleted the key). */
   readonly version: number;
+};
+export type IncrResult = {
+  readonly ok: true;
+  readonly type: 'incr';
+  readonly revision: number;
+  /** The key's version after the increment. */
+  readonly version: number;
+  /** The counter after the increment. */
+  readonly value: number;
 };
 export type GetResult = {
   readonly ok: true;
@@ -114,6 +126,7 @@ export type KvResult =
   | PutResult
   | DeleteResult
   | CasResult
+  | IncrResult
   | GetResult
   | ScanResult
   | RegisterSessionResult
@@ -131,6 +144,7 @@ const Tag = {
   registerSession: 0x06,
   keepAlive: 0x07,
   closeSession: 0x08,
+  incr: 0x09,
 } as const;
 
 const FailureTag = {
@@ -139,6 +153,7 @@ const FailureTag = {
   'session-expired': 0x83,
   'stale-sequence': 0x84,
   'invalid-command': 0x85,
+  'not-an-integer': 0x86,
 } as const satisfies Record<ResultCode, number>;
 
 const FAILURE_BY_TAG = new Map<number, ResultCode>(
@@ -232,6 +247,12 @@ export function writeResult(w: Writer, result: KvResult, limits: KvLimits = DEFA
       for (const kv of result.items) writeKeyValue(w, kv);
       writeBool(w, result.more);
       return;
+    case 'incr':
+      w.varint(result.revision);
+      w.varint(result.version);
+      writeBool(w, result.value < 0);
+      w.varint(Math.abs(result.value));
+      return;
     case 'registerSession':
       w.varint(result.clientId);
       return;
@@ -265,6 +286,14 @@ export function readResult(r: Reader, limits: KvLimits = DEFAULT_KV_LIMITS): KvR
       const items: KeyValue[] = [];
       for (let i = 0; i < count; i++) items.push(readKeyValue(r, limits));
       return { ok: true, type: 'scan', revision, items, more: readBool(r) };
+    }
+    case Tag.incr: {
+      const revision = r.varint();
+      const version = r.varint();
+      const negative = readBool(r);
+      const magnitude = r.varint();
+      if (negative && magnitude === 0) r.fail(DecodeErrorReason.Malformed, 'counter -0');
+      return { ok: true, type: 'incr', revision, version, value: negative ? -magnitude : magnitude };
     }
     case Tag.registerSession:
       return { ok: true, type: 'registerSession', clientId: r.varint() };
