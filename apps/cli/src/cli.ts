@@ -1,5 +1,6 @@
 import { runClusterCommand } from './commands/cluster.js';
 import { KV_COMMANDS, type KvCommandName, runKvCommand } from './commands/kv.js';
+import { runMembersCommand } from './commands/members.js';
 import { ExitCode, type Io } from './io.js';
 
 export type { Io } from './io.js';
@@ -15,9 +16,12 @@ Commands:
   cluster up|down|status|kill|stop|restart|pause|resume|logs   local multi-process clusters
                                                            (keel cluster --help)
   put|get|del|cas|scan                                    read and write keys (keel get --help)
+  members list|add|promote|remove                         a cluster's voters and learners
+                                                          (keel members --help)
   bench write|read|mixed|election                         measure a cluster (keel bench --help)
   node                                                    run one member here (keel node --help)
-  chaos                                                   (not available yet)
+  chaos [--nodes 3|5] [--duration 60s] [--faults ...]    break a real cluster and judge it
+        [--seed S] [--netns] [--json f] [--html f]        (keel chaos --help)
   keygen                                                  CURVE key pair for a member or client
 
 Options:
@@ -26,8 +30,6 @@ Options:
 
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 not available in this build,
             4 no cluster running in the cluster directory.`;
-
-const PLANNED = new Set(['chaos', 'members']);
 
 /** Runs one CLI invocation and returns its exit code. User mistakes get one line, never a stack. */
 export async function runCli(argv: readonly string[], io: Io): Promise<ExitCode> {
@@ -41,15 +43,13 @@ export async function runCli(argv: readonly string[], io: Io): Promise<ExitCode>
     return ExitCode.Ok;
   }
   if (command === 'cluster') return runClusterCommand(rest, io);
+  if (command === 'members') return runMembersCommand(rest, io);
   if ((KV_COMMANDS as readonly string[]).includes(command)) {
     return runKvCommand(command as KvCommandName, rest, io);
   }
   if (command === 'bench') return runBench(rest, io);
+  if (command === 'chaos') return runChaos(rest, io);
   if (command === 'node') return runMember(rest);
-  if (PLANNED.has(command)) {
-    io.err(`keel: '${[command, ...rest].join(' ')}' is not available in this build yet`);
-    return ExitCode.NotAvailable;
-  }
   io.err(`keel: unknown command '${command}'; run 'keel --help' for the list`);
   return ExitCode.Usage;
 }
@@ -68,6 +68,30 @@ async function runBench(argv: readonly string[], io: Io): Promise<ExitCode> {
       out: (t) => process.stdout.write(t),
       err: (t) => process.stderr.write(t),
       isTTY: process.stderr.isTTY === true,
+    });
+    return code as ExitCode;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/**
+ * `keel chaos ...`: fault injection judged by a linearizability checker (tools/chaos). Ctrl-C stops
+ * the members it started (by PID) and removes any network namespaces it created.
+ */
+async function runChaos(argv: readonly string[], io: Io): Promise<ExitCode> {
+  const { runChaosCli } = await import('@keel/chaos');
+  const onSignal = (): void => {
+    io.err('keel chaos: interrupted; stopping the processes it started');
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const code = await runChaosCli(argv, {
+      out: (t) => process.stdout.write(t),
+      err: (t) => process.stderr.write(t),
     });
     return code as ExitCode;
   } finally {

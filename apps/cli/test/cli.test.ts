@@ -16,6 +16,21 @@ describe('keel', () => {
     expect(c.out.join('\n')).toContain('Usage: keel <command>');
   });
 
+  it('lists chaos in the help and hands its flags to @keel/chaos (a bad flag: exit 2)', async () => {
+    const c = capture();
+    await runCli(['--help'], c.io);
+    expect(c.out.join('\n')).toMatch(/^ {2}chaos \[--nodes 3\|5\]/m);
+    const writes: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((t: string) => writes.push(t) > 0) as unknown as typeof process.stderr.write;
+    try {
+      expect(await runCli(['chaos', '--nodes', '4'], c.io)).toBe(ExitCode.Usage);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(writes.join('').split('\n')[0]).toBe('keel chaos: --nodes must be 3 or 5, not 4');
+  });
+
   it('rejects an unknown command in one line with exit 2', async () => {
     const c = capture();
     expect(await runCli(['frobnicate'], c.io)).toBe(ExitCode.Usage);

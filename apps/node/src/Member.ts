@@ -2,6 +2,8 @@ import { randomInt } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  type ConfChange,
+  type ConfState,
   DecodeError,
   type Entry,
   type HardState,
@@ -23,13 +25,31 @@ import {
   type KvResult,
   KvStateMachine,
 } from '@keel/kv';
-import { openLog, WalError, type WalLogStore } from '@keel/log';
+import {
+  type FileSnapshotStore,
+  openLog,
+  openSnapshotStore,
+  SnapshotError,
+  WalError,
+  type WalLogStore,
+} from '@keel/log';
 import { ClientConnection, type ClientRequest, ClientServer, PeerTransport } from '@keel/transport-zmq';
 import type { Logger } from 'pino';
 import { type Address, ConfigError, engineTicks, type NodeConfig } from './config.js';
 import { type HttpServer, startHttp } from './http.js';
+import {
+  decodeMemberAddresses,
+  encodeMemberAddresses,
+  type MemberAddresses,
+  type MemberChangeReply,
+  type MemberChangeRequest,
+  type MemberInfo,
+  type MembersView,
+} from './membership.js';
 import { NodeMetrics } from './metrics.js';
+import { parseAddress } from './peers.js';
 import { realScheduler } from './scheduler.js';
+import { walSyncPublisher } from './walSyncFile.js';
 
 /** A startup failure caused by the environment (port in use, unwritable or foreign data dir, corrupt WAL). */
 export class StartupError extends Error {
@@ -69,6 +89,13 @@ export interface MemberStatus {
   readonly stats: { readonly proposals: number; readonly reads: number; readonly clientRequests: number };
   readonly pid: number;
   readonly uptimeMs: number;
+  /** The state machine's fingerprint: equal applied index and hash means equal stores. */
+  readonly stateHash: string;
+  /** The configuration this member has: voters and learners. */
+  readonly conf: { readonly voters: readonly NodeId[]; readonly learners: readonly NodeId[] };
+  /** First index still in the WAL, and the latest snapshot's index (0: none). */
+  readonly firstIndex: number;
+  readonly snapshotIndex: number;
 }
 
 /**
@@ -84,12 +111,17 @@ export class Member {
   readonly lastHeard = new Map<NodeId, number>();
   private forwardTo: { id: NodeId; conn: ClientConnection } | null = null;
   private stats = { proposals: 0, reads: 0, clientRequests: 0 };
+  /** Every member's addresses, from the configuration (bootstrap flags until the first Ready). */
+  private readonly addressBook = new Map<NodeId, MemberAddresses>();
+  private conf: ConfState = { voters: [], learners: [], addresses: {} };
 
   private constructor(
     readonly config: NodeConfig,
     private readonly log: Logger,
     private readonly wal: WalLogStore,
+    private readonly snapshots: FileSnapshotStore,
     private readonly peers: PeerTransport,
+    private readonly departing: DepartingPeers,
     private readonly clients: ClientServer,
     private readonly sm: KvStateMachine,
     private readonly node: RaftNode<KvResult>,
@@ -109,6 +141,16 @@ export class Member {
       if (err instanceof WalError) throw new StartupError(err.code, `cannot open the WAL: ${err.message}`);
       throw err;
     }
+    let snapshots: FileSnapshotStore;
+    try {
+      snapshots = await openSnapshotStore(join(config.dataDir, 'snap'));
+    } catch (err) {
+      await wal.close().catch(() => {});
+      if (err instanceof SnapshotError)
+        throw new StartupError(err.code, `cannot open the snapshots: ${err.message}`);
+      throw err;
+    }
+    const bootstrap = bootstrapAddresses(config);
 
     const others = config.peers.filter((p) => p.id !== config.id);
     const peers = new PeerTransport({
@@ -122,16 +164,18 @@ export class Member {
       reconnectMaxIntervalMs: Math.max(50, Math.floor(config.electionTimeoutMs / 2)),
       // A hung peer (SIGSTOP, a frozen VM, a blackholed link) keeps its TCP connection open, so
       // only silence reveals it. ZMTP heartbeats are answered by ZeroMQ's I/O thread, not by the
-      // JavaScript event loop, so a busy or GC-pausing member still answers; one that stops
-      // answering for half an election timeout is reported Disconnected, and the followers of a
-      // hung leader start the fast-failover pre-vote instead of waiting out a full timeout.
-      heartbeatIntervalMs: Math.max(5, Math.floor(config.electionTimeoutMs / 6)),
-      heartbeatTimeoutMs: Math.max(20, Math.floor(config.electionTimeoutMs / 2)),
+      // JavaScript event loop, so a busy or GC-pausing member still answers; one silent for the
+      // minimum election timeout is reported Disconnected, and the followers of a hung leader
+      // start the fast-failover pre-vote, staggered by rank, instead of waiting out randomized
+      // timeouts. Never shorter than that timeout: on an overloaded host a shorter one (half of
+      // it was tried) reports live members gone and churns leadership.
+      heartbeatIntervalMs: Math.max(5, Math.floor(config.electionTimeoutMs / 5)),
+      heartbeatTimeoutMs: Math.max(20, config.electionTimeoutMs),
     });
     try {
       await peers.listen();
     } catch (err) {
-      await Promise.allSettled([peers.close(), wal.close()]);
+      await Promise.allSettled([peers.close(), wal.close(), snapshots.close()]);
       throw bindError('peer', config.peerBind, err);
     }
     const clients = new ClientServer({
@@ -141,10 +185,14 @@ export class Member {
     try {
       await clients.listen();
     } catch (err) {
-      await Promise.allSettled([clients.close(), peers.close(), wal.close()]);
+      await Promise.allSettled([clients.close(), peers.close(), wal.close(), snapshots.close()]);
       throw bindError('client', config.clientBind, err);
     }
 
+    // A member that leaves the configuration is disconnected only after a grace period: a removed
+    // leader goes on replicating until its removal commits (dissertation §4.2.2), and the transport
+    // drops frames from members it does not know.
+    const departing = new DepartingPeers(peers, Math.max(5000, config.electionTimeoutMs * 20));
     const sm = new KvStateMachine({ sessionTimeoutMs: config.sessionTimeoutMs });
     const { electionTicks, heartbeatTicks } = engineTicks(config);
     let member: Member | null = null;
@@ -152,13 +200,17 @@ export class Member {
     const node = new RaftNode<KvResult>({
       raft: {
         id: config.id,
-        voters: config.peers.map((p) => p.id),
+        // Join mode: no configuration until the leader's log or snapshot brings one.
+        voters: config.join ? [] : config.peers.map((p) => p.id),
+        addresses: Object.fromEntries(
+          config.peers.map((p) => [p.id, encodeMemberAddresses(bootstrap.get(p.id)!)]),
+        ),
         rng: new SeededRng(randomInt(0, 2 ** 31)),
         electionTicks,
         heartbeatTicks,
         readLease: config.readLease,
       },
-      storage: instrumented(wal, metrics),
+      storage: instrumented(wal, metrics, walSyncPublisher(wal, process.env)),
       transport: {
         start: (handlers) =>
           peers.start({
@@ -173,17 +225,67 @@ export class Member {
             },
           }),
         send: (msgs) => peers.send(msgs),
+        setPeers: (others) => {
+          // A joining member has no configuration yet: keep the members its flags name.
+          if (Object.keys(others).length === 0) return;
+          const tcpOf: Record<NodeId, string> = {};
+          for (const [id, text] of Object.entries(others)) {
+            const a = decodeMemberAddresses(text);
+            const parsed = parseAddress(a.peer);
+            tcpOf[id] = parsed.ok ? tcp(parsed.value) : '';
+          }
+          departing.update(tcpOf);
+        },
         close: () => peers.close(),
       },
       stateMachine: sm,
+      // The members named by the flags stay connected until a configuration shows them leaving
+      // (a joiner's first configuration may be older than the cluster's).
+      peers: Object.fromEntries(
+        config.peers
+          .filter((p) => p.id !== config.id)
+          .map((p) => [p.id, encodeMemberAddresses(bootstrap.get(p.id)!)]),
+      ),
+      snapshotStore: snapshots,
+      snapshotEntries: config.snapshotEntries,
+      compactKeepEntries: config.compactKeepEntries,
+      onConf: (conf) => member?.onConf(conf, raftLog),
       scheduler: realScheduler,
       tickMs: config.tickMs,
       onFatal: (err) => onFatal(err),
       observer: {
         ready: (_id, rd) => member?.observeReady(rd, raftLog),
+        snapshot: (_id, meta, data) => {
+          metrics.snapshots.inc();
+          metrics.snapshotBytes.set(data.length);
+          raftLog.info({ index: meta.index, term: meta.term, bytes: data.length }, 'snapshot taken');
+        },
+        restore: (_id, meta, data) => {
+          metrics.snapshotsRestored.inc();
+          metrics.snapshotBytes.set(data.length);
+          raftLog.info(
+            { index: meta.index, term: meta.term, bytes: data.length, voters: meta.conf.voters },
+            'state restored from snapshot',
+          );
+        },
       },
     });
-    member = new Member(config, log, wal, peers, clients, sm, node, metrics, null, onFatal);
+    member = new Member(
+      config,
+      log,
+      wal,
+      snapshots,
+      peers,
+      departing,
+      clients,
+      sm,
+      node,
+      metrics,
+      null,
+      onFatal,
+    );
+    for (const [id, a] of bootstrap) member.addressBook.set(id, a);
+    member.onConf(node.status().conf, raftLog);
     node.start();
     await clients.start((req) => member?.handleClient(req));
     if (config.http !== null) {
@@ -199,7 +301,7 @@ export class Member {
         peer: hostPort(config.peerBind),
         client: hostPort(config.clientBind),
         http: config.http === null ? null : hostPort(config.http),
-        voters: config.peers.map((p) => p.id),
+        voters: config.join ? 'joining' : config.peers.map((p) => p.id),
         electionTimeoutMs: config.electionTimeoutMs,
         lastIndex: wal.lastIndex(),
         term: wal.initialState().hardState.term,
@@ -236,6 +338,120 @@ export class Member {
     );
   }
 
+  /** The configuration changed (or was first known): refresh the address book and say so. */
+  private onConf(conf: ConfState, log: Logger): void {
+    const before = this.conf;
+    this.conf = conf;
+    for (const [id, text] of Object.entries(conf.addresses)) {
+      const a = decodeMemberAddresses(text);
+      const known = this.addressBook.get(id);
+      // Bootstrap members may carry no addresses in the configuration: keep what the flags said.
+      this.addressBook.set(id, {
+        peer: a.peer || known?.peer || '',
+        client: a.client || known?.client || '',
+        http: a.http || known?.http || '',
+      });
+    }
+    const same = (x: readonly string[], y: readonly string[]) =>
+      x.length === y.length && x.every((v, i) => v === y[i]);
+    if (same(before.voters, conf.voters) && same(before.learners, conf.learners)) return;
+    log.info(
+      { voters: conf.voters, learners: conf.learners, term: this.node.status().term },
+      `configuration: voters ${conf.voters.join(', ') || '(none yet)'}${conf.learners.length > 0 ? `; learners ${conf.learners.join(', ')}` : ''}`,
+    );
+  }
+
+  /** Other members of the configuration, voters first. */
+  private others(): NodeId[] {
+    return [...this.conf.voters, ...this.conf.learners].filter((id) => id !== this.config.id);
+  }
+
+  /** `POST /snapshot`: snapshot the store now (false: nothing new since the last one, or one is under way). */
+  takeSnapshot(): boolean {
+    return this.node.takeSnapshot();
+  }
+
+  /** `GET /members`. */
+  members(): MembersView {
+    const s = this.node.status();
+    const info = (id: NodeId, role: 'voter' | 'learner'): MemberInfo => {
+      const a = this.addressBook.get(id) ?? { peer: '', client: '', http: '' };
+      const pr = s.role === 'leader' && id !== this.config.id ? this.node.progress(id) : null;
+      const match = id === this.config.id && s.role === 'leader' ? s.lastIndex : (pr?.match ?? null);
+      return { id, role, ...a, match };
+    };
+    return {
+      id: this.config.id,
+      leader: s.leader,
+      term: s.term,
+      commitIndex: s.commitIndex,
+      members: [
+        ...s.conf.voters.map((id) => info(id, 'voter')),
+        ...s.conf.learners.map((id) => info(id, 'learner')),
+      ],
+    };
+  }
+
+  /**
+   * `POST /members`: one single-server change through the engine. A leader that has not yet
+   * committed an entry of its term refuses changes for a moment (§4.1); that is retried here for
+   * up to an election timeout, so callers only see it when the cluster really has no stable leader.
+   */
+  async changeMembers(req: MemberChangeRequest): Promise<MemberChangeReply> {
+    const change: ConfChange =
+      req.action === 'add'
+        ? {
+            type: req.learner === false ? 'addVoter' : 'addLearner',
+            id: req.id,
+            address: encodeMemberAddresses({
+              peer: req.peer ?? '',
+              client: req.client ?? '',
+              http: req.http ?? '',
+            }),
+          }
+        : { type: req.action === 'promote' ? 'promote' : 'remove', id: req.id };
+    const deadline = performance.now() + Math.max(1000, this.config.electionTimeoutMs * 2);
+    for (;;) {
+      type Outcome = Parameters<Parameters<RaftNode['proposeConfChange']>[1]>[0] | 'timeout';
+      const outcome = await new Promise<Outcome>((resolve) => {
+        // A leader that loses office (or is the member removed) before the entry applies here
+        // may never see it apply: answer "unknown" after a bound instead of hanging.
+        const timer = setTimeout(() => resolve('timeout'), PROPOSAL_TIMEOUT_MS);
+        this.node.proposeConfChange(change, (o) => {
+          clearTimeout(timer);
+          resolve(o);
+        });
+      });
+      if (outcome === 'timeout') {
+        return {
+          ok: false,
+          reason: 'timeout',
+          message: `not applied here within ${PROPOSAL_TIMEOUT_MS} ms; it may still take effect (see GET /members on the leader)`,
+        };
+      }
+      if (outcome.ok) {
+        this.log.info({ change, index: outcome.index }, `membership change applied: ${req.action} ${req.id}`);
+        return { ok: true, index: outcome.index, members: this.members().members };
+      }
+      if (outcome.reason === 'term-not-committed' && performance.now() < deadline) {
+        await sleep(10);
+        continue;
+      }
+      if (outcome.reason === 'not-leader') {
+        const hint = outcome.leaderHint;
+        const http = hint === null ? null : this.addressBook.get(hint)?.http || null;
+        return {
+          ok: false,
+          reason: 'not-leader',
+          message: 'not the leader',
+          leaderHint: hint,
+          leaderHttp: http,
+        };
+      }
+      return { ok: false, reason: outcome.reason, message: outcome.message };
+    }
+  }
+
   status(): MemberStatus {
     const s = this.node.status();
     const wal = this.wal.metrics;
@@ -248,20 +464,18 @@ export class Member {
       commitIndex: s.commitIndex,
       appliedIndex: s.appliedIndex,
       lastIndex: s.lastIndex,
-      peers: this.config.peers
-        .filter((p) => p.id !== this.config.id)
-        .map((p) => {
-          const pr = this.node.progress(p.id);
-          const heard = this.lastHeard.get(p.id);
-          return {
-            id: p.id,
-            match: pr?.match ?? null,
-            next: pr?.next ?? null,
-            state: pr?.state ?? null,
-            connected: this.connected.get(p.id) ?? false,
-            lastContactMs: heard === undefined ? null : Math.round(performance.now() - heard),
-          };
-        }),
+      peers: this.others().map((id) => {
+        const pr = this.node.progress(id);
+        const heard = this.lastHeard.get(id);
+        return {
+          id,
+          match: pr?.match ?? null,
+          next: pr?.next ?? null,
+          state: pr?.state ?? null,
+          connected: this.connected.get(id) ?? false,
+          lastContactMs: heard === undefined ? null : Math.round(performance.now() - heard),
+        };
+      }),
       addresses: {
         peer: hostPort(this.config.peerBind),
         client: hostPort(this.config.clientBind),
@@ -271,6 +485,10 @@ export class Member {
       stats: { ...this.stats },
       pid: process.pid,
       uptimeMs: Math.round(performance.now() - this.started),
+      stateHash: this.sm.stateHash(),
+      conf: { voters: s.conf.voters, learners: s.conf.learners },
+      firstIndex: s.firstIndex,
+      snapshotIndex: s.snapshotIndex,
     };
   }
 
@@ -445,7 +663,9 @@ export class Member {
 
   /** A follower relays a write to the leader's client endpoint: the client never needs to know who leads. */
   private forward(req: ClientRequest, leader: NodeId): void {
-    const target = this.config.clients.find((c) => c.id === leader);
+    const known = this.addressBook.get(leader)?.client ?? '';
+    const parsed = parseAddress(known);
+    const target = parsed.ok ? parsed.value : undefined;
     if (target === undefined) {
       this.reply(req, {
         kind: 'error',
@@ -516,11 +736,11 @@ export class Member {
   private bestFollower(): NodeId | null {
     let best: NodeId | null = null;
     let bestMatch = -1;
-    for (const p of this.config.peers) {
-      if (p.id === this.config.id) continue;
-      const pr = this.node.progress(p.id);
+    for (const id of this.conf.voters) {
+      if (id === this.config.id) continue;
+      const pr = this.node.progress(id);
       if (pr !== null && pr.match > bestMatch) {
-        best = p.id;
+        best = id;
         bestMatch = pr.match;
       }
     }
@@ -530,12 +750,14 @@ export class Member {
   async close(): Promise<void> {
     this.stopping = true;
     this.node.stop();
+    this.departing.close();
     await Promise.allSettled([
       this.http?.close(),
       this.forwardTo?.conn.close(),
       this.clients.close(),
       this.peers.close(),
     ]);
+    await this.snapshots.close().catch((err: unknown) => this.log.error({ err }, 'saving a snapshot failed'));
     await this.wal.close().catch((err: unknown) => this.log.error({ err }, 'closing the WAL failed'));
     this.log.info({ term: this.node.status().term }, 'member stopped');
   }
@@ -572,22 +794,80 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** Times every append until durable (fsync latency as the driver sees it, batching included). */
-function instrumented(wal: WalLogStore, metrics: NodeMetrics): LogStore {
+function instrumented(wal: WalLogStore, metrics: NodeMetrics, publishSync: (() => void) | null): LogStore {
   return {
     initialState: () => wal.initialState(),
     firstIndex: () => wal.firstIndex(),
     lastIndex: () => wal.lastIndex(),
     term: (i) => wal.term(i),
     entries: (lo, hi, max) => wal.entries(lo, hi, max),
+    compact: (index: number, term: number, onDurable: (err: Error | null) => void) =>
+      wal.compact(index, term, onDurable),
     append: (entries: readonly Entry[], hs: HardState | null, onDurable: (err: Error | null) => void) => {
       const t0 = performance.now();
       wal.append(entries, hs, (err) => {
         if (err === null) metrics.fsyncLatency.observe((performance.now() - t0) / 1000);
+        if (err === null) publishSync?.();
         onDurable(err);
       });
     },
     close: () => wal.close(),
   };
+}
+
+/**
+ * Applies configuration changes to the peer transport, keeping members that left connected for a
+ * grace period before forgetting them.
+ */
+class DepartingPeers {
+  private readonly timers = new Map<NodeId, NodeJS.Timeout>();
+
+  constructor(
+    private readonly transport: PeerTransport,
+    private readonly graceMs: number,
+  ) {}
+
+  update(next: Readonly<Record<NodeId, string>>): void {
+    for (const [id, t] of this.timers) {
+      if (Object.hasOwn(next, id)) {
+        clearTimeout(t);
+        this.timers.delete(id);
+      }
+    }
+    const keep: Record<NodeId, string> = { ...next };
+    for (const id of this.transport.peerIds()) {
+      if (Object.hasOwn(next, id)) continue;
+      keep[id] = ''; // '' keeps the address the transport knows
+      if (!this.timers.has(id)) {
+        const t = setTimeout(() => {
+          this.timers.delete(id);
+          this.transport.removePeer(id);
+        }, this.graceMs);
+        t.unref();
+        this.timers.set(id, t);
+      }
+    }
+    this.transport.setPeers(keep);
+  }
+
+  close(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+}
+
+/** Each bootstrap member's addresses from the flags (`--peers`, `--clients`; this member's `--http`). */
+function bootstrapAddresses(config: NodeConfig): Map<NodeId, MemberAddresses> {
+  const out = new Map<NodeId, MemberAddresses>();
+  for (const p of config.peers) {
+    const c = config.clients.find((x) => x.id === p.id);
+    out.set(p.id, {
+      peer: hostPort(p),
+      client: c === undefined ? '' : hostPort(c),
+      http: p.id === config.id && config.http !== null ? hostPort(config.http) : '',
+    });
+  }
+  return out;
 }
 
 function bindError(what: string, a: Address, err: unknown): StartupError {

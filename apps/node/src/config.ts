@@ -35,6 +35,16 @@ export interface NodeConfig {
   readonly logFormat: 'json' | 'pretty';
   /** Session expiry for exactly-once client sessions, decided by log time. */
   readonly sessionTimeoutMs: number;
+  /**
+   * Join an existing cluster instead of bootstrapping one: the member starts with no configuration,
+   * never campaigns, and learns the configuration from the leader once it is added
+   * (`keel members add`). `peers` then lists the existing members to reach.
+   */
+  readonly join: boolean;
+  /** Take a snapshot after this many applied entries (0: never). */
+  readonly snapshotEntries: number;
+  /** Entries kept in the WAL behind a snapshot, for slow followers. */
+  readonly compactKeepEntries: number;
 }
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -57,6 +67,11 @@ Options:
   --tick <ms>                   engine tick (default 10)
   --read-lease                  serve linearizable reads from the leader's lease (clock assumption)
   --session-timeout <ms>        client session expiry, by log time (default 600000)
+  --join                        join a running cluster (add it with 'keel members add'): start
+                                with no configuration and take it from the leader; --peers lists
+                                the members to reach, this one included
+  --snapshot-entries <n>        snapshot the store every n applied entries (default 10000; 0: never)
+  --compact-keep <n>            entries kept in the WAL behind a snapshot (default 5000)
   --log-level <level>           trace|debug|info|warn|error|fatal|silent (KEEL_LOG_LEVEL; default info)
   --log-format <json|pretty>    default: pretty on a TTY, JSON otherwise
   --config <file.json>          read options from a JSON file (flags and environment win)
@@ -78,6 +93,9 @@ const FLAGS = {
   tick: { type: 'string' },
   'read-lease': { type: 'boolean' },
   'session-timeout': { type: 'string' },
+  join: { type: 'boolean' },
+  'snapshot-entries': { type: 'string' },
+  'compact-keep': { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
   config: { type: 'string' },
@@ -228,6 +246,8 @@ export function parseNodeConfig(
   }
   const leaseText = get('read-lease');
   const readLease = leaseText === 'true' || leaseText === '1';
+  const joinText = get('join');
+  const join = joinText === 'true' || joinText === '1';
 
   return {
     id,
@@ -245,6 +265,9 @@ export function parseNodeConfig(
     logLevel: level as NodeConfig['logLevel'],
     logFormat: format,
     sessionTimeoutMs: int('session-timeout', 600_000, 1000, 7 * 24 * 3600 * 1000),
+    join,
+    snapshotEntries: int('snapshot-entries', 10_000, 0, 1_000_000_000),
+    compactKeepEntries: int('compact-keep', 5_000, 0, 1_000_000_000),
   };
 }
 

@@ -1,6 +1,12 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Address } from './config.js';
 import type { MemberStatus } from './Member.js';
+import {
+  type MemberChangeReply,
+  type MemberChangeRequest,
+  type MembersView,
+  parseMemberChange,
+} from './membership.js';
 import type { NodeMetrics } from './metrics.js';
 
 export interface HttpServer {
@@ -10,17 +16,97 @@ export interface HttpServer {
 interface StatusSource {
   status(): MemberStatus;
   refreshMetrics(): void;
+  members(): MembersView;
+  changeMembers(req: MemberChangeRequest): Promise<MemberChangeReply>;
+  takeSnapshot(): boolean;
 }
 
-/** `/metrics` (Prometheus text), `/status` (JSON) and `/healthz` (200 once a leader is known). */
+/** Largest `POST /members` body read. */
+const MAX_BODY = 4096;
+
+/** HTTP status for each refusal of a membership change. */
+function changeStatus(reply: MemberChangeReply): number {
+  if (reply.ok) return 200;
+  switch (reply.reason) {
+    case 'bad-request':
+    case 'invalid-conf-change':
+      return 400;
+    case 'not-leader':
+      return 421;
+    case 'conf-change-pending':
+    case 'term-not-committed':
+      return 409;
+    default:
+      return 503;
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
+}
+
+function handleMembersPost(req: IncomingMessage, res: ServerResponse, member: StatusSource): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size > MAX_BODY) {
+      json(res, 413, { ok: false, reason: 'bad-request', message: `body larger than ${MAX_BODY} bytes` });
+      req.destroy();
+      return;
+    }
+    chunks.push(c);
+  });
+  req.on('end', () => {
+    if (res.headersSent) return;
+    let body: unknown;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      json(res, 400, { ok: false, reason: 'bad-request', message: 'the body is not JSON' });
+      return;
+    }
+    const parsed = parseMemberChange(body);
+    if (typeof parsed === 'string') {
+      json(res, 400, { ok: false, reason: 'bad-request', message: parsed });
+      return;
+    }
+    member.changeMembers(parsed).then(
+      (reply) => json(res, changeStatus(reply), reply),
+      (err: Error) => json(res, 500, { ok: false, reason: 'internal', message: err.message }),
+    );
+  });
+}
+
+/**
+ * `/metrics` (Prometheus text), `/status` (JSON), `/healthz` (200 once a leader is known) and
+ * `/members` (GET: the configuration; POST: one membership change, on the leader), and
+ * `POST /snapshot` (snapshot the store now; 202 started, 409 nothing new or one under way). The endpoint
+ * is unauthenticated: bind it to loopback or a private network.
+ */
 export function startHttp(at: Address, member: StatusSource, metrics: NodeMetrics): Promise<HttpServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    if (path === '/members' && req.method === 'POST') {
+      handleMembersPost(req, res, member);
+      return;
+    }
+    if (path === '/snapshot' && req.method === 'POST') {
+      const ok = member.takeSnapshot();
+      json(
+        res,
+        ok ? 202 : 409,
+        ok ? { ok } : { ok, message: 'nothing new to snapshot, or a snapshot is under way' },
+      );
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
-    if (path === '/status') {
+    if (path === '/members') {
+      json(res, 200, member.members());
+    } else if (path === '/status') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(member.status())}\n`);
     } else if (path === '/healthz') {
       const s = member.status();
@@ -39,7 +125,7 @@ export function startHttp(at: Address, member: StatusSource, metrics: NodeMetric
     } else {
       res
         .writeHead(404, { 'content-type': 'text/plain' })
-        .end('not found: try /status, /metrics or /healthz\n');
+        .end('not found: try /status, /metrics, /healthz or /members\n');
     }
   });
   server.keepAliveTimeout = 1000;

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 const ROLES = ['follower', 'pre-candidate', 'candidate', 'leader'] as const;
 
@@ -26,6 +26,9 @@ export class NodeMetrics {
   readonly walFsyncs: Gauge;
   readonly walEntriesPerFsync: Gauge;
   readonly clientRequests: Counter;
+  readonly snapshots: Counter;
+  readonly snapshotsRestored: Counter;
+  readonly snapshotBytes: Gauge;
 
   constructor(labels: { nodeId: string }) {
     const r = this.registry;
@@ -74,6 +77,16 @@ export class NodeMetrics {
     this.walEntriesPerFsync = g('keel_wal_entries_per_fsync', 'Entries made durable per fsync (average)');
     this.clientRequests = c('keel_client_requests_total', 'Client requests received', ['kind']);
     for (const role of ROLES) this.role.set({ role }, 0);
+    this.snapshots = c('keel_snapshots_total', 'Snapshots taken by this member');
+    this.snapshotsRestored = c(
+      'keel_snapshots_restored_total',
+      'State restored from a snapshot (startup or install)',
+    );
+    this.snapshotBytes = g('keel_snapshot_bytes', 'Size of the latest snapshot taken or restored');
+    // Node's process metrics, among them the event-loop lag (nodejs_eventloop_lag_max_seconds and
+    // percentiles, measured every 10 ms and reset at each scrape): how long the member stalled
+    // between scrapes, e.g. while it encoded a snapshot.
+    collectDefaultMetrics({ register: r, eventLoopMonitoringPrecision: 10 });
   }
 
   setRole(role: string): void {

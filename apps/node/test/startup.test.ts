@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,7 +46,27 @@ describe('keel node as a process', () => {
     expect(metrics).toContain(`keel_raft_leader{leader="n1",node_id="n1"} 1`);
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
-    expect(readdirSync(d).sort()).toEqual(['member.json', 'wal']);
+    expect(readdirSync(d).sort()).toEqual(['member.json', 'snap', 'wal']);
+  });
+
+  it('reports a state hash in /status and, when asked, publishes what its WAL has fsynced', async () => {
+    const d = dir();
+    const { args, http } = await single(d);
+    const syncFile = join(d, 'wal-sync.json');
+    const p = startNode(args, { KEEL_TEST_WAL_SYNC_FILE: syncFile });
+    const s = await waitFor('leader', async () => {
+      const st = await status(http);
+      return st.role === 'leader' && st.appliedIndex >= 1 ? st : undefined;
+    });
+    expect((s as unknown as { stateHash: string }).stateHash).toMatch(/^[0-9a-f]{8}$/);
+    const published = JSON.parse(readFileSync(syncFile, 'utf8')) as {
+      pid: number;
+      segments: { file: string; syncedBytes: number; nameDurable: boolean }[];
+    };
+    expect(published.pid).toBe(p.child.pid);
+    expect(published.segments[0]!.syncedBytes).toBeGreaterThan(32);
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
   });
 
   it('refuses a port in use with one line and exit 1', async () => {

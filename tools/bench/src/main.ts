@@ -14,6 +14,7 @@ import {
   textReport,
   writeFileMkdir,
 } from './report.js';
+import { DEFAULT_SNAPSHOT_BENCH, runSnapshotBench } from './snapshot.js';
 import {
   DEFAULT_THROUGHPUT,
   type LoadMode,
@@ -33,7 +34,7 @@ export interface BenchIo {
   readonly isTTY: boolean;
 }
 
-export const USAGE = `Usage: keel-bench <write|read|mixed|election> [options]
+export const USAGE = `Usage: keel-bench <write|read|mixed|election|snapshot> [options]
        keel-bench report <report.json> [--html <file>]   (print a saved report, render it again)
 
 Load (write | read | mixed):
@@ -63,6 +64,14 @@ Election:
   --fast                    also measure the fast setting (T = ${FAST_ELECTION_TIMEOUT_MS} ms, 1 ms tick)
   --poll <ms>               pause between /status polls of a member during a trial (default 2)
 
+Snapshot (snapshot cost and benefit on a cluster it starts, automatic snapshots off):
+  --nodes <n>               cluster size (default 3)
+  --keys <n>                keys written first, one entry each (default 1000000)
+  --value-size <n>          bytes per value (default 16)
+  --duration <s>            each write-throughput window, without and with snapshots (default 5)
+  --concurrency <n>         outstanding writes in those windows (default 64)
+  --compact-keep <n>        entries the WAL keeps behind a snapshot (default 1000)
+
 Output:
   --json <file>             the report as JSON (schema in tools/bench/README.md)
   --html <file>             a self-contained HTML report with charts
@@ -74,6 +83,8 @@ const FLAGS = {
   nodes: { type: 'string' },
   system: { type: 'string' },
   'cpu-prof': { type: 'string' },
+  keys: { type: 'string' },
+  'compact-keep': { type: 'string' },
   'cluster-file': { type: 'string' },
   endpoints: { type: 'string' },
   concurrency: { type: 'string' },
@@ -231,16 +242,58 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
     if (
       positionals.length !== 1 ||
       cmd === undefined ||
-      !['write', 'read', 'mixed', 'election'].includes(cmd)
+      !['write', 'read', 'mixed', 'election', 'snapshot'].includes(cmd)
     ) {
       throw new UsageError(
         positionals.length === 0
-          ? 'name a benchmark: write, read, mixed or election'
-          : `unknown benchmark '${positionals.join(' ')}'; choose write, read, mixed or election`,
+          ? 'name a benchmark: write, read, mixed, election or snapshot'
+          : `unknown benchmark '${positionals.join(' ')}'; choose write, read, mixed, election or snapshot`,
       );
     }
     const progress = progressFor(io);
-    if (cmd === 'election') {
+    if (cmd !== 'snapshot') {
+      for (const f of ['keys', 'compact-keep']) {
+        if (v[f] !== undefined) throw new UsageError(`--${f} applies to snapshot only`);
+      }
+    }
+    if (cmd === 'snapshot') {
+      for (const f of [
+        'cluster-file',
+        'endpoints',
+        'system',
+        'cpu-prof',
+        'warmup',
+        'workers',
+        'read-ratio',
+        'stale',
+        'keyspace',
+        'timeout',
+        'trials',
+        'mode',
+        'election-timeout',
+        'fast',
+        'poll',
+      ]) {
+        if (v[f] !== undefined) throw new UsageError(`--${f} does not apply to snapshot`);
+      }
+      const d = DEFAULT_SNAPSHOT_BENCH;
+      const single = (flag: string, dflt: number, min: number, max: number): number => {
+        const xs = list(v, flag, [dflt], min, max);
+        if (xs.length !== 1) throw new UsageError(`--${flag} takes one value for snapshot`);
+        return xs[0]!;
+      };
+      report = await runSnapshotBench(
+        {
+          nodes: nodes(v),
+          keys: num(v, 'keys', d.keys, 1, 100_000_000),
+          valueSize: single('value-size', d.valueSize, 0, 1 << 20),
+          writeMs: num(v, 'duration', d.writeMs / 1000, 0.1, 3600, false) * 1000,
+          concurrency: single('concurrency', d.concurrency, 1, 100_000),
+          compactKeep: num(v, 'compact-keep', d.compactKeep, 0, 100_000_000),
+        },
+        progress,
+      );
+    } else if (cmd === 'election') {
       for (const f of [
         'cluster-file',
         'endpoints',
@@ -326,7 +379,9 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
   const useless =
     report.kind === 'throughput'
       ? report.steps.some((s) => s.ops === 0)
-      : report.runs.some((r) => r.failures === r.trials.length);
+      : report.kind === 'election'
+        ? report.runs.some((r) => r.failures === r.trials.length)
+        : report.results.writes_with_snapshots_per_sec === 0;
   return useless ? ExitCode.Failed : ExitCode.Ok;
 }
 

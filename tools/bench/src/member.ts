@@ -9,6 +9,9 @@ export interface MemberStatus {
   readonly appliedIndex: number;
   readonly lastIndex: number;
   readonly pid: number;
+  /** Latest snapshot's index (0: none); absent on members from before snapshots. */
+  readonly snapshotIndex?: number;
+  readonly firstIndex?: number;
 }
 
 /** A member as the bench addresses it. */

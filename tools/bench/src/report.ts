@@ -2,10 +2,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ElectionReport, ElectionRun } from './election.js';
 import type { MachineInfo } from './proc.js';
+import { type SnapshotReport, snapshotTable } from './snapshot.js';
 import { escapeHtml, lineChart, type Mark, type Series, sampleCdf } from './svg.js';
 import type { StepResult, ThroughputReport } from './throughput.js';
 
-export type BenchReport = ThroughputReport | ElectionReport;
+export type BenchReport = ThroughputReport | ElectionReport | SnapshotReport;
 
 /** Version of the JSON document; bump it when a field changes meaning or goes away. */
 export const REPORT_SCHEMA_VERSION = 1;
@@ -131,6 +132,7 @@ export function electionTable(r: ElectionReport): string {
 }
 
 export function textReport(r: BenchReport): string {
+  if (r.kind === 'snapshot') return snapshotTable(r);
   return r.kind === 'throughput' ? throughputTable(r) : electionTable(r);
 }
 
@@ -151,7 +153,7 @@ export function parseJsonReport(text: string): { report: BenchReport; command: s
   if (doc.tool !== 'keel-bench' || doc.schema_version !== REPORT_SCHEMA_VERSION) {
     throw new Error(`not a keel-bench report of schema version ${REPORT_SCHEMA_VERSION}`);
   }
-  if (doc.kind !== 'throughput' && doc.kind !== 'election')
+  if (doc.kind !== 'throughput' && doc.kind !== 'election' && doc.kind !== 'snapshot')
     throw new Error(`unknown report kind ${String(doc.kind)}`);
   const { tool: _tool, schema_version: _v, command, ...rest } = doc;
   return {
@@ -373,6 +375,25 @@ function electionHtml(r: ElectionReport, command: readonly string[]): string {
 }
 
 /** A self-contained HTML page: inline CSS and inline SVG, no script, nothing fetched. */
+function snapshotHtml(r: SnapshotReport, command: readonly string[]): string {
+  const rows = snapshotTable(r)
+    .split('\n')
+    .slice(2)
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      const at = l.search(/ {2}\S/);
+      return [l.slice(0, at).trim(), l.slice(at).trim()];
+    });
+  const body = [
+    `<p>${r.options.nodes} members started by the bench with automatic snapshots off (every snapshot is asked for with <code>POST /snapshot</code>), compaction keeping ${r.options.compact_keep} entries. Stalls are the leader's longest event-loop delay over the phase (<code>nodejs_eventloop_lag_max_seconds</code>). Started ${escapeHtml(r.started_at)}.</p>`,
+    htmlTable(['measure', 'result'], rows),
+    '<h2>Machine</h2>',
+    machineHtml(r.machine),
+  ].join('\n');
+  return page('Keel bench: snapshots', body, command);
+}
+
 export function htmlReport(r: BenchReport, command: readonly string[]): string {
+  if (r.kind === 'snapshot') return snapshotHtml(r, command);
   return r.kind === 'throughput' ? throughputHtml(r, command) : electionHtml(r, command);
 }

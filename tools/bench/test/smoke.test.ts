@@ -130,3 +130,31 @@ describe.skipIf(etcd === null)('keel-bench --system etcd on a real 3-member etcd
     expect(d.err()).toContain('--system must be keel or etcd');
   });
 });
+
+describe.skipIf(!existsSync(MEMBER_PROGRAM))('keel-bench snapshot on a real 3-member cluster', () => {
+  it('takes, restores and installs snapshots and reports every figure', async () => {
+    const r = await bench(
+      'snapshot',
+      'snapshot',
+      '--keys',
+      '3000',
+      '--duration',
+      '0.5',
+      '--concurrency',
+      '8',
+      '--compact-keep',
+      '100',
+    );
+    expect(r.doc).toMatchObject({ tool: 'keel-bench', kind: 'snapshot', options: { keys: 3000 } });
+    const x = r.doc.results as Record<string, number | null>;
+    expect(x.entries as number).toBeGreaterThanOrEqual(3000);
+    expect(x.snapshot_bytes as number).toBeGreaterThan(3000 * 16);
+    for (const k of ['take_ms', 'restart_replay_ms', 'restart_snapshot_ms', 'install_ms']) {
+      expect(x[k] as number, k).toBeGreaterThan(0);
+    }
+    expect(x.writes_without_snapshots_per_sec as number).toBeGreaterThan(0);
+    expect(x.writes_with_snapshots_per_sec as number).toBeGreaterThan(0);
+    expect(r.out).toContain('restart: snapshot + WAL tail');
+    expect(r.html).toContain('Keel bench: snapshots');
+  });
+});

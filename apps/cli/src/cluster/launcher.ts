@@ -17,6 +17,11 @@ export interface ClusterPlan {
   readonly nodeBinary: string;
   /** Extra flags passed to every member (e.g. `--election-timeout 300`). */
   readonly extraArgs?: readonly string[];
+  /**
+   * `--cluster-id` for every member: a member refuses a data dir written for another cluster id,
+   * so a leftover data dir of an earlier cluster in the same directory is never mixed in.
+   */
+  readonly clusterId?: string;
 }
 
 export function memberId(index: number): string {
@@ -57,6 +62,7 @@ export function planCluster(plan: ClusterPlan, now = new Date()): ClusterFile {
         dataDir,
         '--log-format',
         'json',
+        ...(plan.clusterId !== undefined ? ['--cluster-id', plan.clusterId] : []),
         ...(plan.extraArgs ?? []),
       ],
       startedAt: null,

@@ -1,5 +1,6 @@
-import { existsSync, rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import {
@@ -16,6 +17,7 @@ import {
 import {
   describeStop,
   type ExitNotice,
+  memberId,
   planCluster,
   type StopOutcome,
   startMember,
@@ -30,10 +32,12 @@ import {
   CLUSTER_HOST,
   DEFAULT_BASE_PORT,
   MAX_MEMBERS,
+  memberPorts,
 } from '../cluster/ports.js';
 import { type ClusterSample, leaderSettled, sampleCluster } from '../cluster/sample.js';
 import { changeLines, LiveFrame, renderTable, sampleJson, summaryLine, viewHeader } from '../cluster/view.js';
 import { ExitCode, type Io } from '../io.js';
+import { addMember, changeMembers, MembersError } from './members.js';
 
 export const CLUSTER_HELP = `keel cluster — run a local cluster of real \`keel node\` processes
 
@@ -52,6 +56,12 @@ Commands:
   pause <id>          freeze a member (SIGSTOP); resume <id> continues it (SIGCONT)
   logs <id> [-f] [-n <lines>] [--raw]
                       print a member's log; -f follows it
+  add-node [--learner]
+                      start a new member (next free id, ports by the same scheme) that joins
+                      the running cluster: added as a learner, promoted to voter once caught up
+                      (keel members add); --learner leaves it a learner
+  remove-node <id>    remove a member from the configuration (keel members remove), then stop it;
+                      its data dir is kept
 
 Options:
   --dir <dir>         cluster directory (default: <repo>/.cluster inside the checkout,
@@ -72,9 +82,29 @@ that member's process.
 Exit codes: 0 ok (status: a leader is known), 1 failure (no leader, a member did not start, ports
 in use, a cluster already running), 2 usage error, 4 no cluster running in the directory.`;
 
-const SUBCOMMANDS = ['up', 'down', 'status', 'stop', 'kill', 'restart', 'pause', 'resume', 'logs'] as const;
+const SUBCOMMANDS = [
+  'up',
+  'down',
+  'status',
+  'stop',
+  'kill',
+  'restart',
+  'pause',
+  'resume',
+  'logs',
+  'add-node',
+  'remove-node',
+] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
-const WITH_ID: ReadonlySet<Subcommand> = new Set(['stop', 'kill', 'restart', 'pause', 'resume', 'logs']);
+const WITH_ID: ReadonlySet<Subcommand> = new Set([
+  'stop',
+  'kill',
+  'restart',
+  'pause',
+  'resume',
+  'logs',
+  'remove-node',
+]);
 
 const COMMON = {
   dir: { type: 'string' },
@@ -105,6 +135,8 @@ const OPTIONS = {
     lines: { type: 'string', short: 'n' },
     raw: { type: 'boolean' },
   },
+  'add-node': { ...COMMON, ...TIMEOUT, learner: { type: 'boolean' } },
+  'remove-node': { ...COMMON, ...TIMEOUT },
 } as const satisfies Record<Subcommand, ParseArgsConfig['options']>;
 type OptionName =
   | 'dir'
@@ -117,7 +149,8 @@ type OptionName =
   | 'clean'
   | 'follow'
   | 'lines'
-  | 'raw';
+  | 'raw'
+  | 'learner';
 
 /** A user mistake or an unusable situation: one line on stderr and an exit code. */
 class CommandError extends Error {
@@ -288,7 +321,7 @@ async function up(ctx: Context): Promise<ExitCode> {
   const basePort = intOption(ctx, 'base-port', existing?.basePort ?? DEFAULT_BASE_PORT, 0, 65535);
   const portProblem = basePortProblem(basePort, size);
   if (portProblem !== null) throw usage(portProblem);
-  if (existing !== null && existing.members.length !== size) {
+  if (existing !== null && existing.members.length !== size && ctx.values.members !== undefined) {
     throw new CommandError(
       `${ctx.dir} holds the data of a ${existing.members.length}-member cluster; use -n ${existing.members.length}, another --dir, or delete it with '${ctx.cli} cluster down --clean'`,
       ExitCode.Failure,
@@ -302,14 +335,25 @@ async function up(ctx: Context): Promise<ExitCode> {
     );
   }
   const detach = ctx.values.detach === true;
-  const plan = planCluster({
+  // A new cluster gets its own id; a stopped one keeps the id its data dirs were written with
+  // (none for clusters from before ids: the members' default then).
+  const clusterId =
+    existing === null
+      ? `local-${randomBytes(4).toString('hex')}`
+      : flagOf(existing.members[0]?.command ?? [], '--cluster-id');
+  let plan = planCluster({
     dir: ctx.dir,
     host: CLUSTER_HOST,
     basePort,
     size,
     program,
     nodeBinary: process.execPath,
+    ...(clusterId !== undefined ? { clusterId } : {}),
   });
+  // After add-node/remove-node the members are no longer n1..n<size>: start the recorded ones.
+  if (existing !== null && existing.members.some((m, i) => m.id !== plan.members[i]?.id)) {
+    plan = { ...plan, members: existing.members.map((m) => ({ ...m, state: MemberState.Stopped })) };
+  }
   const busy = await busyPorts(
     CLUSTER_HOST,
     plan.members.flatMap((m) => [m.ports.peer, m.ports.client, m.ports.http]),
@@ -507,6 +551,11 @@ async function down(ctx: Context): Promise<ExitCode> {
   const stuck = outcomes.some((o) => o.kind === 'stuck');
   if (clean && !stuck) {
     for (const m of file.members) rmSync(m.dataDir, { recursive: true, force: true });
+    // Data dirs of members that remove-node took out of the configuration, too.
+    for (const name of readdirSync(ctx.dir)) {
+      if (/^n\d+$/.test(name) && existsSync(join(ctx.dir, name, 'member.json')))
+        rmSync(join(ctx.dir, name), { recursive: true, force: true });
+    }
     rmSync(clusterFilePath(ctx.dir), { force: true });
     if (!ctx.json) ctx.io.out(`deleted the members' data and the cluster file in ${ctx.dir}`);
   } else if (!ctx.json) {
@@ -636,6 +685,144 @@ async function restart(ctx: Context): Promise<ExitCode> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// add-node, remove-node (membership changes, dissertation ch. 4)
+
+/** The flag values of a recorded command line (`--peers a,b` → 'a,b'). */
+function flagOf(command: readonly string[], flag: string): string | undefined {
+  const i = command.indexOf(flag);
+  return i >= 0 ? command[i + 1] : undefined;
+}
+
+/** Rewrites `flag`'s value in a command line (appending it when absent). */
+function withFlag(command: readonly string[], flag: string, value: string): string[] {
+  const out = [...command];
+  const i = out.indexOf(flag);
+  if (i >= 0) out[i + 1] = value;
+  else out.push(flag, value);
+  return out;
+}
+
+function membersEndpoints(file: ClusterFile): string[] {
+  return file.members.filter(isLive).map((m) => `${file.host}:${m.ports.http}`);
+}
+
+function changeError(err: unknown): never {
+  if (err instanceof MembersError) throw new CommandError(err.message, err.exitCode);
+  throw err;
+}
+
+async function addNode(ctx: Context): Promise<ExitCode> {
+  const file = requireFile(ctx);
+  const live = file.members.filter(isLive);
+  if (live.length === 0) throw noCluster(ctx);
+  // Never reuse an id: a removed member's id may still count as a voter in a stale configuration
+  // somewhere, so a new member under it could vote with an empty log. Removed members keep their
+  // data dirs (until down --clean), so the directory names remember them.
+  const used = [...file.members.map((m) => m.id), ...readdirSync(ctx.dir)].map((id) =>
+    Number(/^n(\d+)$/.exec(id)?.[1] ?? 0),
+  );
+  const index = Math.max(0, ...used) + 1;
+  if (index > 99) throw new CommandError('no member index left (n1..n99)', ExitCode.Failure);
+  const id = memberId(index);
+  const ports = memberPorts(file.basePort, index);
+  if (ports.http > 65535)
+    throw new CommandError(`${id} would need port ${ports.http}: above 65535`, ExitCode.Failure);
+  const busy = await busyPorts(file.host, [ports.peer, ports.client, ports.http]);
+  if (busy.length > 0) {
+    throw new CommandError(
+      `port${busy.length > 1 ? 's' : ''} ${busy.join(', ')} for ${id} already in use on ${file.host}`,
+      ExitCode.Failure,
+    );
+  }
+  // The new member's command line is a member's with its own id, ports and data dir, every
+  // member (itself included) in --peers/--clients, and --join: it takes the configuration from
+  // the leader instead of bootstrapping one.
+  const template = live[0]!.command;
+  const addr = (m: { id: string; ports: { peer: number; client: number } }, kind: 'peer' | 'client') =>
+    `${m.id}=${file.host}:${m.ports[kind]}`;
+  const everyone = [...file.members, { id, ports }];
+  const dataDir = join(ctx.dir, id);
+  let command = withFlag(template, '--id', id);
+  command = withFlag(command, '--peers', everyone.map((m) => addr(m, 'peer')).join(','));
+  if (flagOf(template, '--clients') !== undefined)
+    command = withFlag(command, '--clients', everyone.map((m) => addr(m, 'client')).join(','));
+  command = withFlag(command, '--http', `${file.host}:${ports.http}`);
+  command = withFlag(command, '--data-dir', dataDir);
+  if (!command.includes('--join')) command.push('--join');
+  const record: MemberRecord = {
+    id,
+    pid: null,
+    pidStartTime: null,
+    state: MemberState.Stopped,
+    ports,
+    dataDir,
+    logFile: join(dataDir, 'member.log'),
+    command,
+    startedAt: null,
+  };
+  const started = await startMember(record, {
+    env: ctx.env,
+    ...(ctx.io.onSpawn ? { onSpawn: ctx.io.onSpawn } : {}),
+  });
+  const latest = requireFile(ctx);
+  writeClusterFile({ ...latest, members: [...latest.members, started] });
+  const lines = [`${id} started (pid ${started.pid}); log: ${started.logFile}`];
+  if (!ctx.json) ctx.io.out(lines[0]!);
+  const timeoutMs = intOption(ctx, 'timeout', 10, 1, 3600) * 1000;
+  const reply = await addMember(
+    membersEndpoints(latest),
+    {
+      id,
+      peer: `${file.host}:${ports.peer}`,
+      client: `${file.host}:${ports.client}`,
+      http: `${file.host}:${ports.http}`,
+      learner: ctx.values.learner === true,
+      timeoutMs,
+      catchUpMs: Math.max(timeoutMs, 120_000),
+    },
+    (line) => {
+      if (!ctx.json) ctx.io.out(line);
+    },
+  ).catch(changeError);
+  emit(
+    ctx,
+    {
+      id,
+      pid: started.pid,
+      action: 'added',
+      role: ctx.values.learner === true ? 'learner' : 'voter',
+      index: reply.index,
+    },
+    [`${id} is a ${ctx.values.learner === true ? 'learner' : 'voter'} of the cluster`],
+  );
+  return ExitCode.Ok;
+}
+
+async function removeNode(ctx: Context): Promise<ExitCode> {
+  const file = requireFile(ctx);
+  const m = requireMember(ctx, file);
+  const timeoutMs = intOption(ctx, 'timeout', 10, 1, 3600) * 1000;
+  const others = file.members.filter((x) => x.id !== m.id && isLive(x));
+  if (others.length === 0)
+    throw new CommandError(`${m.id} is the last running member; use 'cluster down'`, ExitCode.Failure);
+  const reply = await changeMembers(
+    membersEndpoints(file),
+    { action: 'remove', id: m.id },
+    performance.now() + timeoutMs,
+  ).catch(changeError);
+  const lines = [`${m.id} removed from the configuration (index ${reply.index})`];
+  if (isLive(m)) {
+    const outcome = await stopMember(m, graceMs(ctx));
+    lines.push(describeStop(m.id, m.pid, outcome));
+  }
+  const latest = requireFile(ctx);
+  writeClusterFile({ ...latest, members: latest.members.filter((x) => x.id !== m.id) });
+  lines.push(`its data dir ${m.dataDir} is kept`);
+  emit(ctx, { id: m.id, action: 'removed', index: reply.index }, lines);
+  return ExitCode.Ok;
+}
+
+// ---------------------------------------------------------------------------------------------
 // status, logs
 
 async function status(ctx: Context): Promise<ExitCode> {
@@ -680,4 +867,6 @@ const COMMANDS: Record<Subcommand, (ctx: Context) => Promise<ExitCode>> = {
   pause,
   resume,
   logs,
+  'add-node': addNode,
+  'remove-node': removeNode,
 };

@@ -1,0 +1,442 @@
+/**
+ * `keel members`: a cluster's configuration, and single-server changes to it (dissertation ch. 4),
+ * through the members' HTTP admin endpoint (`GET`/`POST /members`, served by the leader).
+ */
+import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { ClusterFileError, MemberState, readClusterFile } from '../cluster/ClusterFile.js';
+import { defaultClusterDir } from '../cluster/paths.js';
+import { ExitCode, type Io } from '../io.js';
+
+export const MEMBERS_HELP = `keel members — a cluster's voters and learners, and changes to them
+
+Usage:
+  keel members list                         every member: role, addresses, replication progress
+  keel members add <id> <host:port> [--client <host:port>] [--http <host:port>] [--learner]
+                                            add the member whose peer endpoint is <host:port>
+                                            (start it first: keel node --join ...). It joins as a
+                                            learner (receives the log, never votes); unless
+                                            --learner, it is promoted to voter once caught up.
+  keel members promote <id>                 make a learner a voter
+  keel members remove <id>                  remove a voter or a learner (a removed leader hands
+                                            over to another voter once the change commits)
+
+One change at a time: each waits until the leader has applied it. For a local cluster,
+'keel cluster add-node' and 'keel cluster remove-node' also start and stop the process.
+
+Options:
+  --endpoint <host:port>    any member's HTTP endpoint (default: the members of the cluster file)
+  --dir <dir>               cluster directory (as for 'keel cluster'; env KEEL_CLUSTER_DIR)
+  --timeout <s>             give up after this many seconds (default 10; add also waits up to
+                            --catch-up seconds, default 120, for the learner to catch up)
+  --catch-up <s>            see --timeout
+  --json                    one JSON document on stdout
+  -h, --help                this help
+
+Exit codes: 0 ok, 1 failure (refused, no leader, timeout), 2 usage error, 4 no cluster running.`;
+
+const OPTIONS = {
+  endpoint: { type: 'string' },
+  dir: { type: 'string' },
+  timeout: { type: 'string' },
+  'catch-up': { type: 'string' },
+  client: { type: 'string' },
+  http: { type: 'string' },
+  learner: { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+const ACTIONS = ['list', 'add', 'promote', 'remove'] as const;
+type Action = (typeof ACTIONS)[number];
+
+/** A member as `GET /members` describes it. */
+export interface MemberInfo {
+  readonly id: string;
+  readonly role: 'voter' | 'learner';
+  readonly peer: string;
+  readonly client: string;
+  readonly http: string;
+  readonly match: number | null;
+}
+
+interface MembersView {
+  readonly id: string;
+  readonly leader: string | null;
+  readonly term: number;
+  readonly commitIndex: number;
+  readonly members: readonly MemberInfo[];
+}
+
+interface ChangeReply {
+  readonly ok: boolean;
+  readonly index?: number;
+  readonly members?: readonly MemberInfo[];
+  readonly reason?: string;
+  readonly message?: string;
+  readonly leaderHint?: string | null;
+  readonly leaderHttp?: string | null;
+}
+
+export class MembersError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+  ) {
+    super(message);
+  }
+}
+
+const ADDRESS = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+async function httpJson<T>(
+  endpoint: string,
+  path: string,
+  timeoutMs: number,
+  body?: unknown,
+): Promise<{ status: number; json: T } | null> {
+  try {
+    const res = await fetch(`http://${endpoint}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      ...(body === undefined
+        ? {}
+        : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      // AbortSignal.timeout throws on a fractional delay (a deadline minus performance.now()).
+      signal: AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs))),
+    });
+    return { status: res.status, json: (await res.json()) as T };
+  } catch {
+    return null;
+  }
+}
+
+/** Where to reach the members' HTTP endpoints: --endpoint, or every member of the cluster file. */
+export function memberEndpoints(dir: string, endpoint: string | undefined): string[] {
+  if (endpoint !== undefined) {
+    if (!ADDRESS.test(endpoint))
+      throw new MembersError(`--endpoint must be host:port, not '${endpoint}'`, ExitCode.Usage);
+    return [endpoint];
+  }
+  const file = readClusterFile(dir);
+  if (file === null || file.members.every((m) => m.state === MemberState.Stopped)) {
+    throw new MembersError(
+      `no cluster is running in ${dir} (start one with 'keel cluster up', or pass --endpoint)`,
+      ExitCode.NoCluster,
+    );
+  }
+  return file.members.map((m) => `${file.host}:${m.ports.http}`);
+}
+
+/** The leader's view and HTTP endpoint, asking every endpoint until one leads (bounded). */
+export async function findLeader(
+  endpoints: readonly string[],
+  deadline: number,
+): Promise<{ http: string; view: MembersView }> {
+  let last = 'no member answered';
+  for (;;) {
+    const views = await Promise.all(endpoints.map((e) => httpJson<MembersView>(e, '/members', 1000)));
+    for (const [i, v] of views.entries()) {
+      if (v === null || v.status !== 200) continue;
+      if (v.json.leader !== null && v.json.leader === v.json.id) return { http: endpoints[i]!, view: v.json };
+      last =
+        v.json.leader === null
+          ? 'no leader elected'
+          : `leader ${v.json.leader} is not among the endpoints asked`;
+      // A follower knows the leader's HTTP endpoint from the configuration.
+      const leaderHttp = v.json.members.find((m) => m.id === v.json.leader)?.http;
+      if (leaderHttp && !endpoints.includes(leaderHttp)) {
+        const lv = await httpJson<MembersView>(leaderHttp, '/members', 1000);
+        if (lv?.status === 200 && lv.json.leader === lv.json.id) return { http: leaderHttp, view: lv.json };
+      }
+    }
+    if (performance.now() >= deadline) throw new MembersError(`no leader found: ${last}`, ExitCode.Failure);
+    await sleep(100);
+  }
+}
+
+/**
+ * Sends one change to the leader and waits until it is applied there. Retries while an earlier
+ * change is still pending or leadership moves; refusals that retrying cannot fix fail at once.
+ */
+export async function changeMembers(
+  endpoints: readonly string[],
+  body: Record<string, unknown>,
+  deadline: number,
+): Promise<ChangeReply> {
+  let last = '';
+  let tried = false;
+  for (;;) {
+    const { http, view } = await findLeader(endpoints, deadline);
+    // After an attempt whose outcome is unknown (a timeout, a leader that lost office, a removed
+    // leader that never learns its removal committed), the leader's configuration tells.
+    if (tried && inEffect(view, body)) return { ok: true, index: view.commitIndex, members: view.members };
+    tried = true;
+    const r = await httpJson<ChangeReply>(
+      http,
+      '/members',
+      Math.max(1000, deadline - performance.now()),
+      body,
+    );
+    if (r !== null && r.json.ok) return r.json;
+    const reason = r?.json.reason ?? 'unreachable';
+    last = r === null ? `leader at ${http} did not answer` : `${reason}: ${r.json.message ?? ''}`;
+    const transient =
+      r === null ||
+      [
+        'not-leader',
+        'conf-change-pending',
+        'term-not-committed',
+        'stopped',
+        'proposal-dropped',
+        'timeout',
+      ].includes(reason);
+    if (!transient) throw new MembersError(`refused (${last})`, ExitCode.Failure);
+    if (performance.now() >= deadline) throw new MembersError(`gave up (${last})`, ExitCode.Failure);
+    await sleep(100);
+  }
+}
+
+/** Whether the leader's configuration already shows what `body` asks for. */
+function inEffect(view: MembersView, body: Record<string, unknown>): boolean {
+  const m = view.members.find((x) => x.id === body.id);
+  if (body.action === 'remove') return m === undefined;
+  if (body.action === 'promote') return m?.role === 'voter';
+  return m !== undefined && (body.learner === false ? m.role === 'voter' : true);
+}
+
+/**
+ * Waits until learner `id` holds what the leader had committed when the wait began (so a busy
+ * cluster's moving commit index cannot keep it waiting forever), reporting progress.
+ */
+export async function waitCaughtUp(
+  endpoints: readonly string[],
+  id: string,
+  deadline: number,
+  progress: (line: string) => void,
+): Promise<void> {
+  let target: number | null = null;
+  let lastShown = -1;
+  for (;;) {
+    const { view } = await findLeader(endpoints, deadline);
+    target ??= view.commitIndex;
+    const m = view.members.find((x) => x.id === id);
+    if (m === undefined) throw new MembersError(`${id} is no longer a member`, ExitCode.Failure);
+    const match = m.match ?? 0;
+    if (match >= target) return;
+    const pct = target === 0 ? 100 : Math.floor((match / target) * 100);
+    if (pct >= lastShown + 10) {
+      progress(`${id} catching up: ${match}/${target} (${pct}%)`);
+      lastShown = pct;
+    }
+    if (performance.now() >= deadline) {
+      throw new MembersError(
+        `${id} did not catch up in time (${match} of ${target}); it stays a learner`,
+        ExitCode.Failure,
+      );
+    }
+    await sleep(100);
+  }
+}
+
+export interface AddOptions {
+  readonly id: string;
+  readonly peer: string;
+  readonly client?: string;
+  readonly http?: string;
+  /** Stay a learner (no promotion). */
+  readonly learner: boolean;
+  readonly timeoutMs: number;
+  readonly catchUpMs: number;
+}
+
+/** Adds a learner, waits for it to catch up and promotes it (unless `learner`). */
+export async function addMember(
+  endpoints: readonly string[],
+  o: AddOptions,
+  progress: (line: string) => void,
+): Promise<ChangeReply> {
+  const t0 = performance.now();
+  const added = await changeMembers(
+    endpoints,
+    {
+      action: 'add',
+      id: o.id,
+      peer: o.peer,
+      learner: true,
+      ...(o.client !== undefined ? { client: o.client } : {}),
+      ...(o.http !== undefined ? { http: o.http } : {}),
+    },
+    t0 + o.timeoutMs,
+  );
+  progress(`${o.id} added as a learner at index ${added.index}`);
+  if (o.learner) return added;
+  const all = o.http !== undefined && !endpoints.includes(o.http) ? [...endpoints, o.http] : endpoints;
+  await waitCaughtUp(all, o.id, performance.now() + o.catchUpMs, progress);
+  const promoted = await changeMembers(all, { action: 'promote', id: o.id }, performance.now() + o.timeoutMs);
+  progress(`${o.id} promoted to voter at index ${promoted.index}`);
+  return promoted;
+}
+
+function table(members: readonly MemberInfo[], leader: string | null): string[] {
+  const rows = members.map((m) => [
+    m.id + (m.id === leader ? ' *' : ''),
+    m.role,
+    m.peer || '-',
+    m.client || '-',
+    m.http || '-',
+    m.match === null ? '-' : String(m.match),
+  ]);
+  const head = ['id', 'role', 'peer', 'client', 'http', 'match'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: readonly string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [line(head), ...rows.map(line)];
+}
+
+function seconds(v: string | boolean | undefined, flag: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (typeof v !== 'string' || !Number.isFinite(n) || n <= 0) {
+    throw new MembersError(
+      `--${flag} must be a positive number of seconds, not '${String(v)}'`,
+      ExitCode.Usage,
+    );
+  }
+  return n * 1000;
+}
+
+export async function runMembersCommand(argv: readonly string[], io: Io): Promise<ExitCode> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '-h' || sub === '--help' || sub === 'help') {
+    io.out(MEMBERS_HELP);
+    return sub === undefined ? ExitCode.Usage : ExitCode.Ok;
+  }
+  try {
+    if (!(ACTIONS as readonly string[]).includes(sub)) {
+      throw new MembersError(`unknown command '${sub}' (expected ${ACTIONS.join(', ')})`, ExitCode.Usage);
+    }
+    const action = sub as Action;
+    let values: Partial<Record<keyof typeof OPTIONS, string | boolean>>;
+    let positionals: string[];
+    try {
+      ({ values, positionals } = parseArgs({
+        args: [...rest],
+        options: OPTIONS,
+        allowPositionals: true,
+        strict: true,
+      }));
+    } catch (err) {
+      throw new MembersError(
+        (err as Error).message.replace(/\. To specify a positional.*$/s, ''),
+        ExitCode.Usage,
+      );
+    }
+    if (values.help === true) {
+      io.out(MEMBERS_HELP);
+      return ExitCode.Ok;
+    }
+    const arity = action === 'list' ? 0 : action === 'add' ? 2 : 1;
+    if (positionals.length !== arity) {
+      throw new MembersError(
+        `'${action}' takes ${arity === 0 ? 'no arguments' : arity === 1 ? '<id>' : '<id> <host:port>'}`,
+        ExitCode.Usage,
+      );
+    }
+    if (
+      action !== 'add' &&
+      (values.client !== undefined || values.http !== undefined || values.learner !== undefined)
+    ) {
+      throw new MembersError(`--client, --http and --learner belong to 'add'`, ExitCode.Usage);
+    }
+    const id = positionals[0];
+    if (id !== undefined && !ID.test(id)) {
+      throw new MembersError(`member id '${id}' must be 1-64 letters, digits, '-' or '_'`, ExitCode.Usage);
+    }
+    for (const [flag, v] of [
+      ['client', values.client],
+      ['http', values.http],
+    ] as const) {
+      if (v !== undefined && (typeof v !== 'string' || !ADDRESS.test(v))) {
+        throw new MembersError(`--${flag} must be host:port, not '${String(v)}'`, ExitCode.Usage);
+      }
+    }
+    const timeoutMs = seconds(values.timeout, 'timeout', 10);
+    const catchUpMs = seconds(values['catch-up'], 'catch-up', 120);
+    const cwd = io.cwd ?? process.cwd();
+    const env = io.env ?? process.env;
+    const dir = typeof values.dir === 'string' ? resolve(cwd, values.dir) : defaultClusterDir(cwd, env);
+    const endpoints = memberEndpoints(dir, typeof values.endpoint === 'string' ? values.endpoint : undefined);
+    const json = values.json === true;
+    const progress = (line: string): void => {
+      if (!json) io.err(line);
+    };
+
+    if (action === 'list') {
+      const { view } = await findLeader(endpoints, performance.now() + timeoutMs);
+      if (json) io.out(JSON.stringify(view));
+      else {
+        for (const l of table(view.members, view.leader)) io.out(l);
+        io.out(`leader ${view.leader}, term ${view.term}, commit ${view.commitIndex}  (* = leader)`);
+      }
+      return ExitCode.Ok;
+    }
+    let reply: ChangeReply;
+    if (action === 'add') {
+      const peer = positionals[1]!;
+      if (!ADDRESS.test(peer))
+        throw new MembersError(`the peer address must be host:port, not '${peer}'`, ExitCode.Usage);
+      reply = await addMember(
+        endpoints,
+        {
+          id: id!,
+          peer,
+          ...(typeof values.client === 'string' ? { client: values.client } : {}),
+          ...(typeof values.http === 'string' ? { http: values.http } : {}),
+          learner: values.learner === true,
+          timeoutMs,
+          catchUpMs,
+        },
+        progress,
+      );
+    } else {
+      reply = await changeMembers(endpoints, { action, id: id! }, performance.now() + timeoutMs);
+    }
+    if (json) io.out(JSON.stringify(reply));
+    else {
+      const members = reply.members ?? [];
+      io.out(
+        `${action === 'add' ? 'added' : action === 'promote' ? 'promoted' : 'removed'} ${id} (index ${reply.index})`,
+      );
+      io.out(
+        `voters: ${members
+          .filter((m) => m.role === 'voter')
+          .map((m) => m.id)
+          .join(', ')}` +
+          `; learners: ${
+            members
+              .filter((m) => m.role === 'learner')
+              .map((m) => m.id)
+              .join(', ') || '(none)'
+          }`,
+      );
+    }
+    return ExitCode.Ok;
+  } catch (err) {
+    if (err instanceof MembersError) {
+      io.err(
+        `keel members${sub !== undefined ? ` ${sub}` : ''}: ${err.message}${err.exitCode === ExitCode.Usage ? "; run 'keel members --help'" : ''}`,
+      );
+      return err.exitCode;
+    }
+    if (err instanceof ClusterFileError) {
+      io.err(`keel members: ${err.message}`);
+      return ExitCode.Failure;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { parseNodeConfig } from '../src/config.js';
+import { decodeMemberAddresses, encodeMemberAddresses, parseMemberChange } from '../src/membership.js';
+
+const base = [
+  '--id',
+  'n4',
+  '--peers',
+  'n1=127.0.0.1:7001,n4=127.0.0.1:7004',
+  '--client-bind',
+  '127.0.0.1:8004',
+  '--data-dir',
+  '/tmp/x',
+];
+
+describe('membership configuration of a member', () => {
+  it('bootstraps by default, joins with --join, and snapshots every 10,000 entries keeping 5,000', () => {
+    const c = parseNodeConfig(base);
+    if (c === 'help') throw new Error('unexpected help');
+    expect(c).toMatchObject({ join: false, snapshotEntries: 10_000, compactKeepEntries: 5_000 });
+    const j = parseNodeConfig([...base, '--join', '--snapshot-entries', '0', '--compact-keep', '12']);
+    if (j === 'help') throw new Error('unexpected help');
+    expect(j).toMatchObject({ join: true, snapshotEntries: 0, compactKeepEntries: 12 });
+    const env = parseNodeConfig(base, { KEEL_JOIN: 'true', KEEL_SNAPSHOT_ENTRIES: '500' });
+    if (env === 'help') throw new Error('unexpected help');
+    expect(env).toMatchObject({ join: true, snapshotEntries: 500 });
+    expect(() => parseNodeConfig([...base, '--snapshot-entries', '1.5'])).toThrow(
+      "--snapshot-entries must be an integer from 0 to 1000000000, got '1.5'",
+    );
+  });
+
+  it("carries a member's three addresses through the configuration and reads foreign ones as a peer address", () => {
+    const a = { peer: '10.0.0.4:7001', client: '10.0.0.4:7101', http: '' };
+    expect(decodeMemberAddresses(encodeMemberAddresses(a))).toEqual(a);
+    expect(decodeMemberAddresses('')).toEqual({ peer: '', client: '', http: '' });
+    expect(decodeMemberAddresses('10.0.0.9:7001')).toEqual({ peer: '10.0.0.9:7001', client: '', http: '' });
+    expect(decodeMemberAddresses('{"peer":5}')).toEqual({ peer: '', client: '', http: '' });
+  });
+
+  it('validates POST /members bodies with one line per mistake', () => {
+    expect(parseMemberChange({ action: 'add', id: 'n4', peer: '127.0.0.1:7004', learner: true })).toEqual({
+      action: 'add',
+      id: 'n4',
+      peer: '127.0.0.1:7004',
+      learner: true,
+    });
+    expect(parseMemberChange({ action: 'remove', id: 'n2', peer: 'ignored' })).toEqual({
+      action: 'remove',
+      id: 'n2',
+    });
+    expect(parseMemberChange([])).toBe('the body must be a JSON object');
+    expect(parseMemberChange({ action: 'grow', id: 'n4' })).toBe(
+      'action must be add, promote or remove, not "grow"',
+    );
+    expect(parseMemberChange({ action: 'promote', id: 'n 4' })).toBe(
+      'id must be 1-64 letters, digits, - or _',
+    );
+    expect(parseMemberChange({ action: 'add', id: 'n4' })).toBe(
+      "add needs the new member's peer address as host:port",
+    );
+    expect(parseMemberChange({ action: 'add', id: 'n4', peer: 'nowhere' })).toBe(
+      "add needs the new member's peer address as host:port",
+    );
+    expect(parseMemberChange({ action: 'add', id: 'n4', peer: 'h:1', client: 'x' })).toBe(
+      'client must be host:port',
+    );
+    expect(parseMemberChange({ action: 'add', id: 'n4', peer: 'h:1', learner: 'yes' })).toBe(
+      'learner must be true or false',
+    );
+  });
+});

@@ -1,0 +1,189 @@
+import { randomInt } from 'node:crypto';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { writeFileMkdir } from '@keel/bench';
+import { htmlTimeline } from './html.js';
+import { netnsUnavailable } from './netns.js';
+import { jsonReport, textReport, verdictLine } from './report.js';
+import { type ChaosOptions, DEFAULT_CHAOS, runChaos } from './run.js';
+import { ALL_FAULTS, type FaultFamily } from './schedule.js';
+
+export const ChaosExit = { Ok: 0, Fail: 1, Usage: 2, Unavailable: 3 } as const;
+
+export interface ChaosIo {
+  /** The report and the verdict line. */
+  readonly out: (text: string) => void;
+  /** Progress and errors. */
+  readonly err: (text: string) => void;
+}
+
+export const CHAOS_USAGE = `Usage: keel chaos [options]
+
+Starts a real cluster, runs concurrent clients against it while a seeded nemesis injects faults,
+heals it, and judges what the clients saw: linearizable per key, no acknowledged write lost, the
+exactly-once counter within [acknowledged, acknowledged + indeterminate] increments, members
+converged (same applied index and state hash), writes served again.
+
+Options:
+  --nodes <3|5>          members (default 3)
+  --duration <time>      how long faults are injected: 90s, 5m, 500ms (default 60s)
+  --faults <list>        kill,pause,partition,torn-wal,power-loss,transfer (default: all)
+                         (amnesia: outside the fault model, wipes a majority's WAL; must FAIL)
+  --seed <n>             fault schedule seed, 0..4294967295 (default: random, printed)
+  --netns                each member in its own network namespace (root on Linux)
+  --clients <n>          concurrent clients (default ${DEFAULT_CHAOS.clients})
+  --keys <n>             registers besides the counter (default ${DEFAULT_CHAOS.keys})
+  --election-timeout <ms>  members' minimum election timeout (default: keel node's, 150 ms);
+                         heartbeats at a third of it, ticks at a fifth (at most 10 ms)
+  --json <file>          the run as JSON (options, schedule, faults, verdict, full history)
+  --html <file>          a self-contained HTML timeline of operations and faults
+  --keep <dir>           keep the members' data dirs and logs in <dir>
+  -h, --help             this help
+
+The last line of output is 'chaos: <ops> ops, <violations> violations, <lost> lost writes,
+verdict <ok|FAIL>'. Exit codes: 0 ok, 1 FAIL or the run broke, 2 usage error, 3 --netns unavailable.`;
+
+const FLAGS = {
+  nodes: { type: 'string' },
+  duration: { type: 'string' },
+  faults: { type: 'string' },
+  seed: { type: 'string' },
+  netns: { type: 'boolean' },
+  clients: { type: 'string' },
+  keys: { type: 'string' },
+  'election-timeout': { type: 'string' },
+  json: { type: 'string' },
+  html: { type: 'string' },
+  keep: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+class UsageError extends Error {}
+
+/** `90s`, `5m`, `500ms`, `2h`, or a bare number of seconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (m === null) throw new UsageError(`--duration must look like 60s, 5m or 500ms, not '${text}'`);
+  const n = Number(m[1]);
+  const ms = n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  if (ms < 1000 || ms > 24 * 3_600_000)
+    throw new UsageError(`--duration must be from 1s to 24h, not '${text}'`);
+  return Math.round(ms);
+}
+
+export function parseFaults(text: string): FaultFamily[] {
+  const known: readonly string[] = [...ALL_FAULTS, 'amnesia'];
+  const items = text.split(',').map((s) => s.trim());
+  for (const f of items) {
+    if (!known.includes(f)) throw new UsageError(`unknown fault '${f}'; choose from ${ALL_FAULTS.join(',')}`);
+  }
+  return [...new Set(items)] as FaultFamily[];
+}
+
+/** `keel node` timing flags for a minimum election timeout of `text` ms (none: the node's defaults). */
+function electionArgs(text: string | undefined): string[] {
+  if (text === undefined) return [];
+  const t = int(text, 'election-timeout', 150, 10, 60_000);
+  const tick = Math.max(1, Math.min(10, Math.floor(t / 5)));
+  return [
+    '--election-timeout',
+    String(t),
+    '--heartbeat-interval',
+    String(Math.max(tick, Math.floor(t / 3))),
+    '--tick',
+    String(tick),
+  ];
+}
+
+function int(v: string | undefined, flag: string, dflt: number, min: number, max: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${flag} must be an integer from ${min} to ${max}, not '${v}'`);
+  }
+  return n;
+}
+
+/** Parses `keel chaos` flags into run options (throws UsageError with one line for the user). */
+export function parseChaosArgs(
+  argv: readonly string[],
+): (ChaosOptions & { json?: string; html?: string }) | 'help' {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    const parsed = parseArgs({ args: [...argv], options: FLAGS, allowPositionals: false, strict: true });
+    values = parsed.values as Record<string, string | boolean | undefined>;
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/\. To specify.*$/s, ''));
+  }
+  if (values.help === true) return 'help';
+  const str = (k: string): string | undefined => values[k] as string | undefined;
+  const nodes = int(str('nodes'), 'nodes', DEFAULT_CHAOS.nodes, 3, 5);
+  if (nodes === 4) throw new UsageError('--nodes must be 3 or 5, not 4');
+  const durationMs =
+    str('duration') === undefined ? DEFAULT_CHAOS.durationMs : parseDuration(str('duration')!);
+  const o: ChaosOptions & { json?: string; html?: string } = {
+    ...DEFAULT_CHAOS,
+    nodes,
+    faults: str('faults') === undefined ? [...ALL_FAULTS] : parseFaults(str('faults')!),
+    durationMs,
+    // Longer runs give longer histories: the checker's wall-clock budget grows with the run.
+    checkBudgetMs: Math.max(DEFAULT_CHAOS.checkBudgetMs, durationMs),
+    seed: int(str('seed'), 'seed', randomInt(0, 2 ** 32 - 1), 0, 2 ** 32 - 1),
+    netns: values.netns === true,
+    clients: int(str('clients'), 'clients', DEFAULT_CHAOS.clients, 1, 256),
+    keys: int(str('keys'), 'keys', DEFAULT_CHAOS.keys, 1, 1000),
+    memberArgs: electionArgs(str('election-timeout')),
+    ...(str('json') === undefined ? {} : { json: str('json')! }),
+    ...(str('html') === undefined ? {} : { html: str('html')! }),
+    ...(str('keep') === undefined ? {} : { keepDir: resolve(str('keep')!) }),
+  };
+  return o;
+}
+
+/** Runs `keel chaos <argv>` and resolves with the exit code. The `keel chaos` front end calls this. */
+export async function runChaosCli(argv: readonly string[], io: ChaosIo): Promise<number> {
+  let o: ReturnType<typeof parseChaosArgs>;
+  try {
+    o = parseChaosArgs(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`keel chaos: ${err.message}\n\n${CHAOS_USAGE}\n`);
+      return ChaosExit.Usage;
+    }
+    throw err;
+  }
+  if (o === 'help') {
+    io.out(`${CHAOS_USAGE}\n`);
+    return ChaosExit.Ok;
+  }
+  if (o.netns) {
+    const why = netnsUnavailable();
+    if (why !== null) {
+      io.err(`keel chaos: ${why}; run without --netns to use proxied links instead\n`);
+      return ChaosExit.Unavailable;
+    }
+  }
+  io.err(`keel chaos: seed ${o.seed} (reproduce the fault schedule with --seed ${o.seed})\n`);
+  let run: Awaited<ReturnType<typeof runChaos>>;
+  try {
+    run = await runChaos(o, { line: (t) => io.err(`keel chaos: ${t}\n`) });
+  } catch (err) {
+    io.err(`keel chaos: the run broke: ${(err as Error).message} (seed ${o.seed})\n`);
+    return ChaosExit.Fail;
+  }
+  io.out(textReport(run));
+  try {
+    if (o.json !== undefined) {
+      writeFileMkdir(resolve(o.json), jsonReport(run, ['keel', 'chaos', ...argv]));
+      io.err(`keel chaos: wrote ${o.json}\n`);
+    }
+    if (o.html !== undefined) {
+      writeFileMkdir(resolve(o.html), htmlTimeline(run));
+      io.err(`keel chaos: wrote ${o.html}\n`);
+    }
+  } catch (err) {
+    io.err(`keel chaos: cannot write the report: ${(err as Error).message}\n`);
+  }
+  io.out(`${verdictLine(run)}\n`);
+  return run.verdict.verdict === 'ok' ? ChaosExit.Ok : ChaosExit.Fail;
+}

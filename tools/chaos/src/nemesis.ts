@@ -1,0 +1,234 @@
+import { sleep } from '@keel/bench';
+import { SeededRng } from '@keel/core';
+import type { ChaosCluster, ChaosMember } from './cluster.js';
+import type { FaultEvent } from './faults.js';
+import type { LinkMode } from './proxy.js';
+import { describeAction, type FaultAction, type FaultStep, type Target } from './schedule.js';
+import { allLinks, cutLinks } from './topology.js';
+import { damageWal, readSyncState, wipeWal } from './walDamage.js';
+
+/**
+ * Runs a fault schedule against a live cluster and records every fault as it happened. Process
+ * faults resolve "the leader" when they start; each step is undone after its duration (restart,
+ * SIGCONT, heal), and `healAll` undoes whatever is still active at the end.
+ */
+export class Nemesis {
+  readonly events: FaultEvent[] = [];
+  private stopped = false;
+
+  constructor(
+    private readonly cluster: ChaosCluster,
+    private readonly clock: () => number,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Runs every step at its offset from `t0` (the clock's reading when the run began). */
+  async run(steps: readonly FaultStep[], t0: number): Promise<void> {
+    await Promise.all(
+      steps.map(async (s, i) => {
+        await sleep(Math.max(0, t0 + s.atMs - this.clock()));
+        if (this.stopped) return;
+        await this.step(i, s);
+      }),
+    );
+  }
+
+  /** Stops scheduling new faults (steps already running still finish). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private async step(index: number, s: FaultStep): Promise<void> {
+    const a = s.action;
+    const notes: string[] = [];
+    const ev = (members: readonly string[]): FaultEvent => {
+      const e: FaultEvent = {
+        step: index,
+        kind: a.kind === 'partition' ? `partition:${a.shape.kind}` : a.kind,
+        description: describeAction(a),
+        members,
+        start: this.clock(),
+        end: null,
+        notes,
+      };
+      this.events.push(e);
+      this.log(`fault ${index}: ${e.description}${members.length > 0 ? ` (${members.join(', ')})` : ''}`);
+      return e;
+    };
+    const close = (e: FaultEvent): void => {
+      e.end = this.clock();
+      this.log(`fault ${index} over: ${e.description}${notes.length > 0 ? ` — ${notes.join('; ')}` : ''}`);
+    };
+    if (a.kind === 'power-loss' && a.everyone === true) {
+      await this.outage(a.seed, s.durationMs, ev, close, notes);
+      return;
+    }
+    switch (a.kind) {
+      case 'kill':
+      case 'torn-wal':
+      case 'power-loss': {
+        const m = await this.resolve(a.target, index, notes);
+        if (!this.cluster.running(m)) return;
+        const e = ev([m.id]);
+        const pid = m.pid;
+        this.cluster.signal(m, 'SIGKILL');
+        if (!(await this.cluster.waitGone(m))) notes.push(`pid ${pid} did not exit after SIGKILL`);
+        if (a.kind !== 'kill') notes.push(this.damage(m, a.kind, a.seed, pid));
+        await sleep(s.durationMs);
+        this.restart(m, notes);
+        close(e);
+        return;
+      }
+      case 'pause': {
+        const m = await this.resolve(a.target, index, notes);
+        if (!this.cluster.running(m) || m.paused) return;
+        const e = ev([m.id]);
+        this.cluster.signal(m, 'SIGSTOP');
+        await sleep(s.durationMs);
+        this.cluster.signal(m, 'SIGCONT');
+        close(e);
+        return;
+      }
+      case 'transfer': {
+        const leader = await this.cluster.leader();
+        if (leader === null) {
+          this.log(`fault ${index}: transfer skipped (no leader)`);
+          return;
+        }
+        const m = this.cluster.members[leader]!;
+        const e = ev([m.id]);
+        // SIGTERM: the member hands leadership to its most up-to-date follower, then exits.
+        this.cluster.signal(m, 'SIGTERM');
+        if (!(await this.cluster.waitGone(m))) {
+          notes.push('no exit within 10 s of SIGTERM: killed');
+          this.cluster.signal(m, 'SIGKILL');
+          await this.cluster.waitGone(m);
+        }
+        const after = await this.cluster.leader();
+        notes.push(`leader after: ${after === null ? 'none yet' : this.cluster.members[after]!.id}`);
+        await sleep(s.durationMs);
+        this.restart(m, notes);
+        close(e);
+        return;
+      }
+      case 'partition': {
+        const leader = await this.cluster.leader();
+        const links = cutLinks(a.shape, this.cluster.members.length, leader);
+        const mode: LinkMode =
+          a.shape.kind === 'slow'
+            ? { kind: 'slow', delayMs: a.shape.delayMs, jitterMs: a.shape.jitterMs }
+            : a.shape.kind === 'flaky'
+              ? { kind: 'flaky', resetsPerSecond: a.shape.resetsPerSecond }
+              : a.reject === true
+                ? { kind: 'reset' }
+                : { kind: 'cut' };
+        const chosen = links ?? allLinks(this.cluster.members.length);
+        if (chosen.length === 0) {
+          this.log(`fault ${index}: ${describeAction(a)} skipped (no leader)`);
+          return;
+        }
+        if ((mode.kind === 'slow' || mode.kind === 'flaky') && !this.cluster.network.linkModes) return;
+        const hit = [...new Set(chosen.flatMap((l) => [l.from, l.to]))]
+          .sort()
+          .map((i) => this.cluster.members[i]!.id);
+        const e = ev(hit);
+        notes.push(`links ${chosen.map((l) => `n${l.from + 1}->n${l.to + 1}`).join(' ')}`);
+        await this.cluster.network.apply(chosen, mode);
+        await sleep(s.durationMs);
+        await this.cluster.network.heal();
+        close(e);
+        return;
+      }
+      case 'amnesia':
+        await this.amnesia(a, s, ev, close, notes);
+        return;
+    }
+  }
+
+  /** Emulates a crash of `m`'s machine on its (already killed) WAL; returns a note on what changed. */
+  private damage(m: ChaosMember, kind: 'torn-wal' | 'power-loss', seed: number, pid: number): string {
+    const d = damageWal(m.walDir, readSyncState(m.syncFile), kind, seed, pid);
+    const who = `${m.id}: `;
+    if (d.skipped !== null) return `${who}no damage: ${d.skipped}`;
+    if (d.removed) return `${who}removed ${d.file} (its name was not durable)`;
+    return `${who}${d.file}: synced ${d.syncedBytes}, written ${d.writtenBytes}, cut at ${d.cutAt} + ${d.garbageBytes} garbage bytes`;
+  }
+
+  /** Every member loses power at once: all killed, every WAL cut back to its fsynced bytes. */
+  private async outage(
+    seed: number,
+    durationMs: number,
+    ev: (members: readonly string[]) => FaultEvent,
+    close: (e: FaultEvent) => void,
+    notes: string[],
+  ): Promise<void> {
+    const ms = this.cluster.members;
+    const victims = ms.filter((m) => this.cluster.running(m));
+    const e = ev(victims.map((m) => m.id));
+    const pids = victims.map((m) => m.pid);
+    for (const m of victims) this.cluster.signal(m, 'SIGKILL');
+    for (const m of victims) await this.cluster.waitGone(m);
+    victims.forEach((m, i) => {
+      notes.push(this.damage(m, 'power-loss', (seed + i * 0x9e3779b9) >>> 0, pids[i]!));
+    });
+    await sleep(durationMs);
+    for (const m of ms) this.restart(m, notes);
+    close(e);
+  }
+
+  /** Outside the fault model: every member but one forgets its WAL; they restart first. */
+  private async amnesia(
+    a: Extract<FaultAction, { kind: 'amnesia' }>,
+    s: FaultStep,
+    ev: (members: readonly string[]) => FaultEvent,
+    close: (e: FaultEvent) => void,
+    notes: string[],
+  ): Promise<void> {
+    const ms = this.cluster.members;
+    const e = ev(ms.map((m) => m.id));
+    for (const m of ms) if (this.cluster.running(m)) this.cluster.signal(m, 'SIGKILL');
+    for (const m of ms) await this.cluster.waitGone(m);
+    const kept = ms[a.keep]!;
+    for (const m of ms) if (m !== kept) wipeWal(m.walDir);
+    notes.push(
+      `wiped the WAL of ${ms
+        .filter((m) => m !== kept)
+        .map((m) => m.id)
+        .join(', ')}; ${kept.id} kept its`,
+    );
+    for (const m of ms) if (m !== kept) this.restart(m, notes);
+    await sleep(s.durationMs);
+    this.restart(kept, notes);
+    close(e);
+  }
+
+  private async resolve(t: Target, index: number, notes: string[]): Promise<ChaosMember> {
+    const ms = this.cluster.members;
+    if (t.kind === 'member') return ms[t.index]!;
+    const leader = await this.cluster.leader();
+    if (leader !== null) return ms[leader]!;
+    // No leader right now: a member chosen by the step's position, so the run stays reproducible.
+    const m = ms[new SeededRng(index).int(ms.length)]!;
+    notes.push(`no leader known; hit ${m.id} instead`);
+    return m;
+  }
+
+  private restart(m: ChaosMember, notes: string[]): void {
+    if (this.cluster.running(m)) return;
+    try {
+      this.cluster.restart(m);
+    } catch (err) {
+      notes.push(`restart of ${m.id} failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Undoes everything: continue paused members, start dead ones, heal every link. */
+  async healAll(): Promise<void> {
+    this.stopped = true;
+    await this.cluster.network.heal();
+    for (const m of this.cluster.members) {
+      if (m.paused) this.cluster.signal(m, 'SIGCONT');
+      if (!this.cluster.running(m)) this.cluster.restart(m);
+    }
+  }
+}

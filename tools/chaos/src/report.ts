@@ -1,0 +1,145 @@
+import { formatOperation, formatViolation } from '@keel/checker';
+import { type ChaosRun, DEFAULT_CHAOS } from './run.js';
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+const sec = (ms: number): string => `${(ms / 1000).toFixed(3)} s`;
+
+/** The command that reproduces a run's fault schedule. */
+export function reproduceCommand(run: ChaosRun): string {
+  const o = run.options;
+  const et = o.memberArgs.indexOf('--election-timeout');
+  return [
+    'keel chaos',
+    `--nodes ${o.nodes}`,
+    `--duration ${Math.round(o.durationMs / 1000)}s`,
+    `--faults ${o.faults.join(',')}`,
+    `--seed ${o.seed}`,
+    ...(o.netns ? ['--netns'] : []),
+    ...(o.clients !== DEFAULT_CHAOS.clients ? [`--clients ${o.clients}`] : []),
+    ...(o.keys !== DEFAULT_CHAOS.keys ? [`--keys ${o.keys}`] : []),
+    ...(et >= 0 ? [`--election-timeout ${o.memberArgs[et + 1]}`] : []),
+  ].join(' ');
+}
+
+/** The one line every run ends with. */
+export function verdictLine(run: ChaosRun): string {
+  const v = run.verdict;
+  return `chaos: ${v.ops.total} ops, ${v.violations.length} violations, ${v.lostWrites.length} lost writes, verdict ${v.verdict}`;
+}
+
+/** A readable report: the run, what broke and when, and every reason for a failed verdict. */
+export function textReport(run: ChaosRun): string {
+  const v = run.verdict;
+  const lines: string[] = [];
+  lines.push(`keel chaos — seed ${run.options.seed}`);
+  lines.push(`  reproduce: ${reproduceCommand(run)}`);
+  lines.push(
+    `  operations: ${v.ops.total} (${v.ops.ok} ok, ${v.ops.fail} failed, ${v.ops.unknown} indeterminate) over ${sec(run.endMs)}`,
+  );
+  const errs = Object.entries(run.errors);
+  if (errs.length > 0) lines.push(`  client errors: ${errs.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  lines.push(`  faults: ${run.faults.length} injected (${summarizeFaults(run)})`);
+  const counts = { ok: 0, violation: 0, unknown: 0 };
+  for (const k of v.check.keys) counts[k.verdict]++;
+  lines.push(
+    `  linearizability: ${v.linearizability} (${v.check.keys.length} keys: ${counts.ok} ok, ${counts.violation} violation, ${counts.unknown} unknown; ${Math.round(v.checkMs)} ms)`,
+  );
+  for (const k of v.check.keys)
+    if (k.verdict === 'unknown') lines.push(`    key ${k.key}: unknown (${k.reason})`);
+  lines.push(
+    `  counter: ${v.counter.final ?? 'unread'} (acknowledged increments ${v.counter.acked}, indeterminate ${v.counter.indeterminate}) ${v.counter.ok ? 'ok' : 'WRONG'}`,
+  );
+  lines.push(`  lost writes: ${v.lostWrites.length}`);
+  for (const l of v.lostWrites.slice(0, 20)) lines.push(`    ${formatOperation(l.operation)}: ${l.why}`);
+  lines.push(`  convergence: ${v.convergence.ok ? 'ok' : 'FAILED'} — ${v.convergence.detail}`);
+  lines.push(`  writes after heal: ${v.serving.ok ? 'ok' : 'FAILED'} — ${v.serving.detail}`);
+  for (const r of v.violations) {
+    lines.push('');
+    lines.push(`violation on key "${r.violation.key}" between ${sec(r.from)} and ${sec(r.to)}:`);
+    lines.push(indent(formatViolation(r.violation, { maxWindow: 30 }), '  '));
+    lines.push(
+      r.faults.length === 0
+        ? '  faults active then: none'
+        : `  faults active then:\n${r.faults.map((f) => `    ${describeEvent(f)}`).join('\n')}`,
+    );
+  }
+  if (v.reasons.length > 0) {
+    lines.push('');
+    lines.push('FAIL because:');
+    for (const r of v.reasons) lines.push(`  - ${r}`);
+    lines.push(`reproduce the fault schedule with: ${reproduceCommand(run)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function summarizeFaults(run: ChaosRun): string {
+  const by = new Map<string, number>();
+  for (const f of run.faults) by.set(f.kind, (by.get(f.kind) ?? 0) + 1);
+  return [...by].map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
+}
+
+export function describeEvent(f: {
+  step: number;
+  description: string;
+  members: readonly string[];
+  start: number;
+  end: number | null;
+  notes: readonly string[];
+}): string {
+  const span = `${sec(f.start)} – ${f.end === null ? 'end' : sec(f.end)}`;
+  const notes = f.notes.length > 0 ? ` (${f.notes.join('; ')})` : '';
+  return `#${f.step} ${span}: ${f.description} [${f.members.join(', ')}]${notes}`;
+}
+
+function indent(text: string, by: string): string {
+  return text
+    .split('\n')
+    .map((l) => by + l)
+    .join('\n');
+}
+
+/** The whole run as JSON: options, schedule, faults, verdict and the complete history. */
+export function jsonReport(run: ChaosRun, command: readonly string[]): string {
+  const v = run.verdict;
+  return `${JSON.stringify(
+    {
+      tool: 'keel-chaos',
+      schema_version: REPORT_SCHEMA_VERSION,
+      command: command.join(' '),
+      reproduce: reproduceCommand(run),
+      seed: run.options.seed,
+      options: run.options,
+      verdict: v.verdict,
+      reasons: v.reasons,
+      ops: v.ops,
+      violations: v.violations.map((r) => ({
+        key: r.violation.key,
+        from_ms: r.from,
+        to_ms: r.to,
+        unplaceable: r.violation.unplaceable.id,
+        window: r.violation.window.map((o) => o.id),
+        text: formatViolation(r.violation),
+        faults: r.faults.map((f) => f.step),
+      })),
+      lost_writes: v.lostWrites.map((l) => ({ key: l.key, operation: l.operation.id, why: l.why })),
+      counter: v.counter,
+      linearizability: v.linearizability,
+      keys: v.check.keys.map((k) => ({
+        key: k.key,
+        verdict: k.verdict,
+        operations: k.operations,
+        ...(k.verdict === 'unknown' ? { reason: k.reason } : {}),
+      })),
+      convergence: v.convergence,
+      serving: v.serving,
+      check_ms: Math.round(v.checkMs),
+      client_errors: run.errors,
+      schedule: run.schedule,
+      faults: run.faults,
+      history: run.history,
+    },
+    null,
+    1,
+  )}\n`;
+}

@@ -1,0 +1,262 @@
+import type { Operation } from '@keel/checker';
+import { SeededRng } from '@keel/core';
+import { type CasResult, type CompareFailed, KvClient, KvClientError, KvClientErrorCode } from '@keel/kv';
+import { ClientConnection } from '@keel/transport-zmq';
+
+export const COUNTER_KEY = 'counter';
+
+export interface WorkloadOptions {
+  /** Member client endpoints, `host:port`, and their ids (for leader hints). */
+  readonly members: Readonly<Record<string, string>>;
+  readonly clients: number;
+  /** Registers r0..r{keys-1}, plus the counter. */
+  readonly keys: number;
+  /** Most operations in total (the run stops issuing new ones after that). */
+  readonly maxOps: number;
+  /** Deadline of one operation, retries included; past it the outcome is indeterminate. */
+  readonly opTimeoutMs: number;
+  /** Pause between one client's operations (keeps histories checkable). */
+  readonly thinkMs: number;
+  readonly seed: number;
+  readonly clock: () => number;
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * Concurrent clients — each a real `KvClient` with exactly-once sessions — doing put, get and
+ * compare-and-swap on a few registers and incrementing one counter, recording every operation with
+ * its invocation and completion on one monotonic clock. What a client could not learn is recorded as
+ * indeterminate (`unknown`): timeouts, unreachable clusters, closed clients, and any error whose
+ * write might have been applied. Only an error that proves the write was not applied is `fail`.
+ */
+export class Workload {
+  readonly history: Operation[] = [];
+  /** Errors by code, for the report (indeterminate outcomes included). */
+  readonly errors = new Map<string, number>();
+  private nextId = 1;
+  private running = false;
+  private loops: Promise<void>[] = [];
+  private readonly kvs: KvClient[] = [];
+
+  constructor(private readonly o: WorkloadOptions) {}
+
+  get keyNames(): string[] {
+    return [...Array.from({ length: this.o.keys }, (_v, i) => `r${i}`), COUNTER_KEY];
+  }
+
+  start(): void {
+    this.running = true;
+    for (let c = 0; c < this.o.clients; c++) {
+      const kv = this.client();
+      this.kvs.push(kv);
+      this.loops.push(this.loop(c, kv, new SeededRng(this.o.seed + c * 7919)));
+    }
+  }
+
+  /** Stops issuing operations and waits for those in flight (each ends by its deadline). */
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+    this.loops = [];
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.kvs.splice(0).map((k) => k.close()));
+  }
+
+  /** A fresh client for final reads and probes (not part of the concurrent load). */
+  client(): KvClient {
+    const endpoints = Object.values(this.o.members);
+    const kv = new KvClient({
+      endpoints,
+      members: this.o.members,
+      connect: (a) => new ClientConnection({ address: `tcp://${a}`, reconnectIntervalMs: 20 }),
+      timeoutMs: this.o.opTimeoutMs,
+      attemptTimeoutMs: Math.max(100, Math.floor(this.o.opTimeoutMs / 4)),
+      backoffMs: { min: 10, max: 200 },
+      sessions: 2,
+    });
+    this.kvs.push(kv);
+    return kv;
+  }
+
+  private async loop(c: number, kv: KvClient, rng: SeededRng): Promise<void> {
+    const seen = new Map<string, string | null>();
+    let seq = 0;
+    while (this.running && this.nextId <= this.o.maxOps) {
+      const r = rng.float();
+      if (r < 0.12) {
+        await this.incr(c, kv);
+      } else {
+        const key = `r${rng.int(this.o.keys)}`;
+        if (r < 0.5) await this.get(c, kv, key, seen);
+        else if (r < 0.8) {
+          const value = `${c}-${++seq}`;
+          if (await this.put(c, kv, key, value)) seen.set(key, value);
+        } else {
+          const value = `${c}-${++seq}`;
+          const expected = seen.has(key) ? seen.get(key)! : null;
+          if (await this.cas(c, kv, key, expected, value)) seen.set(key, value);
+        }
+      }
+      if (this.o.thinkMs > 0) await new Promise((res) => setTimeout(res, rng.int(this.o.thinkMs + 1)));
+    }
+  }
+
+  /** Reads `key` linearizably and records it; resolves with the value, or undefined if it failed. */
+  async get(
+    process: number | string,
+    kv: KvClient,
+    key: string,
+    seen?: Map<string, string | null>,
+  ): Promise<string | null | undefined> {
+    const id = this.nextId++;
+    const invoke = this.o.clock();
+    try {
+      const r = await kv.get(key);
+      const value = r.kv === null ? null : decoder.decode(r.kv.value);
+      this.push({
+        id,
+        process,
+        key,
+        op: { kind: 'get' },
+        invoke,
+        complete: this.o.clock(),
+        outcome: { status: 'ok', result: value },
+      });
+      seen?.set(key, value);
+      return value;
+    } catch (err) {
+      this.push({
+        id,
+        process,
+        key,
+        op: { kind: 'get' },
+        invoke,
+        complete: this.o.clock(),
+        outcome: this.failure(err),
+      });
+      return undefined;
+    }
+  }
+
+  private async put(process: number, kv: KvClient, key: string, value: string): Promise<boolean> {
+    const id = this.nextId++;
+    const invoke = this.o.clock();
+    try {
+      await kv.put(key, value);
+      this.push({
+        id,
+        process,
+        key,
+        op: { kind: 'put', value },
+        invoke,
+        complete: this.o.clock(),
+        outcome: { status: 'ok' },
+      });
+      return true;
+    } catch (err) {
+      this.push({
+        id,
+        process,
+        key,
+        op: { kind: 'put', value },
+        invoke,
+        complete: this.o.clock(),
+        outcome: this.failure(err),
+      });
+      return false;
+    }
+  }
+
+  private async cas(
+    process: number,
+    kv: KvClient,
+    key: string,
+    expected: string | null,
+    value: string,
+  ): Promise<boolean> {
+    const id = this.nextId++;
+    const invoke = this.o.clock();
+    const op = { kind: 'cas', expected, value } as const;
+    try {
+      const r: CasResult | CompareFailed = await kv.cas(key, { value: expected }, value);
+      this.push({
+        id,
+        process,
+        key,
+        op,
+        invoke,
+        complete: this.o.clock(),
+        outcome: { status: 'ok', result: r.ok },
+      });
+      return r.ok;
+    } catch (err) {
+      this.push({ id, process, key, op, invoke, complete: this.o.clock(), outcome: this.failure(err) });
+      return false;
+    }
+  }
+
+  private async incr(process: number, kv: KvClient): Promise<void> {
+    const id = this.nextId++;
+    const invoke = this.o.clock();
+    const op = { kind: 'incr', delta: 1 } as const;
+    try {
+      const r = await kv.incr(COUNTER_KEY, 1);
+      const complete = this.o.clock();
+      if (r.ok) {
+        this.push({
+          id,
+          process,
+          key: COUNTER_KEY,
+          op,
+          invoke,
+          complete,
+          outcome: { status: 'ok', result: String(r.value) },
+        });
+      } else {
+        // The store refused it (the counter is not an integer): no effect.
+        this.count(r.code);
+        this.push({ id, process, key: COUNTER_KEY, op, invoke, complete, outcome: { status: 'fail' } });
+      }
+    } catch (err) {
+      this.push({
+        id,
+        process,
+        key: COUNTER_KEY,
+        op,
+        invoke,
+        complete: this.o.clock(),
+        outcome: this.failure(err),
+      });
+    }
+  }
+
+  /**
+   * Timeouts, unreachable members and a closed client are indeterminate whatever the client thinks;
+   * otherwise a KvClientError that says the write cannot have been applied is a definite failure.
+   */
+  private failure(err: unknown): { status: 'unknown' } | { status: 'fail' } {
+    if (!(err instanceof KvClientError)) {
+      this.count('other');
+      return { status: 'unknown' };
+    }
+    this.count(err.code);
+    const indeterminate: readonly string[] = [
+      KvClientErrorCode.Timeout,
+      KvClientErrorCode.Unavailable,
+      KvClientErrorCode.Closed,
+    ];
+    if (indeterminate.includes(err.code) || err.outcomeUnknown) return { status: 'unknown' };
+    return { status: 'fail' };
+  }
+
+  private count(code: string): void {
+    this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
+  }
+
+  private push(o: Operation): void {
+    this.history.push(o);
+  }
+}
