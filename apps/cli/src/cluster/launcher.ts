@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLUSTER_FILE_VERSION, type ClusterFile, type MemberRecord, MemberState } from './ClusterFile.js';
 import { checkOwnership, pidStartTime, sendSignal } from './ownership.js';
-import { memberPorts } from './ports.js';
+import { type MemberPorts, memberPorts } from './ports.js';
 
 export interface ClusterPlan {
   readonly dir: string;
@@ -28,6 +28,26 @@ export function memberId(index: number): string {
   return `n${index}`;
 }
 
+/** A member not started yet: its ports, data dir, log file and command line. */
+export function newMemberRecord(
+  id: string,
+  ports: MemberPorts,
+  dataDir: string,
+  command: readonly string[],
+): MemberRecord {
+  return {
+    id,
+    pid: null,
+    pidStartTime: null,
+    state: MemberState.Stopped,
+    ports,
+    dataDir,
+    logFile: join(dataDir, 'member.log'),
+    command,
+    startedAt: null,
+  };
+}
+
 /** The cluster file for a plan, every member not yet started. */
 export function planCluster(plan: ClusterPlan, now = new Date()): ClusterFile {
   const indexes = Array.from({ length: plan.size }, (_v, i) => i + 1);
@@ -39,34 +59,24 @@ export function planCluster(plan: ClusterPlan, now = new Date()): ClusterFile {
     const id = memberId(i);
     const ports = memberPorts(plan.basePort, i);
     const dataDir = join(plan.dir, id);
-    return {
+    return newMemberRecord(id, ports, dataDir, [
+      plan.nodeBinary,
+      plan.program,
+      '--id',
       id,
-      pid: null,
-      pidStartTime: null,
-      state: MemberState.Stopped,
-      ports,
+      '--peers',
+      peers,
+      '--clients',
+      clients,
+      '--http',
+      `${plan.host}:${ports.http}`,
+      '--data-dir',
       dataDir,
-      logFile: join(dataDir, 'member.log'),
-      command: [
-        plan.nodeBinary,
-        plan.program,
-        '--id',
-        id,
-        '--peers',
-        peers,
-        '--clients',
-        clients,
-        '--http',
-        `${plan.host}:${ports.http}`,
-        '--data-dir',
-        dataDir,
-        '--log-format',
-        'json',
-        ...(plan.clusterId !== undefined ? ['--cluster-id', plan.clusterId] : []),
-        ...(plan.extraArgs ?? []),
-      ],
-      startedAt: null,
-    };
+      '--log-format',
+      'json',
+      ...(plan.clusterId !== undefined ? ['--cluster-id', plan.clusterId] : []),
+      ...(plan.extraArgs ?? []),
+    ]);
   });
   return {
     version: CLUSTER_FILE_VERSION,

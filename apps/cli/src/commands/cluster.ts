@@ -18,6 +18,7 @@ import {
   describeStop,
   type ExitNotice,
   memberId,
+  newMemberRecord,
   planCluster,
   type StopOutcome,
   startMember,
@@ -351,7 +352,7 @@ async function up(ctx: Context): Promise<ExitCode> {
     ...(clusterId !== undefined ? { clusterId } : {}),
   });
   // After add-node/remove-node the members are no longer n1..n<size>: start the recorded ones.
-  if (existing !== null && existing.members.some((m, i) => m.id !== plan.members[i]?.id)) {
+  if (existing?.members.some((m, i) => m.id !== plan.members[i]?.id)) {
     plan = { ...plan, members: existing.members.map((m) => ({ ...m, state: MemberState.Stopped })) };
   }
   const busy = await busyPorts(
@@ -749,17 +750,7 @@ async function addNode(ctx: Context): Promise<ExitCode> {
   command = withFlag(command, '--http', `${file.host}:${ports.http}`);
   command = withFlag(command, '--data-dir', dataDir);
   if (!command.includes('--join')) command.push('--join');
-  const record: MemberRecord = {
-    id,
-    pid: null,
-    pidStartTime: null,
-    state: MemberState.Stopped,
-    ports,
-    dataDir,
-    logFile: join(dataDir, 'member.log'),
-    command,
-    startedAt: null,
-  };
+  const record = newMemberRecord(id, ports, dataDir, command);
   const started = await startMember(record, {
     env: ctx.env,
     ...(ctx.io.onSpawn ? { onSpawn: ctx.io.onSpawn } : {}),

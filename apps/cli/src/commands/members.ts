@@ -179,7 +179,7 @@ export async function changeMembers(
       Math.max(1000, deadline - performance.now()),
       body,
     );
-    if (r !== null && r.json.ok) return r.json;
+    if (r?.json.ok) return r.json;
     const reason = r?.json.reason ?? 'unreachable';
     last = r === null ? `leader at ${http} did not answer` : `${reason}: ${r.json.message ?? ''}`;
     const transient =
