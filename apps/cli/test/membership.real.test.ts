@@ -62,7 +62,7 @@ function members() {
 
 async function statusOf(http: string): Promise<Status | null> {
   try {
-    const res = await fetch(`http://${http}/status`, { signal: AbortSignal.timeout(1000) });
+    const res = await fetch(`http://${http}/status?hash=1`, { signal: AbortSignal.timeout(1000) });
     return res.ok ? ((await res.json()) as Status) : null;
   } catch {
     return null;

@@ -89,8 +89,11 @@ export interface MemberStatus {
   readonly stats: { readonly proposals: number; readonly reads: number; readonly clientRequests: number };
   readonly pid: number;
   readonly uptimeMs: number;
-  /** The state machine's fingerprint: equal applied index and hash means equal stores. */
-  readonly stateHash: string;
+  /**
+   * The state machine's fingerprint (`/status?hash=1` only: it encodes the whole store, so it is
+   * not computed for every poll): equal applied index and hash means equal stores.
+   */
+  readonly stateHash?: string;
   /** The configuration this member has: voters and learners. */
   readonly conf: { readonly voters: readonly NodeId[]; readonly learners: readonly NodeId[] };
   /** First index still in the WAL, and the latest snapshot's index (0: none). */
@@ -193,7 +196,11 @@ export class Member {
     // leader goes on replicating until its removal commits (dissertation §4.2.2), and the transport
     // drops frames from members it does not know.
     const departing = new DepartingPeers(peers, Math.max(5000, config.electionTimeoutMs * 20));
-    const sm = new KvStateMachine({ sessionTimeoutMs: config.sessionTimeoutMs });
+    const sm = new KvStateMachine({
+      sessionTimeoutMs: config.sessionTimeoutMs,
+      // Snapshots of a large store are encoded in slices between other work.
+      snapshotYield: () => new Promise<void>((resolve) => setImmediate(resolve)),
+    });
     const { electionTicks, heartbeatTicks } = engineTicks(config);
     let member: Member | null = null;
     const raftLog = log.child({ component: 'raft' });
@@ -452,7 +459,7 @@ export class Member {
     }
   }
 
-  status(): MemberStatus {
+  status(withHash = false): MemberStatus {
     const s = this.node.status();
     const wal = this.wal.metrics;
     return {
@@ -485,7 +492,7 @@ export class Member {
       stats: { ...this.stats },
       pid: process.pid,
       uptimeMs: Math.round(performance.now() - this.started),
-      stateHash: this.sm.stateHash(),
+      ...(withHash ? { stateHash: this.sm.stateHash() } : {}),
       conf: { voters: s.conf.voters, learners: s.conf.learners },
       firstIndex: s.firstIndex,
       snapshotIndex: s.snapshotIndex,

@@ -14,7 +14,7 @@ export interface HttpServer {
 }
 
 interface StatusSource {
-  status(): MemberStatus;
+  status(withHash?: boolean): MemberStatus;
   refreshMetrics(): void;
   members(): MembersView;
   changeMembers(req: MemberChangeRequest): Promise<MemberChangeReply>;
@@ -86,7 +86,7 @@ function handleMembersPost(req: IncomingMessage, res: ServerResponse, member: St
  */
 export function startHttp(at: Address, member: StatusSource, metrics: NodeMetrics): Promise<HttpServer> {
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const [path, query = ''] = (req.url ?? '/').split('?');
     if (path === '/members' && req.method === 'POST') {
       handleMembersPost(req, res, member);
       return;
@@ -107,7 +107,10 @@ export function startHttp(at: Address, member: StatusSource, metrics: NodeMetric
     if (path === '/members') {
       json(res, 200, member.members());
     } else if (path === '/status') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(member.status())}\n`);
+      const withHash = new URLSearchParams(query).get('hash') === '1';
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(`${JSON.stringify(member.status(withHash))}\n`);
     } else if (path === '/healthz') {
       const s = member.status();
       const ok = s.leader !== null;

@@ -49,7 +49,7 @@ describe('keel node as a process', () => {
     expect(readdirSync(d).sort()).toEqual(['member.json', 'snap', 'wal']);
   });
 
-  it('reports a state hash in /status and, when asked, publishes what its WAL has fsynced', async () => {
+  it('reports a state hash in /status?hash=1 and, when asked, publishes what its WAL has fsynced', async () => {
     const d = dir();
     const { args, http } = await single(d);
     const syncFile = join(d, 'wal-sync.json');
@@ -58,7 +58,11 @@ describe('keel node as a process', () => {
       const st = await status(http);
       return st.role === 'leader' && st.appliedIndex >= 1 ? st : undefined;
     });
-    expect((s as unknown as { stateHash: string }).stateHash).toMatch(/^[0-9a-f]{8}$/);
+    expect((s as unknown as { stateHash?: string }).stateHash).toBeUndefined(); // only when asked
+    const hashed = (await (await fetch(`http://127.0.0.1:${http}/status?hash=1`)).json()) as {
+      stateHash: string;
+    };
+    expect(hashed.stateHash).toMatch(/^[0-9a-f]{8}$/);
     const published = JSON.parse(readFileSync(syncFile, 'utf8')) as {
       pid: number;
       segments: { file: string; syncedBytes: number; nameDurable: boolean }[];

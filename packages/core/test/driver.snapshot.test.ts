@@ -22,7 +22,7 @@ class ListMachine implements StateMachine<number> {
     this.items.push(dec.decode(e.data));
     return this.items.length;
   }
-  snapshot(): Uint8Array {
+  snapshot(): Uint8Array | Promise<Uint8Array> {
     return enc.encode(JSON.stringify(this.items));
   }
   restore(data: Uint8Array): void {
@@ -238,6 +238,36 @@ describe('§7 in the driver: snapshots by policy, compaction, InstallSnapshot in
     h.sched.advance(200);
     expect(m.machine.items).toEqual(before);
     expect(m.node.status().appliedIndex).toBe(l.node.status().appliedIndex);
+  });
+});
+
+describe('a snapshot encoded in the background (a promise from StateMachine.snapshot)', () => {
+  it('is saved with the index it was captured at, while entries go on being applied', async () => {
+    const h = new Harness(['a', 'b', 'c'], { snapshotEntries: 0 });
+    h.write(5);
+    const l = h.leader();
+    const m = l.machine;
+    // Capture now (a copy), hand the bytes over later, as KvStateMachine does for large stores.
+    let release: (() => void) | null = null;
+    m.snapshot = () => {
+      const captured = enc.encode(JSON.stringify(m.items));
+      return new Promise<Uint8Array>((resolve) => {
+        release = () => resolve(captured);
+      });
+    };
+    const at = l.node.status().appliedIndex;
+    expect(l.node.takeSnapshot()).toBe(true);
+    expect(l.node.takeSnapshot()).toBe(false); // one at a time
+    h.write(3, 'later'); // applied while the snapshot is being encoded
+    expect(l.snaps.load()).toBeNull();
+    (release as unknown as () => void)();
+    await Promise.resolve();
+    h.sched.advance(10);
+    const saved = l.snaps.load()!;
+    expect(saved.meta.index).toBe(at);
+    expect(JSON.parse(dec.decode(saved.data))).toEqual(['v0', 'v1', 'v2', 'v3', 'v4']);
+    expect(l.node.status().snapshotIndex).toBe(at);
+    expect(m.items).toHaveLength(8);
   });
 });
 

@@ -80,7 +80,7 @@ console.log(
 
 // Snapshot, restore elsewhere: same state, same sessions.
 const copy = new KvStateMachine({ sessionTimeoutMs: 60_000 });
-copy.restore(kv.snapshot());
+copy.restore(kv.snapshotBytes());
 console.log('restored:', dec(copy.get(enc('greeting'))!.value), 'revision', copy.revision);
 
 // A minute of log time later the session is gone: a retry is refused, never re-executed.

@@ -24,7 +24,12 @@ import type {
   ScanResult,
 } from './results.js';
 import { keyString, prefixEnd } from './SortedKeys.js';
-import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
+import {
+  decodeSnapshot,
+  encodeSnapshot,
+  encodeSnapshotInBackground,
+  SNAPSHOT_SLICE_KEYS,
+} from './snapshot.js';
 import { emptyState, type KvState, type SessionRecord } from './state.js';
 
 /** A session unheard of for this long (in log time) expires. */
@@ -42,6 +47,13 @@ export interface KvStateMachineOptions {
   /** Most live sessions; at the limit, a registration evicts the least recently active one. */
   readonly maxSessions?: number;
   readonly limits?: KvLimits;
+  /**
+   * How to yield to the event loop between slices of a snapshot's encoding, e.g.
+   * `() => new Promise((r) => setImmediate(r))`. With it, `snapshot()` of a store larger than one
+   * slice captures the store at once and encodes it in the background; without it (the default,
+   * which keeps this package free of timers) snapshots are encoded in one go.
+   */
+  readonly snapshotYield?: () => Promise<void>;
 }
 
 const DECIMAL = /^-?(0|[1-9][0-9]*)$/;
@@ -82,9 +94,11 @@ export class KvStateMachine implements StateMachine<KvResult> {
   readonly sessionTimeoutMs: number;
   readonly maxSessions: number;
   readonly limits: KvLimits;
+  private readonly snapshotYield: (() => Promise<void>) | undefined;
 
   constructor(options: KvStateMachineOptions = {}) {
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
+    this.snapshotYield = options.snapshotYield;
     this.maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
     this.limits = options.limits ?? DEFAULT_KV_LIMITS;
     if (!(Number.isSafeInteger(this.sessionTimeoutMs) && this.sessionTimeoutMs > 0)) {
@@ -372,8 +386,19 @@ export class KvStateMachine implements StateMachine<KvResult> {
   // --- snapshots -------------------------------------------------------------------------------
 
   /** The whole store (keys, sessions, revision, log clock) as checksummed bytes. */
-  snapshot(): Uint8Array {
+  snapshotBytes(): Uint8Array {
     return encodeSnapshot(this.state, this.limits);
+  }
+
+  /**
+   * The store as of now, for Raft snapshots: captured at the call, encoded in the background in
+   * slices (the same bytes as `snapshotBytes()`), so a large store does not stall the member.
+   * Small stores (below one slice) are encoded at once.
+   */
+  snapshot(): Uint8Array | Promise<Uint8Array> {
+    const pause = this.snapshotYield;
+    if (pause === undefined || this.state.data.size <= SNAPSHOT_SLICE_KEYS) return this.snapshotBytes();
+    return encodeSnapshotInBackground(this.state, pause, this.limits);
   }
 
   /**
@@ -392,7 +417,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
    * cached until the next apply or restore: a scrape costs one snapshot encoding per change.
    */
   stateHash(): string {
-    this.hash ??= crc32(this.snapshot()).toString(16).padStart(8, '0');
+    this.hash ??= crc32(this.snapshotBytes()).toString(16).padStart(8, '0');
     return this.hash;
   }
 }

@@ -84,4 +84,9 @@ export type {
   ScanResult,
 } from './results.js';
 export { ResultCode, readResult, writeResult } from './results.js';
-export { SNAPSHOT_MAGIC, SNAPSHOT_VERSION } from './snapshot.js';
+export {
+  encodeSnapshotInBackground,
+  SNAPSHOT_MAGIC,
+  SNAPSHOT_SLICE_KEYS,
+  SNAPSHOT_VERSION,
+} from './snapshot.js';

@@ -32,32 +32,96 @@ const HEADER_BYTES = SNAPSHOT_MAGIC.length + 1;
 const CRC_BYTES = 4;
 
 export function encodeSnapshot(state: KvState, limits: KvLimits = DEFAULT_KV_LIMITS): Uint8Array {
+  const c = capture(state);
+  const w = startSnapshot(c, limits);
+  for (const kv of c.kvs) writeKeyValue(w, kv);
+  return finishSnapshot(w);
+}
+
+/** The store at one instant: key-value objects are immutable (a write replaces one), so references do. */
+interface Captured {
+  readonly revision: number;
+  readonly clock: number;
+  readonly highestClientId: number;
+  readonly sessions: readonly (readonly [number, SessionRecord])[];
+  /** In key order. */
+  readonly kvs: readonly KeyValue[];
+  readonly estimate: number;
+}
+
+function capture(state: KvState): Captured {
+  const kvs: KeyValue[] = new Array(state.data.size);
+  let estimate = 64 + state.sessions.size * 64;
+  let i = 0;
+  for (const ks of state.index.keys()) {
+    const kv = state.data.get(ks)!;
+    kvs[i++] = kv;
+    estimate += kv.key.length + kv.value.length + 48;
+  }
+  // Session records change in place: copy them.
+  const sessions = [...state.sessions].map(([id, s]) => [id, { ...s }] as const);
+  return {
+    revision: state.revision,
+    clock: state.clock,
+    highestClientId: state.highestClientId,
+    sessions,
+    kvs,
+    estimate,
+  };
+}
+
+function startSnapshot(c: Captured, limits: KvLimits): Writer {
   // A private writer sized for the whole snapshot up front (no regrowth copies); its buffer goes
   // when the bytes do.
-  let estimate = 64;
-  for (const kv of state.data.values()) estimate += kv.key.length + kv.value.length + 48;
-  estimate += state.sessions.size * 64;
-  const w = new Writer(estimate);
+  const w = new Writer(c.estimate);
   w.raw(SNAPSHOT_MAGIC);
   w.u8(SNAPSHOT_VERSION);
-  w.varint(state.revision);
-  w.varint(state.clock);
-  w.varint(state.highestClientId);
-  w.varint(state.sessions.size);
-  for (const [clientId, s] of state.sessions) {
+  w.varint(c.revision);
+  w.varint(c.clock);
+  w.varint(c.highestClientId);
+  w.varint(c.sessions.length);
+  for (const [clientId, s] of c.sessions) {
     w.varint(clientId);
     w.varint(s.lastSeq);
     w.varint(s.lastActive);
     w.u8(s.lastResult === null ? 0 : 1);
     if (s.lastResult !== null) writeResult(w, s.lastResult, limits);
   }
-  w.varint(state.data.size);
-  for (const ks of state.index.keys()) writeKeyValue(w, state.data.get(ks)!);
+  w.varint(c.kvs.length);
+  return w;
+}
+
+function finishSnapshot(w: Writer): Uint8Array {
   w.u32(0);
   const bytes = w.finish();
   const body = bytes.subarray(0, bytes.length - CRC_BYTES);
   new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(body.length, crc32(body));
   return bytes;
+}
+
+/** Keys encoded per turn of the event loop by `encodeSnapshotInBackground`. */
+export const SNAPSHOT_SLICE_KEYS = 20_000;
+
+/**
+ * The same bytes as `encodeSnapshot`, but only the capture (an array of references, in key order)
+ * happens now; the encoding runs in slices of `sliceKeys` keys, awaiting `pause` (a turn of the
+ * event loop) between them, so a member with a large store keeps serving (and a leader keeps sending heartbeats) while
+ * it snapshots.
+ */
+export async function encodeSnapshotInBackground(
+  state: KvState,
+  pause: () => Promise<void>,
+  limits: KvLimits = DEFAULT_KV_LIMITS,
+  sliceKeys = SNAPSHOT_SLICE_KEYS,
+): Promise<Uint8Array> {
+  const c = capture(state);
+  const w = startSnapshot(c, limits);
+  for (let i = 0; i < c.kvs.length; i += sliceKeys) {
+    if (i > 0) await pause();
+    const end = Math.min(c.kvs.length, i + sliceKeys);
+    for (let j = i; j < end; j++) writeKeyValue(w, c.kvs[j]!);
+  }
+  return finishSnapshot(w);
 }
 
 function corrupt(message: string): never {

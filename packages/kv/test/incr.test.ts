@@ -92,7 +92,7 @@ describe('incr: the state machine', () => {
     expect(str(h.sm.get(b('n'))!.value)).toBe('2');
     // The cached result survives a snapshot: a retry on a restored member is still answered once.
     const restored = new Harness({}, new KvStateMachine());
-    restored.sm.restore(h.sm.snapshot());
+    restored.sm.restore(h.sm.snapshotBytes());
     restored.index = h.index;
     expect(incr(restored, 'n', 1, { clientId, seq: 2 })).toMatchObject({ value: 2 });
   });
@@ -114,7 +114,7 @@ describe('stateHash', () => {
     expect(a.sm.stateHash()).not.toBe(before);
     expect(a.sm.stateHash()).not.toBe(c.sm.stateHash());
     const r = new KvStateMachine();
-    r.restore(a.sm.snapshot());
+    r.restore(a.sm.snapshotBytes());
     expect(r.stateHash()).toBe(a.sm.stateHash());
   });
 });

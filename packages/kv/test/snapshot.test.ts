@@ -1,7 +1,7 @@
 import { KeelError } from '@keel/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crc32, KvErrorCode, KvStateMachine, SnapshotError } from '../src/index.js';
+import { crc32, encodeEntry, KvErrorCode, KvStateMachine, SnapshotError } from '../src/index.js';
 import { b, dump, Harness, hex, run, stateOps, str } from './helpers.js';
 
 const OPTIONS = { sessionTimeoutMs: 2_000, maxSessions: 8 };
@@ -37,11 +37,11 @@ describe('crc32', () => {
 describe('snapshot and restore', () => {
   it('round-trips an empty store', () => {
     const sm = new KvStateMachine();
-    const snap = sm.snapshot();
+    const snap = sm.snapshotBytes();
     expect(hex(snap.subarray(0, 5))).toBe('4b56534e01');
     const other = new KvStateMachine();
     other.restore(snap);
-    expect(hex(other.snapshot())).toBe(hex(snap));
+    expect(hex(other.snapshotBytes())).toBe(hex(snap));
   });
 
   it('random history → snapshot → restore: same contents, same bytes, same answers afterwards', () => {
@@ -49,7 +49,7 @@ describe('snapshot and restore', () => {
       fc.property(stateOps(150), stateOps(60), (before, after) => {
         const a = new Harness(OPTIONS);
         run(a, before);
-        const snap = a.sm.snapshot();
+        const snap = a.sm.snapshotBytes();
 
         const restored = new KvStateMachine(OPTIONS);
         restored.restore(snap);
@@ -61,10 +61,10 @@ describe('snapshot and restore', () => {
         expect(restored.revision).toBe(a.sm.revision);
         expect(restored.sessionCount).toBe(a.sm.sessionCount);
         expect(restored.clock).toBe(a.sm.clock);
-        expect(hex(restored.snapshot())).toBe(hex(snap));
+        expect(hex(restored.snapshotBytes())).toBe(hex(snap));
         // Sessions, cached responses and expiry order came along: the future is the same too.
         expect(run(c, after)).toEqual(run(a, after));
-        expect(hex(restored.snapshot())).toBe(hex(a.sm.snapshot()));
+        expect(hex(restored.snapshotBytes())).toBe(hex(a.sm.snapshotBytes()));
       }),
       { numRuns: 300 },
     );
@@ -75,7 +75,7 @@ describe('snapshot and restore', () => {
     const clientId = a.register();
     const first = a.put('k', 'v', { clientId, seq: 1 });
     const restored = new KvStateMachine();
-    restored.restore(a.sm.snapshot());
+    restored.restore(a.sm.snapshotBytes());
     const c = new Harness({}, restored);
     c.index = a.index;
     expect(c.put('k', 'v', { clientId, seq: 1 })).toEqual(first);
@@ -87,7 +87,7 @@ describe('snapshot and restore', () => {
     a.put('only-in-a', '1');
     const b1 = new Harness();
     b1.put('only-in-b', '2');
-    a.sm.restore(b1.sm.snapshot());
+    a.sm.restore(b1.sm.snapshotBytes());
     expect(a.sm.get(b('only-in-a'))).toBeNull();
     expect(str(a.sm.get(b('only-in-b'))!.value)).toBe('2');
   });
@@ -98,10 +98,10 @@ describe('snapshot and restore', () => {
     h.put('a', '1', { clientId, seq: 1 });
     h.put('bb', '22');
     h.cas('a', { version: 5 }, 'x', { clientId, seq: 2 }); // a cached compare-failed with a current value
-    const snap = h.sm.snapshot();
+    const snap = h.sm.snapshotBytes();
     const target = new Harness();
     target.put('mine', 'x');
-    const before = hex(target.sm.snapshot());
+    const before = hex(target.sm.snapshotBytes());
     for (let i = 0; i < snap.length; i++) {
       for (const mask of [0x01, 0x80, 0xff]) {
         const bad = snap.slice();
@@ -111,11 +111,11 @@ describe('snapshot and restore', () => {
     }
     for (let n = 0; n < snap.length; n++) expectSnapshotError(() => target.sm.restore(snap.subarray(0, n)));
     expectSnapshotError(() => target.sm.restore(new Uint8Array([...snap, 0])));
-    expect(hex(target.sm.snapshot())).toBe(before);
+    expect(hex(target.sm.snapshotBytes())).toBe(before);
   });
 
   it('names the reason: magic, version, checksum, truncated', () => {
-    const snap = new KvStateMachine().snapshot();
+    const snap = new KvStateMachine().snapshotBytes();
     expectSnapshotError(() => new KvStateMachine().restore(new Uint8Array(3)), 'truncated');
     const magic = snap.slice();
     magic[0] = 0;
@@ -180,9 +180,34 @@ describe('determinism', () => {
         const x = new Harness(OPTIONS);
         const y = new Harness(OPTIONS);
         expect(run(x, ops)).toEqual(run(y, ops));
-        expect(hex(x.sm.snapshot())).toBe(hex(y.sm.snapshot()));
+        expect(hex(x.sm.snapshotBytes())).toBe(hex(y.sm.snapshotBytes()));
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('snapshots of a large store, encoded in the background', () => {
+  it('gives the bytes of the synchronous encoding, as of the moment of the call', async () => {
+    const sm = new KvStateMachine({ snapshotYield: () => Promise.resolve() });
+    const enc = new TextEncoder();
+    const put = (i: number, v: string) =>
+      sm.apply({
+        index: i,
+        term: 1,
+        type: 1,
+        data: encodeEntry({
+          time: 1000 + i,
+          command: { type: 'put', key: enc.encode(`k${i % 30000}`), value: enc.encode(v) },
+        }).slice(),
+      });
+    for (let i = 1; i <= 30_000; i++) put(i, `a${i}`);
+    const before = hex(sm.snapshotBytes());
+    const pending = sm.snapshot();
+    expect(pending).toBeInstanceOf(Promise); // above one slice: encoded in the background
+    for (let i = 30_001; i <= 30_100; i++) put(i, `later${i}`); // applied while it is encoded
+    expect(hex(await pending)).toBe(before);
+    expect(new KvStateMachine().snapshot()).toBeInstanceOf(Uint8Array); // no yield given: at once
+    expect(hex(sm.snapshotBytes())).not.toBe(before);
   });
 });

@@ -34,26 +34,40 @@ export function snapshotFileName(meta: SnapshotMeta): string {
   return `snap-${String(meta.index).padStart(20, '0')}-${meta.term}.snap`;
 }
 
-/** The snapshot file's bytes: header, conf, data and the trailing checksum. */
-export function encodeSnapshotFile(meta: SnapshotMeta, data: Uint8Array): Uint8Array {
+/** The bytes before the data: magic, version, index, term, the conf JSON and the data length. */
+function encodeHead(meta: SnapshotMeta, dataLength: number): Uint8Array {
   const conf = new TextEncoder().encode(JSON.stringify(meta.conf));
-  const size = HEAD + conf.length + 8 + data.length + 4;
-  const buf = new Uint8Array(size);
-  const dv = new DataView(buf.buffer);
+  const head = new Uint8Array(HEAD + conf.length + 8);
+  const dv = new DataView(head.buffer);
   dv.setUint32(0, MAGIC, true);
   dv.setUint8(4, VERSION);
   dv.setBigUint64(8, BigInt(meta.index), true);
   dv.setBigUint64(16, BigInt(meta.term), true);
   dv.setUint32(24, conf.length, true);
-  buf.set(conf, HEAD);
-  let at = HEAD + conf.length;
-  dv.setBigUint64(at, BigInt(data.length), true);
-  at += 8;
-  buf.set(data, at);
-  at += data.length;
-  dv.setUint32(at, crc32c(buf, 0, 0, at), true);
+  head.set(conf, HEAD);
+  dv.setBigUint64(HEAD + conf.length, BigInt(dataLength), true);
+  return head;
+}
+
+function u32le(v: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, v >>> 0, true);
+  return b;
+}
+
+/** The snapshot file's bytes: header, conf, data and the trailing checksum. */
+export function encodeSnapshotFile(meta: SnapshotMeta, data: Uint8Array): Uint8Array {
+  const head = encodeHead(meta, data.length);
+  const buf = new Uint8Array(head.length + data.length + 4);
+  buf.set(head, 0);
+  buf.set(data, head.length);
+  const end = head.length + data.length;
+  buf.set(u32le(crc32c(buf, 0, 0, end)), end);
   return buf;
 }
+
+/** Bytes checksummed and written per step of a save: a large snapshot never blocks the event loop long. */
+const SAVE_CHUNK = 4 << 20;
 
 /** Decodes and verifies a snapshot file's bytes, or throws KEEL_SNAPSHOT_CORRUPT naming `file`. */
 export function decodeSnapshotFile(buf: Uint8Array, file: string): StoredSnapshot {
@@ -154,12 +168,11 @@ export class FileSnapshotStore implements SnapshotStore {
       if (this.#latest !== null && this.#latest.meta.index >= meta.index) return done(null);
       const t0 = performance.now();
       try {
-        const bytes = encodeSnapshotFile(meta, data);
-        await this.#writeAtomically(snapshotFileName(meta), bytes);
+        const bytes = await this.#writeAtomically(snapshotFileName(meta), meta, data);
         const older = this.#latest;
         this.#latest = { meta, data };
         if (older !== null) await rm(join(this.dir, snapshotFileName(older.meta)), { force: true });
-        this.options.onSaved?.(meta, bytes.length, performance.now() - t0);
+        this.options.onSaved?.(meta, bytes, performance.now() - t0);
       } catch (err) {
         this.#failure = new SnapshotError(
           SnapshotErrorCode.WriteFailed,
@@ -210,16 +223,29 @@ export class FileSnapshotStore implements SnapshotStore {
     await this.#queue;
   }
 
-  async #writeAtomically(name: string, bytes: Uint8Array): Promise<void> {
+  /**
+   * Writes `<name>.tmp` (the same bytes as encodeSnapshotFile, streamed: the data is checksummed
+   * and written a chunk at a time, never copied whole), fsyncs it, renames it into place and
+   * fsyncs the directory. Returns the file's size.
+   */
+  async #writeAtomically(name: string, meta: SnapshotMeta, data: Uint8Array): Promise<number> {
     const path = join(this.dir, name);
     const tmp = `${path}.tmp`;
+    const head = encodeHead(meta, data.length);
+    let crc = crc32c(head);
     const fh = await open(tmp, 'w');
-    try {
+    const writeAll = async (bytes: Uint8Array): Promise<void> => {
       let off = 0;
-      while (off < bytes.length) {
-        const { bytesWritten } = await fh.write(bytes, off, Math.min(bytes.length - off, 8 << 20));
-        off += bytesWritten;
+      while (off < bytes.length) off += (await fh.write(bytes, off, bytes.length - off)).bytesWritten;
+    };
+    try {
+      await writeAll(head);
+      for (let off = 0; off < data.length; off += SAVE_CHUNK) {
+        const chunk = data.subarray(off, Math.min(data.length, off + SAVE_CHUNK));
+        crc = crc32c(chunk, crc);
+        await writeAll(chunk);
       }
+      await writeAll(u32le(crc));
       await fh.sync();
     } finally {
       await fh.close();
@@ -231,5 +257,6 @@ export class FileSnapshotStore implements SnapshotStore {
     } finally {
       await d.close();
     }
+    return head.length + data.length + 4;
   }
 }

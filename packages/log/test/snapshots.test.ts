@@ -75,6 +75,15 @@ describe('FileSnapshotStore', () => {
     expect(again.load()).toEqual({ meta: meta(10), data: bytes(1000) });
   });
 
+  it('streams a snapshot larger than one save chunk: the file equals encodeSnapshotFile', async () => {
+    const s = await openSnapshotStore(dir);
+    const big = bytes(9 * 1024 * 1024 + 13, 5);
+    await saved(s, meta(77), big);
+    const file = readFileSync(join(dir, snapshotFileName(meta(77))));
+    expect(Buffer.compare(file, Buffer.from(encodeSnapshotFile(meta(77), big)))).toBe(0);
+    expect((await openSnapshotStore(dir)).load()?.data.length).toBe(big.length);
+  });
+
   it('keeps only the newest file, and never goes back to an older index', async () => {
     const s = await openSnapshotStore(dir);
     await saved(s, meta(10), bytes(10, 1));

@@ -23,9 +23,9 @@ export interface Endpoint {
   readonly http: string;
 }
 
-export async function fetchStatus(ep: Endpoint, timeoutMs = 500): Promise<MemberStatus | null> {
+export async function fetchStatus(ep: Endpoint, timeoutMs = 500, query = ''): Promise<MemberStatus | null> {
   try {
-    const res = await fetch(`http://${ep.http}/status`, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(`http://${ep.http}/status${query}`, { signal: AbortSignal.timeout(timeoutMs) });
     if (!res.ok) return null;
     const s = (await res.json()) as MemberStatus;
     return typeof s.role === 'string' && typeof s.term === 'number' ? s : null;

@@ -205,7 +205,10 @@ export class ChaosCluster {
   }
 
   async statuses(timeoutMs = 500): Promise<(ChaosStatus | null)[]> {
-    return Promise.all(this.members.map((m) => fetchStatus(m, timeoutMs) as Promise<ChaosStatus | null>));
+    // `?hash=1`: the member computes its state hash only when asked.
+    return Promise.all(
+      this.members.map((m) => fetchStatus(m, timeoutMs, '?hash=1') as Promise<ChaosStatus | null>),
+    );
   }
 
   /**

@@ -374,26 +374,36 @@ export class RaftNode<R = unknown> {
     const term = this.raft.log.term(index);
     if (term < 0) return false;
     const meta: SnapshotMeta = { index, term, conf: this.raft.confAt(index) };
-    const data = this.stateMachine.snapshot!();
+    const store = this.snapshotStore;
     this.snapshotting = true;
-    this.snapshotStore.save(meta, data, (err) => {
-      this.snapshotting = false;
-      if (this.stopped) return;
-      if (err !== null) {
-        this.fail(storageError(err));
-        return;
-      }
-      if (meta.index > this.lastSnapshotIndex) this.lastSnapshotIndex = meta.index;
-      this.observer?.snapshot?.(this.id, meta, data);
-      // Saved first, then announced, then the log shrinks: a follower is never owed entries that
-      // neither the log nor a durable snapshot holds.
-      this.input(() => this.raft.snapshotTaken(meta));
-      const upTo = meta.index - this.compactKeepEntries;
-      if (upTo >= this.storage.firstIndex() && upTo <= this.raft.log.applied) {
-        const t = this.storage.term(upTo);
-        if (t >= 0) this.compactStorage(this.storage, upTo, t);
-      }
-    });
+    const save = (data: Uint8Array): void =>
+      store.save(meta, data, (err) => {
+        this.snapshotting = false;
+        if (this.stopped) return;
+        if (err !== null) {
+          this.fail(storageError(err));
+          return;
+        }
+        if (meta.index > this.lastSnapshotIndex) this.lastSnapshotIndex = meta.index;
+        this.observer?.snapshot?.(this.id, meta, data);
+        // Saved first, then announced, then the log shrinks: a follower is never owed entries that
+        // neither the log nor a durable snapshot holds.
+        this.input(() => this.raft.snapshotTaken(meta));
+        const upTo = meta.index - this.compactKeepEntries;
+        if (upTo >= this.storage.firstIndex() && upTo <= this.raft.log.applied) {
+          const t = this.storage.term(upTo);
+          if (t >= 0) this.compactStorage(this.storage, upTo, t);
+        }
+      });
+    const produced = this.stateMachine.snapshot!();
+    if (produced instanceof Uint8Array) save(produced);
+    else {
+      // Encoded in the background; the state was captured at the call, matching `meta`.
+      produced.then(save, (err: unknown) => {
+        this.snapshotting = false;
+        if (!this.stopped) this.fail(storageError(toError(err)));
+      });
+    }
     return true;
   }
 

@@ -77,8 +77,11 @@ export interface StateMachine<Result = unknown> {
   /**
    * The whole state as of the last applied entry (§7). Needed for snapshots: a node whose state
    * machine lacks `snapshot`/`restore` never snapshots and cannot install one (a fatal error).
+   * A large state may be encoded in the background (a promise), but it must be captured at the
+   * call: entries applied after it are not part of the snapshot. Encoding it all synchronously
+   * stalls the node (and a leader's heartbeats) for as long as that takes.
    */
-  snapshot?(): Uint8Array;
+  snapshot?(): Uint8Array | PromiseLike<Uint8Array>;
   /** Replaces the whole state with a snapshot's bytes (from `snapshot()` on some member). */
   restore?(data: Uint8Array): void;
 }
