@@ -28,6 +28,7 @@ import {
   decodeSnapshot,
   encodeSnapshot,
   encodeSnapshotInBackground,
+  freeze,
   SNAPSHOT_SLICE_KEYS,
 } from './snapshot.js';
 import { emptyState, type KvState, type SessionRecord } from './state.js';
@@ -241,6 +242,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
         modRevision: revision,
       };
     }
+    this.remember(s, ks, current);
     s.data.set(ks, kv);
     return { ok: true, type: 'put', revision, version: kv.version };
   }
@@ -248,7 +250,10 @@ export class KvStateMachine implements StateMachine<KvResult> {
   private delete(key: Uint8Array): DeleteResult {
     const s = this.state;
     const ks = keyString(key);
-    if (!s.data.delete(ks)) return { ok: true, type: 'delete', revision: s.revision, deleted: false };
+    const old = s.data.get(ks);
+    if (old === undefined) return { ok: true, type: 'delete', revision: s.revision, deleted: false };
+    this.remember(s, ks, old);
+    s.data.delete(ks);
     s.index.delete(ks);
     return { ok: true, type: 'delete', revision: ++s.revision, deleted: true };
   }
@@ -397,8 +402,30 @@ export class KvStateMachine implements StateMachine<KvResult> {
    */
   snapshot(): Uint8Array | Promise<Uint8Array> {
     const pause = this.snapshotYield;
-    if (pause === undefined || this.state.data.size <= SNAPSHOT_SLICE_KEYS) return this.snapshotBytes();
-    return encodeSnapshotInBackground(this.state, pause, this.limits);
+    if (pause === undefined || this.shadow !== null || this.state.data.size <= SNAPSHOT_SLICE_KEYS) {
+      return this.snapshotBytes();
+    }
+    // Copy-on-write: freeze the key order now; from here until the encoding ends, every write
+    // first records the value its key had (null: absent), and the encoder reads through that.
+    const state = this.state;
+    const before = new Map<string, KeyValue | null>();
+    this.shadow = { state, before };
+    const valueAt = (ks: string): KeyValue => {
+      const kv = before.has(ks) ? before.get(ks) : state.data.get(ks);
+      if (kv == null) throw new Error(`snapshot: key ${ks} vanished from the frozen state`);
+      return kv;
+    };
+    return encodeSnapshotInBackground(freeze(state), valueAt, pause, this.limits).finally(() => {
+      if (this.shadow?.before === before) this.shadow = null;
+    });
+  }
+
+  /** The background snapshot's copy-on-write record, while one is being encoded. */
+  private shadow: { readonly state: KvState; readonly before: Map<string, KeyValue | null> } | null = null;
+
+  private remember(s: KvState, ks: string, old: KeyValue | undefined): void {
+    const sh = this.shadow;
+    if (sh !== null && sh.state === s && !sh.before.has(ks)) sh.before.set(ks, old ?? null);
   }
 
   /**

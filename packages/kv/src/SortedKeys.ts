@@ -100,6 +100,14 @@ export class SortedKeys {
     }
   }
 
+  /**
+   * The keys as of now, in ascending order, as copies of the internal chunks: cheap (no per-key
+   * work beyond copying references) and unaffected by later inserts and deletes.
+   */
+  frozenChunks(): string[][] {
+    return this.chunks.map((c) => c.slice());
+  }
+
   /** Every key in ascending order. */
   *keys(): IterableIterator<string> {
     for (const chunk of this.chunks) yield* chunk;

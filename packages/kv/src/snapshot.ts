@@ -49,6 +49,9 @@ interface Captured {
   readonly estimate: number;
 }
 
+/** What the header needs of a capture. */
+type HeaderFields = Omit<Captured, 'kvs'> & { readonly kvs: { readonly length: number } };
+
 function capture(state: KvState): Captured {
   const kvs: KeyValue[] = new Array(state.data.size);
   let estimate = 64 + state.sessions.size * 64;
@@ -70,7 +73,7 @@ function capture(state: KvState): Captured {
   };
 }
 
-function startSnapshot(c: Captured, limits: KvLimits): Writer {
+function startSnapshot(c: HeaderFields, limits: KvLimits): Writer {
   // A private writer sized for the whole snapshot up front (no regrowth copies); its buffer goes
   // when the bytes do.
   const w = new Writer(c.estimate);
@@ -103,23 +106,65 @@ function finishSnapshot(w: Writer): Uint8Array {
 export const SNAPSHOT_SLICE_KEYS = 20_000;
 
 /**
- * The same bytes as `encodeSnapshot`, but only the capture (an array of references, in key order)
- * happens now; the encoding runs in slices of `sliceKeys` keys, awaiting `pause` (a turn of the
- * event loop) between them, so a member with a large store keeps serving (and a leader keeps sending heartbeats) while
- * it snapshots.
+ * The store at the moment of the call without copying it: the key order as frozen chunks (cheap),
+ * scalars and sessions copied; values are read later through `valueAt`, which must answer with
+ * the value a key had at this moment (the state machine keeps the old value of every key written
+ * while the encoding runs: copy-on-write).
+ */
+export interface FrozenState {
+  readonly revision: number;
+  readonly clock: number;
+  readonly highestClientId: number;
+  readonly sessions: readonly (readonly [number, SessionRecord])[];
+  readonly keyChunks: readonly (readonly string[])[];
+  readonly count: number;
+}
+
+export function freeze(state: KvState): FrozenState {
+  const keyChunks = state.index.frozenChunks();
+  let count = 0;
+  for (const c of keyChunks) count += c.length;
+  return {
+    revision: state.revision,
+    clock: state.clock,
+    highestClientId: state.highestClientId,
+    sessions: [...state.sessions].map(([id, s]) => [id, { ...s }] as const),
+    keyChunks,
+    count,
+  };
+}
+
+/**
+ * The same bytes as `encodeSnapshot` of the frozen moment, encoded in slices of `sliceKeys` keys,
+ * awaiting `pause` (a turn of the event loop) between them, so a member with a large store keeps
+ * serving (and a leader keeps sending heartbeats) while it snapshots.
  */
 export async function encodeSnapshotInBackground(
-  state: KvState,
+  f: FrozenState,
+  valueAt: (key: string) => KeyValue,
   pause: () => Promise<void>,
   limits: KvLimits = DEFAULT_KV_LIMITS,
   sliceKeys = SNAPSHOT_SLICE_KEYS,
 ): Promise<Uint8Array> {
-  const c = capture(state);
-  const w = startSnapshot(c, limits);
-  for (let i = 0; i < c.kvs.length; i += sliceKeys) {
-    if (i > 0) await pause();
-    const end = Math.min(c.kvs.length, i + sliceKeys);
-    for (let j = i; j < end; j++) writeKeyValue(w, c.kvs[j]!);
+  // Sized from a sample of the keys; the writer grows if the sample was off.
+  let sampled = 0;
+  let sampleBytes = 0;
+  for (const c of f.keyChunks) {
+    for (let i = 0; i < c.length && sampled < 256; i += 1 + (c.length >> 4), sampled++) {
+      const kv = valueAt(c[i]!);
+      sampleBytes += kv.key.length + kv.value.length + 48;
+    }
+    if (sampled >= 256) break;
+  }
+  const estimate =
+    64 + f.sessions.length * 64 + Math.ceil((sampleBytes / Math.max(1, sampled)) * f.count * 1.1);
+  const w = startSnapshot({ ...f, kvs: { length: f.count }, estimate }, limits);
+  let done = 0;
+  for (const chunk of f.keyChunks) {
+    for (const ks of chunk) {
+      writeKeyValue(w, valueAt(ks));
+      if (++done % sliceKeys === 0) await pause();
+    }
   }
   return finishSnapshot(w);
 }

@@ -205,8 +205,26 @@ describe('snapshots of a large store, encoded in the background', () => {
     const before = hex(sm.snapshotBytes());
     const pending = sm.snapshot();
     expect(pending).toBeInstanceOf(Promise); // above one slice: encoded in the background
-    for (let i = 30_001; i <= 30_100; i++) put(i, `later${i}`); // applied while it is encoded
+    for (let i = 30_001; i <= 30_100; i++) put(i, `later${i}`); // overwrites while it is encoded
+    sm.apply({
+      index: 30_101,
+      term: 1,
+      type: 1,
+      data: encodeEntry({ time: 40_000, command: { type: 'delete', key: enc.encode('k7') } }).slice(),
+    });
+    put(30_102, 'x'); // k102 again
+    sm.apply({
+      index: 30_103,
+      term: 1,
+      type: 1,
+      data: encodeEntry({
+        time: 40_001,
+        command: { type: 'put', key: enc.encode('new-key'), value: enc.encode('n') },
+      }).slice(),
+    });
     expect(hex(await pending)).toBe(before);
+    expect(sm.get(enc.encode('k7'))).toBeNull(); // the live store moved on
+    expect(sm.snapshot()).toBeInstanceOf(Promise); // and the next snapshot starts fresh
     expect(new KvStateMachine().snapshot()).toBeInstanceOf(Uint8Array); // no yield given: at once
     expect(hex(sm.snapshotBytes())).not.toBe(before);
   });
