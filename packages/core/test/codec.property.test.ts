@@ -128,6 +128,24 @@ describe('codec properties', () => {
     );
   });
 
+  it('member ids that name Object.prototype members (__proto__, constructor) are ordinary ids', () => {
+    // Found by the property below (seed 1350178720): a learner named __proto__ made the encoder
+    // read Object.prototype as its address.
+    const m: Message = {
+      type: 'snapChunk',
+      from: 'a',
+      to: 'b',
+      term: 1,
+      meta: { index: 3, term: 1, conf: { voters: ['constructor'], learners: ['__proto__'], addresses: {} } },
+      offset: 0,
+      total: 0,
+      data: new Uint8Array(0),
+    };
+    const [back] = decodeBatch(encodeBatch([m]));
+    expect((back as typeof m).meta.conf.voters).toEqual(['constructor']);
+    expect((back as typeof m).meta.conf.learners).toEqual(['__proto__']);
+  });
+
   it('messageSizeBound bounds every message inside its frame', () => {
     fc.assert(
       fc.property(batch, (messages) => {

@@ -10,6 +10,7 @@
  * frame with one bad byte delivers nothing. Decoding is canonical: a frame that decodes re-encodes
  * to the same bytes.
  */
+import { addressMap, addressOf } from '../raft/confChange.js';
 import type {
   AppMessage,
   AppRespMessage,
@@ -90,7 +91,7 @@ function metaSizeBound(meta: SnapshotMeta): number {
   let n = 5 * MAX_VARINT_BYTES;
   for (const id of [...c.voters, ...c.learners]) {
     // id, then the address as UTF-8 (at most 3 bytes per UTF-16 unit) with its length.
-    n += 1 + MAX_ID_LENGTH + MAX_VARINT_BYTES + 3 * (c.addresses[id] ?? '').length;
+    n += 1 + MAX_ID_LENGTH + MAX_VARINT_BYTES + 3 * addressOf(c.addresses, id).length;
   }
   return n;
 }
@@ -112,7 +113,7 @@ function writeMeta(w: Writer, meta: SnapshotMeta): void {
     w.varint(list.length);
     for (const id of list) {
       writeId(w, id);
-      w.utf8(c.addresses[id] ?? '');
+      w.utf8(addressOf(c.addresses, id));
     }
   }
 }
@@ -120,7 +121,7 @@ function writeMeta(w: Writer, meta: SnapshotMeta): void {
 function readMeta(r: Reader): SnapshotMeta {
   const index = r.varint();
   const term = r.varint();
-  const addresses: Record<string, string> = {};
+  const addresses = addressMap();
   const lists: string[][] = [[], []];
   for (const list of lists) {
     const n = r.count(MAX_CONF_MEMBERS, 'configuration members');

@@ -25,14 +25,29 @@ export const EMPTY_CONF: ConfState = Object.freeze({
   addresses: Object.freeze({}),
 });
 
+/**
+ * A member's address in `addresses` ('' when it has none). Own properties only: member ids such as
+ * `__proto__` or `constructor` are valid and must not find Object.prototype's members.
+ */
+export function addressOf(addresses: Readonly<Record<NodeId, string>>, id: NodeId): string {
+  return Object.hasOwn(addresses, id) ? (addresses[id] ?? '') : '';
+}
+
+/** An empty address map without a prototype, so any member id is an ordinary key. */
+export function addressMap(from?: Readonly<Record<NodeId, string>>): Record<NodeId, string> {
+  const a = Object.create(null) as Record<NodeId, string>;
+  if (from !== undefined) for (const id of Object.keys(from)) a[id] = addressOf(from, id);
+  return a;
+}
+
 /** A configuration from a list of voters (bootstrap), with optional addresses. */
 export function confOf(
   voters: readonly NodeId[],
   learners: readonly NodeId[] = [],
   addresses: Readonly<Record<NodeId, string>> = {},
 ): ConfState {
-  const a: Record<NodeId, string> = {};
-  for (const id of [...voters, ...learners]) a[id] = addresses[id] ?? '';
+  const a = addressMap();
+  for (const id of [...voters, ...learners]) a[id] = addressOf(addresses, id);
   return { voters: [...voters].sort(), learners: [...learners].sort(), addresses: a };
 }
 
@@ -45,7 +60,8 @@ export function sameConf(a: ConfState, b: ConfState): boolean {
   if (a.voters.length !== b.voters.length || a.learners.length !== b.learners.length) return false;
   for (let i = 0; i < a.voters.length; i++) if (a.voters[i] !== b.voters[i]) return false;
   for (let i = 0; i < a.learners.length; i++) if (a.learners[i] !== b.learners[i]) return false;
-  for (const id of [...a.voters, ...a.learners]) if (a.addresses[id] !== b.addresses[id]) return false;
+  for (const id of [...a.voters, ...a.learners])
+    if (addressOf(a.addresses, id) !== addressOf(b.addresses, id)) return false;
   return true;
 }
 
@@ -58,7 +74,7 @@ export function applyConfChange(conf: ConfState, cc: ConfChange): ConfState | st
   if (!ID.test(id)) return `member id '${id}' must be 1-64 characters of [A-Za-z0-9_-]`;
   const voter = conf.voters.includes(id);
   const learner = conf.learners.includes(id);
-  const addresses: Record<NodeId, string> = { ...conf.addresses };
+  const addresses = addressMap(conf.addresses);
   switch (cc.type) {
     case ConfChangeType.AddLearner:
     case ConfChangeType.AddVoter: {
@@ -166,7 +182,7 @@ export function encodeConfEntry(change: ConfChange, conf: ConfState): Uint8Array
     o.u16(list.length);
     for (const id of list) {
       o.id(id);
-      o.str(conf.addresses[id] ?? '');
+      o.str(addressOf(conf.addresses, id));
     }
   }
   return Uint8Array.from(o.bytes);
@@ -182,7 +198,7 @@ export function decodeConfEntry(data: Uint8Array): ConfEntry | null {
     const id = r.id();
     const address = r.str();
     const lists: NodeId[][] = [[], []];
-    const addresses: Record<NodeId, string> = {};
+    const addresses = addressMap();
     for (const list of lists) {
       const n = r.u16();
       for (let i = 0; i < n; i++) {

@@ -1,3 +1,4 @@
+import { addressOf } from '../raft/confChange.js';
 import type { RaftConfig } from '../raft/config.js';
 import { ErrorCode, KeelError } from '../raft/errors.js';
 import { Raft } from '../raft/Raft.js';
@@ -661,7 +662,7 @@ export class RaftNode<R = unknown> {
     }
     for (const id of members) {
       if (id === this.id) continue;
-      const address = conf.addresses[id] ?? '';
+      const address = addressOf(conf.addresses, id);
       if (address !== '' || !this.peerBook.has(id)) this.peerBook.set(id, address);
     }
     this.lastConf = conf;
