@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { alive, freeBasePort, killPid, trackPid, untrackPid } from './cluster.js';
 import {
   type Endpoint,
+  fetchMetrics,
   type Leadership,
   type MemberStatus,
   metricValue,
@@ -220,15 +221,10 @@ export class EtcdCluster {
  * Keel's entries per fsync.
  */
 export async function fetchEtcdWalCounters(ep: Endpoint, timeoutMs = 1000): Promise<WalCounters | null> {
-  try {
-    const res = await fetch(`http://${ep.http}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) return null;
-    const text = await res.text();
-    const fsyncs = metricValue(text, 'etcd_disk_wal_fsync_duration_seconds_count');
-    const entries = metricValue(text, 'etcd_server_proposals_committed_total');
-    if (fsyncs === null || entries === null) return null;
-    return { fsyncs, entries };
-  } catch {
-    return null;
-  }
+  const text = await fetchMetrics(ep.http, timeoutMs);
+  if (text === null) return null;
+  const fsyncs = metricValue(text, 'etcd_disk_wal_fsync_duration_seconds_count');
+  const entries = metricValue(text, 'etcd_server_proposals_committed_total');
+  if (fsyncs === null || entries === null) return null;
+  return { fsyncs, entries };
 }

@@ -48,18 +48,23 @@ export function metricValue(text: string, name: string): number | null {
   return m === null ? null : Number(m[1]);
 }
 
-export async function fetchWalCounters(ep: Endpoint, timeoutMs = 1000): Promise<WalCounters | null> {
+/** A member's `/metrics` text (Keel's or etcd's), or null when it does not answer. */
+export async function fetchMetrics(http: string, timeoutMs = 1000): Promise<string | null> {
   try {
-    const res = await fetch(`http://${ep.http}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) return null;
-    const text = await res.text();
-    const fsyncs = metricValue(text, 'keel_wal_fsyncs');
-    const perFsync = metricValue(text, 'keel_wal_entries_per_fsync');
-    if (fsyncs === null || perFsync === null) return null;
-    return { fsyncs, entries: Math.round(fsyncs * perFsync) };
+    const res = await fetch(`http://${http}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
+    return res.ok ? await res.text() : null;
   } catch {
     return null;
   }
+}
+
+export async function fetchWalCounters(ep: Endpoint, timeoutMs = 1000): Promise<WalCounters | null> {
+  const text = await fetchMetrics(ep.http, timeoutMs);
+  if (text === null) return null;
+  const fsyncs = metricValue(text, 'keel_wal_fsyncs');
+  const perFsync = metricValue(text, 'keel_wal_entries_per_fsync');
+  if (fsyncs === null || perFsync === null) return null;
+  return { fsyncs, entries: Math.round(fsyncs * perFsync) };
 }
 
 export function tcpAddress(hostPort: string): string {

@@ -8,7 +8,7 @@
 import { decodeResponse, encodeRequest } from '@keel/kv';
 import { ClientConnection } from '@keel/transport-zmq';
 import { LocalCluster, type LocalMember } from './cluster.js';
-import { type Endpoint, fetchStatus, metricValue, sleep, waitForCatchUp } from './member.js';
+import { type Endpoint, fetchMetrics, fetchStatus, metricValue, sleep, waitForCatchUp } from './member.js';
 import { describeMachine, type MachineInfo } from './proc.js';
 import { type Progress, silentProgress } from './throughput.js';
 
@@ -134,22 +134,14 @@ async function post(http: string, path: string): Promise<number> {
 
 /** The member's longest event-loop stall since the previous call (prom-client resets it per scrape), ms. */
 async function stallMs(http: string): Promise<number | null> {
-  try {
-    const res = await fetch(`http://${http}/metrics`, { signal: AbortSignal.timeout(5000) });
-    const v = metricValue(await res.text(), 'nodejs_eventloop_lag_max_seconds');
-    return v === null ? null : Math.round(v * 1000 * 10) / 10;
-  } catch {
-    return null;
-  }
+  const text = await fetchMetrics(http, 5000);
+  const v = text === null ? null : metricValue(text, 'nodejs_eventloop_lag_max_seconds');
+  return v === null ? null : Math.round(v * 1000 * 10) / 10;
 }
 
 async function snapshotBytes(http: string): Promise<number | null> {
-  try {
-    const res = await fetch(`http://${http}/metrics`, { signal: AbortSignal.timeout(5000) });
-    return metricValue(await res.text(), 'keel_snapshot_bytes');
-  } catch {
-    return null;
-  }
+  const text = await fetchMetrics(http, 5000);
+  return text === null ? null : metricValue(text, 'keel_snapshot_bytes');
 }
 
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {

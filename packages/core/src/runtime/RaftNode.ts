@@ -4,6 +4,7 @@ import { ErrorCode, KeelError } from '../raft/errors.js';
 import { Raft } from '../raft/Raft.js';
 import {
   type ConfChange,
+  type ConfChangeResult,
   type ConfState,
   type Entry,
   EntryType,
@@ -93,17 +94,8 @@ export interface RaftObserver {
  */
 export type ConfChangeOutcome =
   | { readonly ok: true; readonly index: number; readonly conf: ConfState }
-  | { readonly ok: false; readonly reason: 'not-leader'; readonly leaderHint: NodeId | null }
-  | {
-      readonly ok: false;
-      readonly reason:
-        | 'conf-change-pending'
-        | 'term-not-committed'
-        | 'invalid-conf-change'
-        | 'proposal-dropped'
-        | 'stopped';
-      readonly message: string;
-    };
+  | Exclude<ConfChangeResult, { readonly ok: true }>
+  | { readonly ok: false; readonly reason: 'stopped'; readonly message: string };
 
 export type ProposeOutcome<R> =
   | { readonly ok: true; readonly index: number; readonly result: R }
