@@ -47,6 +47,7 @@ import {
   type MembersView,
 } from './membership.js';
 import { NodeMetrics } from './metrics.js';
+import { dialAddresses, peerRoutes, tcpEndpoint } from './peerRoutes.js';
 import { parseAddress } from './peers.js';
 import { realScheduler } from './scheduler.js';
 import { walSyncPublisher } from './walSyncFile.js';
@@ -62,7 +63,6 @@ export class StartupError extends Error {
   }
 }
 
-const tcp = (a: Address): string => `tcp://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
 const hostPort = (a: Address): string => `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
 
 const PROPOSAL_TIMEOUT_MS = 5000;
@@ -154,12 +154,19 @@ export class Member {
       throw err;
     }
     const bootstrap = bootstrapAddresses(config);
+    let routes: ReadonlyMap<NodeId, { host: string; port: number }>;
+    try {
+      routes = peerRoutes(process.env);
+    } catch (err) {
+      await Promise.allSettled([wal.close(), snapshots.close()]);
+      throw err;
+    }
 
     const others = config.peers.filter((p) => p.id !== config.id);
     const peers = new PeerTransport({
       id: config.id,
-      bind: tcp(config.peerBind),
-      peers: Object.fromEntries(others.map((p) => [p.id, tcp(p)])),
+      bind: tcpEndpoint(config.peerBind),
+      peers: Object.fromEntries(others.map((p) => [p.id, tcpEndpoint(routes.get(p.id) ?? p)])),
       logger: log.child({ component: 'transport' }),
       // A restarted peer must hear from the leader well within an election timeout, or it
       // campaigns needlessly: keep the reconnect backoff short.
@@ -182,7 +189,7 @@ export class Member {
       throw bindError('peer', config.peerBind, err);
     }
     const clients = new ClientServer({
-      bind: tcp(config.clientBind),
+      bind: tcpEndpoint(config.clientBind),
       logger: log.child({ component: 'clients' }),
     });
     try {
@@ -235,13 +242,7 @@ export class Member {
         setPeers: (others) => {
           // A joining member has no configuration yet: keep the members its flags name.
           if (Object.keys(others).length === 0) return;
-          const tcpOf: Record<NodeId, string> = {};
-          for (const [id, text] of Object.entries(others)) {
-            const a = decodeMemberAddresses(text);
-            const parsed = parseAddress(a.peer);
-            tcpOf[id] = parsed.ok ? tcp(parsed.value) : '';
-          }
-          departing.update(tcpOf);
+          departing.update(dialAddresses(others, routes));
         },
         close: () => peers.close(),
       },
@@ -338,7 +339,7 @@ export class Member {
     }
     this.last = { role: ss.role, term: ss.term, leader: ss.leader };
     if (prev.term < 0) return; // the initial state, logged by 'member started'
-    const reason = roleChangeReason(prev, ss);
+    const reason = roleChangeReason(prev, ss, this.conf.voters.includes(this.config.id));
     log.info(
       { term: ss.term, role: ss.role, leader: ss.leader, previousRole: prev.role, reason },
       `${ss.role} in term ${ss.term}${ss.leader === null ? ', no leader' : `, leader ${ss.leader}`} (${reason})`,
@@ -684,7 +685,7 @@ export class Member {
     }
     if (this.forwardTo === null || this.forwardTo.id !== leader) {
       const old = this.forwardTo;
-      this.forwardTo = { id: leader, conn: new ClientConnection({ address: tcp(target) }) };
+      this.forwardTo = { id: leader, conn: new ClientConnection({ address: tcpEndpoint(target) }) };
       if (old !== null) void old.conn.close();
     }
     const payload = req.payload.slice();
@@ -774,9 +775,15 @@ export class Member {
   }
 }
 
-function roleChangeReason(
+/**
+ * Why a member's role changed, for the log line. `voter`: whether this member is a voter of its
+ * configuration — a leader that removed itself steps down once its removal commits (§4.2.2), in
+ * the same term, which is otherwise the sign of a failed CheckQuorum.
+ */
+export function roleChangeReason(
   prev: { role: string; term: number; leader: NodeId | null },
   next: { role: string; term: number; leader: NodeId | null },
+  voter = true,
 ): string {
   if (next.role === 'leader') return 'won the election';
   if (next.role === 'candidate')
@@ -787,9 +794,8 @@ function roleChangeReason(
       : `lost leader ${prev.leader} (timeout or dropped connection)`;
   }
   if (prev.role === 'leader') {
-    return next.term > prev.term
-      ? `saw higher term ${next.term}`
-      : 'lost contact with a quorum (CheckQuorum)';
+    if (next.term > prev.term) return `saw higher term ${next.term}`;
+    return voter ? 'lost contact with a quorum (CheckQuorum)' : 'removed from the configuration';
   }
   if (next.term > prev.term) return `saw higher term ${next.term}`;
   if (prev.role !== 'follower') return next.leader === null ? 'election lost' : `${next.leader} won`;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseNodeConfig } from '../src/config.js';
+import { roleChangeReason } from '../src/Member.js';
 import { decodeMemberAddresses, encodeMemberAddresses, parseMemberChange } from '../src/membership.js';
 
 const base = [
@@ -67,5 +68,16 @@ describe('membership configuration of a member', () => {
     expect(parseMemberChange({ action: 'add', id: 'n4', peer: 'h:1', learner: 'yes' })).toBe(
       'learner must be true or false',
     );
+  });
+});
+
+describe('role change reasons in the log', () => {
+  const leader = { role: 'leader', term: 4, leader: 'n1' };
+  const follower = { role: 'follower', term: 4, leader: null };
+
+  it('a leader stepping down in its own term lost its quorum, unless it removed itself', () => {
+    expect(roleChangeReason(leader, follower)).toBe('lost contact with a quorum (CheckQuorum)');
+    expect(roleChangeReason(leader, follower, false)).toBe('removed from the configuration');
+    expect(roleChangeReason(leader, { ...follower, term: 5 }, false)).toBe('saw higher term 5');
   });
 });
