@@ -22,7 +22,7 @@ export { Histogram } from './histogram.js';
 export type { BenchIo } from './main.js';
 export { ExitCode, runBenchCli, USAGE } from './main.js';
 export type { Endpoint, MemberStatus } from './member.js';
-export { fetchStatus, sleep } from './member.js';
+export { fetchStatus, httpJson, sleep } from './member.js';
 export type { BenchReport } from './report.js';
 export { htmlReport, jsonReport, REPORT_SCHEMA_VERSION, textReport, writeFileMkdir } from './report.js';
 export type { Progress, StepResult, Target, ThroughputOptions, ThroughputReport } from './throughput.js';

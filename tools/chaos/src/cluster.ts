@@ -21,15 +21,21 @@ const HOST = '127.0.0.1';
 /** What `/status` says, plus the state hash this tool relies on. */
 export interface ChaosStatus extends MemberStatus {
   readonly stateHash?: string;
+  /** The configuration the member has. */
+  readonly conf?: { readonly voters: readonly string[]; readonly learners: readonly string[] };
 }
 
 export interface ChaosMember extends Endpoint {
   readonly index: number;
+  /** The peer address it advertises (its own `--peers` entry): what a re-add puts in the configuration. */
+  readonly peer: string;
   readonly dataDir: string;
   readonly walDir: string;
   /** Where the member publishes its WAL's fsynced offsets (KEEL_TEST_WAL_SYNC_FILE). */
   readonly syncFile: string;
   readonly argv: readonly string[];
+  /** Extra environment: with proxies, `KEEL_TEST_PEER_ROUTES` (its links, whatever the configuration says). */
+  readonly env: Readonly<Record<string, string>>;
   pid: number;
   /** Stopped with SIGSTOP and not yet continued. */
   paused: boolean;
@@ -99,6 +105,12 @@ export class ChaosCluster {
       const peers = ids
         .map((other, j) => `${other}=${j === i ? address(i, 'peer') : network.peerAddress(i, j)}`)
         .join(',');
+      // The configuration carries one address per member, the proposer's view, but with proxies
+      // member i reaches j at the proxy of link i→j only: routes keep each member on its own links
+      // after membership changes and snapshots.
+      const routes = ids
+        .flatMap((other, j) => (j === i ? [] : [`${other}=${network.peerAddress(i, j)}`]))
+        .join(',');
       const args = [
         MEMBER_PROGRAM,
         '--id',
@@ -128,6 +140,8 @@ export class ChaosCluster {
         index: i,
         client: address(i, 'client'),
         http: address(i, 'http'),
+        peer: address(i, 'peer'),
+        env: network instanceof ProxyNetwork ? { KEEL_TEST_PEER_ROUTES: routes } : {},
         dataDir,
         walDir: join(dataDir, 'wal'),
         syncFile: join(dataDir, 'wal-sync.json'),
@@ -154,7 +168,7 @@ export class ChaosCluster {
       const child = spawn(cmd, args, {
         stdio: ['ignore', fd, fd],
         cwd: m.dataDir,
-        env: { ...process.env, KEEL_TEST_WAL_SYNC_FILE: m.syncFile },
+        env: { ...process.env, ...m.env, KEEL_TEST_WAL_SYNC_FILE: m.syncFile },
       });
       if (child.pid === undefined) throw new Error(`could not start member ${m.id}`);
       child.on('error', () => {});

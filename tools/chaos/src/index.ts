@@ -5,6 +5,8 @@ export { faultsDuring } from './faults.js';
 export { htmlTimeline } from './html.js';
 export type { ChaosIo } from './main.js';
 export { CHAOS_USAGE, ChaosExit, parseChaosArgs, parseDuration, parseFaults, runChaosCli } from './main.js';
+export type { ChangeOutcome, LeaderLookup, MemberChange, MemberInfo, MembersView } from './membership.js';
+export { inEffect, MembershipClient } from './membership.js';
 export { Nemesis } from './nemesis.js';
 export { NetnsNetwork, netnsUnavailable } from './netns.js';
 export type { Network } from './network.js';
@@ -15,7 +17,7 @@ export { jsonReport, REPORT_SCHEMA_VERSION, reproduceCommand, textReport, verdic
 export type { ChaosOptions, ChaosProgress, ChaosRun } from './run.js';
 export { DEFAULT_CHAOS, runChaos } from './run.js';
 export type { FaultAction, FaultStep, PartitionShape, ScheduleOptions, Target } from './schedule.js';
-export { ALL_FAULTS, buildSchedule, describeStep, FaultFamily } from './schedule.js';
+export { ALL_FAULTS, buildSchedule, describeStep, FaultFamily, maxRemoved } from './schedule.js';
 export type { Link } from './topology.js';
 export { allLinks, cutLinks, linkName } from './topology.js';
 export type {

@@ -22,13 +22,19 @@ export const CHAOS_USAGE = `Usage: keel chaos [options]
 Starts a real cluster, runs concurrent clients against it while a seeded nemesis injects faults,
 heals it, and judges what the clients saw: linearizable per key, no acknowledged write lost, the
 exactly-once counter within [acknowledged, acknowledged + indeterminate] increments, members
-converged (same applied index and state hash), writes served again.
+converged (all voters again, same applied index and state hash), writes served again.
 
 Options:
   --nodes <3|5>          members (default 3)
   --duration <time>      how long faults are injected: 90s, 5m, 500ms (default 60s)
-  --faults <list>        kill,pause,partition,torn-wal,power-loss,transfer (default: all)
-                         (amnesia: outside the fault model, wipes a majority's WAL; must FAIL)
+  --faults <list>        kill,pause,partition,torn-wal,power-loss,transfer,membership
+                         (default: all). membership: remove a voter (the leader or a member)
+                         through the leader's POST /members, leave its process and data running
+                         for 1-6 s, re-add it under the same id and address as a learner,
+                         promote it once caught up; one change at a time, never fewer than 3
+                         voters (3 members: one out at a time); the heal makes every member a
+                         voter again. (amnesia: outside the fault model, wipes a majority's
+                         WAL; must FAIL)
   --seed <n>             fault schedule seed, 0..4294967295 (default: random, printed)
   --netns                each member in its own network namespace (root on Linux)
   --clients <n>          concurrent clients (default ${DEFAULT_CHAOS.clients})

@@ -2,25 +2,48 @@ import { sleep } from '@keel/bench';
 import { SeededRng } from '@keel/core';
 import type { ChaosCluster, ChaosMember } from './cluster.js';
 import type { FaultEvent } from './faults.js';
+import { type ChangeOutcome, MembershipClient } from './membership.js';
 import type { LinkMode } from './proxy.js';
-import { describeAction, type FaultAction, type FaultStep, type Target } from './schedule.js';
+import { describeAction, type FaultAction, type FaultStep, maxRemoved, type Target } from './schedule.js';
 import { allLinks, cutLinks } from './topology.js';
 import { damageWal, readSyncState, wipeWal } from './walDamage.js';
+
+/** How a step that runs in its own method records its event: opens it, notes on it, closes it. */
+interface StepRecord {
+  open(members: readonly string[]): FaultEvent;
+  close(e: FaultEvent): void;
+  readonly notes: string[];
+}
+
+/** Bounds on each membership change and on a re-added learner's catch-up. */
+const CHANGE_TIMEOUT_MS = 30_000;
+const CATCH_UP_TIMEOUT_MS = 30_000;
 
 /**
  * Runs a fault schedule against a live cluster and records every fault as it happened. Process
  * faults resolve "the leader" when they start; each step is undone after its duration (restart,
- * SIGCONT, heal), and `healAll` undoes whatever is still active at the end.
+ * SIGCONT, heal, re-add), and `healAll` undoes whatever is still active at the end.
  */
 export class Nemesis {
   readonly events: FaultEvent[] = [];
   private stopped = false;
+  private readonly membership: MembershipClient;
+  /** Membership steps holding a member out of the configuration now (at most `maxRemoved`). */
+  private lent = 0;
+  private readonly slotWaiters: (() => void)[] = [];
+  /** The members those steps hold. */
+  private readonly lentOut = new Set<string>();
+  private readonly membershipSteps = new Set<Promise<void>>();
+  /** The step that last removed each member: where `healAll` notes what it restored. */
+  private readonly removedBy = new Map<string, FaultEvent>();
 
   constructor(
     private readonly cluster: ChaosCluster,
     private readonly clock: () => number,
     private readonly log: (line: string) => void,
-  ) {}
+  ) {
+    this.membership = new MembershipClient(cluster);
+  }
 
   /** Runs every step at its offset from `t0` (the clock's reading when the run began). */
   async run(steps: readonly FaultStep[], t0: number): Promise<void> {
@@ -60,7 +83,7 @@ export class Nemesis {
       this.log(`fault ${index} over: ${e.description}${notes.length > 0 ? ` — ${notes.join('; ')}` : ''}`);
     };
     if (a.kind === 'power-loss' && a.everyone === true) {
-      await this.outage(a.seed, s.durationMs, ev, close, notes);
+      await this.outage(a.seed, s.durationMs, { open: ev, close, notes });
       return;
     }
     switch (a.kind) {
@@ -140,9 +163,104 @@ export class Nemesis {
         return;
       }
       case 'amnesia':
-        await this.amnesia(a, s, ev, close, notes);
+        await this.amnesia(a, s, { open: ev, close, notes });
         return;
+      case 'membership': {
+        const run = this.lendMember(index, a.target, s.durationMs, { open: ev, close, notes });
+        this.membershipSteps.add(run);
+        await run.finally(() => this.membershipSteps.delete(run));
+        return;
+      }
     }
+  }
+
+  /**
+   * Takes a voter out of the configuration for `durationMs` — its process and data stay as they
+   * are, like a member cut off by a partition — then brings it back under the same id and address
+   * (learner, catch-up, promotion). Re-adding the same id is safe only because its durable state
+   * is intact; a wiped one would be amnesia under a reused id. Waits for a free slot first, so
+   * never more than `maxRemoved` members are out at once, and a step's member is back before the
+   * step that follows it on its track removes another.
+   */
+  private async lendMember(
+    index: number,
+    t: Target,
+    durationMs: number,
+    { open: ev, close, notes }: StepRecord,
+  ): Promise<void> {
+    while (this.lent >= maxRemoved(this.cluster.members.length)) {
+      await new Promise<void>((r) => this.slotWaiters.push(r));
+    }
+    this.lent++;
+    try {
+      if (this.stopped) return;
+      const m = await this.resolve(t, index, notes);
+      // Claimed before the next await: two steps that resolve the same member (the other slot's,
+      // or "the leader" while it is being removed) must not both take it out and bring it back.
+      if (this.lentOut.has(m.id)) {
+        this.log(`fault ${index}: membership skipped (${m.id} is out already)`);
+        return;
+      }
+      this.lentOut.add(m.id);
+      try {
+        const leader = await this.membership.leaderView(performance.now() + 10_000);
+        const role = leader?.view.members.find((x) => x.id === m.id)?.role;
+        if (role !== 'voter') {
+          this.log(
+            `fault ${index}: membership skipped (${leader === null ? 'no leader' : `${m.id} is no voter now`})`,
+          );
+          return;
+        }
+        const e = ev([m.id]);
+        this.removedBy.set(m.id, e);
+        const removed = await this.membership.change({ action: 'remove', id: m.id }, CHANGE_TIMEOUT_MS);
+        notes.push(`${removed.ok ? 'removed' : 'removing failed:'} ${m.id} ${changeNote(removed)}`);
+        if (removed.ok) await sleep(durationMs);
+        // The slot stays taken until the member votes again: a failed re-add (no leader for 30 s)
+        // is retried, so a second member is never taken out while the first is still out. Once
+        // the heal has begun, it takes over.
+        while (!(await this.restoreMember(m, notes, false))) {
+          await sleep(500);
+          if (this.stopped) break;
+        }
+        close(e);
+      } finally {
+        this.lentOut.delete(m.id);
+      }
+    } finally {
+      this.lent--;
+      this.slotWaiters.shift()?.();
+    }
+  }
+
+  /**
+   * Makes `m` a voter again: re-added as a learner under its id and address if absent, promoted
+   * once it holds what the leader had committed. `force`: promoted even if it did not catch up in
+   * time (at the heal, where every original member must vote again); otherwise it stays a learner
+   * for now. Resolves with whether `m` is a voter again.
+   */
+  private async restoreMember(m: ChaosMember, notes: string[], force: boolean): Promise<boolean> {
+    const leader = await this.membership.leaderView(performance.now() + CHANGE_TIMEOUT_MS);
+    if (leader === null) {
+      notes.push(`${m.id} not restored: no leader within ${CHANGE_TIMEOUT_MS} ms`);
+      return false;
+    }
+    const role = leader.view.members.find((x) => x.id === m.id)?.role;
+    if (role === 'voter') return true;
+    if (role === undefined) {
+      const added = await this.membership.change(
+        { action: 'add', id: m.id, peer: m.peer, client: m.client, http: m.http, learner: true },
+        CHANGE_TIMEOUT_MS,
+      );
+      notes.push(`${added.ok ? 're-added' : 're-adding failed:'} ${m.id} as a learner ${changeNote(added)}`);
+      if (!added.ok) return false;
+    }
+    const caughtUp = await this.membership.waitCaughtUp(m.id, CATCH_UP_TIMEOUT_MS);
+    notes.push(caughtUp.detail);
+    if (!caughtUp.ok && !force) return false;
+    const promoted = await this.membership.change({ action: 'promote', id: m.id }, CHANGE_TIMEOUT_MS);
+    notes.push(`${promoted.ok ? 'promoted' : 'promoting failed:'} ${m.id} to voter ${changeNote(promoted)}`);
+    return promoted.ok;
   }
 
   /** Emulates a crash of `m`'s machine on its (already killed) WAL; returns a note on what changed. */
@@ -158,9 +276,7 @@ export class Nemesis {
   private async outage(
     seed: number,
     durationMs: number,
-    ev: (members: readonly string[]) => FaultEvent,
-    close: (e: FaultEvent) => void,
-    notes: string[],
+    { open: ev, close, notes }: StepRecord,
   ): Promise<void> {
     const ms = this.cluster.members;
     const victims = ms.filter((m) => this.cluster.running(m));
@@ -180,9 +296,7 @@ export class Nemesis {
   private async amnesia(
     a: Extract<FaultAction, { kind: 'amnesia' }>,
     s: FaultStep,
-    ev: (members: readonly string[]) => FaultEvent,
-    close: (e: FaultEvent) => void,
-    notes: string[],
+    { open: ev, close, notes }: StepRecord,
   ): Promise<void> {
     const ms = this.cluster.members;
     const e = ev(ms.map((m) => m.id));
@@ -222,7 +336,11 @@ export class Nemesis {
     }
   }
 
-  /** Undoes everything: continue paused members, start dead ones, heal every link. */
+  /**
+   * Undoes everything: continue paused members, start dead ones, heal every link, let membership
+   * steps under way finish (each of their changes is bounded), then make every original member a
+   * voter again, so the convergence check covers them all.
+   */
   async healAll(): Promise<void> {
     this.stopped = true;
     await this.cluster.network.heal();
@@ -230,5 +348,20 @@ export class Nemesis {
       if (m.paused) this.cluster.signal(m, 'SIGCONT');
       if (!this.cluster.running(m)) this.cluster.restart(m);
     }
+    await Promise.allSettled([...this.membershipSteps]);
+    if (this.removedBy.size === 0) return;
+    for (const m of this.cluster.members) {
+      const e = this.removedBy.get(m.id);
+      const notes: string[] = [];
+      await this.restoreMember(m, notes, true);
+      if (notes.length === 0) continue;
+      e?.notes.push(...notes.map((n) => `heal: ${n}`));
+      this.log(`heal: ${notes.join('; ')}`);
+    }
   }
+}
+
+/** `at index 12 (leader n1), 1 attempt`. */
+function changeNote(o: ChangeOutcome): string {
+  return `${o.detail}, ${o.attempts} attempt${o.attempts === 1 ? '' : 's'}`;
 }

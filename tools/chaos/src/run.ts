@@ -241,12 +241,23 @@ async function waitConverged(c: ChaosCluster, timeoutMs: number): Promise<Conver
       stateHash: st[i]?.stateHash ?? null,
     }));
     const silent = members.filter((m) => m.appliedIndex === null).map((m) => m.id);
+    const ids = c.members.map((m) => m.id).sort();
+    // Membership steps lend members out of the configuration; the heal must have brought all back.
+    const misconfigured = st.flatMap((s, i) =>
+      s === null || (sameIds(s.conf?.voters ?? [], ids) && (s.conf?.learners.length ?? 0) === 0)
+        ? []
+        : [
+            `${c.members[i]!.id} has voters ${s.conf?.voters.join(',') || '?'}${s.conf?.learners.length ? `, learners ${s.conf.learners.join(',')}` : ''}`,
+          ],
+    );
     const applied = new Set(members.map((m) => m.appliedIndex));
     const hashes = new Set(members.map((m) => m.stateHash));
     const leaders = new Set(st.map((s) => s?.leader ?? null));
     let detail: string;
     if (silent.length > 0) detail = `${silent.join(', ')} not answering`;
     else if (hashes.has(null)) detail = 'a member reports no stateHash (old build?)';
+    else if (misconfigured.length > 0)
+      detail = `not every member is a voter again: ${misconfigured.join('; ')}`;
     else if (leaders.size !== 1 || leaders.has(null)) detail = 'members do not agree on a leader';
     else if (applied.size !== 1 || hashes.size !== 1) {
       detail = `applied/hash differ: ${members.map((m) => `${m.id}=${m.appliedIndex}/${m.stateHash}`).join(' ')}`;
@@ -254,11 +265,16 @@ async function waitConverged(c: ChaosCluster, timeoutMs: number): Promise<Conver
       return {
         ok: true,
         members,
-        detail: `all at applied index ${[...applied][0]} with state hash ${[...hashes][0]}`,
+        detail: `all voters, at applied index ${[...applied][0]} with state hash ${[...hashes][0]}`,
       };
     }
     snapshot = { ok: false, members, detail };
     await sleep(100);
   }
   return snapshot;
+}
+
+function sameIds(a: readonly string[], sorted: readonly string[]): boolean {
+  const x = [...a].sort();
+  return x.length === sorted.length && x.every((v, i) => v === sorted[i]);
 }

@@ -12,6 +12,7 @@ export const FaultFamily = {
   TornWal: 'torn-wal',
   PowerLoss: 'power-loss',
   Transfer: 'transfer',
+  Membership: 'membership',
   Amnesia: 'amnesia',
 } as const;
 export type FaultFamily = (typeof FaultFamily)[keyof typeof FaultFamily];
@@ -23,6 +24,7 @@ export const ALL_FAULTS: readonly FaultFamily[] = [
   'torn-wal',
   'power-loss',
   'transfer',
+  'membership',
 ];
 
 /** Who a process fault hits: the leader at that moment, or a fixed member (index into the members). */
@@ -56,6 +58,11 @@ export type FaultAction =
   | { readonly kind: 'power-loss'; readonly target: Target; readonly seed: number; readonly everyone?: true }
   | { readonly kind: 'transfer' }
   /**
+   * Remove the target from the configuration (its process and data stay), and after the step's
+   * duration add it back under the same id and address as a learner, then promote it once caught up.
+   */
+  | { readonly kind: 'membership'; readonly target: Target }
+  /**
    * `reject`: the cut links refuse instead of dropping (the proxy resets connections; netns uses
    * `prohibit` routes, which answer with ICMP errors). Absent: a blackhole.
    */
@@ -88,10 +95,22 @@ const PROCESS_FAULTS: ReadonlySet<FaultFamily> = new Set([
 ]);
 
 /**
+ * How many members membership steps may hold out of the configuration at once: never so many that
+ * fewer than 3 voters remain, except that a 3-member cluster lends one (2 voters stay, a quorum of 2).
+ */
+export function maxRemoved(nodes: number): number {
+  return Math.max(1, nodes - 3);
+}
+
+/** Mixed into the seed for the membership tracks' streams, so they move no draw of the others. */
+const MEMBERSHIP_SALT = 0x6d656d62;
+
+/**
  * The fault schedule of a run: a pure function of its options, so the same `--seed` gives the same
- * faults at the same offsets (which member is leader is looked up when a step runs). Two tracks run
- * side by side — process faults (one member at a time) and network faults — each alternating a
- * quiet gap and one fault, so a process fault can land inside a partition, as in production.
+ * faults at the same offsets (which member is leader is looked up when a step runs). Tracks run
+ * side by side — process faults (one member at a time), network faults, and membership changes
+ * (`maxRemoved` tracks) — each alternating a quiet gap and one fault, so a process fault can land
+ * inside a partition or while a member is out of the configuration, as in production.
  */
 export function buildSchedule(o: ScheduleOptions): FaultStep[] {
   const rng = new SeededRng(o.seed);
@@ -110,6 +129,13 @@ export function buildSchedule(o: ScheduleOptions): FaultStep[] {
       steps.push(cut && styleRng.float() < 0.3 ? { ...s, action: { ...a, reject: true } as FaultAction } : s);
     }
   }
+  if (o.faults.includes('membership')) {
+    for (let slot = 0; slot < maxRemoved(o.nodes); slot++) {
+      const membershipRng = new SeededRng((o.seed ^ (MEMBERSHIP_SALT + slot)) >>> 0);
+      // A longer quiet gap: the re-add and promotion take a second or two beyond the step.
+      steps.push(...track(membershipRng, o, ['membership'], membershipStep, [2000, 6000]));
+    }
+  }
   return steps.sort((a, b) => a.atMs - b.atMs || a.action.kind.localeCompare(b.action.kind));
 }
 
@@ -120,6 +146,7 @@ function track(
   o: ScheduleOptions,
   families: readonly FaultFamily[],
   make: StepMaker,
+  gapMs: readonly [number, number] = [500, 2500],
 ): FaultStep[] {
   const out: FaultStep[] = [];
   // The first fault waits for the workload to get going; the last one ends before the run does.
@@ -129,7 +156,7 @@ function track(
     const step = make(rng, family, o);
     if (t + step.durationMs > o.durationMs) break;
     out.push({ atMs: t, ...step });
-    t += step.durationMs + between(rng, 500, 2500);
+    t += step.durationMs + between(rng, gapMs[0], gapMs[1]);
   }
   return out;
 }
@@ -174,6 +201,17 @@ function processStep(rng: SeededRng, family: FaultFamily, o: ScheduleOptions): O
     default:
       throw new Error(`not a process fault: ${family}`);
   }
+}
+
+/**
+ * Out for 1-6 s; the re-add, the catch-up and the promotion come on top (the nemesis runs a slot's
+ * steps one after the other even when they take longer than scheduled).
+ */
+function membershipStep(rng: SeededRng, _family: FaultFamily, o: ScheduleOptions): Omit<FaultStep, 'atMs'> {
+  return {
+    durationMs: between(rng, 1000, 6000),
+    action: { kind: 'membership', target: target(rng, o.nodes) },
+  };
 }
 
 function networkStep(rng: SeededRng, _family: FaultFamily, o: ScheduleOptions): Omit<FaultStep, 'atMs'> {
@@ -263,6 +301,8 @@ export function describeAction(a: FaultAction): string {
       return `${a.kind} ${describeTarget(a.target)}`;
     case 'transfer':
       return 'transfer (graceful restart of the leader)';
+    case 'membership':
+      return `membership: remove ${describeTarget(a.target)}, re-add it as a learner, promote it`;
     case 'amnesia':
       return `amnesia (wipe the WAL of every member but ${memberId(a.keep)})`;
     case 'partition': {

@@ -38,18 +38,29 @@ describe.skipIf(!MEMBER_BUILT)('keel chaos on a real 3-member cluster', () => {
     expectOk(r, ['kill', 'torn-wal', 'power-loss']);
   });
 
-  it('pauses, partitions and leadership transfers: every operation linearizable', async () => {
+  it('pauses, partitions, leadership transfers and membership changes: every operation linearizable', async () => {
     const r = await chaos(
       '--nodes',
       '3',
       '--duration',
       '30s',
       '--faults',
-      'pause,partition,transfer',
+      'pause,partition,transfer,membership',
       '--seed',
       '7',
     );
-    expectOk(r, ['pause', 'partition', 'transfer']);
+    expectOk(r, ['pause', 'partition', 'transfer', 'membership']);
+    // A member left the configuration and came back as a voter under the same id, through the
+    // leader's POST /members; the convergence check then saw every member a voter again.
+    const lent = (r.json.faults as { kind: string; members: string[]; notes: string[] }[]).filter(
+      (f) =>
+        f.kind === 'membership' &&
+        f.notes.some((n) => n.startsWith(`removed ${f.members[0]} `)) &&
+        f.notes.some((n) => n.startsWith(`re-added ${f.members[0]} as a learner `)) &&
+        f.notes.some((n) => n.startsWith(`promoted ${f.members[0]} to voter `)),
+    );
+    expect(lent.length, JSON.stringify(r.json.faults)).toBeGreaterThan(0);
+    expect((r.json.convergence as { detail: string }).detail).toMatch(/^all voters, at applied index \d+/);
   });
 
   it('the pipeline can fail: wiping the WAL of a majority (outside the fault model) gives verdict FAIL', async () => {

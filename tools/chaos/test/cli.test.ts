@@ -42,13 +42,21 @@ describe('keel chaos flags', () => {
     expect(c.out()).toBe(`${CHAOS_USAGE}\n`);
   });
 
-  it('reads durations in ms, s, m and h, and defaults to everything but amnesia', () => {
+  it('reads durations in ms, s, m and h, and defaults to everything but amnesia, membership included', () => {
     expect([parseDuration('1500ms'), parseDuration('90s'), parseDuration('5m'), parseDuration('2')]).toEqual([
       1500, 90_000, 300_000, 2000,
     ]);
     const o = parseChaosArgs(['--seed', '7']);
     if (o === 'help') throw new Error('unexpected');
     expect(o).toMatchObject({ nodes: 3, durationMs: 60_000, seed: 7, netns: false });
-    expect(o.faults).toEqual(['kill', 'pause', 'partition', 'torn-wal', 'power-loss', 'transfer']);
+    expect(o.faults).toEqual([
+      'kill',
+      'pause',
+      'partition',
+      'torn-wal',
+      'power-loss',
+      'transfer',
+      'membership',
+    ]);
   });
 });

@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAllStarted, MEMBER_PROGRAM } from '@keel/bench';
@@ -44,3 +45,32 @@ export async function chaos(...argv: string[]): Promise<CliRun> {
 }
 
 export const VERDICT_LINE = /^chaos: (\d+) ops, (\d+) violations, (\d+) lost writes, verdict (ok|FAIL)$/;
+
+export type JsonHandler = (method: string, path: string, body: unknown) => Promise<[number, unknown]>;
+
+/** A JSON HTTP server on 127.0.0.1 (a stand-in for a member's admin endpoint); `http` is host:port. */
+export async function jsonServer(handle: JsonHandler): Promise<{ http: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c: Buffer) => (text += c.toString()));
+    req.on('end', () => {
+      const path = (req.url ?? '/').split('?')[0]!;
+      handle(req.method ?? 'GET', path, text === '' ? undefined : JSON.parse(text)).then(
+        ([status, reply]) =>
+          res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(reply)),
+        (err: Error) =>
+          res.writeHead(500).end(JSON.stringify({ ok: false, reason: 'internal', message: err.message })),
+      );
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const a = server.address();
+  return {
+    http: `127.0.0.1:${typeof a === 'object' && a !== null ? a.port : 0}`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}

@@ -4,7 +4,9 @@ import {
   buildSchedule,
   cutLinks,
   describeStep,
+  type FaultStep,
   linkName,
+  maxRemoved,
   type ScheduleOptions,
 } from '../src/index.js';
 
@@ -32,9 +34,11 @@ describe('the nemesis schedule', () => {
     }
   });
 
-  it('runs process faults one at a time, and network faults one at a time beside them', () => {
+  it('runs process faults one at a time, and network faults and membership steps one at a time beside them', () => {
     const steps = buildSchedule({ ...base, durationMs: 300_000 });
-    for (const track of [(k: string) => k !== 'partition', (k: string) => k === 'partition']) {
+    const net = (k: string) => k === 'partition';
+    const membership = (k: string) => k === 'membership';
+    for (const track of [(k: string) => !net(k) && !membership(k), net, membership]) {
       const mine = steps.filter((s) => track(s.action.kind));
       for (let i = 1; i < mine.length; i++) {
         expect(mine[i]!.atMs).toBeGreaterThan(mine[i - 1]!.atMs + mine[i - 1]!.durationMs);
@@ -79,6 +83,70 @@ describe('the nemesis schedule', () => {
     expect(Math.min(...pauses)).toBeLessThan(150);
     expect(Math.max(...pauses)).toBeGreaterThan(1000);
     expect(describeStep(steps[0]!)).toMatch(/ for \d+\.\d s$/);
+  });
+});
+
+describe('membership steps in the schedule', () => {
+  const membership = (o: Partial<ScheduleOptions>): FaultStep[] =>
+    buildSchedule({ ...base, durationMs: 600_000, ...o }).filter((s) => s.action.kind === 'membership');
+
+  /** The most members the schedule holds out of the configuration at one moment. */
+  const mostOut = (steps: readonly FaultStep[]): number => {
+    const edges = steps.flatMap((s) => [
+      { at: s.atMs, d: 1 },
+      { at: s.atMs + s.durationMs, d: -1 },
+    ]);
+    edges.sort((a, b) => a.at - b.at || a.d - b.d);
+    let out = 0;
+    let most = 0;
+    for (const e of edges) {
+      out += e.d;
+      most = Math.max(most, out);
+    }
+    return most;
+  };
+
+  it('are part of the default mix and aim at the leader or a fixed member', () => {
+    expect(ALL_FAULTS).toContain('membership');
+    const steps = membership({});
+    expect(steps.length).toBeGreaterThan(30);
+    const targets = steps.map((s) => (s.action.kind === 'membership' ? s.action.target.kind : ''));
+    expect(new Set(targets)).toEqual(new Set(['leader', 'member']));
+    for (const s of steps) {
+      expect(s.durationMs).toBeGreaterThanOrEqual(1000);
+      expect(s.durationMs).toBeLessThanOrEqual(6000);
+    }
+    expect(describeStep(steps[0]!)).toMatch(
+      /^membership: remove (the leader|n\d), re-add it as a learner, promote it for/,
+    );
+  });
+
+  it('hold one member out at a time with 3 members, each back (plus a 2 s gap) before the next removal', () => {
+    expect(maxRemoved(3)).toBe(1);
+    for (const seed of [1, 2, 3, 42, 2026]) {
+      const steps = membership({ seed });
+      expect(mostOut(steps)).toBe(1);
+      for (let i = 1; i < steps.length; i++) {
+        expect(steps[i]!.atMs).toBeGreaterThanOrEqual(steps[i - 1]!.atMs + steps[i - 1]!.durationMs + 2000);
+      }
+    }
+  });
+
+  it('never leave fewer than 3 voters with 5 members, and do hold two out at once', () => {
+    expect(maxRemoved(5)).toBe(2);
+    for (const seed of [1, 2, 3, 42, 2026]) {
+      const steps = membership({ seed, nodes: 5 });
+      expect(mostOut(steps)).toBe(2);
+      expect(5 - mostOut(steps)).toBeGreaterThanOrEqual(3);
+    }
+  });
+
+  it('move none of the other faults', () => {
+    const others = (faults: ScheduleOptions['faults']) =>
+      buildSchedule({ ...base, faults }).filter((s) => s.action.kind !== 'membership');
+    const without = ALL_FAULTS.filter((f) => f !== 'membership');
+    expect(others(ALL_FAULTS)).toEqual(others(without));
+    expect(membership({ faults: ['membership'] })).toEqual(membership({}));
   });
 });
 

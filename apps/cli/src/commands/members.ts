@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { httpJson } from '@keel/bench';
 import { ClusterFileError, MemberState, readClusterFile } from '../cluster/ClusterFile.js';
 import { defaultClusterDir } from '../cluster/paths.js';
 import { ExitCode, type Io } from '../io.js';
@@ -90,27 +91,6 @@ export class MembersError extends Error {
 
 const ADDRESS = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
-
-async function httpJson<T>(
-  endpoint: string,
-  path: string,
-  timeoutMs: number,
-  body?: unknown,
-): Promise<{ status: number; json: T } | null> {
-  try {
-    const res = await fetch(`http://${endpoint}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      ...(body === undefined
-        ? {}
-        : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-      // AbortSignal.timeout throws on a fractional delay (a deadline minus performance.now()).
-      signal: AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs))),
-    });
-    return { status: res.status, json: (await res.json()) as T };
-  } catch {
-    return null;
-  }
-}
 
 /** Where to reach the members' HTTP endpoints: --endpoint, or every member of the cluster file. */
 export function memberEndpoints(dir: string, endpoint: string | undefined): string[] {
