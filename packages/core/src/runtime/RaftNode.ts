@@ -27,6 +27,7 @@ import {
   type Transport,
 } from './interfaces.js';
 import { SnapshotTransfer } from './SnapshotTransfer.js';
+import { concatChunks, type SnapshotBytes, type SnapshotChunks, toChunks } from './snapshotBytes.js';
 
 export interface RaftNodeOptions<R> {
   /** Engine settings (id, voters, rng, election/heartbeat ticks, ...). */
@@ -82,7 +83,7 @@ export interface RaftObserver {
   /** Every entry, right before it is applied to the state machine. */
   apply?(node: NodeId, entry: Entry): void;
   /** A snapshot this node took was saved (before the log is compacted). */
-  snapshot?(node: NodeId, meta: SnapshotMeta, data: Uint8Array): void;
+  snapshot?(node: NodeId, meta: SnapshotMeta, chunks: SnapshotChunks): void;
   /** The state machine was restored from a snapshot (at startup, or installing the leader's). */
   restore?(node: NodeId, meta: SnapshotMeta, data: Uint8Array): void;
 }
@@ -223,8 +224,9 @@ export class RaftNode<R = unknown> {
       const stored = this.snapshotStore.load();
       if (stored !== null) {
         snapshot = stored.meta;
-        sm.restore(stored.data);
-        this.observer?.restore?.(options.raft.id, stored.meta, stored.data);
+        const data = concatChunks(stored.chunks);
+        sm.restore(data);
+        this.observer?.restore?.(options.raft.id, stored.meta, data);
         this.lastSnapshotIndex = stored.meta.index;
         // A crash between saving an installed snapshot and resetting the log leaves a log that does
         // not reach (or contradicts) the snapshot: reset it now, before the engine reads it.
@@ -369,8 +371,9 @@ export class RaftNode<R = unknown> {
     const meta: SnapshotMeta = { index, term, conf: this.raft.confAt(index) };
     const store = this.snapshotStore;
     this.snapshotting = true;
-    const save = (data: Uint8Array): void =>
-      store.save(meta, data, (err) => {
+    const save = (bytes: SnapshotBytes): void => {
+      const chunks = toChunks(bytes);
+      store.save(meta, chunks, (err) => {
         this.snapshotting = false;
         if (this.stopped) return;
         if (err !== null) {
@@ -378,7 +381,7 @@ export class RaftNode<R = unknown> {
           return;
         }
         if (meta.index > this.lastSnapshotIndex) this.lastSnapshotIndex = meta.index;
-        this.observer?.snapshot?.(this.id, meta, data);
+        this.observer?.snapshot?.(this.id, meta, chunks);
         // Saved first, then announced, then the log shrinks: a follower is never owed entries that
         // neither the log nor a durable snapshot holds.
         this.input(() => this.raft.snapshotTaken(meta));
@@ -388,11 +391,12 @@ export class RaftNode<R = unknown> {
           if (t >= 0) this.compactStorage(this.storage, upTo, t);
         }
       });
+    };
     const produced = this.stateMachine.snapshot!();
-    if (produced instanceof Uint8Array) save(produced);
+    if (produced instanceof Uint8Array || Array.isArray(produced)) save(produced as SnapshotBytes);
     else {
       // Encoded in the background; the state was captured at the call, matching `meta`.
-      produced.then(save, (err: unknown) => {
+      (produced as PromiseLike<SnapshotBytes>).then(save, (err: unknown) => {
         this.snapshotting = false;
         if (!this.stopped) this.fail(storageError(toError(err)));
       });
@@ -574,8 +578,8 @@ export class RaftNode<R = unknown> {
    * that the install restores exactly these bytes (another snapshot finishing first would
    * replace them as the store's latest).
    */
-  private deliverSnapshot(m: SnapshotMessage, data: Uint8Array | null): void {
-    if (data !== null) this.received = { meta: m.meta, data };
+  private deliverSnapshot(m: SnapshotMessage, chunks: SnapshotChunks | null): void {
+    if (chunks !== null) this.received = { meta: m.meta, chunks };
     const nested = this.pumping;
     this.input(() => this.raft.step(m));
     this.pump();
@@ -688,8 +692,9 @@ export class RaftNode<R = unknown> {
       );
       return;
     }
-    this.stateMachine.restore!(stored.data);
-    this.observer?.restore?.(this.id, stored.meta, stored.data);
+    const data = concatChunks(stored.chunks);
+    this.stateMachine.restore!(data);
+    this.observer?.restore?.(this.id, stored.meta, data);
     if (at.index > this.lastSnapshotIndex) this.lastSnapshotIndex = at.index;
     // Whatever waited for an entry the snapshot covers will not be applied here.
     for (const [index, w] of this.waiting) {
