@@ -256,6 +256,7 @@ export class Member {
       ),
       snapshotStore: snapshots,
       snapshotEntries: config.snapshotEntries,
+      snapshotBytes: config.snapshotBytes,
       compactKeepEntries: config.compactKeepEntries,
       onConf: (conf) => member?.onConf(conf, raftLog),
       scheduler: realScheduler,

@@ -61,7 +61,13 @@ class Harness {
 
   constructor(
     readonly voters: readonly NodeId[],
-    readonly opts: { snapshotEntries?: number; keep?: number; chunk?: number; machineChunk?: number } = {},
+    readonly opts: {
+      snapshotEntries?: number;
+      snapshotBytes?: number;
+      keep?: number;
+      chunk?: number;
+      machineChunk?: number;
+    } = {},
   ) {
     for (const id of voters) this.start(id, voters);
   }
@@ -103,6 +109,7 @@ class Harness {
       tickMs: 10,
       snapshotStore: snaps,
       snapshotEntries: this.opts.snapshotEntries ?? 0,
+      ...(this.opts.snapshotBytes !== undefined ? { snapshotBytes: this.opts.snapshotBytes } : {}),
       compactKeepEntries: this.opts.keep ?? 0,
       snapshotChunkBytes: this.opts.chunk ?? 16,
       snapshotWindowChunks: 2,
@@ -161,6 +168,22 @@ describe('§7 in the driver: snapshots by policy, compaction, InstallSnapshot in
       expect(s.firstIndex).toBe(s.snapshotIndex - 3 + 1); // three entries kept behind it
       expect(m.machine.items.length).toBe(25);
     }
+  });
+
+  it('snapshots once the entries applied since the last snapshot carry N bytes, whatever their count', () => {
+    const h = new Harness(['a', 'b', 'c'], { snapshotEntries: 0, snapshotBytes: 100 });
+    h.write(10, 'x'.repeat(9)); // 10 entries of 10 bytes: 100 bytes
+    const l = h.leader();
+    const first = l.node.status().snapshotIndex;
+    expect(first).toBeGreaterThan(0);
+    h.write(9, 'y'.repeat(9)); // 90 bytes more: below the limit again
+    expect(l.node.status().snapshotIndex).toBe(first);
+    h.write(1, 'z'.repeat(20)); // over it
+    expect(l.node.status().snapshotIndex).toBeGreaterThan(first);
+    // Without either limit, never.
+    const none = new Harness(['a', 'b', 'c'], { snapshotEntries: 0, snapshotBytes: 0 });
+    none.write(50, 'x'.repeat(100));
+    expect(none.leader().node.status().snapshotIndex).toBe(0);
   });
 
   it('a follower that was away gets the snapshot in chunks, then the tail, and converges', () => {

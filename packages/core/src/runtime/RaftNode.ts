@@ -52,6 +52,12 @@ export interface RaftNodeOptions<R> {
   readonly snapshotStore?: SnapshotStore;
   /** Take a snapshot once this many entries were applied since the last one. Default 10,000; 0: never (automatically). */
   readonly snapshotEntries?: number;
+  /**
+   * Take a snapshot once entries carrying this many bytes of data were applied since the last one
+   * (whichever of the two limits comes first), so a log of large entries does not grow for 10,000
+   * of them. Default 64 MiB; 0: no byte limit.
+   */
+  readonly snapshotBytes?: number;
   /** Entries kept in the log behind a snapshot, so a slightly slow follower needs no snapshot. Default 5,000. */
   readonly compactKeepEntries?: number;
   /** Bytes per InstallSnapshot chunk. Default 512 KiB. */
@@ -158,6 +164,10 @@ export class RaftNode<R = unknown> {
   private readonly observer: RaftObserver | undefined;
   private readonly snapshotStore: SnapshotStore | undefined;
   private readonly snapshotEntries: number;
+  private readonly snapshotBytes: number;
+  /** Data bytes of the entries applied since this node started, and that count when the latest snapshot was captured. */
+  private appliedBytes = 0;
+  private appliedBytesAtSnapshot = 0;
   private readonly compactKeepEntries: number;
   private readonly onConf: ((conf: ConfState) => void) | undefined;
   /** What `transport.setPeers` gets: known members minus those a configuration change removed. */
@@ -201,6 +211,7 @@ export class RaftNode<R = unknown> {
   constructor(options: RaftNodeOptions<R>) {
     this.snapshotStore = options.snapshotStore;
     this.snapshotEntries = options.snapshotEntries ?? 10_000;
+    this.snapshotBytes = options.snapshotBytes ?? 64 * 1024 * 1024;
     this.compactKeepEntries = options.compactKeepEntries ?? 5_000;
     this.onConf = options.onConf;
     this.observer = options.observer;
@@ -371,6 +382,7 @@ export class RaftNode<R = unknown> {
     const meta: SnapshotMeta = { index, term, conf: this.raft.confAt(index) };
     const store = this.snapshotStore;
     this.snapshotting = true;
+    this.appliedBytesAtSnapshot = this.appliedBytes;
     const save = (bytes: SnapshotBytes): void => {
       const chunks = toChunks(bytes);
       store.save(meta, chunks, (err) => {
@@ -696,6 +708,7 @@ export class RaftNode<R = unknown> {
     this.stateMachine.restore!(data);
     this.observer?.restore?.(this.id, stored.meta, data);
     if (at.index > this.lastSnapshotIndex) this.lastSnapshotIndex = at.index;
+    this.appliedBytesAtSnapshot = this.appliedBytes;
     // Whatever waited for an entry the snapshot covers will not be applied here.
     for (const [index, w] of this.waiting) {
       if (index > at.index) continue;
@@ -748,6 +761,7 @@ export class RaftNode<R = unknown> {
   private apply(entries: readonly Entry[]): void {
     for (const e of entries) {
       this.observer?.apply?.(this.id, e);
+      this.appliedBytes += e.data.length;
       let result: R | undefined;
       if (e.type === EntryType.Normal) result = this.stateMachine.apply(e);
       const cw = e.type === EntryType.Config ? this.confWaiting.get(e.index) : undefined;
@@ -778,8 +792,8 @@ export class RaftNode<R = unknown> {
     this.serveReads(last);
     if (
       this.snapshotStore !== undefined &&
-      this.snapshotEntries > 0 &&
-      last - this.lastSnapshotIndex >= this.snapshotEntries
+      ((this.snapshotEntries > 0 && last - this.lastSnapshotIndex >= this.snapshotEntries) ||
+        (this.snapshotBytes > 0 && this.appliedBytes - this.appliedBytesAtSnapshot >= this.snapshotBytes))
     ) {
       this.takeSnapshot();
     }
