@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   type ConfChange,
   type ConfState,
+  chunksLength,
   DecodeError,
   type Entry,
   type HardState,
@@ -256,6 +257,7 @@ export class Member {
       ),
       snapshotStore: snapshots,
       snapshotEntries: config.snapshotEntries,
+      snapshotBytes: config.snapshotBytes,
       compactKeepEntries: config.compactKeepEntries,
       onConf: (conf) => member?.onConf(conf, raftLog),
       scheduler: realScheduler,
@@ -263,10 +265,11 @@ export class Member {
       onFatal: (err) => onFatal(err),
       observer: {
         ready: (_id, rd) => member?.observeReady(rd, raftLog),
-        snapshot: (_id, meta, data) => {
+        snapshot: (_id, meta, chunks) => {
+          const bytes = chunksLength(chunks);
           metrics.snapshots.inc();
-          metrics.snapshotBytes.set(data.length);
-          raftLog.info({ index: meta.index, term: meta.term, bytes: data.length }, 'snapshot taken');
+          metrics.snapshotBytes.set(bytes);
+          raftLog.info({ index: meta.index, term: meta.term, bytes }, 'snapshot taken');
         },
         restore: (_id, meta, data) => {
           metrics.snapshotsRestored.inc();

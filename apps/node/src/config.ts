@@ -41,8 +41,10 @@ export interface NodeConfig {
    * (`keel members add`). `peers` then lists the existing members to reach.
    */
   readonly join: boolean;
-  /** Take a snapshot after this many applied entries (0: never). */
+  /** Take a snapshot after this many applied entries (0: no entry limit). */
   readonly snapshotEntries: number;
+  /** Or after entries carrying this many bytes were applied, whichever comes first (0: no byte limit). */
+  readonly snapshotBytes: number;
   /** Entries kept in the WAL behind a snapshot, for slow followers. */
   readonly compactKeepEntries: number;
 }
@@ -70,7 +72,9 @@ Options:
   --join                        join a running cluster (add it with 'keel members add'): start
                                 with no configuration and take it from the leader; --peers lists
                                 the members to reach, this one included
-  --snapshot-entries <n>        snapshot the store every n applied entries (default 10000; 0: never)
+  --snapshot-entries <n>        snapshot the store every n applied entries (default 10000; 0: no limit)
+  --snapshot-bytes <size>       ...or once applied entries carry this much data, whichever comes
+                                first: bytes, or with KiB/MiB/GiB (default 64MiB; 0: no limit)
   --compact-keep <n>            entries kept in the WAL behind a snapshot (default 5000)
   --log-level <level>           trace|debug|info|warn|error|fatal|silent (KEEL_LOG_LEVEL; default info)
   --log-format <json|pretty>    default: pretty on a TTY, JSON otherwise
@@ -95,6 +99,7 @@ const FLAGS = {
   'session-timeout': { type: 'string' },
   join: { type: 'boolean' },
   'snapshot-entries': { type: 'string' },
+  'snapshot-bytes': { type: 'string' },
   'compact-keep': { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
@@ -174,6 +179,19 @@ export function parseNodeConfig(
     const n = Number(v);
     if (!Number.isInteger(n) || n < min || n > max) {
       throw new ConfigError(`--${flag} must be an integer from ${min} to ${max}, got '${v}'`);
+    }
+    return n;
+  };
+  const size = (flag: keyof typeof FLAGS, dflt: number): number => {
+    const v = get(flag);
+    if (v === undefined) return dflt;
+    const m = /^(\d+)\s*(|B|KiB|MiB|GiB)$/.exec(v.trim());
+    const unit = { '': 1, B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 }[m?.[2] ?? ''] ?? 1;
+    const n = m === null ? Number.NaN : Number(m[1]) * unit;
+    if (!Number.isSafeInteger(n)) {
+      throw new ConfigError(
+        `--${flag} must be a size in bytes, optionally with KiB, MiB or GiB (e.g. 64MiB), got '${v}'`,
+      );
     }
     return n;
   };
@@ -267,6 +285,7 @@ export function parseNodeConfig(
     sessionTimeoutMs: int('session-timeout', 600_000, 1000, 7 * 24 * 3600 * 1000),
     join,
     snapshotEntries: int('snapshot-entries', 10_000, 0, 1_000_000_000),
+    snapshotBytes: size('snapshot-bytes', 64 * 1024 ** 2),
     compactKeepEntries: int('compact-keep', 5_000, 0, 1_000_000_000),
   };
 }

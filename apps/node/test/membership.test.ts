@@ -30,6 +30,27 @@ describe('membership configuration of a member', () => {
     );
   });
 
+  it('also snapshots by applied bytes: 64 MiB by default, a size with or without a unit', () => {
+    const sizeOf = (v: string | undefined): number => {
+      const c = parseNodeConfig(v === undefined ? base : [...base, '--snapshot-bytes', v]);
+      if (c === 'help') throw new Error('unexpected help');
+      return c.snapshotBytes;
+    };
+    expect(sizeOf(undefined)).toBe(64 * 1024 * 1024);
+    expect(sizeOf('0')).toBe(0);
+    expect(sizeOf('4096')).toBe(4096);
+    expect(sizeOf('16KiB')).toBe(16 * 1024);
+    expect(sizeOf('2GiB')).toBe(2 * 1024 ** 3);
+    const env = parseNodeConfig(base, { KEEL_SNAPSHOT_BYTES: '1MiB' });
+    if (env === 'help') throw new Error('unexpected help');
+    expect(env.snapshotBytes).toBe(1024 * 1024);
+    for (const bad of ['1.5MiB', '12 parsecs', 'MiB']) {
+      expect(() => sizeOf(bad)).toThrow(
+        `--snapshot-bytes must be a size in bytes, optionally with KiB, MiB or GiB (e.g. 64MiB), got '${bad}'`,
+      );
+    }
+  });
+
   it("carries a member's three addresses through the configuration and reads foreign ones as a peer address", () => {
     const a = { peer: '10.0.0.4:7001', client: '10.0.0.4:7101', http: '' };
     expect(decodeMemberAddresses(encodeMemberAddresses(a))).toEqual(a);

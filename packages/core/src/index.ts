@@ -102,3 +102,5 @@ export type {
   ReadOutcome,
 } from './runtime/RaftNode.js';
 export { RaftNode } from './runtime/RaftNode.js';
+export type { SnapshotBytes, SnapshotChunks } from './runtime/snapshotBytes.js';
+export { ChunkReader, chunksLength, concatChunks, toChunks } from './runtime/snapshotBytes.js';

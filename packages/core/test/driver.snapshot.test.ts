@@ -8,6 +8,7 @@ import { SeededRng } from '../src/raft/rng.js';
 import type { Entry, Message, NodeId, SnapChunkMessage } from '../src/raft/types.js';
 import type { StateMachine, TransportHandlers } from '../src/runtime/interfaces.js';
 import { type ConfChangeOutcome, RaftNode } from '../src/runtime/RaftNode.js';
+import { concatChunks, type SnapshotBytes } from '../src/runtime/snapshotBytes.js';
 import { MemoryLogStore } from '../src/testing/MemoryLogStore.js';
 import { MemorySnapshotStore } from '../src/testing/MemorySnapshotStore.js';
 import { ManualScheduler } from './helpers/manualScheduler.js';
@@ -15,15 +16,22 @@ import { ManualScheduler } from './helpers/manualScheduler.js';
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** An append-only list of strings, snapshotted as JSON. */
+/** An append-only list of strings, snapshotted as JSON (in chunks of `chunkBytes` when set). */
 class ListMachine implements StateMachine<number> {
   items: string[] = [];
+  constructor(private readonly chunkBytes?: number) {}
   apply(e: Entry): number {
     this.items.push(dec.decode(e.data));
     return this.items.length;
   }
-  snapshot(): Uint8Array | Promise<Uint8Array> {
-    return enc.encode(JSON.stringify(this.items));
+  snapshot(): SnapshotBytes | Promise<SnapshotBytes> {
+    const bytes = enc.encode(JSON.stringify(this.items));
+    const n = this.chunkBytes;
+    if (n === undefined) return bytes;
+    // Pieces of another size than the transfer's, with an empty one in between.
+    const chunks: Uint8Array[] = [new Uint8Array(0)];
+    for (let at = 0; at < bytes.length; at += n) chunks.push(bytes.slice(at, at + n), new Uint8Array(0));
+    return chunks;
   }
   restore(data: Uint8Array): void {
     this.items = JSON.parse(dec.decode(data)) as string[];
@@ -53,7 +61,13 @@ class Harness {
 
   constructor(
     readonly voters: readonly NodeId[],
-    readonly opts: { snapshotEntries?: number; keep?: number; chunk?: number } = {},
+    readonly opts: {
+      snapshotEntries?: number;
+      snapshotBytes?: number;
+      keep?: number;
+      chunk?: number;
+      machineChunk?: number;
+    } = {},
   ) {
     for (const id of voters) this.start(id, voters);
   }
@@ -66,7 +80,7 @@ class Harness {
   ): Member {
     const store = stores?.store ?? new MemoryLogStore({ schedule: (fn) => this.sched.defer(fn) });
     const snaps = stores?.snaps ?? new MemorySnapshotStore({ schedule: (fn) => this.sched.defer(fn) });
-    const machine = new ListMachine();
+    const machine = new ListMachine(this.opts.machineChunk);
     const restored: number[] = [];
     const node = new RaftNode<number>({
       raft: { id, voters, rng: new SeededRng(id.charCodeAt(0)), electionTicks: 10 },
@@ -95,6 +109,7 @@ class Harness {
       tickMs: 10,
       snapshotStore: snaps,
       snapshotEntries: this.opts.snapshotEntries ?? 0,
+      ...(this.opts.snapshotBytes !== undefined ? { snapshotBytes: this.opts.snapshotBytes } : {}),
       compactKeepEntries: this.opts.keep ?? 0,
       snapshotChunkBytes: this.opts.chunk ?? 16,
       snapshotWindowChunks: 2,
@@ -155,6 +170,22 @@ describe('§7 in the driver: snapshots by policy, compaction, InstallSnapshot in
     }
   });
 
+  it('snapshots once the entries applied since the last snapshot carry N bytes, whatever their count', () => {
+    const h = new Harness(['a', 'b', 'c'], { snapshotEntries: 0, snapshotBytes: 100 });
+    h.write(10, 'x'.repeat(9)); // 10 entries of 10 bytes: 100 bytes
+    const l = h.leader();
+    const first = l.node.status().snapshotIndex;
+    expect(first).toBeGreaterThan(0);
+    h.write(9, 'y'.repeat(9)); // 90 bytes more: below the limit again
+    expect(l.node.status().snapshotIndex).toBe(first);
+    h.write(1, 'z'.repeat(20)); // over it
+    expect(l.node.status().snapshotIndex).toBeGreaterThan(first);
+    // Without either limit, never.
+    const none = new Harness(['a', 'b', 'c'], { snapshotEntries: 0, snapshotBytes: 0 });
+    none.write(50, 'x'.repeat(100));
+    expect(none.leader().node.status().snapshotIndex).toBe(0);
+  });
+
   it('a follower that was away gets the snapshot in chunks, then the tail, and converges', () => {
     const h = new Harness(['a', 'b', 'c'], { snapshotEntries: 10, chunk: 16 });
     const l = h.leader();
@@ -174,6 +205,25 @@ describe('§7 in the driver: snapshots by policy, compaction, InstallSnapshot in
     h.write(3, 'w');
     expect(f.machine.items).toEqual(l.machine.items);
     expect(f.node.status().appliedIndex).toBe(l.node.status().appliedIndex);
+    expect(h.fatal).toEqual([]);
+  });
+
+  it('a snapshot the state machine hands over in chunks of another size travels and restores byte for byte', () => {
+    const h = new Harness(['a', 'b', 'c'], { snapshotEntries: 10, chunk: 16, machineChunk: 7 });
+    const l = h.leader();
+    const away = [...h.members.keys()].find((id) => id !== l.id)!;
+    h.pass = (m) => m.to !== away && m.from !== away;
+    h.write(30);
+    const saved = l.snaps.load()!;
+    expect(saved.chunks.length).toBeGreaterThan(10); // kept as the machine's chunks, not joined
+    h.pass = () => true;
+    h.sched.advance(500);
+    const f = h.m(away);
+    expect(f.restored.length).toBe(1);
+    const sent = h.chunksTo(away);
+    expect(sent.every((c) => c.data.length === 16 || c.offset + c.data.length === c.total)).toBe(true);
+    expect(concatChunks(f.snaps.load()!.chunks)).toEqual(concatChunks(l.snaps.load()!.chunks));
+    expect(f.machine.items).toEqual(l.machine.items);
     expect(h.fatal).toEqual([]);
   });
 
@@ -265,7 +315,7 @@ describe('a snapshot encoded in the background (a promise from StateMachine.snap
     h.sched.advance(10);
     const saved = l.snaps.load()!;
     expect(saved.meta.index).toBe(at);
-    expect(JSON.parse(dec.decode(saved.data))).toEqual(['v0', 'v1', 'v2', 'v3', 'v4']);
+    expect(JSON.parse(dec.decode(concatChunks(saved.chunks)))).toEqual(['v0', 'v1', 'v2', 'v3', 'v4']);
     expect(l.node.status().snapshotIndex).toBe(at);
     expect(m.items).toHaveLength(8);
   });

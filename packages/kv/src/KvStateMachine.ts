@@ -397,10 +397,10 @@ export class KvStateMachine implements StateMachine<KvResult> {
 
   /**
    * The store as of now, for Raft snapshots: captured at the call, encoded in the background in
-   * slices (the same bytes as `snapshotBytes()`), so a large store does not stall the member.
-   * Small stores (below one slice) are encoded at once.
+   * slices, as chunks whose concatenation is `snapshotBytes()`, so a large store does not stall
+   * the member. Small stores (below one slice) are encoded at once, as one buffer.
    */
-  snapshot(): Uint8Array | Promise<Uint8Array> {
+  snapshot(): Uint8Array | Promise<Uint8Array[]> {
     const pause = this.snapshotYield;
     if (pause === undefined || this.shadow !== null || this.state.data.size <= SNAPSHOT_SLICE_KEYS) {
       return this.snapshotBytes();

@@ -86,6 +86,7 @@ export type {
 export { ResultCode, readResult, writeResult } from './results.js';
 export {
   encodeSnapshotInBackground,
+  SNAPSHOT_CHUNK_BYTES,
   SNAPSHOT_MAGIC,
   SNAPSHOT_SLICE_KEYS,
   SNAPSHOT_VERSION,

@@ -74,8 +74,8 @@ function capture(state: KvState): Captured {
 }
 
 function startSnapshot(c: HeaderFields, limits: KvLimits): Writer {
-  // A private writer sized for the whole snapshot up front (no regrowth copies); its buffer goes
-  // when the bytes do.
+  // A private writer with buffers of `estimate` bytes (for a synchronous snapshot: the whole
+  // snapshot, no regrowth copies); its buffers go when the bytes do.
   const w = new Writer(c.estimate);
   w.raw(SNAPSHOT_MAGIC);
   w.u8(SNAPSHOT_VERSION);
@@ -103,7 +103,7 @@ function finishSnapshot(w: Writer): Uint8Array {
 }
 
 /** Keys encoded per turn of the event loop by `encodeSnapshotInBackground`. */
-export const SNAPSHOT_SLICE_KEYS = 20_000;
+export const SNAPSHOT_SLICE_KEYS = 10_000;
 
 /**
  * The store at the moment of the call without copying it: the key order as frozen chunks (cheap),
@@ -134,10 +134,15 @@ export function freeze(state: KvState): FrozenState {
   };
 }
 
+/** Target size of one chunk of a background snapshot (a key-value larger than it makes a larger one). */
+export const SNAPSHOT_CHUNK_BYTES = 256 * 1024;
+
 /**
- * The same bytes as `encodeSnapshot` of the frozen moment, encoded in slices of `sliceKeys` keys,
- * awaiting `pause` (a turn of the event loop) between them, so a member with a large store keeps
- * serving (and a leader keeps sending heartbeats) while it snapshots.
+ * The same bytes as `encodeSnapshot` of the frozen moment, as chunks of about
+ * `SNAPSHOT_CHUNK_BYTES` (their concatenation is the snapshot), encoded in slices of `sliceKeys`
+ * keys, awaiting `pause` (a turn of the event loop) between them, so a member with a large store
+ * keeps serving (and a leader keeps sending heartbeats) while it snapshots. Chunks, not one
+ * buffer: one allocation the size of a large snapshot makes V8 collect the whole heap at once.
  */
 export async function encodeSnapshotInBackground(
   f: FrozenState,
@@ -145,28 +150,29 @@ export async function encodeSnapshotInBackground(
   pause: () => Promise<void>,
   limits: KvLimits = DEFAULT_KV_LIMITS,
   sliceKeys = SNAPSHOT_SLICE_KEYS,
-): Promise<Uint8Array> {
-  // Sized from a sample of the keys; the writer grows if the sample was off.
-  let sampled = 0;
-  let sampleBytes = 0;
-  for (const c of f.keyChunks) {
-    for (let i = 0; i < c.length && sampled < 256; i += 1 + (c.length >> 4), sampled++) {
-      const kv = valueAt(c[i]!);
-      sampleBytes += kv.key.length + kv.value.length + 48;
-    }
-    if (sampled >= 256) break;
-  }
-  const estimate =
-    64 + f.sessions.length * 64 + Math.ceil((sampleBytes / Math.max(1, sampled)) * f.count * 1.1);
-  const w = startSnapshot({ ...f, kvs: { length: f.count }, estimate }, limits);
+): Promise<Uint8Array[]> {
+  // Each chunk is a frame of a pooled writer: pool buffers of four chunks, a frame cut once it
+  // reaches the target size; only a frame that outgrows its buffer is copied (once).
+  const w = startSnapshot({ ...f, kvs: { length: f.count }, estimate: 4 * SNAPSHOT_CHUNK_BYTES }, limits);
+  const chunks: Uint8Array[] = [];
+  let crc = 0;
+  const cut = (): void => {
+    const c = w.finish();
+    crc = crc32(c, crc);
+    chunks.push(c);
+  };
   let done = 0;
   for (const chunk of f.keyChunks) {
     for (const ks of chunk) {
       writeKeyValue(w, valueAt(ks));
+      if (w.length >= SNAPSHOT_CHUNK_BYTES) cut();
       if (++done % sliceKeys === 0) await pause();
     }
   }
-  return finishSnapshot(w);
+  cut();
+  w.u32(crc);
+  chunks.push(w.finish());
+  return chunks;
 }
 
 function corrupt(message: string): never {

@@ -20,7 +20,17 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ConfState, SnapshotMeta, SnapshotSink, SnapshotStore, StoredSnapshot } from '@keel/core';
+import {
+  type ConfState,
+  chunksLength,
+  type SnapshotBytes,
+  type SnapshotChunks,
+  type SnapshotMeta,
+  type SnapshotSink,
+  type SnapshotStore,
+  type StoredSnapshot,
+  toChunks,
+} from '@keel/core';
 import { crc32c } from './crc32c.js';
 import { SnapshotError, SnapshotErrorCode } from './errors.js';
 
@@ -56,13 +66,18 @@ function u32le(v: number): Uint8Array {
 }
 
 /** The snapshot file's bytes: header, conf, data and the trailing checksum. */
-export function encodeSnapshotFile(meta: SnapshotMeta, data: Uint8Array): Uint8Array {
-  const head = encodeHead(meta, data.length);
-  const buf = new Uint8Array(head.length + data.length + 4);
+export function encodeSnapshotFile(meta: SnapshotMeta, data: SnapshotBytes): Uint8Array {
+  const chunks = toChunks(data);
+  const length = chunksLength(chunks);
+  const head = encodeHead(meta, length);
+  const buf = new Uint8Array(head.length + length + 4);
   buf.set(head, 0);
-  buf.set(data, head.length);
-  const end = head.length + data.length;
-  buf.set(u32le(crc32c(buf, 0, 0, end)), end);
+  let at = head.length;
+  for (const c of chunks) {
+    buf.set(c, at);
+    at += c.length;
+  }
+  buf.set(u32le(crc32c(buf, 0, 0, at)), at);
   return buf;
 }
 
@@ -108,7 +123,7 @@ export function decodeSnapshotFile(buf: Uint8Array, file: string): StoredSnapsho
   if (at + 8 + dataLen !== end) bad(`data length ${dataLen} does not fit the file`);
   // A plain copy (not a Buffer view), so the snapshot does not pin the file's whole buffer.
   const data = new Uint8Array(buf.subarray(at + 8, at + 8 + dataLen));
-  return { meta: { index, term, conf }, data };
+  return { meta: { index, term, conf }, chunks: [data] };
 }
 
 export interface FileSnapshotStoreOptions {
@@ -162,15 +177,15 @@ export class FileSnapshotStore implements SnapshotStore {
     return this.#latest;
   }
 
-  save(meta: SnapshotMeta, data: Uint8Array, done: (err: Error | null) => void): void {
+  save(meta: SnapshotMeta, chunks: SnapshotChunks, done: (err: Error | null) => void): void {
     this.#queue = this.#queue.then(async () => {
       if (this.#failure !== null) return done(this.#failure);
       if (this.#latest !== null && this.#latest.meta.index >= meta.index) return done(null);
       const t0 = performance.now();
       try {
-        const bytes = await this.#writeAtomically(snapshotFileName(meta), meta, data);
+        const bytes = await this.#writeAtomically(snapshotFileName(meta), meta, chunks);
         const older = this.#latest;
-        this.#latest = { meta, data };
+        this.#latest = { meta, chunks };
         if (older !== null) await rm(join(this.dir, snapshotFileName(older.meta)), { force: true });
         this.options.onSaved?.(meta, bytes, performance.now() - t0);
       } catch (err) {
@@ -187,8 +202,9 @@ export class FileSnapshotStore implements SnapshotStore {
 
   receive(meta: SnapshotMeta, total: number): SnapshotSink {
     // Chunks need not survive a crash (a restarted receiver starts over), so they collect in memory
-    // and reach the disk once, through the same atomic save as a local snapshot.
-    const buf = new Uint8Array(total);
+    // (as they came: one large buffer would stall the event loop on a big heap) and reach the disk
+    // once, through the same atomic save as a local snapshot.
+    const chunks: Uint8Array[] = [];
     let written = 0;
     let aborted = false;
     return {
@@ -200,7 +216,7 @@ export class FileSnapshotStore implements SnapshotStore {
             `snapshot chunk at ${offset} (+${data.length}) does not continue ${written} of ${total} bytes`,
           );
         }
-        buf.set(data, offset);
+        chunks.push(data.slice());
         written += data.length;
       },
       finish: (done) => {
@@ -210,7 +226,7 @@ export class FileSnapshotStore implements SnapshotStore {
             new SnapshotError(SnapshotErrorCode.InvalidArgument, `finish after ${written} of ${total} bytes`),
           );
         }
-        this.save(meta, buf, done);
+        this.save(meta, chunks, done);
       },
       abort: () => {
         aborted = true;
@@ -228,10 +244,11 @@ export class FileSnapshotStore implements SnapshotStore {
    * and written a chunk at a time, never copied whole), fsyncs it, renames it into place and
    * fsyncs the directory. Returns the file's size.
    */
-  async #writeAtomically(name: string, meta: SnapshotMeta, data: Uint8Array): Promise<number> {
+  async #writeAtomically(name: string, meta: SnapshotMeta, chunks: SnapshotChunks): Promise<number> {
     const path = join(this.dir, name);
     const tmp = `${path}.tmp`;
-    const head = encodeHead(meta, data.length);
+    const length = chunksLength(chunks);
+    const head = encodeHead(meta, length);
     let crc = crc32c(head);
     const fh = await open(tmp, 'w');
     const writeAll = async (bytes: Uint8Array): Promise<void> => {
@@ -240,10 +257,12 @@ export class FileSnapshotStore implements SnapshotStore {
     };
     try {
       await writeAll(head);
-      for (let off = 0; off < data.length; off += SAVE_CHUNK) {
-        const chunk = data.subarray(off, Math.min(data.length, off + SAVE_CHUNK));
-        crc = crc32c(chunk, crc);
-        await writeAll(chunk);
+      for (const data of chunks) {
+        for (let off = 0; off < data.length; off += SAVE_CHUNK) {
+          const chunk = data.subarray(off, Math.min(data.length, off + SAVE_CHUNK));
+          crc = crc32c(chunk, crc);
+          await writeAll(chunk);
+        }
       }
       await writeAll(u32le(crc));
       await fh.sync();
@@ -257,6 +276,6 @@ export class FileSnapshotStore implements SnapshotStore {
     } finally {
       await d.close();
     }
-    return head.length + data.length + 4;
+    return head.length + length + 4;
   }
 }

@@ -16,8 +16,15 @@ const meta = (index: number, term = 2): SnapshotMeta => ({ index, term, conf });
 const bytes = (n: number, seed = 1): Uint8Array =>
   Uint8Array.from({ length: n }, (_v, i) => (i * 31 + seed) & 0xff);
 
-function saved(store: Awaited<ReturnType<typeof openSnapshotStore>>, m: SnapshotMeta, d: Uint8Array) {
-  return new Promise<void>((resolve, reject) => store.save(m, d, (err) => (err ? reject(err) : resolve())));
+function saved(
+  store: Awaited<ReturnType<typeof openSnapshotStore>>,
+  m: SnapshotMeta,
+  d: Uint8Array | readonly Uint8Array[],
+) {
+  const chunks = d instanceof Uint8Array ? [d] : d;
+  return new Promise<void>((resolve, reject) =>
+    store.save(m, chunks, (err) => (err ? reject(err) : resolve())),
+  );
 }
 
 let dir: string;
@@ -44,7 +51,7 @@ describe('snapshot file format', () => {
     expect(file.length).toBe(28 + 45 + 8 + 2 + 4);
     expect(decodeSnapshotFile(file, 'x')).toEqual({
       meta: { index: 7, term: 3, conf: { voters: ['a'], learners: [], addresses: {} } },
-      data: Uint8Array.of(0xaa, 0xbb),
+      chunks: [Uint8Array.of(0xaa, 0xbb)],
     });
   });
 
@@ -72,7 +79,7 @@ describe('FileSnapshotStore', () => {
     expect(s.load()?.meta).toEqual(meta(10));
     await s.close();
     const again = await openSnapshotStore(dir);
-    expect(again.load()).toEqual({ meta: meta(10), data: bytes(1000) });
+    expect(again.load()).toEqual({ meta: meta(10), chunks: [bytes(1000)] });
   });
 
   it('streams a snapshot larger than one save chunk: the file equals encodeSnapshotFile', async () => {
@@ -81,7 +88,27 @@ describe('FileSnapshotStore', () => {
     await saved(s, meta(77), big);
     const file = readFileSync(join(dir, snapshotFileName(meta(77))));
     expect(Buffer.compare(file, Buffer.from(encodeSnapshotFile(meta(77), big)))).toBe(0);
-    expect((await openSnapshotStore(dir)).load()?.data.length).toBe(big.length);
+    expect((await openSnapshotStore(dir)).load()?.chunks[0]?.length).toBe(big.length);
+  });
+
+  it('saves a snapshot given as chunks as the file of their concatenation, and keeps the chunks', async () => {
+    const s = await openSnapshotStore(dir);
+    const whole = bytes(5 * 1024 * 1024 + 7, 3);
+    const chunks = [
+      whole.subarray(0, 3),
+      new Uint8Array(0),
+      whole.subarray(3, 4_500_000),
+      whole.subarray(4_500_000),
+    ];
+    await saved(s, meta(78), chunks);
+    const file = readFileSync(join(dir, snapshotFileName(meta(78))));
+    expect(Buffer.compare(file, Buffer.from(encodeSnapshotFile(meta(78), whole)))).toBe(0);
+    expect(Buffer.compare(file, Buffer.from(encodeSnapshotFile(meta(78), chunks)))).toBe(0);
+    expect(s.load()?.chunks).toBe(chunks);
+    const again = (await openSnapshotStore(dir)).load()!;
+    expect(again.meta).toEqual(meta(78));
+    expect(again.chunks).toHaveLength(1);
+    expect(Buffer.compare(again.chunks[0]!, whole)).toBe(0);
   });
 
   it('keeps only the newest file, and never goes back to an older index', async () => {
@@ -90,7 +117,7 @@ describe('FileSnapshotStore', () => {
     await saved(s, meta(20, 3), bytes(10, 2));
     await saved(s, meta(15), bytes(10, 3)); // older than the latest: discarded
     expect(readdirSync(dir)).toEqual([snapshotFileName(meta(20, 3))]);
-    expect(s.load()).toEqual({ meta: meta(20, 3), data: bytes(10, 2) });
+    expect(s.load()).toEqual({ meta: meta(20, 3), chunks: [bytes(10, 2)] });
   });
 
   it('deletes a torn .tmp and stale older files left by a crash at open', async () => {
@@ -127,7 +154,7 @@ describe('FileSnapshotStore', () => {
     expect(s.load()).toBeNull();
     expect(existsSync(join(dir, snapshotFileName(meta(50, 4))))).toBe(false);
     await new Promise<void>((resolve, reject) => sink.finish((err) => (err ? reject(err) : resolve())));
-    expect((await openSnapshotStore(dir)).load()).toEqual({ meta: meta(50, 4), data });
+    expect((await openSnapshotStore(dir)).load()).toEqual({ meta: meta(50, 4), chunks: [data] });
   });
 
   it('an aborted or short transfer saves nothing', async () => {
@@ -147,9 +174,9 @@ describe('FileSnapshotStore', () => {
   it('a failed write is fatal: later saves report the same error', async () => {
     const s = await openSnapshotStore(dir);
     rmSync(dir, { recursive: true, force: true }); // the directory vanished under the member
-    const first = await new Promise<Error | null>((resolve) => s.save(meta(1), bytes(4), resolve));
+    const first = await new Promise<Error | null>((resolve) => s.save(meta(1), [bytes(4)], resolve));
     expect(first).toMatchObject({ code: SnapshotErrorCode.WriteFailed });
-    const second = await new Promise<Error | null>((resolve) => s.save(meta(2), bytes(4), resolve));
+    const second = await new Promise<Error | null>((resolve) => s.save(meta(2), [bytes(4)], resolve));
     expect(second).toBe(first);
   });
 });

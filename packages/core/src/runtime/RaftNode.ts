@@ -27,6 +27,7 @@ import {
   type Transport,
 } from './interfaces.js';
 import { SnapshotTransfer } from './SnapshotTransfer.js';
+import { concatChunks, type SnapshotBytes, type SnapshotChunks, toChunks } from './snapshotBytes.js';
 
 export interface RaftNodeOptions<R> {
   /** Engine settings (id, voters, rng, election/heartbeat ticks, ...). */
@@ -51,6 +52,12 @@ export interface RaftNodeOptions<R> {
   readonly snapshotStore?: SnapshotStore;
   /** Take a snapshot once this many entries were applied since the last one. Default 10,000; 0: never (automatically). */
   readonly snapshotEntries?: number;
+  /**
+   * Take a snapshot once entries carrying this many bytes of data were applied since the last one
+   * (whichever of the two limits comes first), so a log of large entries does not grow for 10,000
+   * of them. Default 64 MiB; 0: no byte limit.
+   */
+  readonly snapshotBytes?: number;
   /** Entries kept in the log behind a snapshot, so a slightly slow follower needs no snapshot. Default 5,000. */
   readonly compactKeepEntries?: number;
   /** Bytes per InstallSnapshot chunk. Default 512 KiB. */
@@ -82,7 +89,7 @@ export interface RaftObserver {
   /** Every entry, right before it is applied to the state machine. */
   apply?(node: NodeId, entry: Entry): void;
   /** A snapshot this node took was saved (before the log is compacted). */
-  snapshot?(node: NodeId, meta: SnapshotMeta, data: Uint8Array): void;
+  snapshot?(node: NodeId, meta: SnapshotMeta, chunks: SnapshotChunks): void;
   /** The state machine was restored from a snapshot (at startup, or installing the leader's). */
   restore?(node: NodeId, meta: SnapshotMeta, data: Uint8Array): void;
 }
@@ -157,6 +164,10 @@ export class RaftNode<R = unknown> {
   private readonly observer: RaftObserver | undefined;
   private readonly snapshotStore: SnapshotStore | undefined;
   private readonly snapshotEntries: number;
+  private readonly snapshotBytes: number;
+  /** Data bytes of the entries applied since this node started, and that count when the latest snapshot was captured. */
+  private appliedBytes = 0;
+  private appliedBytesAtSnapshot = 0;
   private readonly compactKeepEntries: number;
   private readonly onConf: ((conf: ConfState) => void) | undefined;
   /** What `transport.setPeers` gets: known members minus those a configuration change removed. */
@@ -200,6 +211,7 @@ export class RaftNode<R = unknown> {
   constructor(options: RaftNodeOptions<R>) {
     this.snapshotStore = options.snapshotStore;
     this.snapshotEntries = options.snapshotEntries ?? 10_000;
+    this.snapshotBytes = options.snapshotBytes ?? 64 * 1024 * 1024;
     this.compactKeepEntries = options.compactKeepEntries ?? 5_000;
     this.onConf = options.onConf;
     this.observer = options.observer;
@@ -223,8 +235,9 @@ export class RaftNode<R = unknown> {
       const stored = this.snapshotStore.load();
       if (stored !== null) {
         snapshot = stored.meta;
-        sm.restore(stored.data);
-        this.observer?.restore?.(options.raft.id, stored.meta, stored.data);
+        const data = concatChunks(stored.chunks);
+        sm.restore(data);
+        this.observer?.restore?.(options.raft.id, stored.meta, data);
         this.lastSnapshotIndex = stored.meta.index;
         // A crash between saving an installed snapshot and resetting the log leaves a log that does
         // not reach (or contradicts) the snapshot: reset it now, before the engine reads it.
@@ -369,8 +382,10 @@ export class RaftNode<R = unknown> {
     const meta: SnapshotMeta = { index, term, conf: this.raft.confAt(index) };
     const store = this.snapshotStore;
     this.snapshotting = true;
-    const save = (data: Uint8Array): void =>
-      store.save(meta, data, (err) => {
+    this.appliedBytesAtSnapshot = this.appliedBytes;
+    const save = (bytes: SnapshotBytes): void => {
+      const chunks = toChunks(bytes);
+      store.save(meta, chunks, (err) => {
         this.snapshotting = false;
         if (this.stopped) return;
         if (err !== null) {
@@ -378,7 +393,7 @@ export class RaftNode<R = unknown> {
           return;
         }
         if (meta.index > this.lastSnapshotIndex) this.lastSnapshotIndex = meta.index;
-        this.observer?.snapshot?.(this.id, meta, data);
+        this.observer?.snapshot?.(this.id, meta, chunks);
         // Saved first, then announced, then the log shrinks: a follower is never owed entries that
         // neither the log nor a durable snapshot holds.
         this.input(() => this.raft.snapshotTaken(meta));
@@ -388,11 +403,12 @@ export class RaftNode<R = unknown> {
           if (t >= 0) this.compactStorage(this.storage, upTo, t);
         }
       });
+    };
     const produced = this.stateMachine.snapshot!();
-    if (produced instanceof Uint8Array) save(produced);
+    if (produced instanceof Uint8Array || Array.isArray(produced)) save(produced as SnapshotBytes);
     else {
       // Encoded in the background; the state was captured at the call, matching `meta`.
-      produced.then(save, (err: unknown) => {
+      (produced as PromiseLike<SnapshotBytes>).then(save, (err: unknown) => {
         this.snapshotting = false;
         if (!this.stopped) this.fail(storageError(toError(err)));
       });
@@ -574,8 +590,8 @@ export class RaftNode<R = unknown> {
    * that the install restores exactly these bytes (another snapshot finishing first would
    * replace them as the store's latest).
    */
-  private deliverSnapshot(m: SnapshotMessage, data: Uint8Array | null): void {
-    if (data !== null) this.received = { meta: m.meta, data };
+  private deliverSnapshot(m: SnapshotMessage, chunks: SnapshotChunks | null): void {
+    if (chunks !== null) this.received = { meta: m.meta, chunks };
     const nested = this.pumping;
     this.input(() => this.raft.step(m));
     this.pump();
@@ -688,9 +704,11 @@ export class RaftNode<R = unknown> {
       );
       return;
     }
-    this.stateMachine.restore!(stored.data);
-    this.observer?.restore?.(this.id, stored.meta, stored.data);
+    const data = concatChunks(stored.chunks);
+    this.stateMachine.restore!(data);
+    this.observer?.restore?.(this.id, stored.meta, data);
     if (at.index > this.lastSnapshotIndex) this.lastSnapshotIndex = at.index;
+    this.appliedBytesAtSnapshot = this.appliedBytes;
     // Whatever waited for an entry the snapshot covers will not be applied here.
     for (const [index, w] of this.waiting) {
       if (index > at.index) continue;
@@ -743,6 +761,7 @@ export class RaftNode<R = unknown> {
   private apply(entries: readonly Entry[]): void {
     for (const e of entries) {
       this.observer?.apply?.(this.id, e);
+      this.appliedBytes += e.data.length;
       let result: R | undefined;
       if (e.type === EntryType.Normal) result = this.stateMachine.apply(e);
       const cw = e.type === EntryType.Config ? this.confWaiting.get(e.index) : undefined;
@@ -773,8 +792,8 @@ export class RaftNode<R = unknown> {
     this.serveReads(last);
     if (
       this.snapshotStore !== undefined &&
-      this.snapshotEntries > 0 &&
-      last - this.lastSnapshotIndex >= this.snapshotEntries
+      ((this.snapshotEntries > 0 && last - this.lastSnapshotIndex >= this.snapshotEntries) ||
+        (this.snapshotBytes > 0 && this.appliedBytes - this.appliedBytesAtSnapshot >= this.snapshotBytes))
     ) {
       this.takeSnapshot();
     }

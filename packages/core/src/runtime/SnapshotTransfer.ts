@@ -6,6 +6,7 @@ import type {
   SnapshotMeta,
 } from '../raft/types.js';
 import type { Scheduler, SnapshotSink, SnapshotStore, TimerHandle } from './interfaces.js';
+import { ChunkReader, type SnapshotChunks } from './snapshotBytes.js';
 
 export interface SnapshotTransferOptions {
   /** Bytes per chunk. */
@@ -25,11 +26,11 @@ export interface SnapshotTransferHost {
   /** Sends driver-level messages (chunks, acknowledgements). */
   send(messages: readonly (SnapChunkMessage | SnapAckMessage)[]): void;
   /**
-   * A snapshot is completely stored here: hand it to the engine. `data` are its bytes (null for
+   * A snapshot is completely stored here: hand it to the engine. `chunks` are its bytes (null for
    * a stale snapshot, which is not received), for the install: the store's latest may already be
    * a newer snapshot that the engine did not take.
    */
-  deliver(message: SnapshotMessage, data: Uint8Array | null): void;
+  deliver(message: SnapshotMessage, chunks: SnapshotChunks | null): void;
   /** The outcome of a transfer this member sent (the engine's reportSnapshot). */
   report(peer: NodeId, ok: boolean): void;
   /** The local commit index: a snapshot at or below it is stale and not worth receiving. */
@@ -43,7 +44,7 @@ interface Outgoing {
   readonly to: NodeId;
   readonly term: number;
   readonly meta: SnapshotMeta;
-  readonly data: Uint8Array;
+  readonly data: ChunkReader;
   /** The receiver holds [0, acked). */
   acked: number;
   /** Chunks up to here were sent. */
@@ -105,7 +106,7 @@ export class SnapshotTransfer {
       to: m.to,
       term: m.term,
       meta: stored.meta,
-      data: stored.data,
+      data: new ChunkReader(stored.chunks),
       acked: 0,
       sent: 0,
       retries: 0,
@@ -174,7 +175,7 @@ export class SnapshotTransfer {
         meta: t.meta,
         offset: t.sent,
         total,
-        data: t.data.subarray(t.sent, end),
+        data: t.data.slice(t.sent, end),
       });
       t.sent = end;
       if (total === 0) break;
@@ -269,14 +270,10 @@ export class SnapshotTransfer {
         return;
       }
       // Only now may the engine see it: the bytes are durable.
-      const data = new Uint8Array(done.total);
-      let at = 0;
-      for (const c of done.chunks) {
-        data.set(c, at);
-        at += c.length;
-      }
-      done.chunks.length = 0;
-      this.host.deliver({ type: 'snapshot', from: m.from, to: this.host.id, term: m.term, meta }, data);
+      this.host.deliver(
+        { type: 'snapshot', from: m.from, to: this.host.id, term: m.term, meta },
+        done.chunks,
+      );
       ack(done.total);
     });
   }

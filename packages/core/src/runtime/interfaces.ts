@@ -1,5 +1,6 @@
 import type { LogStorage } from '../raft/storage.js';
 import type { Entry, HardState, Message, NodeId, SnapshotMeta } from '../raft/types.js';
+import type { SnapshotBytes, SnapshotChunks } from './snapshotBytes.js';
 
 /**
  * Durable log storage as the driver uses it: the engine's read view plus writes. Implemented by the
@@ -79,17 +80,18 @@ export interface StateMachine<Result = unknown> {
    * machine lacks `snapshot`/`restore` never snapshots and cannot install one (a fatal error).
    * A large state may be encoded in the background (a promise), but it must be captured at the
    * call: entries applied after it are not part of the snapshot. Encoding it all synchronously
-   * stalls the node (and a leader's heartbeats) for as long as that takes.
+   * stalls the node (and a leader's heartbeats) for as long as that takes. A large state should
+   * also come as chunks (about a megabyte each) rather than one buffer: see SnapshotChunks.
    */
-  snapshot?(): Uint8Array | PromiseLike<Uint8Array>;
-  /** Replaces the whole state with a snapshot's bytes (from `snapshot()` on some member). */
+  snapshot?(): SnapshotBytes | PromiseLike<SnapshotBytes>;
+  /** Replaces the whole state with a snapshot's bytes (from `snapshot()` on some member), contiguous. */
   restore?(data: Uint8Array): void;
 }
 
-/** A snapshot as stored: what it covers and the state machine's bytes. */
+/** A snapshot as stored: what it covers and the state machine's bytes, as chunks in order. */
 export interface StoredSnapshot {
   readonly meta: SnapshotMeta;
-  readonly data: Uint8Array;
+  readonly chunks: SnapshotChunks;
 }
 
 /**
@@ -106,7 +108,7 @@ export interface SnapshotStore {
    * Saves a snapshot taken locally; it becomes `load()`'s answer once `done(null)` fires, unless
    * a snapshot with a higher index is already the latest (then it is discarded: never go back).
    */
-  save(meta: SnapshotMeta, data: Uint8Array, done: (err: Error | null) => void): void;
+  save(meta: SnapshotMeta, chunks: SnapshotChunks, done: (err: Error | null) => void): void;
   /**
    * Starts receiving a snapshot of `total` bytes from the leader, chunk by chunk. Chunks need not
    * be durable: a receiver that restarts starts over. Only `finish` makes it the latest snapshot.

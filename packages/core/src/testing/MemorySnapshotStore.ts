@@ -1,6 +1,7 @@
 import { ErrorCode, KeelError } from '../raft/errors.js';
 import type { SnapshotMeta } from '../raft/types.js';
 import type { SnapshotSink, SnapshotStore, StoredSnapshot } from '../runtime/interfaces.js';
+import type { SnapshotChunks } from '../runtime/snapshotBytes.js';
 
 export interface MemorySnapshotStoreOptions {
   /**
@@ -34,12 +35,12 @@ export class MemorySnapshotStore implements SnapshotStore {
     return this.#latest;
   }
 
-  save(meta: SnapshotMeta, data: Uint8Array, done: (err: Error | null) => void): void {
-    this.#complete({ meta, data: data.slice() }, done);
+  save(meta: SnapshotMeta, chunks: SnapshotChunks, done: (err: Error | null) => void): void {
+    this.#complete({ meta, chunks: chunks.map((c) => c.slice()) }, done);
   }
 
   receive(meta: SnapshotMeta, total: number): SnapshotSink {
-    const buf = new Uint8Array(total);
+    const chunks: Uint8Array[] = [];
     let received = 0;
     let state: 'open' | 'finished' | 'aborted' = 'open';
     return {
@@ -50,7 +51,7 @@ export class MemorySnapshotStore implements SnapshotStore {
             `snapshot chunk at ${offset} (${data.length} bytes) does not follow ${received} of ${total}`,
           );
         }
-        buf.set(data, offset);
+        chunks.push(data.slice());
         received += data.length;
       },
       finish: (done) => {
@@ -61,7 +62,7 @@ export class MemorySnapshotStore implements SnapshotStore {
           );
         }
         state = 'finished';
-        this.#complete({ meta, data: buf }, done);
+        this.#complete({ meta, chunks }, done);
       },
       abort: () => {
         state = 'aborted';

@@ -4,6 +4,7 @@ import type { RaftConfig, TestingBugs } from '../raft/config.js';
 import type { SeededRng } from '../raft/rng.js';
 import { type ConfChange, type ConfState, EntryType, type NodeId, type Ready, Role } from '../raft/types.js';
 import { type ConfChangeOutcome, type ProposeOutcome, RaftNode } from '../runtime/RaftNode.js';
+import { concatChunks } from '../runtime/snapshotBytes.js';
 import { describeMessage, describeReady, formatTime } from './describe.js';
 import { type DurableView, InvariantChecker, type InvariantViolation, Property } from './invariants.js';
 import { MemoryLogStore } from './MemoryLogStore.js';
@@ -650,10 +651,10 @@ export class SimCluster implements NemesisTarget, ClientGateway {
           this.checker.onApply(nid, e);
           if (e.type === EntryType.Config) this.confApplied(e.index, e.data);
         },
-        snapshot: (nid, meta, data) => {
+        snapshot: (nid, meta, chunks) => {
           this.snapshots.taken++;
           this.trace(nid, `snapshot saved at ${meta.index}@${meta.term}`);
-          this.checker.onSnapshot(nid, meta, data);
+          this.checker.onSnapshot(nid, meta, concatChunks(chunks));
           this.onSnapshotTaken?.(nid);
         },
         restore: (nid, meta, data) => {
