@@ -1,2 +1,10 @@
+export type {
+  MemberAddresses,
+  MemberChangeReply,
+  MemberChangeRequest,
+  MemberInfo,
+  MembersView,
+} from './membership.js';
+export { changeInEffect, MemberAction, RETRYABLE_REFUSALS } from './membership.js';
 export type { ParseResult, PeerAddress } from './peers.js';
 export { parseAddress, parsePeers } from './peers.js';

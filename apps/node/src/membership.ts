@@ -81,6 +81,35 @@ export type MemberChangeReply =
       readonly leaderHttp?: string | null;
     };
 
+/**
+ * Refusals of `POST /members` that a retry can get past: later (a change still pending, the new
+ * leader's term not yet committed) or at another leader. The rest (bad-request,
+ * invalid-conf-change, internal) fail the same way every time.
+ */
+export const RETRYABLE_REFUSALS: readonly string[] = [
+  'not-leader',
+  'conf-change-pending',
+  'term-not-committed',
+  'stopped',
+  'proposal-dropped',
+  'timeout',
+];
+
+/**
+ * Whether a configuration (`GET /members`, best the leader's) already shows what `change` asks for:
+ * how a client settles a change whose outcome it did not hear (a timeout, a leader that lost
+ * office or removed itself) without making it twice.
+ */
+export function changeInEffect(
+  view: { readonly members: readonly Pick<MemberInfo, 'id' | 'role'>[] },
+  change: Pick<MemberChangeRequest, 'action' | 'id' | 'learner'>,
+): boolean {
+  const m = view.members.find((x) => x.id === change.id);
+  if (change.action === 'remove') return m === undefined;
+  if (change.action === 'promote') return m?.role === 'voter';
+  return m !== undefined && (change.learner === false ? m.role === 'voter' : true);
+}
+
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Validates a `POST /members` body; returns the request or a one-line problem. */

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseNodeConfig } from '../src/config.js';
 import { roleChangeReason } from '../src/Member.js';
-import { decodeMemberAddresses, encodeMemberAddresses, parseMemberChange } from '../src/membership.js';
+import {
+  changeInEffect,
+  decodeMemberAddresses,
+  encodeMemberAddresses,
+  parseMemberChange,
+} from '../src/membership.js';
 
 const base = [
   '--id',
@@ -100,5 +105,21 @@ describe('role change reasons in the log', () => {
     expect(roleChangeReason(leader, follower)).toBe('lost contact with a quorum (CheckQuorum)');
     expect(roleChangeReason(leader, follower, false)).toBe('removed from the configuration');
     expect(roleChangeReason(leader, { ...follower, term: 5 }, false)).toBe('saw higher term 5');
+  });
+
+  it('tells from a configuration whether a change took effect (an unknown outcome settled, never made twice)', () => {
+    const view = {
+      members: [
+        { id: 'n1', role: 'voter' as const },
+        { id: 'n4', role: 'learner' as const },
+      ],
+    };
+    expect(changeInEffect(view, { action: 'remove', id: 'n2' })).toBe(true);
+    expect(changeInEffect(view, { action: 'remove', id: 'n1' })).toBe(false);
+    expect(changeInEffect(view, { action: 'promote', id: 'n4' })).toBe(false);
+    expect(changeInEffect(view, { action: 'promote', id: 'n1' })).toBe(true);
+    expect(changeInEffect(view, { action: 'add', id: 'n4' })).toBe(true); // as a learner, the default
+    expect(changeInEffect(view, { action: 'add', id: 'n4', learner: false })).toBe(false); // not a voter yet
+    expect(changeInEffect(view, { action: 'add', id: 'n5' })).toBe(false);
   });
 });

@@ -192,7 +192,14 @@ export async function runSnapshotBench(
   progress.phase(`starting a ${opts.nodes}-member cluster (automatic snapshots off)`);
   const cluster = await LocalCluster.start({
     nodes: opts.nodes,
-    memberArgs: ['--snapshot-entries', '0', '--snapshot-bytes', '0', '--compact-keep', String(opts.compactKeep)],
+    memberArgs: [
+      '--snapshot-entries',
+      '0',
+      '--snapshot-bytes',
+      '0',
+      '--compact-keep',
+      String(opts.compactKeep),
+    ],
   });
   try {
     const lead = await waitForCatchUp(cluster.members, 20_000);

@@ -6,7 +6,7 @@ export { htmlTimeline } from './html.js';
 export type { ChaosIo } from './main.js';
 export { CHAOS_USAGE, ChaosExit, parseChaosArgs, parseDuration, parseFaults, runChaosCli } from './main.js';
 export type { ChangeOutcome, LeaderLookup, MemberChange, MemberInfo, MembersView } from './membership.js';
-export { inEffect, MembershipClient } from './membership.js';
+export { MembershipClient } from './membership.js';
 export { Nemesis } from './nemesis.js';
 export { NetnsNetwork, netnsUnavailable } from './netns.js';
 export type { Network } from './network.js';

@@ -41,6 +41,9 @@ Options:
   --keys <n>             registers besides the counter (default ${DEFAULT_CHAOS.keys})
   --election-timeout <ms>  members' minimum election timeout (default: keel node's, 150 ms);
                          heartbeats at a third of it, ticks at a fifth (at most 10 ms)
+  --snapshot-entries <n> members snapshot every n applied entries (default: keel node's, 10000);
+                         small values make compaction and snapshot installs happen under faults
+  --compact-keep <n>     entries members keep behind a snapshot (default: keel node's, 5000)
   --json <file>          the run as JSON (options, schedule, faults, verdict, full history)
   --html <file>          a self-contained HTML timeline of operations and faults
   --keep <dir>           keep the members' data dirs and logs in <dir>
@@ -58,6 +61,8 @@ const FLAGS = {
   clients: { type: 'string' },
   keys: { type: 'string' },
   'election-timeout': { type: 'string' },
+  'snapshot-entries': { type: 'string' },
+  'compact-keep': { type: 'string' },
   json: { type: 'string' },
   html: { type: 'string' },
   keep: { type: 'string' },
@@ -101,6 +106,11 @@ function electionArgs(text: string | undefined): string[] {
   ];
 }
 
+/** `keel node`'s own `--<flag> <n>`, checked here so a mistake is a usage error before anything starts. */
+function passThrough(flag: string, text: string | undefined, min: number, max: number): string[] {
+  return text === undefined ? [] : [`--${flag}`, String(int(text, flag, 0, min, max))];
+}
+
 function int(v: string | undefined, flag: string, dflt: number, min: number, max: number): number {
   if (v === undefined) return dflt;
   const n = Number(v);
@@ -138,7 +148,11 @@ export function parseChaosArgs(
     netns: values.netns === true,
     clients: int(str('clients'), 'clients', DEFAULT_CHAOS.clients, 1, 256),
     keys: int(str('keys'), 'keys', DEFAULT_CHAOS.keys, 1, 1000),
-    memberArgs: electionArgs(str('election-timeout')),
+    memberArgs: [
+      ...electionArgs(str('election-timeout')),
+      ...passThrough('snapshot-entries', str('snapshot-entries'), 1, 1_000_000_000),
+      ...passThrough('compact-keep', str('compact-keep'), 0, 1_000_000_000),
+    ],
     ...(str('json') === undefined ? {} : { json: str('json')! }),
     ...(str('html') === undefined ? {} : { html: str('html')! }),
     ...(str('keep') === undefined ? {} : { keepDir: resolve(str('keep')!) }),

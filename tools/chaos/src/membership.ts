@@ -1,4 +1,10 @@
 import { httpJson, sleep } from '@keel/bench';
+import {
+  changeInEffect,
+  type MemberInfo as NodeMemberInfo,
+  type MembersView as NodeMembersView,
+  RETRYABLE_REFUSALS,
+} from '@keel/node';
 
 /** What the client needs of a cluster: the members' HTTP endpoints and who says it leads. */
 export interface LeaderLookup {
@@ -8,18 +14,10 @@ export interface LeaderLookup {
 }
 
 /** The parts of a member in `GET /members` (apps/node's `MemberInfo`) that the nemesis reads. */
-export interface MemberInfo {
-  readonly id: string;
-  readonly role: 'voter' | 'learner';
-  /** On the leader: the highest index known replicated there. */
-  readonly match: number | null;
-}
+export type MemberInfo = Pick<NodeMemberInfo, 'id' | 'role' | 'match'>;
 
 /** The parts of `GET /members` (the configuration as the answering member has it) read here. */
-export interface MembersView {
-  readonly id: string;
-  readonly leader: string | null;
-  readonly commitIndex: number;
+export interface MembersView extends Pick<NodeMembersView, 'id' | 'leader' | 'commitIndex'> {
   readonly members: readonly MemberInfo[];
 }
 
@@ -53,24 +51,8 @@ export interface ChangeOutcome {
   readonly detail: string;
 }
 
-/** Refusals that a retry (later, or at another leader) can get past. */
-const TRANSIENT = new Set([
-  'not-leader',
-  'conf-change-pending',
-  'term-not-committed',
-  'stopped',
-  'proposal-dropped',
-  'timeout',
-  'unreachable',
-]);
-
-/** Whether the leader's configuration already shows what `c` asks for. */
-export function inEffect(view: MembersView, c: MemberChange): boolean {
-  const m = view.members.find((x) => x.id === c.id);
-  if (c.action === 'remove') return m === undefined;
-  if (c.action === 'promote') return m?.role === 'voter';
-  return m !== undefined;
-}
+/** Refusals that a retry (later, or at another leader) can get past, and a leader that did not answer. */
+const TRANSIENT = new Set([...RETRYABLE_REFUSALS, 'unreachable']);
 
 /**
  * Membership changes on a chaos cluster through the members' HTTP admin endpoint, as `keel members`
@@ -115,7 +97,7 @@ export class MembershipClient {
       if (leader === null) return { ok: false, index: null, attempts, detail: `gave up: ${last}` };
       const { member, view } = leader;
       // Checked before the first attempt too: a change already in effect is not made twice.
-      if (inEffect(view, c)) {
+      if (changeInEffect(view, c)) {
         const how = attempts === 0 ? 'already in effect' : 'confirmed after an unknown outcome';
         return {
           ok: true,

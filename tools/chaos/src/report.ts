@@ -8,7 +8,11 @@ const sec = (ms: number): string => `${(ms / 1000).toFixed(3)} s`;
 /** The command that reproduces a run's fault schedule. */
 export function reproduceCommand(run: ChaosRun): string {
   const o = run.options;
-  const et = o.memberArgs.indexOf('--election-timeout');
+  // The member flags `keel chaos` takes as its own, as it was given them.
+  const member = ['--election-timeout', '--snapshot-entries', '--compact-keep'].flatMap((flag) => {
+    const at = o.memberArgs.indexOf(flag);
+    return at >= 0 ? [`${flag} ${o.memberArgs[at + 1]}`] : [];
+  });
   return [
     'keel chaos',
     `--nodes ${o.nodes}`,
@@ -18,7 +22,7 @@ export function reproduceCommand(run: ChaosRun): string {
     ...(o.netns ? ['--netns'] : []),
     ...(o.clients !== DEFAULT_CHAOS.clients ? [`--clients ${o.clients}`] : []),
     ...(o.keys !== DEFAULT_CHAOS.keys ? [`--keys ${o.keys}`] : []),
-    ...(et >= 0 ? [`--election-timeout ${o.memberArgs[et + 1]}`] : []),
+    ...member,
   ].join(' ');
 }
 

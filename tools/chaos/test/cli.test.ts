@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { CHAOS_USAGE, ChaosExit, parseChaosArgs, parseDuration, runChaosCli } from '../src/index.js';
+import {
+  CHAOS_USAGE,
+  ChaosExit,
+  type ChaosRun,
+  parseChaosArgs,
+  parseDuration,
+  reproduceCommand,
+  runChaosCli,
+} from '../src/index.js';
 
 function capture() {
   let out = '';
@@ -19,6 +27,8 @@ describe('keel chaos flags', () => {
     [['--duration', '10ms'], /--duration must be from 1s to 24h/],
     [['--faults', 'kill,meteor'], /unknown fault 'meteor'/],
     [['--seed', '1.5'], /--seed must be an integer from 0 to 4294967295/],
+    [['--snapshot-entries', '0'], /--snapshot-entries must be an integer from 1 to 1000000000, not '0'/],
+    [['--compact-keep', 'lots'], /--compact-keep must be an integer from 0 to 1000000000/],
     [['--bogus'], /Unknown option '--bogus'/],
     [['extra'], /Unexpected argument 'extra'/],
   ];
@@ -58,5 +68,51 @@ describe('keel chaos flags', () => {
       'transfer',
       'membership',
     ]);
+    expect(o.memberArgs).toEqual([]);
+  });
+
+  it("passes snapshot settings to every member as keel node's own flags", () => {
+    const o = parseChaosArgs([
+      '--snapshot-entries',
+      '500',
+      '--compact-keep',
+      '100',
+      '--election-timeout',
+      '300',
+    ]);
+    if (o === 'help') throw new Error('unexpected');
+    expect(o.memberArgs).toEqual([
+      '--election-timeout',
+      '300',
+      '--heartbeat-interval',
+      '100',
+      '--tick',
+      '10',
+      '--snapshot-entries',
+      '500',
+      '--compact-keep',
+      '100',
+    ]);
+  });
+
+  it('prints a reproduce command that carries every flag that shapes the run', () => {
+    const argv = [
+      '--nodes',
+      '5',
+      '--duration',
+      '90s',
+      '--faults',
+      'kill,membership',
+      '--seed',
+      '42',
+      '--clients',
+      '3',
+    ].concat(['--election-timeout', '300', '--snapshot-entries', '500', '--compact-keep', '100']);
+    const o = parseChaosArgs(argv);
+    if (o === 'help') throw new Error('unexpected');
+    expect(reproduceCommand({ options: o } as unknown as ChaosRun)).toBe(
+      'keel chaos --nodes 5 --duration 90s --faults kill,membership --seed 42 --clients 3 ' +
+        '--election-timeout 300 --snapshot-entries 500 --compact-keep 100',
+    );
   });
 });

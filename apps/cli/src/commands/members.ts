@@ -6,6 +6,13 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { httpJson } from '@keel/bench';
+import {
+  changeInEffect,
+  type MemberChangeRequest,
+  type MemberInfo,
+  type MembersView,
+  RETRYABLE_REFUSALS,
+} from '@keel/node';
 import { ClusterFileError, MemberState, readClusterFile } from '../cluster/ClusterFile.js';
 import { defaultClusterDir } from '../cluster/paths.js';
 import { ExitCode, type Io } from '../io.js';
@@ -52,23 +59,7 @@ const OPTIONS = {
 const ACTIONS = ['list', 'add', 'promote', 'remove'] as const;
 type Action = (typeof ACTIONS)[number];
 
-/** A member as `GET /members` describes it. */
-export interface MemberInfo {
-  readonly id: string;
-  readonly role: 'voter' | 'learner';
-  readonly peer: string;
-  readonly client: string;
-  readonly http: string;
-  readonly match: number | null;
-}
-
-interface MembersView {
-  readonly id: string;
-  readonly leader: string | null;
-  readonly term: number;
-  readonly commitIndex: number;
-  readonly members: readonly MemberInfo[];
-}
+export type { MemberInfo } from '@keel/node';
 
 interface ChangeReply {
   readonly ok: boolean;
@@ -142,7 +133,7 @@ export async function findLeader(
  */
 export async function changeMembers(
   endpoints: readonly string[],
-  body: Record<string, unknown>,
+  body: MemberChangeRequest,
   deadline: number,
 ): Promise<ChangeReply> {
   let last = '';
@@ -151,7 +142,8 @@ export async function changeMembers(
     const { http, view } = await findLeader(endpoints, deadline);
     // After an attempt whose outcome is unknown (a timeout, a leader that lost office, a removed
     // leader that never learns its removal committed), the leader's configuration tells.
-    if (tried && inEffect(view, body)) return { ok: true, index: view.commitIndex, members: view.members };
+    if (tried && changeInEffect(view, body))
+      return { ok: true, index: view.commitIndex, members: view.members };
     tried = true;
     const r = await httpJson<ChangeReply>(
       http,
@@ -162,16 +154,7 @@ export async function changeMembers(
     if (r?.json.ok) return r.json;
     const reason = r?.json.reason ?? 'unreachable';
     last = r === null ? `leader at ${http} did not answer` : `${reason}: ${r.json.message ?? ''}`;
-    const transient =
-      r === null ||
-      [
-        'not-leader',
-        'conf-change-pending',
-        'term-not-committed',
-        'stopped',
-        'proposal-dropped',
-        'timeout',
-      ].includes(reason);
+    const transient = r === null || RETRYABLE_REFUSALS.includes(reason);
     if (!transient) throw new MembersError(`refused (${last})`, ExitCode.Failure);
     if (performance.now() >= deadline) throw new MembersError(`gave up (${last})`, ExitCode.Failure);
     await sleep(100);
@@ -179,13 +162,6 @@ export async function changeMembers(
 }
 
 /** Whether the leader's configuration already shows what `body` asks for. */
-function inEffect(view: MembersView, body: Record<string, unknown>): boolean {
-  const m = view.members.find((x) => x.id === body.id);
-  if (body.action === 'remove') return m === undefined;
-  if (body.action === 'promote') return m?.role === 'voter';
-  return m !== undefined && (body.learner === false ? m.role === 'voter' : true);
-}
-
 /**
  * Waits until learner `id` holds what the leader had committed when the wait began (so a busy
  * cluster's moving commit index cannot keep it waiting forever), reporting progress.
