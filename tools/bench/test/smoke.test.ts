@@ -153,6 +153,7 @@ describe.skipIf(!existsSync(MEMBER_PROGRAM))('keel-bench snapshot on a real 3-me
       expect(x[k] as number, k).toBeGreaterThan(0);
     }
     expect(x.writes_without_snapshots_per_sec as number).toBeGreaterThan(0);
+    expect(x).toHaveProperty('write_stall_without_snapshots_ms');
     expect(x.writes_with_snapshots_per_sec as number).toBeGreaterThan(0);
     expect(r.out).toContain('restart: snapshot + WAL tail');
     expect(r.html).toContain('Keel bench: snapshots');
