@@ -1,4 +1,4 @@
-import type { Operation } from '@keel/checker';
+import type { CasOperation, GetOperation, IncrOperation, Operation, PutOperation } from '@keel/checker';
 import { SeededRng } from '@keel/core';
 import { type CasResult, type CompareFailed, KvClient, KvClientError, KvClientErrorCode } from '@keel/kv';
 import { ClientConnection } from '@keel/transport-zmq';
@@ -111,63 +111,22 @@ export class Workload {
     key: string,
     seen?: Map<string, string | null>,
   ): Promise<string | null | undefined> {
-    const id = this.nextId++;
-    const invoke = this.o.clock();
-    try {
+    let value: string | null | undefined;
+    await this.record<GetOperation>(process, key, { kind: 'get' }, async () => {
       const r = await kv.get(key);
-      const value = r.kv === null ? null : decoder.decode(r.kv.value);
-      this.push({
-        id,
-        process,
-        key,
-        op: { kind: 'get' },
-        invoke,
-        complete: this.o.clock(),
-        outcome: { status: 'ok', result: value },
-      });
+      value = r.kv === null ? null : decoder.decode(r.kv.value);
       seen?.set(key, value);
-      return value;
-    } catch (err) {
-      this.push({
-        id,
-        process,
-        key,
-        op: { kind: 'get' },
-        invoke,
-        complete: this.o.clock(),
-        outcome: this.failure(err),
-      });
-      return undefined;
-    }
+      return { status: 'ok', result: value };
+    });
+    return value;
   }
 
   private async put(process: number, kv: KvClient, key: string, value: string): Promise<boolean> {
-    const id = this.nextId++;
-    const invoke = this.o.clock();
-    try {
+    const outcome = await this.record<PutOperation>(process, key, { kind: 'put', value }, async () => {
       await kv.put(key, value);
-      this.push({
-        id,
-        process,
-        key,
-        op: { kind: 'put', value },
-        invoke,
-        complete: this.o.clock(),
-        outcome: { status: 'ok' },
-      });
-      return true;
-    } catch (err) {
-      this.push({
-        id,
-        process,
-        key,
-        op: { kind: 'put', value },
-        invoke,
-        complete: this.o.clock(),
-        outcome: this.failure(err),
-      });
-      return false;
-    }
+      return { status: 'ok' };
+    });
+    return outcome.status === 'ok';
   }
 
   private async cas(
@@ -177,60 +136,48 @@ export class Workload {
     expected: string | null,
     value: string,
   ): Promise<boolean> {
-    const id = this.nextId++;
-    const invoke = this.o.clock();
-    const op = { kind: 'cas', expected, value } as const;
-    try {
-      const r: CasResult | CompareFailed = await kv.cas(key, { value: expected }, value);
-      this.push({
-        id,
-        process,
-        key,
-        op,
-        invoke,
-        complete: this.o.clock(),
-        outcome: { status: 'ok', result: r.ok },
-      });
-      return r.ok;
-    } catch (err) {
-      this.push({ id, process, key, op, invoke, complete: this.o.clock(), outcome: this.failure(err) });
-      return false;
-    }
+    const outcome = await this.record<CasOperation>(
+      process,
+      key,
+      { kind: 'cas', expected, value },
+      async () => {
+        const r: CasResult | CompareFailed = await kv.cas(key, { value: expected }, value);
+        return { status: 'ok', result: r.ok };
+      },
+    );
+    return outcome.status === 'ok' && outcome.result === true;
   }
 
   private async incr(process: number, kv: KvClient): Promise<void> {
+    await this.record<IncrOperation>(process, COUNTER_KEY, { kind: 'incr', delta: 1 }, async () => {
+      const r = await kv.incr(COUNTER_KEY, 1);
+      if (r.ok) return { status: 'ok', result: String(r.value) };
+      // The store refused it (the counter is not an integer): no effect.
+      this.count(r.code);
+      return { status: 'fail' };
+    });
+  }
+
+  /**
+   * Runs one operation and appends it to the history with its invocation and completion times:
+   * `run` resolves with the outcome the client learned; a throw is recorded as `failure(err)`.
+   */
+  private async record<T extends Operation>(
+    process: number | string,
+    key: string,
+    op: T['op'],
+    run: () => Promise<T['outcome']>,
+  ): Promise<T['outcome']> {
     const id = this.nextId++;
     const invoke = this.o.clock();
-    const op = { kind: 'incr', delta: 1 } as const;
+    let outcome: T['outcome'];
     try {
-      const r = await kv.incr(COUNTER_KEY, 1);
-      const complete = this.o.clock();
-      if (r.ok) {
-        this.push({
-          id,
-          process,
-          key: COUNTER_KEY,
-          op,
-          invoke,
-          complete,
-          outcome: { status: 'ok', result: String(r.value) },
-        });
-      } else {
-        // The store refused it (the counter is not an integer): no effect.
-        this.count(r.code);
-        this.push({ id, process, key: COUNTER_KEY, op, invoke, complete, outcome: { status: 'fail' } });
-      }
+      outcome = await run();
     } catch (err) {
-      this.push({
-        id,
-        process,
-        key: COUNTER_KEY,
-        op,
-        invoke,
-        complete: this.o.clock(),
-        outcome: this.failure(err),
-      });
+      outcome = this.failure(err);
     }
+    this.history.push({ id, process, key, op, invoke, complete: this.o.clock(), outcome } as T);
+    return outcome;
   }
 
   /**
@@ -254,9 +201,5 @@ export class Workload {
 
   private count(code: string): void {
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
-  }
-
-  private push(o: Operation): void {
-    this.history.push(o);
   }
 }
