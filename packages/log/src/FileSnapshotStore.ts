@@ -216,7 +216,7 @@ export class FileSnapshotStore implements SnapshotStore {
             `snapshot chunk at ${offset} (+${data.length}) does not continue ${written} of ${total} bytes`,
           );
         }
-        chunks.push(data.slice());
+        chunks.push(data); // ours to keep (SnapshotSink.write)
         written += data.length;
       },
       finish: (done) => {

@@ -253,8 +253,11 @@ export class SnapshotTransfer {
     }
     if (cur.finishing) return;
     if (m.offset === cur.received && m.total === cur.total) {
-      cur.sink.write(m.offset, m.data);
-      cur.chunks.push(m.data.slice());
+      // One copy (the message's bytes may be a view of a transport buffer), shared by the sink
+      // and the install.
+      const data = m.data.slice();
+      cur.sink.write(m.offset, data);
+      cur.chunks.push(data);
       cur.received += m.data.length;
     }
     if (cur.received < cur.total) {

@@ -118,7 +118,10 @@ export interface SnapshotStore {
 
 /** An incoming snapshot being written (see SnapshotStore.receive). */
 export interface SnapshotSink {
-  /** Appends the next bytes; `offset` always equals the bytes written so far. */
+  /**
+   * Appends the next bytes; `offset` always equals the bytes written so far. `data` becomes the
+   * sink's: the caller never changes it afterwards, so the sink may keep it without a copy.
+   */
   write(offset: number, data: Uint8Array): void;
   /**
    * All `total` bytes were written: save them atomically and durably as the latest snapshot

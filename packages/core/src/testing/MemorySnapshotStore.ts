@@ -51,7 +51,7 @@ export class MemorySnapshotStore implements SnapshotStore {
             `snapshot chunk at ${offset} (${data.length} bytes) does not follow ${received} of ${total}`,
           );
         }
-        chunks.push(data.slice());
+        chunks.push(data); // ours to keep (SnapshotSink.write)
         received += data.length;
       },
       finish: (done) => {
