@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { makeDirectory } from '@keel/node';
 import {
   type ClusterFile,
   ClusterFileError,
@@ -305,7 +306,27 @@ function emit(ctx: Context, json: unknown, human: readonly string[]): void {
 // ---------------------------------------------------------------------------------------------
 // up
 
+/**
+ * Fails fast, in one line, when `--dir` cannot hold a cluster (missing parent on a read-only or
+ * special file system, a file in the way, no permission), before any member is started.
+ */
+function requireUsableDir(ctx: Context): void {
+  const probe = join(ctx.dir, `.keel-write-test-${process.pid}`);
+  try {
+    makeDirectory(ctx.dir);
+    writeFileSync(probe, 'ok');
+    rmSync(probe, { force: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new CommandError(
+      `cannot use --dir ${ctx.dir}: it is not a writable directory (${code})`,
+      ExitCode.Failure,
+    );
+  }
+}
+
 async function up(ctx: Context): Promise<ExitCode> {
+  requireUsableDir(ctx);
   const existing = readClusterFile(ctx.dir);
   if (existing !== null) {
     const live = existing.members.filter(isLive);
