@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode, runCli } from '../src/index.js';
-import { capture, tempDir } from './helpers.js';
+import { CLI_MAIN, capture, tempDir } from './helpers.js';
 
 const tmp = tempDir('misuse');
 afterAll(() => tmp.remove());
@@ -13,7 +15,39 @@ async function run(...argv: string[]) {
   return { code, out: c.out, err: c.err };
 }
 
+/** Runs the real `keel` process; SIGKILLed (by its PID) if it has not exited within `limitMs`. */
+function keelProcess(argv: readonly string[], limitMs: number) {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI_MAIN, ...argv], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => {
+    stderr += b.toString();
+  });
+  child.stdout.resume();
+  const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+  const exited = new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stderr });
+    }),
+  );
+  return { exited };
+}
+
 describe('keel cluster misuse: one line saying what to do, and a non-zero exit', () => {
+  // Node's recursive mkdir spins forever on procfs (mkdir says ENOENT under an existing parent):
+  // `up` used to sit at full CPU there, deaf to SIGTERM. The limit is far above the startup time.
+  it.skipIf(!existsSync('/proc/self'))('up with an unusable --dir fails at once in one line', async () => {
+    const dir = `/proc/keel-nope-${process.pid}`;
+    const r = await keelProcess(['cluster', 'up', '--detach', '--dir', dir], 60_000).exited;
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(ExitCode.Failure);
+    expect(r.stderr).toBe(
+      `keel cluster up: cannot use --dir ${dir}: it is not a writable directory (ENOENT)\n`,
+    );
+  });
+
   it('prints the cluster help with its commands and exit codes', async () => {
     const r = await run('cluster', '--help');
     expect(r.code).toBe(ExitCode.Ok);

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type ConfChange,
@@ -38,6 +38,7 @@ import { ClientConnection, type ClientRequest, ClientServer, PeerTransport } fro
 import type { Logger } from 'pino';
 import { type Address, ConfigError, engineTicks, type NodeConfig } from './config.js';
 import { type HttpServer, startHttp } from './http.js';
+import { makeDirectory } from './makeDirectory.js';
 import {
   decodeMemberAddresses,
   encodeMemberAddresses,
@@ -908,7 +909,7 @@ function bindError(what: string, a: Address, err: unknown): StartupError {
 async function prepareDataDir(config: NodeConfig): Promise<void> {
   const dir = config.dataDir;
   try {
-    await mkdir(dir, { recursive: true });
+    makeDirectory(dir);
     const probe = join(dir, `.write-test-${process.pid}`);
     const fh = await open(probe, 'w');
     await fh.writeFile('ok');

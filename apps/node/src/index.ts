@@ -1,3 +1,4 @@
+export { makeDirectory } from './makeDirectory.js';
 export type {
   MemberAddresses,
   MemberChangeReply,

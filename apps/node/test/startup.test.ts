@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,6 +96,17 @@ describe('keel node as a process', () => {
     const p = startNode(args);
     expect(await p.exited).toBe(1);
     expect(p.stderr).toMatch(/^keel node: data dir .* is not writable \(ENOTDIR\)\n$/);
+  });
+
+  // Node's recursive mkdir loops forever where mkdir answers ENOENT under an existing parent, as
+  // procfs does: the member spun at 100 % CPU and did not even take SIGTERM.
+  it.skipIf(!existsSync('/proc/self'))('refuses a data dir it cannot create, at once (procfs)', async () => {
+    const { args } = await single(`/proc/keel-nope-${process.pid}/data`);
+    const p = startNode(args);
+    expect(await p.exited).toBe(1);
+    expect(p.stderr).toMatch(
+      /^keel node: data dir \/proc\/keel-nope-\d+\/data is not writable \(ENOENT\)\n$/,
+    );
   });
 
   it("refuses another member's data dir", async () => {

@@ -238,6 +238,20 @@ export class ChaosCluster {
     return best;
   }
 
+  /**
+   * The leader, waiting (bounded) for one: a fault that needs a leader — a transfer hands its
+   * leadership over — must not be dropped because a pause or a partition left none for a moment,
+   * or because a busy machine answered /status late. Null only after `timeoutMs` without one.
+   */
+  async awaitLeader(timeoutMs: number): Promise<number | null> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const leader = await this.leader();
+      if (leader !== null || performance.now() >= deadline) return leader;
+      await sleep(100);
+    }
+  }
+
   /** SIGCONT + SIGTERM, SIGKILL after `graceMs`; by PID only. Closes the network last. */
   async stop(graceMs = 3000): Promise<void> {
     const live = this.members.filter((m) => this.running(m));

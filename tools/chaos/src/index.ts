@@ -17,7 +17,7 @@ export { jsonReport, REPORT_SCHEMA_VERSION, reproduceCommand, textReport, verdic
 export type { ChaosOptions, ChaosProgress, ChaosRun } from './run.js';
 export { DEFAULT_CHAOS, runChaos } from './run.js';
 export type { FaultAction, FaultStep, PartitionShape, ScheduleOptions, Target } from './schedule.js';
-export { ALL_FAULTS, buildSchedule, describeStep, FaultFamily, maxRemoved } from './schedule.js';
+export { ALL_FAULTS, buildSchedule, describeStep, FaultFamily, familyOf, maxRemoved } from './schedule.js';
 export type { Link } from './topology.js';
 export { allLinks, cutLinks, linkName } from './topology.js';
 export type {

@@ -18,6 +18,8 @@ interface StepRecord {
 /** Bounds on each membership change and on a re-added learner's catch-up. */
 const CHANGE_TIMEOUT_MS = 30_000;
 const CATCH_UP_TIMEOUT_MS = 30_000;
+/** How long a transfer waits for a leader to hand over (a pause or partition may have left none). */
+const LEADER_WAIT_MS = 5000;
 
 /**
  * Runs a fault schedule against a live cluster and records every fault as it happened. Process
@@ -113,9 +115,9 @@ export class Nemesis {
         return;
       }
       case 'transfer': {
-        const leader = await this.cluster.leader();
+        const leader = await this.cluster.awaitLeader(LEADER_WAIT_MS);
         if (leader === null) {
-          this.log(`fault ${index}: transfer skipped (no leader)`);
+          this.log(`fault ${index}: transfer skipped (no leader within ${LEADER_WAIT_MS} ms)`);
           return;
         }
         const m = this.cluster.members[leader]!;

@@ -115,15 +115,15 @@ const MEMBERSHIP_SALT = 0x6d656d62;
 export function buildSchedule(o: ScheduleOptions): FaultStep[] {
   const rng = new SeededRng(o.seed);
   // Each track draws from its own stream: enabling one family does not move the other's faults.
-  const processRng = new SeededRng(rng.next());
-  const networkRng = new SeededRng(rng.next());
+  const processSeed = rng.next();
+  const networkSeed = rng.next();
   const steps: FaultStep[] = [];
   const processFamilies = o.faults.filter((f) => PROCESS_FAULTS.has(f));
-  if (processFamilies.length > 0) steps.push(...track(processRng, o, processFamilies, processStep));
+  if (processFamilies.length > 0) steps.push(...track(processSeed, o, processFamilies, processStep));
   if (o.faults.includes('partition')) {
     // A third stream, so choosing blackhole or reject moves none of the other draws.
     const styleRng = new SeededRng(rng.next());
-    for (const s of track(networkRng, o, ['partition'], networkStep)) {
+    for (const s of track(networkSeed, o, ['partition'], networkStep)) {
       const a = s.action;
       const cut = a.kind === 'partition' && a.shape.kind !== 'slow' && a.shape.kind !== 'flaky';
       steps.push(cut && styleRng.float() < 0.3 ? { ...s, action: { ...a, reject: true } as FaultAction } : s);
@@ -131,9 +131,9 @@ export function buildSchedule(o: ScheduleOptions): FaultStep[] {
   }
   if (o.faults.includes('membership')) {
     for (let slot = 0; slot < maxRemoved(o.nodes); slot++) {
-      const membershipRng = new SeededRng((o.seed ^ (MEMBERSHIP_SALT + slot)) >>> 0);
+      const membershipSeed = (o.seed ^ (MEMBERSHIP_SALT + slot)) >>> 0;
       // A longer quiet gap: the re-add and promotion take a second or two beyond the step.
-      steps.push(...track(membershipRng, o, ['membership'], membershipStep, [2000, 6000]));
+      steps.push(...track(membershipSeed, o, ['membership'], membershipStep, [2000, 6000]));
     }
   }
   return steps.sort((a, b) => a.atMs - b.atMs || a.action.kind.localeCompare(b.action.kind));
@@ -141,24 +141,50 @@ export function buildSchedule(o: ScheduleOptions): FaultStep[] {
 
 type StepMaker = (rng: SeededRng, family: FaultFamily, o: ScheduleOptions) => Omit<FaultStep, 'atMs'>;
 
+/**
+ * One track. Every family of the track that fits in the run gets at least one step: when the
+ * random draw left one out (a short run, an unlucky seed), the track is drawn again from the same
+ * seed with its first steps given to the missing families, so a run asked for `transfer` does
+ * transfer — and a schedule that already had every family is exactly what it was before.
+ */
 function track(
-  rng: SeededRng,
+  seed: number,
   o: ScheduleOptions,
   families: readonly FaultFamily[],
   make: StepMaker,
   gapMs: readonly [number, number] = [500, 2500],
 ): FaultStep[] {
+  const drawn = trackSteps(new SeededRng(seed), o, families, make, gapMs, []);
+  const missing = families.filter((f) => !drawn.some((s) => familyOf(s.action) === f));
+  if (missing.length === 0) return drawn;
+  return trackSteps(new SeededRng(seed), o, families, make, gapMs, missing);
+}
+
+function trackSteps(
+  rng: SeededRng,
+  o: ScheduleOptions,
+  families: readonly FaultFamily[],
+  make: StepMaker,
+  gapMs: readonly [number, number],
+  first: readonly FaultFamily[],
+): FaultStep[] {
   const out: FaultStep[] = [];
   // The first fault waits for the workload to get going; the last one ends before the run does.
   let t = between(rng, 1000, 2500);
   for (;;) {
-    const family = families[rng.int(families.length)]!;
+    const drawn = families[rng.int(families.length)]!;
+    const family = first[out.length] ?? drawn;
     const step = make(rng, family, o);
     if (t + step.durationMs > o.durationMs) break;
     out.push({ atMs: t, ...step });
     t += step.durationMs + between(rng, gapMs[0], gapMs[1]);
   }
   return out;
+}
+
+/** The family `--faults` names for an action (a power loss of every member is still `power-loss`). */
+export function familyOf(a: FaultAction): FaultFamily {
+  return a.kind;
 }
 
 function target(rng: SeededRng, nodes: number): Target {

@@ -4,7 +4,9 @@ import {
   buildSchedule,
   cutLinks,
   describeStep,
+  type FaultFamily,
   type FaultStep,
+  familyOf,
   linkName,
   maxRemoved,
   type ScheduleOptions,
@@ -31,6 +33,25 @@ describe('the nemesis schedule', () => {
       }
       expect(steps.some((s) => s.action.kind === 'pause')).toBe(true);
       expect(steps.some((s) => s.action.kind === 'partition')).toBe(true);
+    }
+  });
+
+  it('gives every fault family asked for at least one step when the run has room, deterministically', () => {
+    for (let seed = 1; seed <= 200; seed++) {
+      for (const faults of [
+        ['pause', 'partition', 'transfer', 'membership'],
+        ['kill', 'torn-wal', 'power-loss'],
+        ['kill', 'pause', 'transfer'],
+      ] as FaultFamily[][]) {
+        const o = { ...base, seed, durationMs: 30_000, faults };
+        const steps = buildSchedule(o);
+        for (const f of faults)
+          expect(
+            steps.some((s) => familyOf(s.action) === f),
+            `seed ${seed}: ${f}`,
+          ).toBe(true);
+        expect(buildSchedule(o)).toEqual(steps);
+      }
     }
   });
 

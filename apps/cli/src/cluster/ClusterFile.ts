@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeDirectory } from '@keel/node';
 import type { MemberPorts } from './ports.js';
 
 export const CLUSTER_FILE_NAME = 'cluster.json';
@@ -74,7 +75,7 @@ export function readClusterFile(dir: string): ClusterFile | null {
 
 /** Writes the file atomically (temp file + rename), so a reader never sees half of it. */
 export function writeClusterFile(file: ClusterFile): void {
-  mkdirSync(file.dir, { recursive: true });
+  makeDirectory(file.dir);
   const path = clusterFilePath(file.dir);
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(file, null, 2)}\n`);

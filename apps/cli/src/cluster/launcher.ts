@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { makeDirectory } from '@keel/node';
 import { CLUSTER_FILE_VERSION, type ClusterFile, type MemberRecord, MemberState } from './ClusterFile.js';
 import { checkOwnership, pidStartTime, sendSignal } from './ownership.js';
 import { type MemberPorts, memberPorts } from './ports.js';
@@ -109,7 +110,7 @@ export interface StartOptions {
  * Resolves once the process exists; rejects with a one-line message if it could not be started.
  */
 export async function startMember(m: MemberRecord, opts: StartOptions): Promise<MemberRecord> {
-  mkdirSync(m.dataDir, { recursive: true });
+  makeDirectory(m.dataDir);
   const fd = openSync(m.logFile, 'a');
   const [bin, ...args] = m.command;
   if (bin === undefined) throw new Error(`member ${m.id} has no command line in the cluster file`);

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { makeDirectory } from '@keel/node';
 import {
   type ClusterFile,
   ClusterFileError,
@@ -305,7 +306,27 @@ function emit(ctx: Context, json: unknown, human: readonly string[]): void {
 // ---------------------------------------------------------------------------------------------
 // up
 
+/**
+ * Fails fast, in one line, when `--dir` cannot hold a cluster (missing parent on a read-only or
+ * special file system, a file in the way, no permission), before any member is started.
+ */
+function requireUsableDir(ctx: Context): void {
+  const probe = join(ctx.dir, `.keel-write-test-${process.pid}`);
+  try {
+    makeDirectory(ctx.dir);
+    writeFileSync(probe, 'ok');
+    rmSync(probe, { force: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new CommandError(
+      `cannot use --dir ${ctx.dir}: it is not a writable directory (${code})`,
+      ExitCode.Failure,
+    );
+  }
+}
+
 async function up(ctx: Context): Promise<ExitCode> {
+  requireUsableDir(ctx);
   const existing = readClusterFile(ctx.dir);
   if (existing !== null) {
     const live = existing.members.filter(isLive);
@@ -494,10 +515,10 @@ async function watch(ctx: Context, exits: ExitNotice[]): Promise<ExitCode> {
   const file = readClusterFile(ctx.dir);
   if (file === null) return ExitCode.Ok;
   if (!ctx.json) ctx.io.out('stopping the cluster');
-  const outcomes = await downCluster(ctx, file, graceMs(ctx), (line) => {
+  const { stops } = await downCluster(ctx, file, graceMs(ctx), (line) => {
     if (!ctx.json) ctx.io.out(line);
   });
-  return outcomes.some((o) => o.kind === 'stuck') ? ExitCode.Failure : ExitCode.Ok;
+  return stops.some((s) => s.outcome.kind === 'stuck') ? ExitCode.Failure : ExitCode.Ok;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -505,6 +526,14 @@ async function watch(ctx: Context, exits: ExitNotice[]): Promise<ExitCode> {
 
 function graceMs(ctx: Context): number {
   return intOption(ctx, 'timeout', 5, 0, 3600) * 1000;
+}
+
+/** What `downCluster` did: whom it treated as leader when it chose the order, and each stop in order. */
+interface DownResult {
+  /** The leader by the sample taken before the first stop; null when none was known. */
+  readonly leader: string | null;
+  /** One per member, followers first, the leader (if any) last. */
+  readonly stops: readonly { readonly member: MemberRecord; readonly outcome: StopOutcome }[];
 }
 
 /**
@@ -517,22 +546,23 @@ async function downCluster(
   file: ClusterFile,
   grace: number,
   report: (line: string) => void,
-): Promise<StopOutcome[]> {
-  const sample = await sampleCluster(file, { timeoutMs: 300 });
+): Promise<DownResult> {
+  // A second to answer: on a busy machine a shorter wait can miss the leader and lose the order.
+  const sample = await sampleCluster(file, { timeoutMs: 1000 });
   const leader = sample.leader;
-  const stopOne = async (m: MemberRecord): Promise<StopOutcome> => {
+  const stopOne = async (m: MemberRecord): Promise<{ member: MemberRecord; outcome: StopOutcome }> => {
     const outcome = await stopMember(m, grace);
     report(describeStop(m.id, m.pid, outcome));
     if (outcome.kind !== 'stuck') updateMember(ctx.dir, m.id, { state: MemberState.Stopped });
-    return outcome;
+    return { member: m, outcome };
   };
   const first = file.members.filter((m) => m.id !== leader);
   const last = file.members.filter((m) => m.id === leader);
-  const outcomes = await Promise.all(first.map(stopOne));
-  outcomes.push(...(await Promise.all(last.map(stopOne))));
+  const stops = await Promise.all(first.map(stopOne));
+  stops.push(...(await Promise.all(last.map(stopOne))));
   const current = readClusterFile(ctx.dir);
   if (current !== null) writeClusterFile({ ...current, launcherPid: null });
-  return outcomes;
+  return { leader, stops };
 }
 
 async function down(ctx: Context): Promise<ExitCode> {
@@ -544,12 +574,10 @@ async function down(ctx: Context): Promise<ExitCode> {
       if (m.state !== MemberState.Stopped) updateMember(ctx.dir, m.id, { state: MemberState.Stopped });
     throw noCluster(ctx);
   }
-  const lines: string[] = [];
-  const outcomes = await downCluster(ctx, file, graceMs(ctx), (line) => {
-    lines.push(line);
+  const { leader, stops } = await downCluster(ctx, file, graceMs(ctx), (line) => {
     if (!ctx.json) ctx.io.out(line);
   });
-  const stuck = outcomes.some((o) => o.kind === 'stuck');
+  const stuck = stops.some((s) => s.outcome.kind === 'stuck');
   if (clean && !stuck) {
     for (const m of file.members) rmSync(m.dataDir, { recursive: true, force: true });
     // Data dirs of members that remove-node took out of the configuration, too.
@@ -566,7 +594,10 @@ async function down(ctx: Context): Promise<ExitCode> {
     ctx.io.out(
       JSON.stringify({
         dir: ctx.dir,
-        stopped: file.members.map((m, i) => ({ id: m.id, pid: m.pid, outcome: outcomes[i]?.kind ?? null })),
+        // In the order they were stopped: followers first, then `leader` (the leader when the
+        // order was decided; leadership may have moved since).
+        leader,
+        stopped: stops.map((s) => ({ id: s.member.id, pid: s.member.pid, outcome: s.outcome.kind })),
         cleaned: clean && !stuck,
       }),
     );
