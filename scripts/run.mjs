@@ -146,7 +146,16 @@ switch (job) {
     // --continue: one failing package must not cut the others short (every summary is printed).
     // --concurrency=2: packages that run real processes and timing-sensitive fault tests must not
     // all compete for the two cores at once.
-    const code = pnpm(['exec', 'turbo', 'run', 'test', '--continue', '--concurrency=2', '--output-logs=full', ...rest]);
+    const code = pnpm([
+      'exec',
+      'turbo',
+      'run',
+      'test',
+      '--continue',
+      '--concurrency=2',
+      '--output-logs=full',
+      ...rest,
+    ]);
     const s = summarizeTests();
     process.stdout.write(`\ntest: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped\n`);
     process.exit(code !== 0 || s.failed > 0 || s.passed === 0 ? code || 1 : 0);
