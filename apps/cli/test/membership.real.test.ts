@@ -93,7 +93,7 @@ async function restoredSnapshots(http: string): Promise<number | null> {
 }
 
 /** Every member of the cluster file answers with the same applied index and state hash. */
-async function converged(timeoutMs = 30_000): Promise<Status[]> {
+async function converged(timeoutMs = 60_000): Promise<Status[]> {
   return until('every member to apply the same state', timeoutMs, async () => {
     const all = await Promise.all(members().map((m) => statusOf(m.http)));
     if (all.some((s) => s === null)) return undefined;
@@ -172,7 +172,7 @@ describe.skipIf(!existsSync(MAIN))('membership changes and snapshots on real kee
     const stopLoad = writeLoad(c, 'grow');
     await until(
       'some writes',
-      20_000,
+      60_000,
       async () => ((await statusOf(members()[0]!.http))?.commitIndex ?? 0) > 600 || undefined,
     );
 
