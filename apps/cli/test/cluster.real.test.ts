@@ -67,7 +67,7 @@ describe.skipIf(!existsSync(MAIN))('keel cluster with real keel node processes',
     const first = JSON.parse(up.out.join('\n')) as StatusJson;
     expect(first.leader).toMatch(/^n[123]$/);
 
-    const settled = await until('all three members to follow one leader', 10_000, async () => {
+    const settled = await until('all three members to follow one leader', 30_000, async () => {
       const s = await status();
       return s?.leader != null && s.members.every((m) => m.state === 'running' && m.leader === s.leader)
         ? s
@@ -77,14 +77,14 @@ describe.skipIf(!existsSync(MAIN))('keel cluster with real keel node processes',
 
     const k = await cli('cluster', 'kill', oldLeader);
     expect(k.code).toBe(ExitCode.Ok);
-    const after = await until('a new leader', 10_000, async () => {
+    const after = await until('a new leader', 30_000, async () => {
       const s = await status();
       return s?.leader != null && s.leader !== oldLeader ? s : undefined;
     });
     expect(after.term).toBeGreaterThan(settled.term ?? 0);
 
     expect((await cli('cluster', 'restart', oldLeader)).code).toBe(ExitCode.Ok);
-    await until(`${oldLeader} to rejoin as a follower`, 10_000, async () => {
+    await until(`${oldLeader} to rejoin as a follower`, 30_000, async () => {
       const s = await status();
       const m = s?.members.find((x) => x.id === oldLeader);
       return m?.state === 'running' && m.leader !== null ? true : undefined;
@@ -96,5 +96,5 @@ describe.skipIf(!existsSync(MAIN))('keel cluster with real keel node processes',
     expect(d.code).toBe(ExitCode.Ok);
     for (const line of d.out.slice(0, 3)) expect(line).toMatch(/^n\d \(pid \d+\) stopped in \d+ ms$/);
     for (const pid of pids) expect(alive(pid)).toBe(false);
-  }, 30_000);
+  }, 120_000);
 });

@@ -93,7 +93,7 @@ async function restoredSnapshots(http: string): Promise<number | null> {
 }
 
 /** Every member of the cluster file answers with the same applied index and state hash. */
-async function converged(timeoutMs = 30_000): Promise<Status[]> {
+async function converged(timeoutMs = 60_000): Promise<Status[]> {
   return until('every member to apply the same state', timeoutMs, async () => {
     const all = await Promise.all(members().map((m) => statusOf(m.http)));
     if (all.some((s) => s === null)) return undefined;
@@ -172,7 +172,7 @@ describe.skipIf(!existsSync(MAIN))('membership changes and snapshots on real kee
     const stopLoad = writeLoad(c, 'grow');
     await until(
       'some writes',
-      20_000,
+      60_000,
       async () => ((await statusOf(members()[0]!.http))?.commitIndex ?? 0) > 600 || undefined,
     );
 
@@ -203,6 +203,73 @@ describe.skipIf(!existsSync(MAIN))('membership changes and snapshots on real kee
     // The newcomers joined after compaction had started: at least one came in through a snapshot.
     expect(all.some((s) => s.snapshotIndex > 0)).toBe(true);
     await expectAllRead(client(), acked);
+  }, 240_000);
+
+  it('promote refuses a learner that is behind (etcd does too), --force overrides, and a caught-up learner is promoted', async () => {
+    dir = join(tmp.path, 'promote');
+    const env = envWith({});
+    const base = await freeBasePort(5, 21000, 31000);
+    const up = await cli(env, 'cluster', 'up', '--detach', '--base-port', String(base));
+    expect(up.code).toBe(ExitCode.Ok);
+    const c = client();
+    const leaderStatus = async (): Promise<Status> =>
+      until('a leader to answer /status', 20_000, async () => {
+        for (const m of members()) {
+          const s = await statusOf(m.http);
+          if (s?.role === 'leader') return s;
+        }
+        return undefined;
+      });
+    /** 1,500 entries more than now (PROMOTE_MAX_LAG is 1,000), bounded in time and count. */
+    const writeEntries = async (prefix: string): Promise<void> => {
+      const from = (await leaderStatus()).lastIndex;
+      const stop = writeLoad(c, prefix, 32, 60_000, 20_000);
+      await until('1,500 more entries', 60_000, async () =>
+        (await leaderStatus()).commitIndex - from >= 1500 ? true : undefined,
+      );
+      await stop();
+    };
+    const roles = async (): Promise<Record<string, string>> => {
+      const list = await cli(env, 'members', 'list', '--json');
+      expect(list.code).toBe(ExitCode.Ok);
+      const view = JSON.parse(list.out.join('')) as { members: { id: string; role: string }[] };
+      return Object.fromEntries(view.members.map((m) => [m.id, m.role]));
+    };
+
+    for (const id of ['n4', 'n5']) {
+      const added = await cli(env, 'cluster', 'add-node', '--learner', '--timeout', '60');
+      expect(added.code, added.err.join(' | ')).toBe(ExitCode.Ok);
+      expect(members().map((m) => m.id)).toContain(id);
+      // Paused, it falls behind by every entry written meanwhile.
+      expect((await cli(env, 'cluster', 'pause', id)).code).toBe(ExitCode.Ok);
+    }
+    await writeEntries('promote');
+
+    // Refused: one line, exit 1, and the learner stays a learner.
+    const refused = await cli(env, 'members', 'promote', 'n4');
+    expect(refused.code).toBe(ExitCode.Failure);
+    expect(refused.err).toHaveLength(1);
+    expect(refused.err[0]).toMatch(
+      /^keel members promote: n4 is \d+ entries behind the leader; promote it once it has caught up \(its match in 'keel members list'\), or use --force$/,
+    );
+    expect(Number(/is (\d+) entries/.exec(refused.err[0]!)![1])).toBeGreaterThan(1000);
+    expect((await roles()).n4).toBe('learner');
+
+    // --force: promoted though still behind.
+    const forced = await cli(env, 'members', 'promote', 'n5', '--force');
+    expect(forced.code, forced.err.join(' | ')).toBe(ExitCode.Ok);
+    expect((await roles()).n5).toBe('voter');
+    expect((await cli(env, 'cluster', 'resume', 'n5')).code).toBe(ExitCode.Ok);
+
+    // Resumed, n4 catches up and is then promoted without --force.
+    expect((await cli(env, 'cluster', 'resume', 'n4')).code).toBe(ExitCode.Ok);
+    // Until then it is refused as behind (or, on a busy machine, finds no leader for a moment).
+    const promoted = await until('n4 to catch up and be promoted', 90_000, async () => {
+      const r = await cli(env, 'members', 'promote', 'n4');
+      return r.code === ExitCode.Ok ? r : undefined;
+    });
+    expect(promoted.out[0]).toMatch(/^promoted n4 \(index \d+\)$/);
+    expect(await roles()).toEqual({ n1: 'voter', n2: 'voter', n3: 'voter', n4: 'voter', n5: 'voter' });
   }, 240_000);
 
   it('a member offline for 5,000 entries rejoins through a snapshot; restarts around compaction keep indexes consistent', async () => {

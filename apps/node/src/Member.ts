@@ -42,6 +42,7 @@ import { makeDirectory } from './makeDirectory.js';
 import {
   decodeMemberAddresses,
   encodeMemberAddresses,
+  learnerNotReady,
   type MemberAddresses,
   type MemberChangeReply,
   type MemberChangeRequest,
@@ -410,6 +411,10 @@ export class Member {
    * up to an election timeout, so callers only see it when the cluster really has no stable leader.
    */
   async changeMembers(req: MemberChangeRequest): Promise<MemberChangeReply> {
+    if (req.action === 'promote' && req.force !== true) {
+      const refusal = learnerNotReady(this.members(), req.id);
+      if (refusal !== null) return refusal;
+    }
     const change: ConfChange =
       req.action === 'add'
         ? {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { DEFAULT_SESSION_TIMEOUT_MS } from '@keel/kv';
 import { type PeerAddress, parseAddress, parsePeers } from './peers.js';
 
 /** A configuration mistake: reported as one line, never as a stack trace. */
@@ -68,7 +69,7 @@ Options:
   --heartbeat-interval <ms>     leader heartbeat (default 50)
   --tick <ms>                   engine tick (default 10)
   --read-lease                  serve linearizable reads from the leader's lease (clock assumption)
-  --session-timeout <ms>        client session expiry, by log time (default 600000)
+  --session-timeout <ms>        client session expiry, by log time (default ${DEFAULT_SESSION_TIMEOUT_MS})
   --join                        join a running cluster (add it with 'keel members add'): start
                                 with no configuration and take it from the leader; --peers lists
                                 the members to reach, this one included
@@ -282,7 +283,7 @@ export function parseNodeConfig(
     readLease,
     logLevel: level as NodeConfig['logLevel'],
     logFormat: format,
-    sessionTimeoutMs: int('session-timeout', 600_000, 1000, 7 * 24 * 3600 * 1000),
+    sessionTimeoutMs: int('session-timeout', DEFAULT_SESSION_TIMEOUT_MS, 1000, 7 * 24 * 3600 * 1000),
     join,
     snapshotEntries: int('snapshot-entries', 10_000, 0, 1_000_000_000),
     snapshotBytes: size('snapshot-bytes', 64 * 1024 ** 2),

@@ -35,6 +35,7 @@ function changeStatus(reply: MemberChangeReply): number {
       return 421;
     case 'conf-change-pending':
     case 'term-not-committed':
+    case 'learner-not-ready':
       return 409;
     default:
       return 503;

@@ -6,6 +6,6 @@ export type {
   MemberInfo,
   MembersView,
 } from './membership.js';
-export { changeInEffect, MemberAction, RETRYABLE_REFUSALS } from './membership.js';
+export { changeInEffect, MemberAction, PROMOTE_MAX_LAG, RETRYABLE_REFUSALS } from './membership.js';
 export type { ParseResult, PeerAddress } from './peers.js';
 export { parseAddress, parsePeers } from './peers.js';

@@ -47,6 +47,11 @@ export interface MemberChangeRequest {
    * voter at once (the cluster may then stall until the new member catches up).
    */
   readonly learner?: boolean;
+  /**
+   * promote: even a learner that is more than `PROMOTE_MAX_LAG` entries behind the leader (it
+   * then votes and counts before it holds the log, and a quorum may wait for it).
+   */
+  readonly force?: boolean;
   /** add: the new member's addresses. */
   readonly peer?: string;
   readonly client?: string;
@@ -73,9 +78,11 @@ export type MemberChangeReply =
   | { readonly ok: true; readonly index: number; readonly members: readonly MemberInfo[] }
   | {
       readonly ok: false;
-      /** not-leader, conf-change-pending, term-not-committed, invalid-conf-change, proposal-dropped, stopped, bad-request, timeout */
+      /** not-leader, conf-change-pending, term-not-committed, learner-not-ready, invalid-conf-change, proposal-dropped, stopped, bad-request, timeout */
       readonly reason: string;
       readonly message: string;
+      /** With learner-not-ready: how many entries the learner is behind the leader's last index. */
+      readonly behind?: number;
       readonly leaderHint?: string | null;
       /** With not-leader: the leader's HTTP endpoint when known, so a client can retry there. */
       readonly leaderHttp?: string | null;
@@ -110,6 +117,44 @@ export function changeInEffect(
   return m !== undefined && (change.learner === false ? m.role === 'voter' : true);
 }
 
+/**
+ * How far behind the leader's last index a learner may be and still be promoted without `force`.
+ * A voter that lacks most of the log counts toward quorums it cannot help form: in a 3-member
+ * cluster promoted to 4, one more failure stalls every write until the newcomer has caught up.
+ * etcd refuses the same way ("can only promote a learner member which is in sync with leader").
+ * 1,000 entries are well under a second of replication at Keel's throughput, so a learner that
+ * keeps up with a busy leader always qualifies, and one that is still loading the log never does.
+ */
+export const PROMOTE_MAX_LAG = 1000;
+
+/**
+ * On the leader (a view from its `members()`): the refusal for promoting learner `id` while it is
+ * more than `PROMOTE_MAX_LAG` entries behind, or null when the promotion may go ahead (or is not
+ * this check's business: not the leader, not a learner — the engine answers those).
+ */
+export function learnerNotReady(
+  view: {
+    readonly id: string;
+    readonly leader: string | null;
+    readonly members: readonly Pick<MemberInfo, 'id' | 'role' | 'match'>[];
+  },
+  id: string,
+): Extract<MemberChangeReply, { ok: false }> | null {
+  if (view.leader !== view.id) return null;
+  const learner = view.members.find((m) => m.id === id && m.role === 'learner');
+  const last = view.members.find((m) => m.id === view.id)?.match;
+  if (learner === undefined || last === null || last === undefined) return null;
+  const match = learner.match ?? 0;
+  const behind = Math.max(0, last - match);
+  if (behind <= PROMOTE_MAX_LAG) return null;
+  return {
+    ok: false,
+    reason: 'learner-not-ready',
+    message: `learner ${id} is ${behind} entries behind the leader (match ${match}, leader's last index ${last}); it can be promoted within ${PROMOTE_MAX_LAG}`,
+    behind,
+  };
+}
+
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Validates a `POST /members` body; returns the request or a one-line problem. */
@@ -122,6 +167,9 @@ export function parseMemberChange(body: unknown): MemberChangeRequest | string {
     return `action must be add, promote or remove, not ${JSON.stringify(action)}`;
   }
   if (typeof b.id !== 'string' || !ID.test(b.id)) return 'id must be 1-64 letters, digits, - or _';
+  if (b.force !== undefined && (action !== 'promote' || typeof b.force !== 'boolean'))
+    return 'force must be true or false, and only with promote';
+  if (action === 'promote') return { action, id: b.id, ...(b.force === true ? { force: true } : {}) };
   if (action !== 'add') return { action, id: b.id };
   const addr = (k: 'peer' | 'client' | 'http', required: boolean): string | null | undefined => {
     const v = b[k];

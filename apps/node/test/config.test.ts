@@ -1,8 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_SESSION_TIMEOUT_MS } from '@keel/kv';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, engineTicks, parseNodeConfig } from '../src/config.js';
+import { ConfigError, engineTicks, NODE_USAGE, parseNodeConfig } from '../src/config.js';
 
 const base = [
   '--id',
@@ -36,6 +37,14 @@ describe('keel node configuration', () => {
     expect(c.heartbeatIntervalMs).toBeLessThan(c.electionTimeoutMs / 2);
     expect(engineTicks(c)).toEqual({ electionTicks: 15, heartbeatTicks: 5 });
     expect(c.clients.map((x) => x.id)).toEqual(['n1']);
+  });
+
+  it("uses @keel/kv's session timeout by default (one default, 10 minutes), and says so in --help", () => {
+    const c = parseNodeConfig(base);
+    if (c === 'help') throw new Error('unexpected help');
+    expect(c.sessionTimeoutMs).toBe(DEFAULT_SESSION_TIMEOUT_MS);
+    expect(DEFAULT_SESSION_TIMEOUT_MS).toBe(600_000);
+    expect(NODE_USAGE).toContain('client session expiry, by log time (default 600000)');
   });
 
   it('takes the environment, then a config file; flags win', () => {

@@ -5,6 +5,8 @@ import {
   changeInEffect,
   decodeMemberAddresses,
   encodeMemberAddresses,
+  learnerNotReady,
+  PROMOTE_MAX_LAG,
   parseMemberChange,
 } from '../src/membership.js';
 
@@ -94,6 +96,46 @@ describe('membership configuration of a member', () => {
     expect(parseMemberChange({ action: 'add', id: 'n4', peer: 'h:1', learner: 'yes' })).toBe(
       'learner must be true or false',
     );
+    expect(parseMemberChange({ action: 'promote', id: 'n4', force: true })).toEqual({
+      action: 'promote',
+      id: 'n4',
+      force: true,
+    });
+    expect(parseMemberChange({ action: 'promote', id: 'n4', force: false })).toEqual({
+      action: 'promote',
+      id: 'n4',
+    });
+    expect(parseMemberChange({ action: 'remove', id: 'n4', force: true })).toBe(
+      'force must be true or false, and only with promote',
+    );
+  });
+
+  // etcd: "can only promote a learner member which is in sync with leader".
+  it('refuses to promote a learner more than PROMOTE_MAX_LAG entries behind the leader, on the leader only', () => {
+    const view = (learnerMatch: number | null, last = 5000, leader = 'n1') => ({
+      id: 'n1',
+      leader,
+      members: [
+        { id: 'n1', role: 'voter' as const, match: leader === 'n1' ? last : null },
+        { id: 'n2', role: 'voter' as const, match: 4990 },
+        { id: 'n4', role: 'learner' as const, match: learnerMatch },
+      ],
+    });
+    expect(PROMOTE_MAX_LAG).toBe(1000);
+    expect(learnerNotReady(view(100), 'n4')).toEqual({
+      ok: false,
+      reason: 'learner-not-ready',
+      message:
+        "learner n4 is 4900 entries behind the leader (match 100, leader's last index 5000); it can be promoted within 1000",
+      behind: 4900,
+    });
+    expect(learnerNotReady(view(null), 'n4')?.behind).toBe(5000);
+    expect(learnerNotReady(view(4000), 'n4')).toBeNull();
+    expect(learnerNotReady(view(3999), 'n4')?.behind).toBe(1001);
+    // Not the leader: it answers not-leader through the engine. Not a learner: the engine judges.
+    expect(learnerNotReady(view(0, 5000, 'n2'), 'n4')).toBeNull();
+    expect(learnerNotReady(view(0), 'n2')).toBeNull();
+    expect(learnerNotReady(view(0), 'n9')).toBeNull();
   });
 });
 

@@ -33,8 +33,14 @@ import {
 } from './snapshot.js';
 import { emptyState, type KvState, type SessionRecord } from './state.js';
 
-/** A session unheard of for this long (in log time) expires. */
-export const DEFAULT_SESSION_TIMEOUT_MS = 5 * 60_000;
+/**
+ * A session unheard of for this long (in log time) expires: 10 minutes. The one default of Keel —
+ * `keel node --session-timeout` uses it too — since members that disagree on it disagree on which
+ * sessions are alive. Long enough for a client to ride out a leader change, a restart or a long
+ * pause without losing its exactly-once guarantee; short enough that a crashed client's cached
+ * responses do not linger.
+ */
+export const DEFAULT_SESSION_TIMEOUT_MS = 10 * 60_000;
 /** Sessions kept at most; registering one more evicts the least recently active. */
 export const DEFAULT_MAX_SESSIONS = 10_000;
 
@@ -43,7 +49,7 @@ export const DEFAULT_MAX_SESSIONS = 10_000;
  * members would disagree on which sessions are alive and which entries are valid.
  */
 export interface KvStateMachineOptions {
-  /** Log-time milliseconds after which an idle session expires. Default 5 minutes. */
+  /** Log-time milliseconds after which an idle session expires. Default `DEFAULT_SESSION_TIMEOUT_MS` (10 minutes). */
   readonly sessionTimeoutMs?: number;
   /** Most live sessions; at the limit, a registration evicts the least recently active one. */
   readonly maxSessions?: number;

@@ -179,7 +179,8 @@ describe('sessions: unknown, expired, closed', () => {
     expect(h.apply({ type: 'keepAlive', clientId: c3 })).toMatchObject({ ok: true });
   });
 
-  it('the default timeout is five minutes of log time', () => {
-    expect(DEFAULT_SESSION_TIMEOUT_MS).toBe(300_000);
+  it('the default timeout is ten minutes of log time, the same as keel node', () => {
+    expect(DEFAULT_SESSION_TIMEOUT_MS).toBe(600_000);
+    expect(new Harness().sm.sessionTimeoutMs).toBe(DEFAULT_SESSION_TIMEOUT_MS);
   });
 });

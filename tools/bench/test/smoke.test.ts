@@ -80,10 +80,11 @@ describe.skipIf(!existsSync(MEMBER_PROGRAM))('keel-bench smoke runs on a real 3-
         expect(t.error).toBeNull();
         expect(t.new_leader).not.toBe(t.old_leader);
         expect(t.new_term as number).toBeGreaterThan(t.old_term as number);
+        // Sane values, not speed (a busy machine may be slow; speed is the benchmark's to report).
         expect(t.leader_ms as number).toBeGreaterThan(0);
-        expect(t.leader_ms as number).toBeLessThan(5000);
+        expect(Number.isFinite(t.leader_ms)).toBe(true);
         expect(t.write_ms as number).toBeGreaterThan(0);
-        expect(t.write_ms as number).toBeLessThan(5000);
+        expect(Number.isFinite(t.write_ms)).toBe(true);
       }
       for (const k of ['leader_ms', 'write_ms']) {
         const s = run[k] as Record<string, number>;

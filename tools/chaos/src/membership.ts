@@ -23,7 +23,9 @@ export interface MembersView extends Pick<NodeMembersView, 'id' | 'leader' | 'co
 
 /** One `POST /members` body: a single-server change. */
 export type MemberChange =
-  | { readonly action: 'remove' | 'promote'; readonly id: string }
+  | { readonly action: 'remove'; readonly id: string }
+  /** `force`: even a learner the leader finds behind (it refuses with learner-not-ready otherwise). */
+  | { readonly action: 'promote'; readonly id: string; readonly force?: true }
   | {
       readonly action: 'add';
       readonly id: string;
@@ -51,8 +53,11 @@ export interface ChangeOutcome {
   readonly detail: string;
 }
 
-/** Refusals that a retry (later, or at another leader) can get past, and a leader that did not answer. */
-const TRANSIENT = new Set([...RETRYABLE_REFUSALS, 'unreachable']);
+/**
+ * Refusals that a retry (later, or at another leader) can get past, and a leader that did not
+ * answer; for the nemesis also a learner the leader finds still behind, which catches up meanwhile.
+ */
+const TRANSIENT = new Set([...RETRYABLE_REFUSALS, 'unreachable', 'learner-not-ready']);
 
 /**
  * Membership changes on a chaos cluster through the members' HTTP admin endpoint, as `keel members`

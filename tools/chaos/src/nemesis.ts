@@ -260,7 +260,10 @@ export class Nemesis {
     const caughtUp = await this.membership.waitCaughtUp(m.id, CATCH_UP_TIMEOUT_MS);
     notes.push(caughtUp.detail);
     if (!caughtUp.ok && !force) return false;
-    const promoted = await this.membership.change({ action: 'promote', id: m.id }, CHANGE_TIMEOUT_MS);
+    const promoted = await this.membership.change(
+      { action: 'promote', id: m.id, ...(force && !caughtUp.ok ? { force: true as const } : {}) },
+      CHANGE_TIMEOUT_MS,
+    );
     notes.push(`${promoted.ok ? 'promoted' : 'promoting failed:'} ${m.id} to voter ${changeNote(promoted)}`);
     return promoted.ok;
   }

@@ -26,7 +26,8 @@ Usage:
                                             (start it first: keel node --join ...). It joins as a
                                             learner (receives the log, never votes); unless
                                             --learner, it is promoted to voter once caught up.
-  keel members promote <id>                 make a learner a voter
+  keel members promote <id> [--force]       make a learner a voter; refused while it is more than
+                                            1,000 entries behind the leader's log, unless --force
   keel members remove <id>                  remove a voter or a learner (a removed leader hands
                                             over to another voter once the change commits)
 
@@ -39,6 +40,8 @@ Options:
   --timeout <s>             give up after this many seconds (default 10; add also waits up to
                             --catch-up seconds, default 120, for the learner to catch up)
   --catch-up <s>            see --timeout
+  --force                   promote: even a learner that has not caught up (it then votes and
+                            counts toward quorums before it holds the log)
   --json                    one JSON document on stdout
   -h, --help                this help
 
@@ -52,6 +55,7 @@ const OPTIONS = {
   client: { type: 'string' },
   http: { type: 'string' },
   learner: { type: 'boolean' },
+  force: { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -69,12 +73,15 @@ interface ChangeReply {
   readonly message?: string;
   readonly leaderHint?: string | null;
   readonly leaderHttp?: string | null;
+  readonly behind?: number;
 }
 
 export class MembersError extends Error {
   constructor(
     message: string,
     readonly exitCode: ExitCode,
+    /** The leader's refusal reason, when the leader refused (`learner-not-ready`, ...). */
+    readonly reason: string | null = null,
   ) {
     super(message);
   }
@@ -155,7 +162,14 @@ export async function changeMembers(
     const reason = r?.json.reason ?? 'unreachable';
     last = r === null ? `leader at ${http} did not answer` : `${reason}: ${r.json.message ?? ''}`;
     const transient = r === null || RETRYABLE_REFUSALS.includes(reason);
-    if (!transient) throw new MembersError(`refused (${last})`, ExitCode.Failure);
+    if (reason === 'learner-not-ready' && r !== null) {
+      throw new MembersError(
+        `${body.id} is ${r.json.behind ?? 'too many'} entries behind the leader; promote it once it has caught up (its match in 'keel members list'), or use --force`,
+        ExitCode.Failure,
+        reason,
+      );
+    }
+    if (!transient) throw new MembersError(`refused (${last})`, ExitCode.Failure, reason);
     if (performance.now() >= deadline) throw new MembersError(`gave up (${last})`, ExitCode.Failure);
     await sleep(100);
   }
@@ -229,10 +243,27 @@ export async function addMember(
   progress(`${o.id} added as a learner at index ${added.index}`);
   if (o.learner) return added;
   const all = o.http !== undefined && !endpoints.includes(o.http) ? [...endpoints, o.http] : endpoints;
-  await waitCaughtUp(all, o.id, performance.now() + o.catchUpMs, progress);
-  const promoted = await changeMembers(all, { action: 'promote', id: o.id }, performance.now() + o.timeoutMs);
-  progress(`${o.id} promoted to voter at index ${promoted.index}`);
-  return promoted;
+  const catchUpDeadline = performance.now() + o.catchUpMs;
+  for (;;) {
+    await waitCaughtUp(all, o.id, catchUpDeadline, progress);
+    try {
+      const promoted = await changeMembers(
+        all,
+        { action: 'promote', id: o.id },
+        performance.now() + o.timeoutMs,
+      );
+      progress(`${o.id} promoted to voter at index ${promoted.index}`);
+      return promoted;
+    } catch (err) {
+      // Caught up to where the leader was, but a busy leader moved on by more than the promotion
+      // allows: catch up again (bounded by --catch-up).
+      if (!(err instanceof MembersError) || err.reason !== 'learner-not-ready') throw err;
+      if (performance.now() >= catchUpDeadline) {
+        throw new MembersError(`${o.id} did not catch up in time; it stays a learner`, ExitCode.Failure);
+      }
+      progress(`${o.id} is still behind the leader; catching up again`);
+    }
+  }
 }
 
 function table(members: readonly MemberInfo[], leader: string | null): string[] {
@@ -309,6 +340,9 @@ export async function runMembersCommand(argv: readonly string[], io: Io): Promis
     ) {
       throw new MembersError(`--client, --http and --learner belong to 'add'`, ExitCode.Usage);
     }
+    if (action !== 'promote' && values.force !== undefined) {
+      throw new MembersError(`--force belongs to 'promote'`, ExitCode.Usage);
+    }
     const id = positionals[0];
     if (id !== undefined && !ID.test(id)) {
       throw new MembersError(`member id '${id}' must be 1-64 letters, digits, '-' or '_'`, ExitCode.Usage);
@@ -360,7 +394,8 @@ export async function runMembersCommand(argv: readonly string[], io: Io): Promis
         progress,
       );
     } else {
-      reply = await changeMembers(endpoints, { action, id: id! }, performance.now() + timeoutMs);
+      const force = action === 'promote' && values.force === true ? { force: true } : {};
+      reply = await changeMembers(endpoints, { action, id: id!, ...force }, performance.now() + timeoutMs);
     }
     if (json) io.out(JSON.stringify(reply));
     else {
