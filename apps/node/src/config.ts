@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { InvalidMemberIdError, isValidMemberId } from '@keel/core';
 import { type PeerAddress, parseAddress, parsePeers } from './peers.js';
 
 /** A configuration mistake: reported as one line, never as a stack trace. */
@@ -202,6 +203,7 @@ export function parseNodeConfig(
   };
 
   const id = required('id');
+  if (!isValidMemberId(id)) throw new ConfigError(new InvalidMemberIdError(id, '--id').message);
   const peersResult = parsePeers(required('peers'));
   if (!peersResult.ok) throw new ConfigError(`--peers: ${peersResult.message}`);
   const peers = peersResult.value;
