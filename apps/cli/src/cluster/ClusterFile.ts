@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { InvalidMemberIdError, isValidMemberId } from '@keel/core';
 import type { MemberPorts } from './ports.js';
 
 export const CLUSTER_FILE_NAME = 'cluster.json';
@@ -137,7 +138,7 @@ export function parseClusterFile(json: unknown): ClusterFile {
       throw new Error(`${what}.command is not a list of strings`);
     }
     return {
-      id: str(m, 'id', what),
+      id: memberId(str(m, 'id', what), what),
       pid: intOrNull(m, 'pid', what),
       pidStartTime: intOrNull(m, 'pidStartTime', what),
       state: state as MemberState,
@@ -163,4 +164,9 @@ export function parseClusterFile(json: unknown): ClusterFile {
     launcherPid: intOrNull(o, 'launcherPid', 'the file'),
     members,
   };
+}
+
+function memberId(id: string, what: string): string {
+  if (!isValidMemberId(id)) throw new Error(`${what}.id: ${new InvalidMemberIdError(id).message}`);
+  return id;
 }
