@@ -119,6 +119,7 @@ function camel(flag: string): string {
 /** Parses argv, then the environment, then an optional JSON config file, in that precedence. */
 export function parseNodeConfig(
   argv: readonly string[],
+  // keel-lint-allow-object-map: environment variables, looked up by fixed names only
   env: Readonly<Record<string, string | undefined>> = {},
   isTty = false,
 ): NodeConfig | 'help' {
@@ -132,6 +133,7 @@ export function parseNodeConfig(
   }
   if (parsed.values.help === true) return 'help';
 
+  // keel-lint-allow-object-map: a config file's keys, each checked against the known flags
   let file: Record<string, unknown> = {};
   const configPath = (parsed.values.config as string | undefined) ?? env.KEEL_CONFIG;
   if (configPath !== undefined) {

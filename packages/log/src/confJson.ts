@@ -7,6 +7,7 @@ import { type ConfState, describeId, isValidMemberId, type NodeId } from '@keel/
  * every id, so no id in a file can reach a prototype (issue #22).
  */
 export function encodeConfJson(conf: ConfState): string {
+  // keel-lint-allow-object-map: null-prototype, handed to JSON.stringify at once
   const addresses = Object.create(null) as { [id: NodeId]: string };
   for (const [id, address] of conf.addresses) addresses[id] = address;
   return JSON.stringify({ voters: conf.voters, learners: conf.learners, addresses });
