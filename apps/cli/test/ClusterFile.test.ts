@@ -90,6 +90,9 @@ describe('cluster file', () => {
     );
     const dup = { ...good, members: [good.members[0], good.members[0]] };
     expect(() => parseClusterFile(dup)).toThrow('member ids are not unique');
+    expect(() => parseClusterFile({ ...good, members: [{ ...good.members[0], id: '__proto__' }] })).toThrow(
+      'members[0].id: member id "__proto__" is invalid',
+    );
     expect(() => parseClusterFile({ ...good, members: [{ ...good.members[0], pid: -1 }] })).toThrow(
       'members[0].pid',
     );

@@ -37,6 +37,16 @@ describe('keel', () => {
     expect(c.err).toEqual(["keel: unknown command 'frobnicate'; run 'keel --help' for the list"]);
   });
 
+  it('refuses an invalid member id (issue #22) in one line with exit 2, before any request', async () => {
+    for (const id of ['__proto__', '_x', 'a b']) {
+      const c = capture();
+      expect(await runCli(['members', 'remove', id, '--endpoint', '127.0.0.1:1'], c.io)).toBe(ExitCode.Usage);
+      expect(c.err).toEqual([
+        `keel members remove: member id ${JSON.stringify(id)} is invalid: must be 1-64 characters of [A-Za-z0-9._-], starting with a letter or digit; run 'keel members --help'`,
+      ]);
+    }
+  });
+
   it('runs as a real process from the built bin', () => {
     const bin = fileURLToPath(new URL('../bin/keel.mjs', import.meta.url));
     const r = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });

@@ -166,7 +166,7 @@ describe.skipIf(!existsSync(MAIN))('KvClient and keel put/get against real keel 
 
   it('applies each retried write exactly once across a leader kill (a cas counter)', async () => {
     const all = ids().map(endpointOf);
-    const members = Object.fromEntries(ids().map((id) => [id, endpointOf(id)]));
+    const members = new Map(ids().map((id) => [id, endpointOf(id)]));
     await client(all).put('counter', '0');
     let acked = 0;
     let killed: string | null = null;

@@ -119,7 +119,7 @@ export class Member {
   private stats = { proposals: 0, reads: 0, clientRequests: 0 };
   /** Every member's addresses, from the configuration (bootstrap flags until the first Ready). */
   private readonly addressBook = new Map<NodeId, MemberAddresses>();
-  private conf: ConfState = { voters: [], learners: [], addresses: {} };
+  private conf: ConfState = { voters: [], learners: [], addresses: new Map() };
 
   private constructor(
     readonly config: NodeConfig,
@@ -169,7 +169,7 @@ export class Member {
     const peers = new PeerTransport({
       id: config.id,
       bind: tcpEndpoint(config.peerBind),
-      peers: Object.fromEntries(others.map((p) => [p.id, tcpEndpoint(routes.get(p.id) ?? p)])),
+      peers: new Map(others.map((p) => [p.id, tcpEndpoint(routes.get(p.id) ?? p)])),
       logger: log.child({ component: 'transport' }),
       // A restarted peer must hear from the leader well within an election timeout, or it
       // campaigns needlessly: keep the reconnect backoff short.
@@ -219,9 +219,7 @@ export class Member {
         id: config.id,
         // Join mode: no configuration until the leader's log or snapshot brings one.
         voters: config.join ? [] : config.peers.map((p) => p.id),
-        addresses: Object.fromEntries(
-          config.peers.map((p) => [p.id, encodeMemberAddresses(bootstrap.get(p.id)!)]),
-        ),
+        addresses: new Map(config.peers.map((p) => [p.id, encodeMemberAddresses(bootstrap.get(p.id)!)])),
         rng: new SeededRng(randomInt(0, 2 ** 31)),
         electionTicks,
         heartbeatTicks,
@@ -244,7 +242,7 @@ export class Member {
         send: (msgs) => peers.send(msgs),
         setPeers: (others) => {
           // A joining member has no configuration yet: keep the members its flags name.
-          if (Object.keys(others).length === 0) return;
+          if (others.size === 0) return;
           departing.update(dialAddresses(others, routes));
         },
         close: () => peers.close(),
@@ -252,7 +250,7 @@ export class Member {
       stateMachine: sm,
       // The members named by the flags stay connected until a configuration shows them leaving
       // (a joiner's first configuration may be older than the cluster's).
-      peers: Object.fromEntries(
+      peers: new Map(
         config.peers
           .filter((p) => p.id !== config.id)
           .map((p) => [p.id, encodeMemberAddresses(bootstrap.get(p.id)!)]),
@@ -355,7 +353,7 @@ export class Member {
   private onConf(conf: ConfState, log: Logger): void {
     const before = this.conf;
     this.conf = conf;
-    for (const [id, text] of Object.entries(conf.addresses)) {
+    for (const [id, text] of conf.addresses) {
       const a = decodeMemberAddresses(text);
       const known = this.addressBook.get(id);
       // Bootstrap members may carry no addresses in the configuration: keep what the flags said.
@@ -527,6 +525,7 @@ export class Member {
     m.messagesSent.set(t.sent);
     m.messagesReceived.set(t.received);
     for (const [reason, n] of Object.entries(t.dropped)) m.messagesDropped.set({ reason }, n);
+    m.setPeerFramesRejected(t.framesRejected);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -849,17 +848,17 @@ class DepartingPeers {
     private readonly graceMs: number,
   ) {}
 
-  update(next: Readonly<Record<NodeId, string>>): void {
+  update(next: ReadonlyMap<NodeId, string>): void {
     for (const [id, t] of this.timers) {
-      if (Object.hasOwn(next, id)) {
+      if (next.has(id)) {
         clearTimeout(t);
         this.timers.delete(id);
       }
     }
-    const keep: Record<NodeId, string> = { ...next };
+    const keep = new Map(next);
     for (const id of this.transport.peerIds()) {
-      if (Object.hasOwn(next, id)) continue;
-      keep[id] = ''; // '' keeps the address the transport knows
+      if (next.has(id)) continue;
+      keep.set(id, ''); // '' keeps the address the transport knows
       if (!this.timers.has(id)) {
         const t = setTimeout(() => {
           this.timers.delete(id);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { InvalidMemberIdError, isValidMemberId } from '@keel/core';
 import { DEFAULT_SESSION_TIMEOUT_MS } from '@keel/kv';
 import { type PeerAddress, parseAddress, parsePeers } from './peers.js';
 
@@ -119,6 +120,7 @@ function camel(flag: string): string {
 /** Parses argv, then the environment, then an optional JSON config file, in that precedence. */
 export function parseNodeConfig(
   argv: readonly string[],
+  // keel-lint-allow-object-map: environment variables, looked up by fixed names only
   env: Readonly<Record<string, string | undefined>> = {},
   isTty = false,
 ): NodeConfig | 'help' {
@@ -132,6 +134,7 @@ export function parseNodeConfig(
   }
   if (parsed.values.help === true) return 'help';
 
+  // keel-lint-allow-object-map: a config file's keys, each checked against the known flags
   let file: Record<string, unknown> = {};
   const configPath = (parsed.values.config as string | undefined) ?? env.KEEL_CONFIG;
   if (configPath !== undefined) {
@@ -203,6 +206,7 @@ export function parseNodeConfig(
   };
 
   const id = required('id');
+  if (!isValidMemberId(id)) throw new ConfigError(new InvalidMemberIdError(id, '--id').message);
   const peersResult = parsePeers(required('peers'));
   if (!peersResult.ok) throw new ConfigError(`--peers: ${peersResult.message}`);
   const peers = peersResult.value;

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Address } from './config.js';
 import type { MemberStatus } from './Member.js';
 import {
+  MemberChangeProblem,
   type MemberChangeReply,
   type MemberChangeRequest,
   type MembersView,
@@ -68,8 +69,8 @@ function handleMembersPost(req: IncomingMessage, res: ServerResponse, member: St
       return;
     }
     const parsed = parseMemberChange(body);
-    if (typeof parsed === 'string') {
-      json(res, 400, { ok: false, reason: 'bad-request', message: parsed });
+    if (parsed instanceof MemberChangeProblem) {
+      json(res, 400, { ok: false, reason: 'bad-request', code: parsed.code, message: parsed.message });
       return;
     }
     member.changeMembers(parsed).then(

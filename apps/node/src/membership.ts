@@ -7,6 +7,7 @@
  * reachable by everyone, including members that restart later. A Keel member stores its three
  * endpoints there as JSON: `{"peer":"host:port","client":"host:port","http":"host:port"}`.
  */
+import { InvalidMemberIdError, isValidMemberId, MEMBER_ID_ERROR_CODE } from '@keel/core';
 import { parseAddress } from './peers.js';
 
 export interface MemberAddresses {
@@ -155,10 +156,21 @@ export function learnerNotReady(
   };
 }
 
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** A `POST /members` body that is refused: a one-line problem and, for an invalid id, its code. */
+export class MemberChangeProblem {
+  constructor(
+    readonly message: string,
+    readonly code: string = 'KEEL_BAD_REQUEST',
+  ) {}
+}
 
-/** Validates a `POST /members` body; returns the request or a one-line problem. */
-export function parseMemberChange(body: unknown): MemberChangeRequest | string {
+/** Validates a `POST /members` body; returns the request or the problem with it. */
+export function parseMemberChange(body: unknown): MemberChangeRequest | MemberChangeProblem {
+  const r = memberChange(body);
+  return typeof r === 'string' ? new MemberChangeProblem(r) : r;
+}
+
+function memberChange(body: unknown): MemberChangeRequest | MemberChangeProblem | string {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     return 'the body must be a JSON object';
   const b = body as Record<string, unknown>;
@@ -166,7 +178,8 @@ export function parseMemberChange(body: unknown): MemberChangeRequest | string {
   if (action !== 'add' && action !== 'promote' && action !== 'remove') {
     return `action must be add, promote or remove, not ${JSON.stringify(action)}`;
   }
-  if (typeof b.id !== 'string' || !ID.test(b.id)) return 'id must be 1-64 letters, digits, - or _';
+  if (!isValidMemberId(b.id))
+    return new MemberChangeProblem(new InvalidMemberIdError(b.id, 'id').message, MEMBER_ID_ERROR_CODE);
   if (b.force !== undefined && (action !== 'promote' || typeof b.force !== 'boolean'))
     return 'force must be true or false, and only with promote';
   if (action === 'promote') return { action, id: b.id, ...(b.force === true ? { force: true } : {}) };

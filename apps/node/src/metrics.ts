@@ -22,6 +22,7 @@ export class NodeMetrics {
   readonly messagesSent: Gauge;
   readonly messagesDropped: Gauge;
   readonly messagesReceived: Gauge;
+  readonly peerFramesRejected: Counter;
   readonly walBytes: Gauge;
   readonly walFsyncs: Gauge;
   readonly walEntriesPerFsync: Gauge;
@@ -72,6 +73,11 @@ export class NodeMetrics {
       ['reason'],
     );
     this.messagesReceived = g('keel_peer_messages_received', 'Raft messages received (cumulative)');
+    this.peerFramesRejected = c(
+      'keel_peer_frames_rejected_total',
+      'Peer frames rejected, none of their messages applied (invalid routing id, unknown peer, misaddressed, decode failure)',
+      ['reason'],
+    );
     this.walBytes = g('keel_wal_bytes_written', 'Bytes written to WAL segments (cumulative)');
     this.walFsyncs = g('keel_wal_fsyncs', 'WAL fdatasync calls (cumulative)');
     this.walEntriesPerFsync = g('keel_wal_entries_per_fsync', 'Entries made durable per fsync (average)');
@@ -92,6 +98,12 @@ export class NodeMetrics {
   setRole(role: string): void {
     for (const r of ROLES) this.role.set({ role: r }, r === role ? 1 : 0);
     this.isLeader.set(role === 'leader' ? 1 : 0);
+  }
+
+  /** Mirrors the transport's cumulative per-reason counts into the counter. */
+  setPeerFramesRejected(counts: Readonly<Record<string, number>>): void {
+    this.peerFramesRejected.reset();
+    for (const [reason, n] of Object.entries(counts)) this.peerFramesRejected.inc({ reason }, n);
   }
 
   setLeader(leader: string | null): void {

@@ -27,18 +27,18 @@ export function peerRoutes(env: Readonly<Record<string, string | undefined>>): R
  * then keeps the address it knows).
  */
 export function dialAddresses(
-  members: Readonly<Record<NodeId, string>>,
+  members: ReadonlyMap<NodeId, string>,
   routes: ReadonlyMap<NodeId, HostPort>,
-): Record<NodeId, string> {
-  const out: Record<NodeId, string> = {};
-  for (const [id, text] of Object.entries(members)) {
+): Map<NodeId, string> {
+  const out = new Map<NodeId, string>();
+  for (const [id, text] of members) {
     const routed = routes.get(id);
     if (routed !== undefined) {
-      out[id] = tcpEndpoint(routed);
+      out.set(id, tcpEndpoint(routed));
       continue;
     }
     const parsed = parseAddress(decodeMemberAddresses(text).peer);
-    out[id] = parsed.ok ? tcpEndpoint(parsed.value) : '';
+    out.set(id, parsed.ok ? tcpEndpoint(parsed.value) : '');
   }
   return out;
 }

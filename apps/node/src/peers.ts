@@ -1,3 +1,5 @@
+import { InvalidMemberIdError, isValidMemberId } from '@keel/core';
+
 export interface PeerAddress {
   readonly id: string;
   readonly host: string;
@@ -5,8 +7,6 @@ export interface PeerAddress {
 }
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: string };
-
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Parses `host:port` (IPv6 in brackets), as used in peer lists and bind/advertise flags. */
 export function parseAddress(text: string): ParseResult<{ host: string; port: number }> {
@@ -27,8 +27,7 @@ export function parsePeers(text: string): ParseResult<PeerAddress[]> {
     const eq = part.indexOf('=');
     if (eq <= 0) return { ok: false, message: `malformed peer '${part}': expected id=host:port` };
     const id = part.slice(0, eq);
-    if (!ID.test(id))
-      return { ok: false, message: `bad member id '${id}': use 1-64 letters, digits, '-' or '_'` };
+    if (!isValidMemberId(id)) return { ok: false, message: new InvalidMemberIdError(id).message };
     if (seen.has(id)) return { ok: false, message: `member id '${id}' appears twice in the peer list` };
     seen.add(id);
     const addr = parseAddress(part.slice(eq + 1));

@@ -74,6 +74,37 @@ describe('keel node configuration', () => {
     [[...base, '--log-level', 'loud'], '--log-level must be one of'],
     [[...base, '--bogus'], "Unknown option '--bogus'"],
     [[...base, '--cluster-id', 'a b'], '--cluster-id'],
+    [
+      [
+        '--id',
+        '__proto__',
+        '--peers',
+        '__proto__=127.0.0.1:7001',
+        '--client-bind',
+        '127.0.0.1:1',
+        '--data-dir',
+        'd',
+      ],
+      '--id "__proto__" is invalid: must be 1-64 characters of [A-Za-z0-9._-], starting with a letter or digit',
+    ],
+    [
+      [
+        '--id',
+        'n1',
+        '--peers',
+        'n1=127.0.0.1:7001,__proto__=127.0.0.1:7002',
+        '--client-bind',
+        '127.0.0.1:1',
+        '--data-dir',
+        'd',
+      ],
+      '--peers: member id "__proto__" is invalid',
+    ],
+    [[...base, '--clients', 'n1=127.0.0.1:7101,_x=127.0.0.1:7102'], '--clients: member id "_x" is invalid'],
+    [
+      [...base, '--clients', 'constructor=127.0.0.1:7102'],
+      "--clients names 'constructor', which is not a peer",
+    ],
   ])('rejects %j with one clear line', (argv, message) => {
     const m = error(argv);
     expect(m).toContain(message);

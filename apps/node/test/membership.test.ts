@@ -6,6 +6,7 @@ import {
   decodeMemberAddresses,
   encodeMemberAddresses,
   learnerNotReady,
+  MemberChangeProblem,
   PROMOTE_MAX_LAG,
   parseMemberChange,
 } from '../src/membership.js';
@@ -77,25 +78,40 @@ describe('membership configuration of a member', () => {
       action: 'remove',
       id: 'n2',
     });
-    expect(parseMemberChange([])).toBe('the body must be a JSON object');
-    expect(parseMemberChange({ action: 'grow', id: 'n4' })).toBe(
-      'action must be add, promote or remove, not "grow"',
+    const problem = (body: unknown) => {
+      const p = parseMemberChange(body);
+      return p instanceof MemberChangeProblem ? `${p.code}: ${p.message}` : p;
+    };
+    expect(problem([])).toBe('KEEL_BAD_REQUEST: the body must be a JSON object');
+    expect(problem({ action: 'grow', id: 'n4' })).toBe(
+      'KEEL_BAD_REQUEST: action must be add, promote or remove, not "grow"',
     );
-    expect(parseMemberChange({ action: 'promote', id: 'n 4' })).toBe(
-      'id must be 1-64 letters, digits, - or _',
+    const rule = 'is invalid: must be 1-64 characters of [A-Za-z0-9._-], starting with a letter or digit';
+    expect(problem({ action: 'promote', id: 'n 4' })).toBe(`KEEL_INVALID_MEMBER_ID: id "n 4" ${rule}`);
+    expect(problem({ action: 'add', id: '__proto__', peer: 'h:1' })).toBe(
+      `KEEL_INVALID_MEMBER_ID: id "__proto__" ${rule}`,
     );
-    expect(parseMemberChange({ action: 'add', id: 'n4' })).toBe(
-      "add needs the new member's peer address as host:port",
+    expect(problem({ action: 'remove', id: 7 })).toBe(`KEEL_INVALID_MEMBER_ID: id of type number ${rule}`);
+    expect(problem(JSON.parse('{"action":"remove","__proto__":{"id":"n2"}}'))).toBe(
+      `KEEL_INVALID_MEMBER_ID: id of type undefined ${rule}`,
     );
-    expect(parseMemberChange({ action: 'add', id: 'n4', peer: 'nowhere' })).toBe(
-      "add needs the new member's peer address as host:port",
+    expect(problem({ action: 'add', id: 'n4' })).toBe(
+      "KEEL_BAD_REQUEST: add needs the new member's peer address as host:port",
     );
-    expect(parseMemberChange({ action: 'add', id: 'n4', peer: 'h:1', client: 'x' })).toBe(
-      'client must be host:port',
+    expect(problem({ action: 'add', id: 'n4', peer: 'nowhere' })).toBe(
+      "KEEL_BAD_REQUEST: add needs the new member's peer address as host:port",
     );
-    expect(parseMemberChange({ action: 'add', id: 'n4', peer: 'h:1', learner: 'yes' })).toBe(
-      'learner must be true or false',
+    expect(problem({ action: 'add', id: 'n4', peer: 'h:1', client: 'x' })).toBe(
+      'KEEL_BAD_REQUEST: client must be host:port',
     );
+    expect(problem({ action: 'add', id: 'n4', peer: 'h:1', learner: 'yes' })).toBe(
+      'KEEL_BAD_REQUEST: learner must be true or false',
+    );
+    expect(problem({ action: 'add', id: 'toString', peer: 'h:1' })).toEqual({
+      action: 'add',
+      id: 'toString',
+      peer: 'h:1',
+    });
     expect(parseMemberChange({ action: 'promote', id: 'n4', force: true })).toEqual({
       action: 'promote',
       id: 'n4',
@@ -105,8 +121,8 @@ describe('membership configuration of a member', () => {
       action: 'promote',
       id: 'n4',
     });
-    expect(parseMemberChange({ action: 'remove', id: 'n4', force: true })).toBe(
-      'force must be true or false, and only with promote',
+    expect(problem({ action: 'remove', id: 'n4', force: true })).toBe(
+      'KEEL_BAD_REQUEST: force must be true or false, and only with promote',
     );
   });
 

@@ -19,7 +19,9 @@ describe('parsePeers', () => {
     ['n1=127.0.0.1', 'malformed address'],
     ['n1=127.0.0.1:70000', 'out of range'],
     ['n1=a:1,n1=b:2', 'appears twice'],
-    ['n 1=a:1', 'bad member id'],
+    ['n 1=a:1', 'member id "n 1" is invalid'],
+    ['__proto__=a:1', 'member id "__proto__" is invalid'],
+    ['n1=a:1,-x=b:2', 'member id "-x" is invalid'],
   ])('rejects %j with a clear message', (input, message) => {
     const r = parsePeers(input);
     expect(r.ok).toBe(false);

@@ -13,8 +13,6 @@ export type { CodecLimits } from './codec/frame.js';
 export {
   DEFAULT_CODEC_LIMITS,
   FrameKind,
-  isValidNodeId,
-  MAX_ID_LENGTH,
   openFrame,
   readId,
   WIRE_VERSION,
@@ -46,6 +44,16 @@ export {
 export type { RaftConfig, ResolvedRaftConfig, TestingBugs } from './raft/config.js';
 export { resolveConfig } from './raft/config.js';
 export { ErrorCode, InvariantError, invariant, KeelError } from './raft/errors.js';
+export {
+  checkMemberId,
+  describeId,
+  InvalidMemberIdError,
+  isValidMemberId,
+  MAX_ID_LENGTH,
+  MEMBER_ID_ERROR_CODE,
+  MEMBER_ID_PATTERN,
+  MEMBER_ID_RULE,
+} from './raft/memberId.js';
 export { Raft } from './raft/Raft.js';
 export type { Rng } from './raft/rng.js';
 export { SeededRng } from './raft/rng.js';

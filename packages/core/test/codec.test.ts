@@ -257,7 +257,15 @@ describe('peer wire format (golden hex)', () => {
         meta: {
           index: 40,
           term: 3,
-          conf: { voters: ['n1', 'n2'], learners: ['n3'], addresses: { n1: '', n2: '', n3: 'x' } },
+          conf: {
+            voters: ['n1', 'n2'],
+            learners: ['n3'],
+            addresses: new Map([
+              ['n1', ''],
+              ['n2', ''],
+              ['n3', 'x'],
+            ]),
+          },
         },
       },
       '0101 026e31 026e32 01 0c 03 28 03 02 026e3100 026e3200 01 026e330178',
@@ -269,7 +277,11 @@ describe('peer wire format (golden hex)', () => {
         from: 'n1',
         to: 'n2',
         term: 3,
-        meta: { index: 40, term: 3, conf: { voters: ['n1'], learners: [], addresses: { n1: '' } } },
+        meta: {
+          index: 40,
+          term: 3,
+          conf: { voters: ['n1'], learners: [], addresses: new Map([['n1', '']]) },
+        },
         offset: 16,
         total: 20,
         data: new Uint8Array([1, 2, 3, 4]),
@@ -354,8 +366,10 @@ describe('peer wire format (golden hex)', () => {
     expect(decodeError(() => decodeBatch(unhex('0101026e31026e3200'))).reason).toBe('malformed');
     expect(decodeError(() => decodeBatch(unhex('0101026e31026e3201090200'))).reason).toBe('malformed');
     expect(decodeError(() => decodeBatch(unhex('0101026e31026e320109'))).reason).toBe('truncated');
-    expect(decodeError(() => decodeBatch(unhex('0101026e20026e3201090200'))).reason).toBe('malformed');
-    expect(decodeError(() => decodeBatch(unhex('010100026e3201090200'))).reason).toBe('malformed');
+    expect(decodeError(() => decodeBatch(unhex('0101026e20026e3201090200'))).reason).toBe(
+      'invalid-member-id',
+    );
+    expect(decodeError(() => decodeBatch(unhex('010100026e3201090200'))).reason).toBe('invalid-member-id');
     expect(
       decodeError(() =>
         decodeMessage(
@@ -371,7 +385,9 @@ describe('peer wire format (golden hex)', () => {
   it('rejects a snapshot chunk that runs past its total and a configuration listing a member twice', () => {
     expect(
       decodeError(() =>
-        decodeBatch(unhex('0101026e31026e32010d0328030100 00 10 12 04 01020304'.replace(/ /g, ''))),
+        // The golden chunk with total 18 < 16 + 4. (Before ids had their own reject reason, this
+        // frame lacked the member id and was rejected for that, not for its total.)
+        decodeBatch(unhex('0101026e31026e32010d03280301026e3100 00 10 12 04 01020304'.replace(/ /g, ''))),
       ).reason,
     ).toBe('malformed');
     expect(

@@ -55,7 +55,7 @@ class Harness {
   readonly sent: Message[] = [];
   readonly fatal: Error[] = [];
   /** Every `setPeers` call, by member. */
-  readonly peerSets = new Map<NodeId, Record<NodeId, string>[]>();
+  readonly peerSets = new Map<NodeId, Map<NodeId, string>[]>();
   /** Return false to lose a message. */
   pass: (m: Message) => boolean = () => true;
 
@@ -76,7 +76,7 @@ class Harness {
     id: NodeId,
     voters: readonly NodeId[],
     stores?: { store: MemoryLogStore; snaps: MemorySnapshotStore },
-    peers?: Record<NodeId, string>,
+    peers?: ReadonlyMap<NodeId, string>,
   ): Member {
     const store = stores?.store ?? new MemoryLogStore({ schedule: (fn) => this.sched.defer(fn) });
     const snaps = stores?.snaps ?? new MemorySnapshotStore({ schedule: (fn) => this.sched.defer(fn) });
@@ -98,7 +98,7 @@ class Harness {
         },
         setPeers: (p) => {
           const list = this.peerSets.get(id) ?? [];
-          list.push({ ...p });
+          list.push(new Map(p));
           this.peerSets.set(id, list);
         },
         close: async () => {},
@@ -334,7 +334,16 @@ describe('membership in the driver (dissertation ch. 4)', () => {
     expect(outcomes[0]).toMatchObject({ ok: false, reason: 'conf-change-pending' });
     expect(outcomes[1]).toMatchObject({
       ok: true,
-      conf: { voters: ['a', 'b', 'c'], learners: ['d'], addresses: { d: 'mem://d' } },
+      conf: {
+        voters: ['a', 'b', 'c'],
+        learners: ['d'],
+        addresses: new Map([
+          ['a', ''],
+          ['b', ''],
+          ['c', ''],
+          ['d', 'mem://d'],
+        ]),
+      },
     });
     // It joined through the leader's snapshot (its log was compacted) and caught up.
     expect(d.restored.length).toBe(1);
@@ -369,7 +378,16 @@ describe('membership in the driver (dissertation ch. 4)', () => {
       h.sched.advance(200);
       expect(out).toMatchObject({ ok: true });
     };
-    h.start('d', [], undefined, { a: 'a:1', b: 'b:1', c: 'c:1' });
+    h.start(
+      'd',
+      [],
+      undefined,
+      new Map([
+        ['a', 'a:1'],
+        ['b', 'b:1'],
+        ['c', 'c:1'],
+      ]),
+    );
     change({ type: 'addLearner', id: 'd', address: 'd:1' });
     change({ type: 'promote', id: 'd' });
     const old = h.leader().id;
@@ -377,14 +395,29 @@ describe('membership in the driver (dissertation ch. 4)', () => {
     h.m(old).node.stop();
     h.members.delete(old);
     // e joins: the leader's latest snapshot still says {a, b, c}, without d (maybe the leader).
-    const e = h.start('e', [], undefined, { a: 'a:1', b: 'b:1', c: 'c:1', d: 'd:1' });
+    const e = h.start(
+      'e',
+      [],
+      undefined,
+      new Map([
+        ['a', 'a:1'],
+        ['b', 'b:1'],
+        ['c', 'c:1'],
+        ['d', 'd:1'],
+      ]),
+    );
     change({ type: 'addLearner', id: 'e', address: 'e:1' });
     expect(e.restored.length).toBe(1);
     expect(h.m('e').node.status().conf.voters).toEqual(['a', 'b', 'c', 'd'].filter((v) => v !== old));
     const calls = h.peerSets.get('e')!;
-    for (const p of calls) expect(Object.keys(p)).toContain('d'); // never cut off from d
-    const expected: Record<string, string> = { a: 'a:1', b: 'b:1', c: 'c:1', d: 'd:1' };
-    delete expected[old]; // dropped once a configuration change showed it leaving
+    for (const p of calls) expect([...p.keys()]).toContain('d'); // never cut off from d
+    const expected = new Map([
+      ['a', 'a:1'],
+      ['b', 'b:1'],
+      ['c', 'c:1'],
+      ['d', 'd:1'],
+    ]);
+    expected.delete(old); // dropped once a configuration change showed it leaving
     expect(calls.at(-1)).toEqual(expected);
     expect(e.machine.items).toEqual(h.leader().machine.items);
   });

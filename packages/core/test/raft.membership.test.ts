@@ -25,14 +25,14 @@ describe('dissertation §4.1: single-server membership changes', () => {
     c.propose('a', 'before');
     c.deliverAll();
     const d = c.join('d');
-    expect(d.raft.conf()).toEqual({ voters: [], learners: [], addresses: {} });
+    expect(d.raft.conf()).toEqual({ voters: [], learners: [], addresses: new Map() });
     expect(change(c, 'a', { type: 'addLearner', id: 'd', address: 'tcp://d:1' })).toEqual({
       ok: true,
       index: 3,
       term: 1,
     });
     // It takes effect on the leader at once (when appended), before it commits.
-    expect(c.raft('a').conf()).toEqual(confOf(['a', 'b', 'c'], ['d'], { d: 'tcp://d:1' }));
+    expect(c.raft('a').conf()).toEqual(confOf(['a', 'b', 'c'], ['d'], new Map([['d', 'tcp://d:1']])));
     c.deliverAll();
     c.tick('a', 1);
     c.deliverAll();
@@ -237,7 +237,7 @@ describe('dissertation §4.1: single-server membership changes', () => {
     const r = new Raft({ id: 'j', voters: [], rng: new SeededRng(5) }, new MemoryLogStore());
     for (let i = 0; i < 200; i++) r.tick();
     const rd = r.ready()!;
-    expect(rd.conf).toEqual({ voters: [], learners: [], addresses: {} });
+    expect(rd.conf).toEqual({ voters: [], learners: [], addresses: new Map() });
     expect(rd.messages).toEqual([]);
     expect(r.role).toBe('follower');
     r.campaign();
@@ -261,7 +261,14 @@ describe('Config entry payload', () => {
       conf = next;
     }
     expect(conf).toEqual(
-      confOf(['n2', 'n3', 'n4', 'x_y-Z'], [], { n4: 'tcp://10.0.0.4:7000', 'x_y-Z': 'ünïcödé' }),
+      confOf(
+        ['n2', 'n3', 'n4', 'x_y-Z'],
+        [],
+        new Map([
+          ['n4', 'tcp://10.0.0.4:7000'],
+          ['x_y-Z', 'ünïcödé'],
+        ]),
+      ),
     );
     const solo = confOf(['n1']);
     const bytes = [1, 0, 2, 0x6e, 0x32, 0, 0, 0, 1, 2, 0x6e, 0x31, 0, 0, 0, 1, 2, 0x6e, 0x32, 0, 0];

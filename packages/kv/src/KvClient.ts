@@ -16,7 +16,7 @@
  * Unlike the state machine, this file is the I/O edge of the package: it reads the clock and sets
  * timers (the purity test exempts it from those rules only).
  */
-import type { ClientChannel, NodeId } from '@keel/core';
+import { type ClientChannel, InvalidMemberIdError, isValidMemberId, type NodeId } from '@keel/core';
 import {
   checkCommand,
   type KvCommand,
@@ -48,11 +48,11 @@ export interface KvClientOptions {
   /** Opens a channel to one endpoint (called lazily, once per endpoint, again after `close()`). */
   readonly connect: (address: string) => ClientChannel;
   /**
-   * Member ids and their client endpoints (`{ n1: '127.0.0.1:7201', ... }`), so a `not-leader`
-   * answer's leader hint leads straight to the leader. Optional: without it the client tries the
-   * next endpoint (followers forward writes anyway).
+   * Member ids and their client endpoints (`new Map([['n1', '127.0.0.1:7201'], ...])`), so a
+   * `not-leader` answer's leader hint leads straight to the leader. Optional: without it the client
+   * tries the next endpoint (followers forward writes anyway). An invalid member id is refused.
    */
-  readonly members?: Readonly<Record<NodeId, string>>;
+  readonly members?: ReadonlyMap<NodeId, string>;
   /** Deadline of one operation, retries included. Default 10 000 ms. */
   readonly timeoutMs?: number;
   /** How long one attempt waits for a member's answer before trying another. Default 3000 ms. */
@@ -168,7 +168,9 @@ export class KvClient {
     this.endpoints = [...options.endpoints];
     this.connect = options.connect;
     const members = new Map<NodeId, number>();
-    for (const [id, endpoint] of Object.entries(options.members ?? {})) {
+    for (const [id, endpoint] of options.members ?? []) {
+      if (!isValidMemberId(id))
+        throw new KvClientError(KvClientErrorCode.BadRequest, new InvalidMemberIdError(id).message);
       const i = this.endpoints.indexOf(endpoint);
       if (i >= 0) members.set(id, i);
     }

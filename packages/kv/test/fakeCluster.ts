@@ -64,8 +64,8 @@ export class FakeCluster {
   }
 
   /** id → endpoint, the `members` option of KvClient. */
-  get directory(): Record<NodeId, string> {
-    return Object.fromEntries([...this.members.values()].map((m) => [m.id, m.endpoint]));
+  get directory(): Map<NodeId, string> {
+    return new Map([...this.members.values()].map((m) => [m.id, m.endpoint]));
   }
 
   member(id: NodeId): FakeMember {

@@ -1,4 +1,5 @@
-import { DecodeError, EncodeError, Writer } from '@keel/core';
+import { DecodeError, EncodeError, MEMBER_ID_PATTERN, Writer } from '@keel/core';
+import { SPECIAL_VALID_IDS } from '@keel/core/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -22,7 +23,7 @@ import { b, commandArb, hex, resultArb, unhex } from './helpers.js';
 
 const consistency = fc.constantFrom(...Object.values(ReadConsistency));
 const request: fc.Arbitrary<KvRequest> = fc.record({ command: commandArb(), consistency });
-const nodeId = fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/);
+const nodeId = fc.oneof(fc.stringMatching(MEMBER_ID_PATTERN), fc.constantFrom(...SPECIAL_VALID_IDS));
 const response: fc.Arbitrary<KvResponse> = fc.oneof(
   fc.record({ kind: fc.constant('result' as const), result: resultArb }),
   fc.record({

@@ -21,7 +21,6 @@ import { readFileSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  type ConfState,
   chunksLength,
   type SnapshotBytes,
   type SnapshotChunks,
@@ -31,6 +30,7 @@ import {
   type StoredSnapshot,
   toChunks,
 } from '@keel/core';
+import { decodeConfJson, encodeConfJson } from './confJson.js';
 import { crc32c } from './crc32c.js';
 import { SnapshotError, SnapshotErrorCode } from './errors.js';
 
@@ -46,7 +46,7 @@ export function snapshotFileName(meta: SnapshotMeta): string {
 
 /** The bytes before the data: magic, version, index, term, the conf JSON and the data length. */
 function encodeHead(meta: SnapshotMeta, dataLength: number): Uint8Array {
-  const conf = new TextEncoder().encode(JSON.stringify(meta.conf));
+  const conf = new TextEncoder().encode(encodeConfJson(meta.conf));
   const head = new Uint8Array(HEAD + conf.length + 8);
   const dv = new DataView(head.buffer);
   dv.setUint32(0, MAGIC, true);
@@ -109,15 +109,8 @@ export function decodeSnapshotFile(buf: Uint8Array, file: string): StoredSnapsho
   const term = Number(dv.getBigUint64(16, true));
   const confLen = dv.getUint32(24, true);
   if (HEAD + confLen + 8 > end) bad('configuration runs past the end');
-  let conf: ConfState;
-  try {
-    conf = JSON.parse(new TextDecoder().decode(buf.subarray(HEAD, HEAD + confLen))) as ConfState;
-  } catch {
-    return bad('configuration is not valid JSON');
-  }
-  if (!Array.isArray(conf.voters) || !Array.isArray(conf.learners) || typeof conf.addresses !== 'object') {
-    bad('configuration lacks voters, learners or addresses');
-  }
+  const conf = decodeConfJson(new TextDecoder().decode(buf.subarray(HEAD, HEAD + confLen)));
+  if (typeof conf === 'string') return bad(conf);
   const at = HEAD + confLen;
   const dataLen = Number(dv.getBigUint64(at, true));
   if (at + 8 + dataLen !== end) bad(`data length ${dataLen} does not fit the file`);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SnapshotMeta } from '@keel/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { crc32c } from '../src/crc32c.js';
 import { SnapshotErrorCode } from '../src/errors.js';
 import {
   decodeSnapshotFile,
@@ -11,7 +12,11 @@ import {
   snapshotFileName,
 } from '../src/FileSnapshotStore.js';
 
-const conf = { voters: ['n1', 'n2', 'n3'], learners: ['n4'], addresses: { n4: 'tcp://127.0.0.1:9' } };
+const conf = {
+  voters: ['n1', 'n2', 'n3'],
+  learners: ['n4'],
+  addresses: new Map([['n4', 'tcp://127.0.0.1:9']]),
+};
 const meta = (index: number, term = 2): SnapshotMeta => ({ index, term, conf });
 const bytes = (n: number, seed = 1): Uint8Array =>
   Uint8Array.from({ length: n }, (_v, i) => (i * 31 + seed) & 0xff);
@@ -36,7 +41,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 describe('snapshot file format', () => {
   it('pins the header layout (golden hex)', () => {
     const file = encodeSnapshotFile(
-      { index: 7, term: 3, conf: { voters: ['a'], learners: [], addresses: {} } },
+      { index: 7, term: 3, conf: { voters: ['a'], learners: [], addresses: new Map() } },
       Uint8Array.of(0xaa, 0xbb),
     );
     const hex = Buffer.from(file).toString('hex');
@@ -50,7 +55,7 @@ describe('snapshot file format', () => {
     expect(hex.slice(56 + confJson.length, 56 + confJson.length + 20)).toBe('0200000000000000aabb');
     expect(file.length).toBe(28 + 45 + 8 + 2 + 4);
     expect(decodeSnapshotFile(file, 'x')).toEqual({
-      meta: { index: 7, term: 3, conf: { voters: ['a'], learners: [], addresses: {} } },
+      meta: { index: 7, term: 3, conf: { voters: ['a'], learners: [], addresses: new Map() } },
       chunks: [Uint8Array.of(0xaa, 0xbb)],
     });
   });
@@ -67,6 +72,55 @@ describe('snapshot file format', () => {
         code = (err as { code?: unknown }).code;
       }
       expect([SnapshotErrorCode.Corrupt, SnapshotErrorCode.UnsupportedVersion], `byte ${i}`).toContain(code);
+    }
+  });
+
+  it('round-trips members named after Object.prototype members; their addresses stay a Map', () => {
+    const special = ['constructor', 'toString', 'hasOwnProperty', 'prototype', 'valueOf'];
+    const c = {
+      voters: special,
+      learners: ['a'],
+      addresses: new Map(special.map((id) => [id, `tcp://${id}:1`])),
+    };
+    const back = decodeSnapshotFile(encodeSnapshotFile({ index: 1, term: 1, conf: c }, bytes(1)), 'f');
+    expect(back.meta.conf).toEqual(c);
+    expect(back.meta.conf.addresses.get('toString')).toBe('tcp://toString:1');
+  });
+
+  it('refuses a configuration with an invalid member id, a stray address or a non-string address (issue #22)', () => {
+    const withConf = (json: string): Uint8Array => {
+      const good = encodeSnapshotFile(
+        { index: 1, term: 1, conf: { voters: ['a'], learners: [], addresses: new Map() } },
+        bytes(1),
+      );
+      const old = '{"voters":["a"],"learners":[],"addresses":{}}';
+      const head = Buffer.from(good.subarray(0, 28));
+      head.writeUInt32LE(Buffer.byteLength(json), 24);
+      const body = Buffer.concat([
+        head,
+        Buffer.from(json),
+        Buffer.from(good.subarray(28 + old.length, good.length - 4)),
+      ]);
+      const file = Buffer.alloc(body.length + 4);
+      body.copy(file);
+      file.writeUInt32LE(crc32c(body, 0, 0, body.length), body.length);
+      return file;
+    };
+    // The helper itself makes a valid file from valid JSON.
+    expect(
+      decodeSnapshotFile(withConf('{"voters":["a"],"learners":[],"addresses":{"a":"x"}}'), 'f').meta.conf
+        .addresses,
+    ).toEqual(new Map([['a', 'x']]));
+    for (const [json, why] of [
+      ['{"voters":["__proto__"],"learners":[],"addresses":{}}', /no valid member id/],
+      ['{"voters":["a"],"learners":[],"addresses":{"__proto__":"x"}}', /no member/],
+      ['{"voters":["a"],"learners":[],"addresses":{"a":{"x":1}}}', /non-string address/],
+      ['{"voters":["a","a"],"learners":[],"addresses":{}}', /twice/],
+      ['{"voters":[""],"learners":[],"addresses":{}}', /no valid member id/],
+    ] as const) {
+      expect(() => decodeSnapshotFile(withConf(json), 'f'), json).toThrow(
+        expect.objectContaining({ code: SnapshotErrorCode.Corrupt, message: expect.stringMatching(why) }),
+      );
     }
   });
 });

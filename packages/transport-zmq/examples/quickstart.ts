@@ -6,7 +6,10 @@ import { MessageType } from '@keel/core';
 import { ClientConnection, ClientServer, generateKeyPair, PeerTransport } from '@keel/transport-zmq';
 
 const keys = { n1: generateKeyPair(), n2: generateKeyPair() };
-const peerKeys = { n1: keys.n1.publicKey, n2: keys.n2.publicKey };
+const peerKeys = new Map([
+  ['n1', keys.n1.publicKey],
+  ['n2', keys.n2.publicKey],
+]);
 
 const n1 = new PeerTransport({ id: 'n1', bind: 'tcp://127.0.0.1:0', curve: { ...keys.n1, peerKeys } });
 const n2 = new PeerTransport({ id: 'n2', bind: 'tcp://127.0.0.1:0', curve: { ...keys.n2, peerKeys } });

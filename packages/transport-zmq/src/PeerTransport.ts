@@ -5,7 +5,8 @@ import {
   DecodeError,
   DecodeErrorReason,
   decodeBatch,
-  isValidNodeId,
+  InvalidMemberIdError,
+  isValidMemberId,
   type Message,
   messageSizeBound,
   type NodeId,
@@ -26,7 +27,7 @@ export const PEER_ZAP_DOMAIN = 'keel-peer';
 
 export interface PeerCurveOptions extends CurveKeyPair {
   /** Each other member's public key: the server key to connect to it, and admitted on our endpoint. */
-  readonly peerKeys: Readonly<Record<NodeId, string>>;
+  readonly peerKeys: ReadonlyMap<NodeId, string>;
 }
 
 export interface PeerTransportOptions {
@@ -35,7 +36,7 @@ export interface PeerTransportOptions {
   /** Where the peer ROUTER listens, e.g. `tcp://0.0.0.0:7001` (port 0 picks an ephemeral port). */
   readonly bind: string;
   /** The other members: id to advertised address (`tcp://host:port`). More with `addPeer`. */
-  readonly peers?: Readonly<Record<NodeId, string>>;
+  readonly peers?: ReadonlyMap<NodeId, string>;
   /** AppendEntries queued per peer before new ones are dropped. Default 4096. */
   readonly maxQueueMessages?: number;
   /** Bytes of AppendEntries queued per peer before new ones are dropped. Default 64 MiB. */
@@ -70,6 +71,12 @@ export interface PeerTransportMetrics {
   readonly decodeErrors: Readonly<Record<DecodeErrorReason, number>>;
   /** Frames from a routing id that is not a configured member. */
   readonly unknownPeers: number;
+  /**
+   * Every frame from a peer that was not applied, per reason: a routing id that is no valid member
+   * id, an unknown member, a foreign sender or recipient, or any decode failure (including an
+   * invalid member id inside the frame). Not one of their messages reached the engine.
+   */
+  readonly framesRejected: Readonly<Record<PeerFrameRejectReason, number>>;
   /** Frames whose header names another sender than the connection, or another recipient. */
   readonly misaddressed: number;
   /** Connections refused by the ZAP handler (unknown CURVE key). */
@@ -79,6 +86,18 @@ export interface PeerTransportMetrics {
 }
 
 type PeerState = 'unknown' | 'connected' | 'disconnected';
+
+/** Why a peer frame was not applied (`metrics.framesRejected`). */
+export const PeerFrameRejectReason = {
+  /** The ZeroMQ routing id (the sender's claimed member id) is no valid member id. */
+  InvalidRoutingId: 'invalid-routing-id',
+  /** A valid id, but not a configured member. */
+  UnknownPeer: 'unknown-peer',
+  /** The frame's header names another sender than the connection, or another recipient. */
+  Misaddressed: 'misaddressed',
+  ...DecodeErrorReason,
+} as const;
+export type PeerFrameRejectReason = (typeof PeerFrameRejectReason)[keyof typeof PeerFrameRejectReason];
 
 interface Peer {
   readonly id: NodeId;
@@ -130,12 +149,13 @@ export class PeerTransport implements Transport {
   };
   private readonly dropped = zeroCounts(Object.values(DropReason));
   private readonly decodeErrors = zeroCounts(Object.values(DecodeErrorReason));
+  private readonly framesRejected = zeroCounts(Object.values(PeerFrameRejectReason));
 
   constructor(options: PeerTransportOptions) {
-    if (!isValidNodeId(options.id)) {
+    if (!isValidMemberId(options.id)) {
       throw new TransportError(
         TransportErrorCode.InvalidConfig,
-        `invalid member id ${JSON.stringify(options.id)}`,
+        new InvalidMemberIdError(options.id).message,
       );
     }
     this.id = options.id;
@@ -166,7 +186,7 @@ export class PeerTransport implements Transport {
             zapDomain: PEER_ZAP_DOMAIN,
           }),
     });
-    for (const [id, address] of Object.entries(options.peers ?? {})) {
+    for (const [id, address] of options.peers ?? []) {
       if (id !== this.id) this.addPeer(id, address);
     }
   }
@@ -213,11 +233,11 @@ export class PeerTransport implements Transport {
   /** Adds a member (or changes nothing if it is known). With CURVE, its key comes from options or `publicKey`. */
   addPeer(id: NodeId, address: string, publicKey?: string): void {
     if (this.closed || id === this.id || this.peers.has(id)) return;
-    if (!isValidNodeId(id)) {
-      throw new TransportError(TransportErrorCode.InvalidConfig, `invalid member id ${JSON.stringify(id)}`);
+    if (!isValidMemberId(id)) {
+      throw new TransportError(TransportErrorCode.InvalidConfig, new InvalidMemberIdError(id).message);
     }
     const curve = this.options.curve;
-    const peerKey = publicKey ?? curve?.peerKeys[id];
+    const peerKey = publicKey ?? curve?.peerKeys.get(id);
     if (curve !== undefined) {
       if (peerKey === undefined) {
         throw new TransportError(TransportErrorCode.InvalidConfig, `no CURVE public key for member ${id}`);
@@ -276,9 +296,9 @@ export class PeerTransport implements Transport {
    * means "unknown here": a member already configured keeps its address, an unknown one is skipped
    * with a warning (nothing could reach it).
    */
-  setPeers(peers: Readonly<Record<NodeId, string>>): void {
+  setPeers(peers: ReadonlyMap<NodeId, string>): void {
     if (this.closed) return;
-    for (const [id, address] of Object.entries(peers)) {
+    for (const [id, address] of peers) {
       if (id === this.id) continue;
       const known = this.peers.get(id);
       if (known === undefined) {
@@ -289,7 +309,7 @@ export class PeerTransport implements Transport {
         this.addPeer(id, address);
       }
     }
-    for (const id of [...this.peers.keys()]) if (!Object.hasOwn(peers, id)) this.removePeer(id);
+    for (const id of [...this.peers.keys()]) if (!peers.has(id)) this.removePeer(id);
   }
 
   /** Members currently configured. */
@@ -340,13 +360,14 @@ export class PeerTransport implements Transport {
       ...this.counters,
       dropped: { ...this.dropped },
       decodeErrors: { ...this.decodeErrors },
+      framesRejected: { ...this.framesRejected },
       queued,
     };
   }
 
   /** The connection state of each peer as last reported by ZeroMQ. */
-  peerStates(): Record<NodeId, PeerState> {
-    return Object.fromEntries([...this.peers.values()].map((p) => [p.id, p.state]));
+  peerStates(): Map<NodeId, PeerState> {
+    return new Map([...this.peers.values()].map((p) => [p.id, p.state]));
   }
 
   private async pump(peer: Peer): Promise<void> {
@@ -444,8 +465,19 @@ export class PeerTransport implements Transport {
   private onFrames(frames: Buffer[]): void {
     const route = frames[0]!;
     const sender = route.toString('latin1');
+    if (!isValidMemberId(sender)) {
+      // Checked before any lookup: a routing id such as `__proto__` is data, never a key.
+      this.framesRejected[PeerFrameRejectReason.InvalidRoutingId]++;
+      this.rateLimited.warn(
+        'invalid-routing-id',
+        { sender: route.toString('hex') },
+        'frame from a routing id that is no valid member id rejected',
+      );
+      return;
+    }
     if (!this.peers.has(sender)) {
       this.counters.unknownPeers++;
+      this.framesRejected[PeerFrameRejectReason.UnknownPeer]++;
       this.rateLimited.warn(
         'unknown-peer',
         { sender: route.toString('hex') },
@@ -455,6 +487,7 @@ export class PeerTransport implements Transport {
     }
     if (frames.length !== 2) {
       this.decodeErrors[DecodeErrorReason.Malformed]++;
+      this.framesRejected[DecodeErrorReason.Malformed]++;
       this.rateLimited.warn('decode', { peer: sender, parts: frames.length - 1 }, 'peer frame rejected');
       return;
     }
@@ -467,10 +500,12 @@ export class PeerTransport implements Transport {
       if (!(err instanceof DecodeError)) {
         // The decoder throws nothing else (the fuzz test holds it to that); stay alive regardless.
         this.decodeErrors[DecodeErrorReason.Malformed]++;
+        this.framesRejected[DecodeErrorReason.Malformed]++;
         this.logger.error({ err, peer: sender }, 'peer frame broke the decoder');
         return;
       }
       this.decodeErrors[err.reason]++;
+      this.framesRejected[err.reason]++;
       this.rateLimited.warn(
         'decode',
         { peer: sender, reason: err.reason, err: err.message, bytes: payload.length },
@@ -481,6 +516,7 @@ export class PeerTransport implements Transport {
     const first = messages[0]!;
     if (first.from !== sender || first.to !== this.id) {
       this.counters.misaddressed++;
+      this.framesRejected[PeerFrameRejectReason.Misaddressed]++;
       this.rateLimited.warn(
         'misaddressed',
         { peer: sender, from: first.from, to: first.to },

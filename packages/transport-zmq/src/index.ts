@@ -15,7 +15,7 @@ export { TransportError, TransportErrorCode } from './errors.js';
 export type { TransportLogger } from './logger.js';
 export { DropReason } from './PeerQueue.js';
 export type { PeerCurveOptions, PeerTransportMetrics, PeerTransportOptions } from './PeerTransport.js';
-export { PEER_ZAP_DOMAIN, PeerTransport } from './PeerTransport.js';
+export { PEER_ZAP_DOMAIN, PeerFrameRejectReason, PeerTransport } from './PeerTransport.js';
 
 /** What the loaded ZeroMQ library supports; CURVE is required for authenticated clusters. */
 export function zmqCapabilities(): { version: string; curve: boolean } {

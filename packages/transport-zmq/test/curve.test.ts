@@ -11,7 +11,15 @@ import {
   z85Decode,
   z85Encode,
 } from '../src/index.js';
-import { closeAll, type Member, memoryLogger, startCluster, waitConnected, waitFor } from './helpers.js';
+import {
+  closeAll,
+  idMap,
+  type Member,
+  memoryLogger,
+  startCluster,
+  waitConnected,
+  waitFor,
+} from './helpers.js';
 
 const hb = (from: string, to: string, term: number): HeartbeatMessage => ({
   type: MessageType.Heartbeat,
@@ -45,7 +53,7 @@ describe('CURVE keys', () => {
 
 describe('PeerTransport with CURVE', () => {
   const keys = { a: generateKeyPair(), b: generateKeyPair(), c: generateKeyPair() };
-  const peerKeys = { a: keys.a.publicKey, b: keys.b.publicKey, c: keys.c.publicKey };
+  const peerKeys = idMap({ a: keys.a.publicKey, b: keys.b.publicKey, c: keys.c.publicKey });
   const curveFor = (id: 'a' | 'b' | 'c') => ({ ...keys[id], peerKeys });
 
   it('encrypts and delivers between members whose keys are configured', async () => {
@@ -66,7 +74,10 @@ describe('PeerTransport with CURVE', () => {
 
   it('a peer with an unknown key cannot deliver a single message', async () => {
     // 'b' is a member, but the impostor below holds a key nobody allowed.
-    open = await startCluster(['a'], () => ({ curve: curveFor('a'), peers: { b: 'tcp://127.0.0.1:1' } }));
+    open = await startCluster(['a'], () => ({
+      curve: curveFor('a'),
+      peers: idMap({ b: 'tcp://127.0.0.1:1' }),
+    }));
     const [a] = open as [Member];
     const impostor = generateKeyPair();
     const dealer = new zmq.Dealer({
@@ -92,7 +103,7 @@ describe('PeerTransport with CURVE', () => {
       id: 'b',
       bind: 'tcp://127.0.0.1:0',
       curve: curveFor('b'),
-      peers: { a: a.endpoint },
+      peers: idMap({ a: a.endpoint }),
     });
     closers.push(() => b.close());
     await b.start({ message() {}, peer() {} });

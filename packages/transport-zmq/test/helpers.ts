@@ -55,6 +55,11 @@ export interface Member {
   readonly endpoint: string;
 }
 
+/** An id-keyed Map from literal test ids (tests only; src keeps ids out of object keys). */
+export function idMap(entries: { readonly [id: string]: string }): Map<NodeId, string> {
+  return new Map(Object.entries(entries));
+}
+
 /**
  * Starts one transport per id on ephemeral ports of 127.0.0.1 and connects them all to each other.
  * `options(id)` adds per-member options.
@@ -87,7 +92,7 @@ export async function waitConnected(members: readonly Member[]): Promise<void> {
   await waitFor(
     () =>
       members.every((m) =>
-        members.every((o) => o.id === m.id || m.transport.peerStates()[o.id] === 'connected'),
+        members.every((o) => o.id === m.id || m.transport.peerStates().get(o.id) === 'connected'),
       ),
     'all peers connected',
   );

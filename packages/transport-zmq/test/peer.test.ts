@@ -11,9 +11,10 @@ import {
 } from '@keel/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as zmq from 'zeromq';
-import { DropReason, PeerTransport } from '../src/index.js';
+import { DropReason, PeerFrameRejectReason, PeerTransport } from '../src/index.js';
 import {
   closeAll,
+  idMap,
   type Member,
   memoryLogger,
   Recorder,
@@ -122,7 +123,7 @@ describe('PeerTransport on 127.0.0.1', () => {
     const meta = {
       index: 500,
       term: 2,
-      conf: { voters: ['a', 'b'], learners: [], addresses: { a: '', b: '' } },
+      conf: { voters: ['a', 'b'], learners: [], addresses: idMap({ a: '', b: '' }) },
     };
     const total = 20 * 16 * 1024;
     const chunks: SnapChunkMessage[] = Array.from({ length: 20 }, (_, i) => ({
@@ -196,7 +197,7 @@ describe('PeerTransport on 127.0.0.1', () => {
     await waitFor(() => a.recorder.last('b') === PeerEvent.Disconnected, 'b disconnected');
 
     // b restarts on the same port (binding retries until the old socket has let go of it).
-    const b2 = new PeerTransport({ id: 'b', bind: b.endpoint, peers: { a: a.endpoint } });
+    const b2 = new PeerTransport({ id: 'b', bind: b.endpoint, peers: idMap({ a: a.endpoint }) });
     const recorder = new Recorder();
     open[1] = { ...b, transport: b2, recorder };
     // The old socket's port comes free shortly; retry while it is in use, for 10 s at most.
@@ -223,7 +224,7 @@ describe('PeerTransport on 127.0.0.1', () => {
   it('rejects hostile frames: garbage, unknown senders, spoofed headers, extra parts; and stays up', async () => {
     const log = memoryLogger();
     // 'b' is configured but not running: the raw sockets below stand in for it.
-    open = await startCluster(['a'], () => ({ logger: log, peers: { b: 'tcp://127.0.0.1:1' } }));
+    open = await startCluster(['a'], () => ({ logger: log, peers: idMap({ b: 'tcp://127.0.0.1:1' }) }));
     const [a] = open as [Member];
     const asB = new zmq.Dealer({ routingId: 'b', linger: 0 });
     const asStranger = new zmq.Dealer({ routingId: 'mallory', linger: 0 });
@@ -257,10 +258,43 @@ describe('PeerTransport on 127.0.0.1', () => {
     expect(warnings.length).toBeLessThanOrEqual(5);
   });
 
+  it('rejects and counts by reason frames from routing ids such as __proto__, and ids inside frames that are invalid (issue #22)', async () => {
+    open = await startCluster(['a'], () => ({ peers: idMap({ b: 'tcp://127.0.0.1:1' }) }));
+    const [a] = open as [Member];
+    const senders = ['__proto__', 'constructor', 'toString', '-x', 'a b'].map((routingId) => {
+      const d = new zmq.Dealer({ routingId, linger: 0 });
+      extra.push(d);
+      d.connect(a.endpoint);
+      return d;
+    });
+    const asB = new zmq.Dealer({ routingId: 'b', linger: 0 });
+    extra.push(asB);
+    asB.connect(a.endpoint);
+    for (const d of senders) await d.send(encodeBatch([heartbeat('b', 'a')]));
+    // From b's connection, a frame whose sender id is __proto__ (valid bytes, patched in).
+    const frame = Buffer.from(encodeBatch([heartbeat('x________', 'a')]));
+    frame.write('__proto__', frame.indexOf('x________'), 'latin1');
+    await asB.send(frame);
+    await asB.send(encodeBatch([heartbeat('b', 'a', 42)])); // the one valid frame
+
+    await waitFor(() => a.recorder.messages.length === 1, 'the valid frame');
+    expect(a.recorder.messages[0]).toMatchObject({ from: 'b', term: 42 });
+    await waitFor(
+      () => a.transport.metrics.unknownPeers === 2,
+      'constructor and toString counted as unknown',
+    );
+    const r = a.transport.metrics.framesRejected;
+    expect(r[PeerFrameRejectReason.InvalidRoutingId]).toBe(3); // __proto__, -x, 'a b'
+    expect(r[PeerFrameRejectReason.UnknownPeer]).toBe(2);
+    expect(r[PeerFrameRejectReason.InvalidMemberId]).toBe(1);
+    expect(Object.getPrototypeOf(r)).toBe(Object.prototype);
+    expect(a.transport.peerIds()).toEqual(['b']);
+  });
+
   it('refuses frames larger than the limit at the socket', async () => {
     open = await startCluster(['a'], () => ({
       limits: { maxFrameBytes: 1024 },
-      peers: { b: 'tcp://127.0.0.1:1' },
+      peers: idMap({ b: 'tcp://127.0.0.1:1' }),
     }));
     const [a] = open as [Member];
     const asB = new zmq.Dealer({ routingId: 'b', linger: 0 });
@@ -291,7 +325,7 @@ describe('PeerTransport on 127.0.0.1', () => {
     const t = new PeerTransport({
       id: 'solo',
       bind: 'tcp://127.0.0.1:0',
-      peers: { other: 'tcp://127.0.0.1:1' },
+      peers: idMap({ other: 'tcp://127.0.0.1:1' }),
     });
     await t.start(new Recorder());
     await t.close();

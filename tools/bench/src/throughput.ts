@@ -493,6 +493,7 @@ function stepResult(
   let ops = 0;
   let errors = 0;
   let retries = 0;
+  // keel-lint-allow-object-map: keyed by KEEL_* error codes, serialized to the report
   const codes: Record<string, number> = {};
   for (const r of results) {
     hist.merge(r.histogram);

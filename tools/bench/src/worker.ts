@@ -120,6 +120,7 @@ async function fill(
 
 async function run(step: WorkerStep): Promise<WorkerResult> {
   const hist = new Histogram();
+  // keel-lint-allow-object-map: keyed by KEEL_* error codes, serialized to the parent
   const errorCodes: Record<string, number> = {};
   let ops = 0;
   let errors = 0;

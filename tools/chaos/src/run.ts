@@ -111,7 +111,7 @@ export async function runChaos(o: ChaosOptions, progress: ChaosProgress): Promis
       30_000,
       'no leader elected within 30 s of the start',
     );
-    const members = Object.fromEntries(c.members.map((m) => [m.id, m.client]));
+    const members = new Map(c.members.map((m) => [m.id, m.client]));
     workload = new Workload({
       members,
       clients: o.clients,

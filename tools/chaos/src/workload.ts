@@ -7,7 +7,7 @@ export const COUNTER_KEY = 'counter';
 
 export interface WorkloadOptions {
   /** Member client endpoints, `host:port`, and their ids (for leader hints). */
-  readonly members: Readonly<Record<string, string>>;
+  readonly members: ReadonlyMap<string, string>;
   readonly clients: number;
   /** Registers r0..r{keys-1}, plus the counter. */
   readonly keys: number;
@@ -67,7 +67,7 @@ export class Workload {
 
   /** A fresh client for final reads and probes (not part of the concurrent load). */
   client(): KvClient {
-    const endpoints = Object.values(this.o.members);
+    const endpoints = [...this.o.members.values()];
     const kv = new KvClient({
       endpoints,
       members: this.o.members,

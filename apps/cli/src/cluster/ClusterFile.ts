@@ -1,5 +1,6 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { InvalidMemberIdError, isValidMemberId } from '@keel/core';
 import { makeDirectory } from '@keel/node';
 import type { MemberPorts } from './ports.js';
 
@@ -138,7 +139,7 @@ export function parseClusterFile(json: unknown): ClusterFile {
       throw new Error(`${what}.command is not a list of strings`);
     }
     return {
-      id: str(m, 'id', what),
+      id: memberId(str(m, 'id', what), what),
       pid: intOrNull(m, 'pid', what),
       pidStartTime: intOrNull(m, 'pidStartTime', what),
       state: state as MemberState,
@@ -164,4 +165,9 @@ export function parseClusterFile(json: unknown): ClusterFile {
     launcherPid: intOrNull(o, 'launcherPid', 'the file'),
     members,
   };
+}
+
+function memberId(id: string, what: string): string {
+  if (!isValidMemberId(id)) throw new Error(`${what}.id: ${new InvalidMemberIdError(id).message}`);
+  return id;
 }

@@ -179,7 +179,7 @@ function seconds(v: string | boolean | undefined): number {
 }
 
 /** `--endpoints`, else the live members of the cluster file (with their ids, to follow leader hints). */
-function endpoints(values: Values, io: Io): { endpoints: string[]; members: Record<string, string> } {
+function endpoints(values: Values, io: Io): { endpoints: string[]; members: Map<string, string> } {
   if (typeof values.endpoints === 'string') {
     const list = values.endpoints
       .split(',')
@@ -189,7 +189,7 @@ function endpoints(values: Values, io: Io): { endpoints: string[]; members: Reco
     if (list.length === 0 || bad !== undefined) {
       throw usage(`--endpoints wants host:port[,host:port...], got '${bad ?? values.endpoints}'`);
     }
-    return { endpoints: list, members: {} };
+    return { endpoints: list, members: new Map() };
   }
   const cwd = io.cwd ?? process.cwd();
   const env = io.env ?? process.env;
@@ -204,9 +204,8 @@ function endpoints(values: Values, io: Io): { endpoints: string[]; members: Reco
     (m) => m.state !== MemberState.Stopped && checkOwnership(m).kind === 'ours',
   );
   if (live.length === 0) throw noCluster;
-  const members: Record<string, string> = {};
-  for (const m of live) members[m.id] = `${file.host}:${m.ports.client}`;
-  return { endpoints: Object.values(members), members };
+  const members = new Map(live.map((m) => [m.id, `${file.host}:${m.ports.client}`]));
+  return { endpoints: [...members.values()], members };
 }
 
 function consistency(values: Values): ReadConsistency {

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { httpJson } from '@keel/bench';
+import { InvalidMemberIdError, isValidMemberId } from '@keel/core';
 import {
   changeInEffect,
   type MemberChangeRequest,
@@ -88,7 +89,6 @@ export class MembersError extends Error {
 }
 
 const ADDRESS = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Where to reach the members' HTTP endpoints: --endpoint, or every member of the cluster file. */
 export function memberEndpoints(dir: string, endpoint: string | undefined): string[] {
@@ -344,8 +344,8 @@ export async function runMembersCommand(argv: readonly string[], io: Io): Promis
       throw new MembersError(`--force belongs to 'promote'`, ExitCode.Usage);
     }
     const id = positionals[0];
-    if (id !== undefined && !ID.test(id)) {
-      throw new MembersError(`member id '${id}' must be 1-64 letters, digits, '-' or '_'`, ExitCode.Usage);
+    if (id !== undefined && !isValidMemberId(id)) {
+      throw new MembersError(new InvalidMemberIdError(id).message, ExitCode.Usage);
     }
     for (const [flag, v] of [
       ['client', values.client],

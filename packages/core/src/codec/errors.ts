@@ -19,7 +19,9 @@ export const DecodeErrorReason = {
   Version: 'version',
   /** The frame kind or a message type code is unknown. */
   UnknownType: 'unknown-type',
-  /** Anything else: trailing bytes, non-canonical varints, bad ids, unknown flag bits. */
+  /** A member id (sender, receiver, configuration member, leader hint) outside MEMBER_ID_PATTERN. */
+  InvalidMemberId: 'invalid-member-id',
+  /** Anything else: trailing bytes, non-canonical varints, unknown flag bits. */
   Malformed: 'malformed',
 } as const;
 export type DecodeErrorReason = (typeof DecodeErrorReason)[keyof typeof DecodeErrorReason];

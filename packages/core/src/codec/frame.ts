@@ -1,3 +1,4 @@
+import { describeId, isValidMemberId, MAX_ID_LENGTH } from '../raft/memberId.js';
 import { DecodeError, DecodeErrorReason, EncodeError } from './errors.js';
 import { Reader } from './Reader.js';
 import type { Writer } from './Writer.js';
@@ -23,9 +24,6 @@ export const FrameKind = {
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
 const KNOWN_KINDS: ReadonlySet<number> = new Set(Object.values(FrameKind));
-
-/** A member id is 1-64 characters of [A-Za-z0-9_-] (see NodeId). */
-export const MAX_ID_LENGTH = 64;
 
 /** What a decoder accepts at most; everything it allocates is bounded by these. */
 export interface CodecLimits {
@@ -77,40 +75,21 @@ export function openFrame(frame: Uint8Array, expected: FrameKind, limits: CodecL
   return new Reader(frame, 2);
 }
 
-function isIdChar(c: number): boolean {
-  return (
-    (c >= 0x30 && c <= 0x39) || // 0-9
-    (c >= 0x41 && c <= 0x5a) || // A-Z
-    (c >= 0x61 && c <= 0x7a) || // a-z
-    c === 0x2d || // -
-    c === 0x5f // _
-  );
-}
-
-/** True for a valid member id: 1-64 characters of [A-Za-z0-9_-]. */
-export function isValidNodeId(id: string): boolean {
-  const n = id.length;
-  if (n === 0 || n > MAX_ID_LENGTH) return false;
-  for (let i = 0; i < n; i++) if (!isIdChar(id.charCodeAt(i))) return false;
-  return true;
-}
-
-/** A member id: one length byte, then ASCII. */
+/** A member id: one length byte, then ASCII (see MEMBER_ID_PATTERN). */
 export function writeId(w: Writer, id: string): void {
-  if (!isValidNodeId(id)) throw new EncodeError(`invalid member id ${JSON.stringify(id)}`);
+  if (!isValidMemberId(id)) throw new EncodeError(`invalid member id ${describeId(id)}`);
   w.u8(id.length);
   for (let i = 0; i < id.length; i++) w.u8(id.charCodeAt(i));
 }
 
+/** Reads a member id; anything but a valid one is a DecodeError with reason `invalid-member-id`. */
 export function readId(r: Reader): string {
   const n = r.u8();
-  if (n === 0 || n > MAX_ID_LENGTH) r.fail(DecodeErrorReason.Malformed, `member id length ${n}`);
+  if (n === 0 || n > MAX_ID_LENGTH) r.fail(DecodeErrorReason.InvalidMemberId, `member id length ${n}`);
   const view = r.bytesView(n);
   let id = '';
-  for (let i = 0; i < n; i++) {
-    const c = view[i]!;
-    if (!isIdChar(c)) r.fail(DecodeErrorReason.Malformed, 'member id has a character outside [A-Za-z0-9_-]');
-    id += String.fromCharCode(c);
-  }
+  for (let i = 0; i < n; i++) id += String.fromCharCode(view[i]!);
+  if (!isValidMemberId(id))
+    r.fail(DecodeErrorReason.InvalidMemberId, `member id ${describeId(id)} is invalid`);
   return id;
 }

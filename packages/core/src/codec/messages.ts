@@ -10,7 +10,8 @@
  * frame with one bad byte delivers nothing. Decoding is canonical: a frame that decodes re-encodes
  * to the same bytes.
  */
-import { addressMap, addressOf } from '../raft/confChange.js';
+import { addressOf } from '../raft/confChange.js';
+import { MAX_ID_LENGTH } from '../raft/memberId.js';
 import type {
   AppMessage,
   AppRespMessage,
@@ -19,6 +20,7 @@ import type {
   HeartbeatMessage,
   HeartbeatRespMessage,
   Message,
+  NodeId,
   ReadIndexMessage,
   ReadIndexRespMessage,
   SnapAckMessage,
@@ -35,7 +37,6 @@ import {
   type CodecLimits,
   DEFAULT_CODEC_LIMITS,
   FrameKind,
-  MAX_ID_LENGTH,
   openFrame,
   readId,
   writeFrameHeader,
@@ -121,14 +122,14 @@ function writeMeta(w: Writer, meta: SnapshotMeta): void {
 function readMeta(r: Reader): SnapshotMeta {
   const index = r.varint();
   const term = r.varint();
-  const addresses = addressMap();
-  const lists: string[][] = [[], []];
+  const addresses = new Map<NodeId, string>();
+  const lists: NodeId[][] = [[], []];
   for (const list of lists) {
     const n = r.count(MAX_CONF_MEMBERS, 'configuration members');
     for (let i = 0; i < n; i++) {
       const id = readId(r);
-      if (Object.hasOwn(addresses, id)) r.fail(DecodeErrorReason.Malformed, `member ${id} listed twice`);
-      addresses[id] = r.utf8(MAX_ADDRESS_BYTES);
+      if (addresses.has(id)) r.fail(DecodeErrorReason.Malformed, `member ${id} listed twice`);
+      addresses.set(id, r.utf8(MAX_ADDRESS_BYTES));
       list.push(id);
     }
   }

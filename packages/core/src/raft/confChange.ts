@@ -1,3 +1,4 @@
+import { isValidMemberId, MEMBER_ID_RULE } from './memberId.js';
 import { type ConfChange, ConfChangeType, type ConfState, type NodeId } from './types.js';
 
 /**
@@ -14,7 +15,6 @@ const TYPE_CODES: readonly ConfChangeType[] = [
   ConfChangeType.Remove,
 ];
 
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_ADDRESS_BYTES = 0xffff;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -22,32 +22,22 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 export const EMPTY_CONF: ConfState = Object.freeze({
   voters: Object.freeze([]) as readonly NodeId[],
   learners: Object.freeze([]) as readonly NodeId[],
-  addresses: Object.freeze({}),
+  addresses: new Map<NodeId, string>() as ReadonlyMap<NodeId, string>,
 });
 
-/**
- * A member's address in `addresses` ('' when it has none). Own properties only: member ids such as
- * `__proto__` or `constructor` are valid and must not find Object.prototype's members.
- */
-export function addressOf(addresses: Readonly<Record<NodeId, string>>, id: NodeId): string {
-  return Object.hasOwn(addresses, id) ? (addresses[id] ?? '') : '';
-}
-
-/** An empty address map without a prototype, so any member id is an ordinary key. */
-export function addressMap(from?: Readonly<Record<NodeId, string>>): Record<NodeId, string> {
-  const a = Object.create(null) as Record<NodeId, string>;
-  if (from !== undefined) for (const id of Object.keys(from)) a[id] = addressOf(from, id);
-  return a;
+/** A member's address in `addresses` ('' when it has none). */
+export function addressOf(addresses: ReadonlyMap<NodeId, string>, id: NodeId): string {
+  return addresses.get(id) ?? '';
 }
 
 /** A configuration from a list of voters (bootstrap), with optional addresses. */
 export function confOf(
   voters: readonly NodeId[],
   learners: readonly NodeId[] = [],
-  addresses: Readonly<Record<NodeId, string>> = {},
+  addresses: ReadonlyMap<NodeId, string> = EMPTY_CONF.addresses,
 ): ConfState {
-  const a = addressMap();
-  for (const id of [...voters, ...learners]) a[id] = addressOf(addresses, id);
+  const a = new Map<NodeId, string>();
+  for (const id of [...voters, ...learners]) a.set(id, addressOf(addresses, id));
   return { voters: [...voters].sort(), learners: [...learners].sort(), addresses: a };
 }
 
@@ -71,22 +61,22 @@ export function sameConf(a: ConfState, b: ConfState): boolean {
  */
 export function applyConfChange(conf: ConfState, cc: ConfChange): ConfState | string {
   const { id } = cc;
-  if (!ID.test(id)) return `member id '${id}' must be 1-64 characters of [A-Za-z0-9_-]`;
+  if (!isValidMemberId(id)) return `member id ${JSON.stringify(id)} is invalid: must be ${MEMBER_ID_RULE}`;
   const voter = conf.voters.includes(id);
   const learner = conf.learners.includes(id);
-  const addresses = addressMap(conf.addresses);
+  const addresses = new Map(conf.addresses);
   switch (cc.type) {
     case ConfChangeType.AddLearner:
     case ConfChangeType.AddVoter: {
       if (voter || learner) return `'${id}' is already a ${voter ? 'voter' : 'learner'}`;
-      addresses[id] = cc.address ?? '';
+      addresses.set(id, cc.address ?? '');
       return cc.type === ConfChangeType.AddLearner
         ? { voters: conf.voters, learners: [...conf.learners, id].sort(), addresses }
         : { voters: [...conf.voters, id].sort(), learners: conf.learners, addresses };
     }
     case ConfChangeType.Promote:
       if (!learner) return voter ? `'${id}' is already a voter` : `'${id}' is not a learner`;
-      if (cc.address !== undefined && cc.address !== '') addresses[id] = cc.address;
+      if (cc.address !== undefined && cc.address !== '') addresses.set(id, cc.address);
       return {
         voters: [...conf.voters, id].sort(),
         learners: conf.learners.filter((l) => l !== id),
@@ -95,7 +85,7 @@ export function applyConfChange(conf: ConfState, cc: ConfChange): ConfState | st
     case ConfChangeType.Remove:
       if (!voter && !learner) return `'${id}' is not a member`;
       if (voter && conf.voters.length === 1) return `'${id}' is the last voter`;
-      delete addresses[id];
+      addresses.delete(id);
       return {
         voters: conf.voters.filter((v) => v !== id),
         learners: conf.learners.filter((l) => l !== id),
@@ -127,7 +117,8 @@ class Out {
     this.bytes.push(v >>> 8, v & 0xff);
   }
   id(id: string): void {
-    if (!ID.test(id)) throw new RangeError(`member id '${id}' must be 1-64 characters of [A-Za-z0-9_-]`);
+    if (!isValidMemberId(id))
+      throw new RangeError(`member id ${JSON.stringify(id)} is invalid: must be ${MEMBER_ID_RULE}`);
     this.u8(id.length);
     for (let i = 0; i < id.length; i++) this.bytes.push(id.charCodeAt(i));
   }
@@ -154,7 +145,7 @@ class In {
     if (this.at + n > this.d.length) throw new RangeError('truncated');
     let id = '';
     for (let i = 0; i < n; i++) id += String.fromCharCode(this.d[this.at++]!);
-    if (!ID.test(id)) throw new RangeError('bad id');
+    if (!isValidMemberId(id)) throw new RangeError('bad id');
     return id;
   }
   str(): string {
@@ -168,7 +159,7 @@ class In {
 
 /**
  *   payload = version:u8 (1)  type:u8  id  address:str  voters:u16 (id address:str)*  learners:u16 (id address:str)*
- *   id      = length:u8 (1-64), ASCII [A-Za-z0-9_-]      str = length:u16 BE, UTF-8
+ *   id      = length:u8 (1-64), ASCII, MEMBER_ID_PATTERN   str = length:u16 BE, UTF-8
  */
 export function encodeConfEntry(change: ConfChange, conf: ConfState): Uint8Array {
   const code = TYPE_CODES.indexOf(change.type);
@@ -198,13 +189,13 @@ export function decodeConfEntry(data: Uint8Array): ConfEntry | null {
     const id = r.id();
     const address = r.str();
     const lists: NodeId[][] = [[], []];
-    const addresses = addressMap();
+    const addresses = new Map<NodeId, string>();
     for (const list of lists) {
       const n = r.u16();
       for (let i = 0; i < n; i++) {
         const m = r.id();
-        if (Object.hasOwn(addresses, m)) return null;
-        addresses[m] = r.str();
+        if (addresses.has(m)) return null;
+        addresses.set(m, r.str());
         list.push(m);
       }
     }

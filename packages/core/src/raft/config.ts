@@ -1,4 +1,5 @@
 import { ErrorCode, KeelError } from './errors.js';
+import { InvalidMemberIdError, isValidMemberId } from './memberId.js';
 import type { Rng } from './rng.js';
 import type { NodeId } from './types.js';
 
@@ -13,7 +14,7 @@ export interface RaftConfig {
    */
   readonly voters: readonly NodeId[];
   /** Addresses of the bootstrap voters (opaque; carried in `ConfState.addresses`). Default ''. */
-  readonly addresses?: Readonly<Record<NodeId, string>>;
+  readonly addresses?: ReadonlyMap<NodeId, string>;
   /** The randomness source for election timeouts; seed it for reproducible runs. */
   readonly rng: Rng;
   /** Minimum election timeout T in ticks; each timeout is drawn from [T, 2T). Default 10. */
@@ -67,10 +68,8 @@ export interface TestingBugs {
 
 export type ResolvedRaftConfig = Required<Omit<RaftConfig, 'testingBugs' | 'addresses'>> & {
   readonly testingBugs: TestingBugs;
-  readonly addresses: Readonly<Record<NodeId, string>>;
+  readonly addresses: ReadonlyMap<NodeId, string>;
 };
-
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function resolveConfig(c: RaftConfig): ResolvedRaftConfig {
   const r: ResolvedRaftConfig = {
@@ -86,15 +85,15 @@ export function resolveConfig(c: RaftConfig): ResolvedRaftConfig {
     maxClockDriftTicks: 2,
     fastFailover: true,
     ...c,
-    addresses: c.addresses ?? {},
+    addresses: c.addresses ?? new Map<NodeId, string>(),
     testingBugs: c.testingBugs ?? {},
   };
   const bad = (msg: string): never => {
     throw new KeelError(ErrorCode.InvalidConfig, msg);
   };
-  if (!ID.test(r.id)) bad(`member id '${r.id}' must be 1-64 characters of [A-Za-z0-9_-]`);
+  if (!isValidMemberId(r.id)) throw new InvalidMemberIdError(r.id);
   if (new Set(r.voters).size !== r.voters.length) bad('voters contains a duplicate id');
-  for (const v of r.voters) if (!ID.test(v)) bad(`voter id '${v}' must be 1-64 characters of [A-Za-z0-9_-]`);
+  for (const v of r.voters) if (!isValidMemberId(v)) throw new InvalidMemberIdError(v, 'voter id');
   if (r.voters.length > 0 && !r.voters.includes(r.id)) {
     bad(
       `member '${r.id}' is not among the voters (${r.voters.join(', ')}); give no voters to join an existing cluster`,

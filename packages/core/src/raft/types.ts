@@ -3,7 +3,7 @@
  * out. Names follow the Raft paper and etcd raft so that a reader who knows either finds each rule.
  */
 
-/** A member's id: 1-64 characters of [A-Za-z0-9_-]. */
+/** A member's id: see MEMBER_ID_PATTERN in memberId.ts (1-64 of [A-Za-z0-9._-], alphanumeric first). */
 export type NodeId = string;
 
 export const EntryType = {
@@ -36,11 +36,12 @@ export interface HardState {
  * A cluster configuration (dissertation ch. 4): who votes, who only receives the log, and where to
  * reach them. `addresses` are opaque to the engine: it only carries them (in Config entries and
  * snapshots) so that the driver can connect to members added at run time; '' when unknown.
+ * A Map, like every id-keyed record: an id is data, never a property name.
  */
 export interface ConfState {
   readonly voters: readonly NodeId[];
   readonly learners: readonly NodeId[];
-  readonly addresses: Readonly<Record<NodeId, string>>;
+  readonly addresses: ReadonlyMap<NodeId, string>;
 }
 
 /** What a snapshot covers (§7): the last included index and term, and the configuration there. */

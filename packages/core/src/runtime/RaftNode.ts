@@ -80,7 +80,7 @@ export interface RaftNodeOptions<R> {
    * configuration older than the cluster's — a leader's snapshot records the configuration at its
    * index — and must not disconnect from a newer leader it does not list yet.
    */
-  readonly peers?: Readonly<Record<NodeId, string>>;
+  readonly peers?: ReadonlyMap<NodeId, string>;
 }
 
 export interface RaftObserver {
@@ -215,7 +215,7 @@ export class RaftNode<R = unknown> {
     this.compactKeepEntries = options.compactKeepEntries ?? 5_000;
     this.onConf = options.onConf;
     this.observer = options.observer;
-    for (const [id, address] of Object.entries(options.peers ?? {})) {
+    for (const [id, address] of options.peers ?? []) {
       if (id !== options.raft.id) this.peerBook.set(id, address);
     }
     const storage = options.storage;
@@ -674,7 +674,7 @@ export class RaftNode<R = unknown> {
       if (address !== '' || !this.peerBook.has(id)) this.peerBook.set(id, address);
     }
     this.lastConf = conf;
-    this.transport.setPeers?.(Object.fromEntries(this.peerBook));
+    this.transport.setPeers?.(new Map(this.peerBook));
     this.onConf?.(conf);
   }
 

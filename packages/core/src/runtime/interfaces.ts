@@ -67,7 +67,7 @@ export interface Transport {
    * other member of the configuration, voters and learners, to its address ('' when unknown).
    * Called with the configuration at startup and whenever it changes.
    */
-  setPeers?(peers: Readonly<Record<NodeId, string>>): void;
+  setPeers?(peers: ReadonlyMap<NodeId, string>): void;
   close(): Promise<void>;
 }
 

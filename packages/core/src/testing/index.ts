@@ -19,4 +19,5 @@ export { SimHost } from './SimHost.js';
 export { type NetworkFaults, type NetworkStats, SimNetwork, type SimNetworkOptions } from './SimNetwork.js';
 export { SimScheduler, SimTimer } from './SimScheduler.js';
 export { deriveSeed } from './simRng.js';
+export { INVALID_IDS, SPECIAL_KEYS, SPECIAL_VALID_IDS } from './specialIds.js';
 export { type ClientGateway, Workload, type WorkloadOptions } from './Workload.js';
