@@ -217,12 +217,12 @@ describe('keel cluster with real processes (fake members)', () => {
   it('up --detach fails fast, shows the logs and stops the cluster when every member exits', async () => {
     const dir = clusterDir('allfail');
     const base = await freeBasePort(1, 21000, 31000);
-    const started = Date.now();
     const r = await cli(['cluster', 'up', '--detach', '-n', '1', '--dir', dir, '--base-port', String(base)], {
       KEEL_FAKE_FAIL: 'n1',
     });
     expect(r.code).toBe(ExitCode.Failure);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    // Fast: it gave up because every member exited, not after the 15 s wait for a leader (the
+    // reason says which; a clock would only measure how busy the machine is).
     expect(r.err[0]).toBe(
       'keel cluster up: every member exited; stopping the cluster. Last lines of the member logs:',
     );
@@ -237,8 +237,8 @@ describe('keel cluster with real processes (fake members)', () => {
     const stop = new AbortController();
     const c = capture({ stop: stop.signal }, tracker);
     const running = runCli(['cluster', 'up', '--dir', dir, '--base-port', String(base)], c.io);
-    await until('a leader line', 10_000, () =>
-      c.out.some((l) => /n1 running pid \d+: leader/.test(l)) ? true : undefined,
+    await until('a leader line', 30_000, () =>
+      c.out.some((l) => /n\d running pid \d+: leader/.test(l)) ? true : undefined,
     );
     expect(c.out[0]).toMatch(/^started 3 members in /);
     expect(c.out[1]).toBe(`keel cluster in ${dir}`);
@@ -282,7 +282,7 @@ describe('keel cluster with real processes (fake members)', () => {
       out += b.toString();
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    await until('a leader line', 45_000, () => (/n1 running pid \d+: leader/.test(out) ? true : undefined));
+    await until('a leader line', 45_000, () => (/n\d running pid \d+: leader/.test(out) ? true : undefined));
     const pids = (readClusterFile(dir)?.members ?? []).map((m) => m.pid);
     for (const pid of pids) if (pid !== null) tracker.track(pid, FAKE_MEMBER);
     child.kill('SIGINT');

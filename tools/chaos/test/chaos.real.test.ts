@@ -83,8 +83,12 @@ describe.skipIf(!MEMBER_BUILT)('keel chaos on a real 3-member cluster', () => {
     expect(m, r.lastLine).not.toBeNull();
     expect(m![4]).toBe('FAIL');
     expect(r.code).toBe(ChaosExit.Fail);
-    // Acknowledged writes vanished: reads see absent keys (violations) or the final state lacks them.
-    expect(Number(m![2]) + Number(m![3])).toBeGreaterThan(0);
+    // What the wipe breaks depends on how far the workload got (a busy machine runs few operations):
+    // acknowledged writes vanish (reads see absent keys: violations; the final state lacks them:
+    // lost writes), or the wiped members hold another state than the survivor (no convergence).
+    // At least one of them must show.
+    const converged = (r.json.convergence as { ok: boolean }).ok;
+    expect(Number(m![2]) + Number(m![3]) > 0 || !converged, r.out).toBe(true);
     expect(r.out).toContain('faults active then:');
     expect(r.out).toContain('amnesia');
     expect(r.out).toContain(
