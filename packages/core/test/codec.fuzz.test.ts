@@ -64,6 +64,55 @@ function seeds(): Uint8Array[] {
   ];
   const frames = msgs.map((m) => encodeBatch([m]).slice());
   frames.push(encodeBatch(msgs).slice());
+  // Ids special to JavaScript (issue #22): valid ones that name Object.prototype members, in the
+  // header and in a snapshot configuration; and the same frames with an id made __proto__, which
+  // no decoder may accept (an accepted frame is re-encoded below, and the encoder refuses it).
+  const special: Message[] = [
+    {
+      type: MessageType.Heartbeat,
+      from: 'constructor',
+      to: 'hasOwnProperty',
+      term: 5,
+      commit: 10,
+      context: 1,
+    },
+    {
+      type: MessageType.SnapChunk,
+      from: 'toString',
+      to: 'valueOf',
+      term: 4,
+      meta: {
+        index: 70,
+        term: 4,
+        conf: {
+          voters: ['prototype', 'toString'],
+          learners: ['valueOf'],
+          addresses: new Map([
+            ['prototype', 'tcp://p:1'],
+            ['toString', ''],
+            ['valueOf', 'ü'],
+          ]),
+        },
+      },
+      offset: 0,
+      total: 3,
+      data: new Uint8Array([1, 2, 3]),
+    },
+  ];
+  for (const m of special) {
+    const frame = encodeBatch([m]).slice();
+    frames.push(frame);
+    // Swap the first id (the sender, after the 2-byte header) for __proto__.
+    const idLength = frame[2]!;
+    frames.push(
+      Uint8Array.from([
+        ...frame.subarray(0, 2),
+        9,
+        ...Buffer.from('__proto__'),
+        ...frame.subarray(3 + idLength),
+      ]),
+    );
+  }
   return frames;
 }
 

@@ -3,10 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { Inflights } from '../src/raft/Inflights.js';
 import { isQuorum, quorumIndex } from '../src/raft/majority.js';
 import { SeededRng } from '../src/raft/rng.js';
+import { assertProperty } from './helpers/propertySeeds.js';
 
 describe('quorumIndex', () => {
   it('is the largest index that a majority has reached (naive oracle)', () => {
-    fc.assert(
+    assertProperty(
       fc.property(fc.array(fc.nat({ max: 50 }), { minLength: 1, maxLength: 9 }), (matches) => {
         let oracle = 0;
         for (let n = 0; n <= 50; n++) {
@@ -32,7 +33,7 @@ describe('Inflights', () => {
       fc.record({ kind: fc.constant('free' as const), upTo: fc.nat({ max: 60 }) }),
       fc.record({ kind: fc.constant('freeFirst' as const) }),
     );
-    fc.assert(
+    assertProperty(
       fc.property(fc.integer({ min: 1, max: 8 }), fc.array(op, { maxLength: 60 }), (max, ops) => {
         const inf = new Inflights(max, 250);
         const model: { index: number; bytes: number }[] = [];

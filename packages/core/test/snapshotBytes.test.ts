@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ChunkReader, chunksLength, concatChunks, toChunks } from '../src/runtime/snapshotBytes.js';
+import { assertProperty } from './helpers/propertySeeds.js';
 
 describe('snapshot chunks', () => {
   it('every range of a chunk sequence reads the bytes of its concatenation', () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.array(fc.uint8Array({ maxLength: 12 }), { maxLength: 8 }),
         fc.nat(),
