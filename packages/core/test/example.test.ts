@@ -20,7 +20,7 @@ describe('README example', () => {
     const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', file], {
       encoding: 'utf8',
       cwd: fileURLToPath(new URL('..', import.meta.url)),
-      timeout: 30_000,
+      timeout: 120_000,
     });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);

@@ -134,7 +134,7 @@ async function verify(lane: Lane): Promise<number> {
 
 describe('kill -9 at random moments', () => {
   it(`loses no reported-durable entry over ${KILLS} kill points`, {
-    timeout: LONG ? 3_600_000 : 120_000,
+    timeout: LONG ? 3_600_000 : 600_000, // ~30 s quiet; 130 s seen on a busy two-core machine
   }, async () => {
     // The verifier's allocation-free payload check must agree with the generator.
     expect(isPayload(payload(7, 3), 7, 3)).toBe(true);

@@ -164,7 +164,7 @@ describe('directory lock', () => {
       for (const r of racers) r.proc.stdin!.end();
       await Promise.all(racers.map((r) => r.exited));
     }
-  }, 60_000);
+  }, 180_000);
 
   it('respects a live owner whatever its file says, and never takes over another host’s lock', async () => {
     const d = await dir();

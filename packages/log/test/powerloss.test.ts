@@ -205,5 +205,5 @@ describe('power loss', () => {
     } finally {
       await cleanup();
     }
-  }, 60_000);
+  }, 180_000);
 });

@@ -85,7 +85,7 @@ describe('members in separate processes', () => {
       () => recorder.messages.some((m) => m.type === 'heartbeatResp' && m.context === 2),
       'echo after restart',
     );
-  }, 60_000);
+  }, 180_000);
 
   it('a member that closes its transport exits on its own: no socket, timer or handle left', async () => {
     const b = await spawnMember('b', 'tcp://127.0.0.1:0', { a: 'tcp://127.0.0.1:1' });
@@ -97,7 +97,7 @@ describe('members in separate processes', () => {
     ]);
     expect(result).toEqual({ code: 0, signal: null });
     expect(b.output()).toContain('closed');
-  }, 60_000);
+  }, 180_000);
 
   it('reports a frozen member (SIGSTOP: its TCP connection stays open) disconnected through ZMTP heartbeats, and connected again after SIGCONT', async () => {
     const recorder = new Recorder();
@@ -129,5 +129,5 @@ describe('members in separate processes', () => {
       () => recorder.messages.some((m) => m.type === 'heartbeatResp' && m.context === 3),
       'echo after resume',
     );
-  }, 60_000);
+  }, 180_000);
 });
