@@ -11,6 +11,7 @@ import {
   writeResult,
 } from '../src/index.js';
 import { b, commandArb, hex, resultArb, unhex } from './helpers.js';
+import { assertProperty } from './propertySeeds.js';
 
 describe('log entry codec', () => {
   it('pins a put with a session (golden hex): version, time, type, flags, session, key, value', () => {
@@ -35,12 +36,12 @@ describe('log entry codec', () => {
 
   it('round-trips every command', () => {
     const w = new Writer(256);
-    fc.assert(
+    assertProperty(
       fc.property(fc.maxSafeNat(), commandArb(), (time, command) => {
         const bytes = encodeEntry({ time, command }, w);
         expect(decodeEntry(bytes)).toEqual({ time, command });
       }),
-      { numRuns: 2000 },
+      { numRuns: 400 },
     );
   });
 
@@ -56,7 +57,7 @@ describe('log entry codec', () => {
 
   it('accepts only canonical bytes: whatever decodes re-encodes to the same bytes', () => {
     const w = new Writer();
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.maxSafeNat(),
         commandArb(),
@@ -75,7 +76,7 @@ describe('log entry codec', () => {
           expect(hex(encodeEntry(decoded, w))).toBe(hex(bytes));
         },
       ),
-      { numRuns: 5000 },
+      { numRuns: 1000 },
     );
   });
 
@@ -132,7 +133,7 @@ describe('log entry codec', () => {
 describe('result codec', () => {
   it('round-trips every result', () => {
     const w = new Writer(256);
-    fc.assert(
+    assertProperty(
       fc.property(resultArb, (r) => {
         writeResult(w, r);
         const bytes = w.finish();
@@ -140,7 +141,7 @@ describe('result codec', () => {
         expect(readResult(reader)).toEqual(r);
         reader.done();
       }),
-      { numRuns: 2000 },
+      { numRuns: 400 },
     );
   });
 

@@ -20,6 +20,7 @@ import {
   ReadConsistency,
 } from '../src/index.js';
 import { b, commandArb, hex, resultArb, unhex } from './helpers.js';
+import { assertProperty } from './propertySeeds.js';
 
 const consistency = fc.constantFrom(...Object.values(ReadConsistency));
 const request: fc.Arbitrary<KvRequest> = fc.record({ command: commandArb(), consistency });
@@ -54,12 +55,12 @@ describe('client protocol', () => {
 
   it('round-trips requests and responses', () => {
     const w = new Writer(256);
-    fc.assert(
+    assertProperty(
       fc.property(request, response, (req, res) => {
         expect(decodeRequest(encodeRequest(req, w))).toEqual(req);
         expect(decodeResponse(encodeResponse(res, w))).toEqual(res);
       }),
-      { numRuns: 2000 },
+      { numRuns: 400 },
     );
   });
 

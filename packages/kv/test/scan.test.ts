@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_KV_LIMITS, KvStateMachine, type ScanRange } from '../src/index.js';
 import { keyString, prefixEnd, SortedKeys } from '../src/SortedKeys.js';
 import { b, Harness, str } from './helpers.js';
+import { assertProperty } from './propertySeeds.js';
 
 function keysOf(h: Harness, range: ScanRange, limit: number, after?: string) {
   const r = h.sm.scan(range, limit, after === undefined ? undefined : b(after));
@@ -141,7 +142,7 @@ describe('scan', () => {
     const key = fc
       .uint8Array({ minLength: 1, maxLength: 4, min: 0, max: 3 })
       .map((a) => a.map((x) => [0, 1, 0xfe, 0xff][x]!));
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.array(fc.tuple(fc.boolean(), key), { maxLength: 200 }),
         fc.oneof(
@@ -182,14 +183,14 @@ describe('scan', () => {
           expect(got).toEqual(expected);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 60 },
     );
   });
 });
 
 describe('SortedKeys', () => {
   it('agrees with a sorted array through many inserts and deletes (chunks split and empty)', () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 3000 })), {
           minLength: 2500,
@@ -218,7 +219,7 @@ describe('SortedKeys', () => {
           expect([...SortedKeys.fromSorted(sorted).keys()]).toEqual(sorted);
         },
       ),
-      { numRuns: 30 },
+      { numRuns: 6 },
     );
   });
 

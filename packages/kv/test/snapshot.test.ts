@@ -10,6 +10,7 @@ import {
   SnapshotError,
 } from '../src/index.js';
 import { b, dump, Harness, hex, run, stateOps, str } from './helpers.js';
+import { assertProperty } from './propertySeeds.js';
 
 const OPTIONS = { sessionTimeoutMs: 2_000, maxSessions: 8 };
 
@@ -52,7 +53,7 @@ describe('snapshot and restore', () => {
   });
 
   it('random history → snapshot → restore: same contents, same bytes, same answers afterwards', () => {
-    fc.assert(
+    assertProperty(
       fc.property(stateOps(150), stateOps(60), (before, after) => {
         const a = new Harness(OPTIONS);
         run(a, before);
@@ -73,7 +74,7 @@ describe('snapshot and restore', () => {
         expect(run(c, after)).toEqual(run(a, after));
         expect(hex(restored.snapshotBytes())).toBe(hex(a.sm.snapshotBytes()));
       }),
-      { numRuns: 300 },
+      { numRuns: 60 },
     );
   });
 
@@ -164,7 +165,7 @@ describe('snapshot and restore', () => {
   });
 
   it('never throws anything but a SnapshotError on random input', () => {
-    fc.assert(
+    assertProperty(
       fc.property(fc.uint8Array({ maxLength: 64 }), fc.boolean(), (tail, fixCrc) => {
         const body = Uint8Array.from([0x4b, 0x56, 0x53, 0x4e, 0x01, ...tail]);
         const sm = new KvStateMachine();
@@ -175,21 +176,21 @@ describe('snapshot and restore', () => {
           expect(err).toBeInstanceOf(KeelError);
         }
       }),
-      { numRuns: 5000 },
+      { numRuns: 1000 },
     );
   });
 });
 
 describe('determinism', () => {
   it('the same entries give the same results and the same snapshot bytes', () => {
-    fc.assert(
+    assertProperty(
       fc.property(stateOps(200), (ops) => {
         const x = new Harness(OPTIONS);
         const y = new Harness(OPTIONS);
         expect(run(x, ops)).toEqual(run(y, ops));
         expect(hex(x.sm.snapshotBytes())).toBe(hex(y.sm.snapshotBytes()));
       }),
-      { numRuns: 200 },
+      { numRuns: 40 },
     );
   });
 });

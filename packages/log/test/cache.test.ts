@@ -2,6 +2,7 @@ import type { Entry, EntryType } from '@keel/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EntryCache } from '../src/EntryCache.js';
+import { assertProperty } from './propertySeeds.js';
 
 const entry = (index: number, size: number): Entry => ({
   index,
@@ -38,7 +39,7 @@ describe('EntryCache (ring buffer)', () => {
       { weight: 1, arbitrary: fc.record({ op: fc.constant('drop' as const), ahead: fc.nat({ max: 40 }) }) },
       { weight: 1, arbitrary: fc.constant({ op: 'clear' as const }) },
     );
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.array(op, { minLength: 0, maxLength: 3000, size: 'max' }),
         fc.integer({ min: 64, max: 300_000 }),
@@ -107,7 +108,7 @@ describe('EntryCache (ring buffer)', () => {
           }
         },
       ),
-      { numRuns: 10 },
+      { numRuns: 2 },
     );
   });
 });

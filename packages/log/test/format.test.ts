@@ -18,6 +18,7 @@ import {
   writeFileHeader,
   writeRecord,
 } from '../src/format.js';
+import { assertProperty } from './propertySeeds.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -126,7 +127,7 @@ describe('on-disk format v1 (still read: v2 with salt 0)', () => {
 
 describe('record validation', () => {
   it('round-trips any record and detects every single flipped bit', () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.uint8Array({ maxLength: 70 }),
         fc.integer({ min: 1, max: 5 }),
@@ -152,12 +153,12 @@ describe('record validation', () => {
           expect(readRecord(b, 0, b.length, salt, v)).not.toBeNull();
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 60 },
     );
   });
 
   it('the word-wise entry encoder writes the same bytes as writeRecord, over any old contents', () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.array(
           fc.record({
@@ -199,7 +200,7 @@ describe('record validation', () => {
           expect(readRecord(rb.buf, 8, at, SALT, v, words)).not.toBeNull();
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 60 },
     );
   });
 
