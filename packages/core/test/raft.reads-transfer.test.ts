@@ -305,3 +305,67 @@ describe('fast failover on a dropped connection', () => {
     expect(c.raft('c').role).not.toBe('leader');
   });
 });
+
+describe('leadership transfer: the transfer always ends (issue #15)', () => {
+  it('to a follower that catches up by InstallSnapshot to the last index: TimeoutNow on the snapshot ack', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { electionTicks: 10 });
+    c.elect('a');
+    c.isolate('c');
+    for (let i = 0; i < 10; i++) c.propose('a', `x${i}`);
+    c.deliverAll();
+    const last = c.raft('a').log.lastIndex();
+    c.snapshot('a', last); // the snapshot covers everything: no entries follow it
+    c.heal();
+    c.log.length = 0;
+    expect(c.raft('a').transferLeader('c')).toEqual({ ok: true });
+    c.tick('a', 1); // heartbeat → c answers → probe → rejected → snapshot → installed → ack
+    c.deliverAll();
+    expect(c.node('c').installed.map((m) => m.index)).toEqual([last]);
+    const toC = c.log.filter((m) => m.to === 'c' && (m.type === 'snapshot' || m.type === 'timeoutNow'));
+    expect(toC.map((m) => m.type)).toEqual(['snapshot', 'timeoutNow']);
+    expect(c.leader()).toBe('c');
+  });
+
+  it('transferLeader(self) while a transfer is pending cancels it: proposals are accepted again', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    c.elect('a');
+    c.isolate('b');
+    c.raft('a').transferLeader('b');
+    expect(c.raft('a').transferee).toBe('b');
+    expect(c.raft('a').transferLeader('a')).toEqual({ ok: true });
+    expect(c.raft('a').transferee).toBe(null);
+    expect(c.propose('a', 'x').ok).toBe(true);
+  });
+
+  it('repeating transferLeader(sameTarget) does not restart the abort timer', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { electionTicks: 10 });
+    c.elect('a');
+    c.isolate('b');
+    c.raft('a').transferLeader('b');
+    // A caller retrying every few ticks must not keep the leader refusing writes forever.
+    for (let i = 0; i < 10; i++) {
+      if (i % 3 === 2) expect(c.raft('a').transferLeader('b')).toEqual({ ok: true });
+      c.tick('a', 1);
+      c.tick('c', 1);
+      c.deliverAll();
+    }
+    expect(c.leader()).toBe('a');
+    expect(c.raft('a').transferee).toBe(null);
+    expect(c.propose('a', 'after').ok).toBe(true);
+  });
+
+  it('a transfer to another target replaces the pending one and starts its own timer', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { electionTicks: 10 });
+    c.elect('a');
+    c.isolate('b');
+    c.isolate('c');
+    c.raft('a').transferLeader('b');
+    c.tick('a', 5);
+    c.raft('a').transferLeader('c');
+    expect(c.raft('a').transferee).toBe('c');
+    c.tick('a', 9);
+    expect(c.raft('a').transferee).toBe('c');
+    c.tick('a', 1);
+    expect(c.raft('a').transferee).toBe(null);
+  });
+});

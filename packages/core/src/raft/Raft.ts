@@ -322,15 +322,21 @@ export class Raft {
     if (!this.voters.includes(to)) {
       return { ok: false, reason: 'unknown-member', message: `'${to}' is not a voting member` };
     }
+    if (to === this.leadTransferee) {
+      // A retry of the pending transfer keeps its deadline (as etcd does): restarting the timer
+      // would let a caller that retries keep this leader refusing proposals forever.
+      return { ok: true };
+    }
+    // Any other request replaces the pending transfer; one to this leader itself only cancels it,
+    // so proposals are accepted again at once.
+    this.leadTransferee = null;
     if (to === this.id) return { ok: true };
     this.leadTransferee = to;
     this.transferElapsed = 0;
     // A leader handing over gives up its lease first: the target's election skips stickiness.
     this.leaseUntil = 0;
     const pr = this.progress.get(to)!;
-    if (pr.match === this.log.lastIndex()) {
-      this.sendTimeoutNow(to);
-    } else if (pr.state !== ProgressState.Snapshot) {
+    if (!this.maybeHandOver(to, pr) && pr.state !== ProgressState.Snapshot) {
       // Catch the target up now rather than at the next heartbeat: earlier appends may be lost.
       pr.becomeProbe();
       this.sendAppend(to, pr);
@@ -1002,6 +1008,8 @@ export class Raft {
       pr.becomeReplicate();
       if (this.maybeCommit()) this.needsBroadcast = true;
       if (this.role !== Role.Leader) return;
+      // A transfer target that caught up by InstallSnapshot may now hold the whole log.
+      this.maybeHandOver(m.from, pr);
       this.sendAppend(m.from, pr);
       return;
     }
@@ -1019,7 +1027,7 @@ export class Raft {
     else pr.inflights.freeLE(m.index);
     if (this.maybeCommit()) this.needsBroadcast = true;
     if (this.role !== Role.Leader) return; // a removed leader stepped down on this commit
-    if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) this.sendTimeoutNow(m.from);
+    this.maybeHandOver(m.from, pr);
     this.sendAppend(m.from, pr);
   }
 
@@ -1153,6 +1161,17 @@ export class Raft {
       };
       this.send(hb);
     }
+  }
+
+  /**
+   * §3.10 step 2: once the transfer target's log matches the leader's (whether by appends or by
+   * InstallSnapshot), send it TimeoutNow. Returns whether it was sent. Every path that advances
+   * the target's match goes through here, so a transfer never waits out its timer needlessly.
+   */
+  private maybeHandOver(from: NodeId, pr: Progress): boolean {
+    if (from !== this.leadTransferee || pr.match !== this.log.lastIndex()) return false;
+    this.sendTimeoutNow(from);
+    return true;
   }
 
   private sendTimeoutNow(to: NodeId): void {
