@@ -327,6 +327,7 @@ export class SimCluster implements NemesisTarget, ClientGateway {
     m.host.after(0.5, () => {
       const n = m.node;
       if (n === null) return;
+      const pending = n.status().transferee;
       const r = n.transferLeader(to);
       if (!r.ok) {
         this.transfers.refused++;
@@ -334,7 +335,19 @@ export class SimCluster implements NemesisTarget, ClientGateway {
         return;
       }
       if (to === leader) {
-        this.trace(leader, `transferLeader(${to}): already leads`);
+        // A transfer to the leader itself cancels the pending one: proposals must flow at once,
+        // which checkTransferRefusal holds the engine to (no transfer under way any more).
+        if (pending !== null) m.transfer = null;
+        this.trace(
+          leader,
+          `transferLeader(${to}): already leads${pending !== null ? `, transfer to ${pending} cancelled` : ''}`,
+        );
+        return;
+      }
+      if (pending === to && m.transfer !== null) {
+        // A repeat of the pending transfer keeps its deadline: the abort bound still counts from
+        // the first request, so a retrying operator cannot keep the leader refusing writes.
+        this.trace(leader, `transferLeader(${to}): already under way, deadline kept`);
         return;
       }
       this.transfers.attempted++;
