@@ -1009,7 +1009,7 @@ export class Raft {
       if (this.maybeCommit()) this.needsBroadcast = true;
       if (this.role !== Role.Leader) return;
       // A transfer target that caught up by InstallSnapshot may now hold the whole log.
-      this.maybeHandOver(m.from, pr);
+      if (this.cfg.testingBugs.noHandOverAfterSnapshot !== true) this.maybeHandOver(m.from, pr);
       this.sendAppend(m.from, pr);
       return;
     }
