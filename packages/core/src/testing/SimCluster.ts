@@ -100,8 +100,8 @@ interface Member {
   } | null;
   /** The last TimeoutNow this incarnation sent: to whom and when (virtual ms). */
   timeoutNow: { readonly to: NodeId; readonly at: number } | null;
-  /** Since when (virtual ms) its pending transfer's target holds its whole log, or null. */
-  caughtUpSince: number | null;
+  /** The pending transfer's target while it holds the leader's whole log, and since when (virtual ms). */
+  caughtUp: { readonly to: NodeId; readonly since: number } | null;
 }
 
 /** Leadership transfers over a run (see `Fault.Transfer`). */
@@ -196,7 +196,7 @@ export class SimCluster implements NemesisTarget, ClientGateway {
         pausedSince: null,
         transfer: null,
         timeoutNow: null,
-        caughtUpSince: null,
+        caughtUp: null,
       });
     });
   }
@@ -246,7 +246,7 @@ export class SimCluster implements NemesisTarget, ClientGateway {
     this.endPause(m);
     m.transfer = null;
     m.timeoutNow = null;
-    m.caughtUpSince = null;
+    m.caughtUp = null;
     this.transferCampaigns.delete(id);
     m.host.crash();
     this.checker.nodeStopped(id);
@@ -728,41 +728,37 @@ export class SimCluster implements NemesisTarget, ClientGateway {
     const m = this.member(id);
     const n = m.node;
     const to = n?.status().transferee ?? null;
+    const caught = m.caughtUp;
     if (n === null || to === null || m.transfer === null || m.transfer.to !== to) {
       const was = m.transfer;
-      if (
-        n !== null &&
-        to === null &&
-        was !== null &&
-        m.caughtUpSince !== null &&
-        !this.timedOutNow(m, was)
-      ) {
+      if (n !== null && to === null && was !== null && caught?.to === was.to && !this.timedOutNow(m, was)) {
         this.checker.report(
           Property.TransferComplete,
           id,
           `the transfer to ${was.to} ended without TimeoutNow although ${was.to} had matched the whole log since ` +
-            `${m.caughtUpSince.toFixed(3)}ms`,
+            `${caught.since.toFixed(3)}ms`,
         );
       }
-      m.caughtUpSince = null;
+      m.caughtUp = null;
       return;
     }
     const s = n.status();
     if (n.progress(to)?.match !== s.lastIndex) {
-      m.caughtUpSince = null;
+      m.caughtUp = null;
       return;
     }
     const now = this.sched.now();
-    m.caughtUpSince ??= now;
+    const since = caught?.to === to ? caught.since : now;
+    m.caughtUp = { to, since };
     if (this.timedOutNow(m, m.transfer)) return;
     const tickMs = this.options.tickMs ?? 10;
     const bound = 2 * (this.options.heartbeatTicks ?? 2) * (tickMs / m.host.clockRate) + 1;
-    if (now - m.caughtUpSince > bound) {
+    if (now - since > bound) {
       this.checker.report(
         Property.TransferComplete,
         id,
         `transfer target ${to} has matched the whole log (${s.lastIndex}) for ` +
-          `${(now - m.caughtUpSince).toFixed(3)}ms but no TimeoutNow was sent to it (bound ${bound.toFixed(3)}ms)`,
+          `${(now - since).toFixed(3)}ms but no TimeoutNow was sent to it (bound ${bound.toFixed(3)}ms)`,
       );
     }
   }
