@@ -171,7 +171,7 @@ describe('leadership transfer (§3.10)', () => {
     const term = c.raft('a').term;
     expect(c.raft('a').transferLeader('b')).toEqual({ ok: true });
     c.deliverAll();
-    expect(c.leader()).toBe('b');
+    expect(c.raft('b').role).toBe('leader');
     expect(c.raft('b').term).toBe(term + 1);
     expect(c.log.some((m) => m.type === 'timeoutNow' && m.to === 'b')).toBe(true);
     expect(c.log.some((m) => m.type === 'vote' && m.from === 'b' && m.transfer)).toBe(true);
@@ -248,6 +248,43 @@ describe('fast failover on a dropped connection', () => {
       ticks++;
     }
     expect(ticks).toBeLessThanOrEqual(3);
+  });
+
+  it('survivors that pre-campaign at the same moment do not split the vote: one yields (issue #15)', () => {
+    // On a loaded machine the 1 + rank tick stagger is lost in scheduling delays: both survivors
+    // pre-campaign together. If each granted the other's pre-vote, both would become candidates,
+    // vote for themselves and wait out a whole election timeout.
+    const c = deadLeader();
+    const term = c.raft('b').term;
+    c.log.length = 0;
+    c.raft('b').peerDisconnected('a');
+    c.raft('c').peerDisconnected('a');
+    c.raft('b').campaign();
+    c.raft('c').campaign();
+    c.deliverAll();
+    expect(c.raft('b').role).toBe('leader');
+    expect(c.raft('b').term).toBe(term + 1);
+    expect(c.raft('c').term).toBe(term + 1);
+    expect(new Set(c.log.filter((m) => m.type === 'vote').map((m) => m.from))).toEqual(new Set(['b']));
+  });
+
+  it('a pre-candidate never yields to a less up-to-date log, whatever the voter order', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { electionTicks: 15 });
+    c.elect('a');
+    settle(c, 2);
+    // c holds one more entry than b: a reached only c before it died.
+    c.cut.add('a->b');
+    c.propose('a', 'x');
+    c.deliverAll();
+    c.isolate('a');
+    expect(c.raft('c').log.lastIndex()).toBe(c.raft('b').log.lastIndex() + 1);
+    c.raft('b').peerDisconnected('a');
+    c.raft('c').peerDisconnected('a');
+    c.raft('b').campaign();
+    c.raft('c').campaign();
+    c.deliverAll();
+    expect(c.raft('c').role).toBe('leader');
+    expect(c.raft('b').role).toBe('follower');
   });
 
   it('without the hint the same failover waits for an election timeout', () => {

@@ -781,16 +781,39 @@ export class Raft {
       (this.vote === null && this.leader === null) ||
       (m.type === 'preVote' && m.term > this.term) ||
       (m.type === 'vote' && this.cfg.testingBugs.doubleVote === true);
-    if (canVote && this.log.isUpToDate(m.lastIndex, m.lastTerm)) {
+    if (canVote && this.log.isUpToDate(m.lastIndex, m.lastTerm) && this.preVoteYields(m)) {
       // A granted pre-vote answers in the future term it was asked about.
       this.send({ type: respType, from: this.id, to: m.from, term: m.term, reject: false });
       if (m.type === 'vote') {
         this.electionElapsed = 0;
         this.vote = m.from;
+      } else if (this.role === Role.PreCandidate) {
+        // Having backed another pre-candidate for the same term, stop our own campaign: if both
+        // went on to the real election they would split the vote.
+        this.becomeFollower(this.term, null);
       }
     } else {
       this.send({ type: respType, from: this.id, to: m.from, term: this.term, reject: true });
     }
+  }
+
+  /**
+   * Two followers that lose the same leader at the same moment (fast failover: both saw the
+   * connection drop) pre-campaign for the same term. Granting each other's pre-vote would send
+   * both into the real election, where each votes for itself: a split vote costs a whole election
+   * timeout, and on a loaded machine the 1 + rank tick stagger is lost in scheduling delays. So a
+   * pre-candidate backs a rival for the same term only if the rival ranks first: a strictly more
+   * up-to-date log, else an earlier place in the voter list. One of any two yields, whatever the
+   * message timing. Pre-votes change no state, so safety is untouched; a pre-candidate that
+   * yields to a rival that then fails campaigns again at its next election timeout.
+   */
+  private preVoteYields(m: VoteMessage): boolean {
+    if (m.type !== 'preVote' || this.role !== Role.PreCandidate || m.term !== this.term + 1) return true;
+    const lastTerm = this.log.lastTerm();
+    const lastIndex = this.log.lastIndex();
+    if (m.lastTerm !== lastTerm || m.lastIndex !== lastIndex) return true; // theirs is newer (checked)
+    const theirs = this.voters.indexOf(m.from);
+    return theirs >= 0 && theirs < this.voters.indexOf(this.id);
   }
 
   private recordVote(from: NodeId, granted: boolean): void {
