@@ -268,6 +268,21 @@ describe('fast failover on a dropped connection', () => {
     expect(new Set(c.log.filter((m) => m.type === 'vote').map((m) => m.from))).toEqual(new Set(['b']));
   });
 
+  it('a pre-candidate that outranks a rival asks it again: the rival may have ignored it under stickiness', () => {
+    const c = deadLeader();
+    // b learns of the dead leader first; c still trusts a and ignores b's pre-vote.
+    c.raft('b').peerDisconnected('a');
+    c.raft('b').campaign();
+    c.deliverAll();
+    expect(c.raft('b').role).toBe('pre-candidate');
+    // Then c learns of it too and pre-campaigns: b refuses (it ranks first) and asks c again.
+    c.raft('c').peerDisconnected('a');
+    c.raft('c').campaign();
+    c.deliverAll();
+    expect(c.raft('b').role).toBe('leader');
+    expect(c.raft('c').role).toBe('follower');
+  });
+
   it('a pre-candidate never yields to a less up-to-date log, whatever the voter order', () => {
     const c = new TestCluster(['a', 'b', 'c'], { electionTicks: 15 });
     c.elect('a');

@@ -781,7 +781,8 @@ export class Raft {
       (this.vote === null && this.leader === null) ||
       (m.type === 'preVote' && m.term > this.term) ||
       (m.type === 'vote' && this.cfg.testingBugs.doubleVote === true);
-    if (canVote && this.log.isUpToDate(m.lastIndex, m.lastTerm) && this.preVoteYields(m)) {
+    const upToDate = this.log.isUpToDate(m.lastIndex, m.lastTerm);
+    if (canVote && upToDate && this.preVoteYields(m)) {
       // A granted pre-vote answers in the future term it was asked about.
       this.send({ type: respType, from: this.id, to: m.from, term: m.term, reject: false });
       if (m.type === 'vote') {
@@ -794,6 +795,20 @@ export class Raft {
       }
     } else {
       this.send({ type: respType, from: this.id, to: m.from, term: this.term, reject: true });
+      if (canVote && upToDate && m.type === 'preVote') {
+        // We outrank this rival pre-candidate. It may have ignored our own request while it still
+        // heard its leader (stickiness); campaigning, it no longer does: ask it again now rather
+        // than at our next election timeout.
+        this.send({
+          type: 'preVote',
+          from: this.id,
+          to: m.from,
+          term: this.term + 1,
+          lastIndex: this.log.lastIndex(),
+          lastTerm: this.log.lastTerm(),
+          transfer: false,
+        });
+      }
     }
   }
 
