@@ -109,10 +109,6 @@ if (!isMainThread) {
     );
   }
   const started = performance.now();
-  if (!quiet)
-    process.stderr.write(
-      `load: ${cpu} CPU spinner(s), ${fsync} fsync loop(s) in ${dir}, for at most ${durationMs / 1000} s\n`,
-    );
 
   let stopping = false;
   const stop = async () => {
@@ -144,4 +140,9 @@ if (!isMainThread) {
   const timer = setTimeout(stop, durationMs);
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // Last: a parent that waits for this line may signal at once, and the handlers are in place.
+  if (!quiet)
+    process.stderr.write(
+      `load: ${cpu} CPU spinner(s), ${fsync} fsync loop(s) in ${dir}, for at most ${durationMs / 1000} s\n`,
+    );
 }

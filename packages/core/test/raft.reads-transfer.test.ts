@@ -171,7 +171,7 @@ describe('leadership transfer (§3.10)', () => {
     const term = c.raft('a').term;
     expect(c.raft('a').transferLeader('b')).toEqual({ ok: true });
     c.deliverAll();
-    expect(c.leader()).toBe('b');
+    expect(c.raft('b').role).toBe('leader');
     expect(c.raft('b').term).toBe(term + 1);
     expect(c.log.some((m) => m.type === 'timeoutNow' && m.to === 'b')).toBe(true);
     expect(c.log.some((m) => m.type === 'vote' && m.from === 'b' && m.transfer)).toBe(true);
@@ -250,6 +250,58 @@ describe('fast failover on a dropped connection', () => {
     expect(ticks).toBeLessThanOrEqual(3);
   });
 
+  it('survivors that pre-campaign at the same moment do not split the vote: one yields (issue #15)', () => {
+    // On a loaded machine the 1 + rank tick stagger is lost in scheduling delays: both survivors
+    // pre-campaign together. If each granted the other's pre-vote, both would become candidates,
+    // vote for themselves and wait out a whole election timeout.
+    const c = deadLeader();
+    const term = c.raft('b').term;
+    c.log.length = 0;
+    c.raft('b').peerDisconnected('a');
+    c.raft('c').peerDisconnected('a');
+    c.raft('b').campaign();
+    c.raft('c').campaign();
+    c.deliverAll();
+    expect(c.raft('b').role).toBe('leader');
+    expect(c.raft('b').term).toBe(term + 1);
+    expect(c.raft('c').term).toBe(term + 1);
+    expect(new Set(c.log.filter((m) => m.type === 'vote').map((m) => m.from))).toEqual(new Set(['b']));
+  });
+
+  it('a pre-candidate that outranks a rival asks it again: the rival may have ignored it under stickiness', () => {
+    const c = deadLeader();
+    // b learns of the dead leader first; c still trusts a and ignores b's pre-vote.
+    c.raft('b').peerDisconnected('a');
+    c.raft('b').campaign();
+    c.deliverAll();
+    expect(c.raft('b').role).toBe('pre-candidate');
+    // Then c learns of it too and pre-campaigns: b refuses (it ranks first) and asks c again.
+    c.raft('c').peerDisconnected('a');
+    c.raft('c').campaign();
+    c.deliverAll();
+    expect(c.raft('b').role).toBe('leader');
+    expect(c.raft('c').role).toBe('follower');
+  });
+
+  it('a pre-candidate never yields to a less up-to-date log, whatever the voter order', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { electionTicks: 15 });
+    c.elect('a');
+    settle(c, 2);
+    // c holds one more entry than b: a reached only c before it died.
+    c.cut.add('a->b');
+    c.propose('a', 'x');
+    c.deliverAll();
+    c.isolate('a');
+    expect(c.raft('c').log.lastIndex()).toBe(c.raft('b').log.lastIndex() + 1);
+    c.raft('b').peerDisconnected('a');
+    c.raft('c').peerDisconnected('a');
+    c.raft('b').campaign();
+    c.raft('c').campaign();
+    c.deliverAll();
+    expect(c.raft('c').role).toBe('leader');
+    expect(c.raft('b').role).toBe('follower');
+  });
+
   it('without the hint the same failover waits for an election timeout', () => {
     const c = deadLeader();
     let ticks = 0;
@@ -303,5 +355,69 @@ describe('fast failover on a dropped connection', () => {
     expect(votes).toEqual([]);
     expect(c.raft('b').role).not.toBe('leader');
     expect(c.raft('c').role).not.toBe('leader');
+  });
+});
+
+describe('leadership transfer: the transfer always ends (issue #15)', () => {
+  it('to a follower that catches up by InstallSnapshot to the last index: TimeoutNow on the snapshot ack', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { electionTicks: 10 });
+    c.elect('a');
+    c.isolate('c');
+    for (let i = 0; i < 10; i++) c.propose('a', `x${i}`);
+    c.deliverAll();
+    const last = c.raft('a').log.lastIndex();
+    c.snapshot('a', last); // the snapshot covers everything: no entries follow it
+    c.heal();
+    c.log.length = 0;
+    expect(c.raft('a').transferLeader('c')).toEqual({ ok: true });
+    c.tick('a', 1); // heartbeat → c answers → probe → rejected → snapshot → installed → ack
+    c.deliverAll();
+    expect(c.node('c').installed.map((m) => m.index)).toEqual([last]);
+    const toC = c.log.filter((m) => m.to === 'c' && (m.type === 'snapshot' || m.type === 'timeoutNow'));
+    expect(toC.map((m) => m.type)).toEqual(['snapshot', 'timeoutNow']);
+    expect(c.leader()).toBe('c');
+  });
+
+  it('transferLeader(self) while a transfer is pending cancels it: proposals are accepted again', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    c.elect('a');
+    c.isolate('b');
+    c.raft('a').transferLeader('b');
+    expect(c.raft('a').transferee).toBe('b');
+    expect(c.raft('a').transferLeader('a')).toEqual({ ok: true });
+    expect(c.raft('a').transferee).toBe(null);
+    expect(c.propose('a', 'x').ok).toBe(true);
+  });
+
+  it('repeating transferLeader(sameTarget) does not restart the abort timer', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { electionTicks: 10 });
+    c.elect('a');
+    c.isolate('b');
+    c.raft('a').transferLeader('b');
+    // A caller retrying every few ticks must not keep the leader refusing writes forever.
+    for (let i = 0; i < 10; i++) {
+      if (i % 3 === 2) expect(c.raft('a').transferLeader('b')).toEqual({ ok: true });
+      c.tick('a', 1);
+      c.tick('c', 1);
+      c.deliverAll();
+    }
+    expect(c.leader()).toBe('a');
+    expect(c.raft('a').transferee).toBe(null);
+    expect(c.propose('a', 'after').ok).toBe(true);
+  });
+
+  it('a transfer to another target replaces the pending one and starts its own timer', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { electionTicks: 10 });
+    c.elect('a');
+    c.isolate('b');
+    c.isolate('c');
+    c.raft('a').transferLeader('b');
+    c.tick('a', 5);
+    c.raft('a').transferLeader('c');
+    expect(c.raft('a').transferee).toBe('c');
+    c.tick('a', 9);
+    expect(c.raft('a').transferee).toBe('c');
+    c.tick('a', 1);
+    expect(c.raft('a').transferee).toBe(null);
   });
 });

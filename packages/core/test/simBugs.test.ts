@@ -51,6 +51,14 @@ describe('planted bugs are caught', () => {
     expect(hit?.violation).toMatch(/^durability .*is committed but durable on only \d+ of \d+ members/);
   });
 
+  it('no TimeoutNow when the transfer target catches up by InstallSnapshot (issue #15): caught as a stalled hand-over', () => {
+    const hit = firstCaught({ bugs: { noHandOverAfterSnapshot: true }, faults: FaultMix.transfers! }, 100);
+    expect(hit?.violation).toMatch(
+      /^transfer-complete .*(has matched the whole log \(\d+\) for [\d.]+ms but no TimeoutNow|ended without TimeoutNow)/,
+    );
+    expect(runSeed(hit!.seed, { faults: FaultMix.transfers! }).violations).toEqual([]);
+  });
+
   it('the same seeds pass without the bugs', () => {
     for (let seed = 0; seed < 10; seed++) expect(runSeed(seed).violations).toEqual([]);
     for (let seed = 0; seed < 25; seed++) {

@@ -1,5 +1,7 @@
+import { loadavg } from 'node:os';
 import { decodeResponse, encodeRequest } from '@keel/kv';
 import { ClientConnection } from '@keel/transport-zmq';
+import { BackgroundLoad, type LoadSummary } from './backgroundLoad.js';
 import { LocalCluster } from './cluster.js';
 import { sampleSummary } from './histogram.js';
 import { type Endpoint, fetchStatus, type MemberStatus, sleep, waitForCatchUp } from './member.js';
@@ -20,6 +22,13 @@ export interface ElectionOptions {
   readonly pollMs: number;
   /** A trial that has not seen both a leader and a committed write by then fails. */
   readonly trialTimeoutMs: number;
+  /**
+   * Also run every setting's trials with `scripts/load.mjs` beside the cluster (CPU spinners on
+   * every core and an fdatasync loop), reported as separate runs next to the unloaded ones.
+   */
+  readonly load?: boolean;
+  /** Keep the members' data dirs (and their logs, `<dir>/<id>/member.log`) here. */
+  readonly dir?: string;
 }
 
 export const DEFAULT_ELECTION: ElectionOptions = {
@@ -54,6 +63,8 @@ export function memberArgsFor(electionTimeoutMs: number): string[] {
 
 export interface Trial {
   readonly trial: number;
+  /** Wall-clock time of the signal (ISO), to find the trial in the members' logs. */
+  readonly at?: string;
   readonly old_leader: string;
   readonly old_term: number;
   readonly new_leader: string | null;
@@ -83,6 +94,10 @@ export interface ElectionRun {
   readonly failures: number;
   readonly leader_ms: TimeSummary;
   readonly write_ms: TimeSummary;
+  /** The background load these trials ran beside (its own summary), or null for none. */
+  readonly load?: LoadSummary | null;
+  /** The machine's 1-minute load average when the run began. */
+  readonly loadavg_1m?: number;
 }
 
 /** Figure 16 of the Raft paper (Ongaro & Ousterhout, 2014): time to elect a new leader after a crash. */
@@ -101,6 +116,8 @@ export interface ElectionReport {
     readonly modes: readonly FaultMode[];
     readonly election_timeouts_ms: readonly number[];
     readonly poll_ms: number;
+    /** Whether every setting also ran beside the background load. */
+    readonly load?: boolean;
   };
   readonly runs: readonly ElectionRun[];
   readonly reference: typeof FIGURE_16;
@@ -214,6 +231,7 @@ async function runTrial(
   let writer: Writer | null = null;
   let error: string | null = null;
   const t0 = nowMs();
+  const at = new Date().toISOString();
   try {
     cluster.signal(old, mode === 'kill' ? 'SIGKILL' : 'SIGSTOP');
     writer = new Writer(
@@ -237,6 +255,7 @@ async function runTrial(
   const r = (v: number | null): number | null => (v === null ? null : Math.round((v - t0) * 100) / 100);
   return {
     trial,
+    at,
     old_leader: old,
     old_term: before.term,
     new_leader: watch.leader?.id ?? null,
@@ -259,12 +278,17 @@ export async function runElection(
   const startedAt = new Date().toISOString();
   const machine = describeMachine();
   const runs: ElectionRun[] = [];
-  const total = opts.electionTimeoutsMs.length * opts.modes.length * opts.trials;
+  const loads = opts.load === true ? [false, true] : [false];
+  const total = opts.electionTimeoutsMs.length * opts.modes.length * loads.length * opts.trials;
   let doneTrials = 0;
   for (const T of opts.electionTimeoutsMs) {
     const memberArgs = memberArgsFor(T);
     progress.phase(`starting a ${opts.nodes}-member cluster with ${memberArgs.join(' ')}`);
-    const cluster = await LocalCluster.start({ nodes: opts.nodes, memberArgs });
+    const cluster = await LocalCluster.start({
+      nodes: opts.nodes,
+      memberArgs,
+      ...(opts.dir !== undefined ? { dir: `${opts.dir}/T${T}` } : {}),
+    });
     const conns = new Map(
       cluster.members.map((m) => [
         m.id,
@@ -273,24 +297,38 @@ export async function runElection(
     );
     try {
       for (const mode of opts.modes) {
-        const trials: Trial[] = [];
-        for (let i = 1; i <= opts.trials; i++) {
-          const label = `election T=${T} ms ${mode}: trial ${i}/${opts.trials}`;
-          progress.update(doneTrials / total, label, 0);
-          trials.push(await runTrial(cluster, conns, mode, i, opts));
-          doneTrials++;
-          progress.update(doneTrials / total, label, 0);
+        for (const loaded of loads) {
+          const loadavg1m = Math.round(loadavg()[0]! * 100) / 100;
+          // Bounded: a trial takes seconds; the load stops by itself long after the trials should.
+          const load = loaded ? BackgroundLoad.start({ maxSeconds: 120 + opts.trials * 60 }) : null;
+          const trials: Trial[] = [];
+          let summary: LoadSummary | null = null;
+          try {
+            for (let i = 1; i <= opts.trials; i++) {
+              const label = `election T=${T} ms ${mode}${loaded ? ' under load' : ''}: trial ${i}/${opts.trials}`;
+              progress.update(doneTrials / total, label, 0);
+              trials.push(await runTrial(cluster, conns, mode, i, opts));
+              doneTrials++;
+              progress.update(doneTrials / total, label, 0);
+            }
+          } finally {
+            summary = (await load?.stop()) ?? null;
+          }
+          const ok = trials.filter((t) => t.error === null);
+          runs.push({
+            mode,
+            election_timeout_ms: T,
+            member_args: memberArgs,
+            trials,
+            failures: trials.length - ok.length,
+            leader_ms: sampleSummary(ok.map((t) => t.leader_ms!)),
+            write_ms: sampleSummary(ok.map((t) => t.write_ms!)),
+            load: loaded
+              ? (summary ?? { cpu: 0, fsync: 0, seconds: 0, fsyncsPerSecond: 0, writtenMiB: 0 })
+              : null,
+            loadavg_1m: loadavg1m,
+          });
         }
-        const ok = trials.filter((t) => t.error === null);
-        runs.push({
-          mode,
-          election_timeout_ms: T,
-          member_args: memberArgs,
-          trials,
-          failures: trials.length - ok.length,
-          leader_ms: sampleSummary(ok.map((t) => t.leader_ms!)),
-          write_ms: sampleSummary(ok.map((t) => t.write_ms!)),
-        });
       }
       await waitForCatchUp(cluster.members, 30_000);
     } finally {
@@ -309,6 +347,7 @@ export async function runElection(
       modes: opts.modes,
       election_timeouts_ms: opts.electionTimeoutsMs,
       poll_ms: opts.pollMs,
+      load: opts.load === true,
     },
     runs,
     reference: FIGURE_16,

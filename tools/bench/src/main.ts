@@ -63,6 +63,9 @@ Election:
   --election-timeout <list> minimum election timeouts T in ms, members draw from [T, 2T) (default 150)
   --fast                    also measure the fast setting (T = ${FAST_ELECTION_TIMEOUT_MS} ms, 1 ms tick)
   --poll <ms>               pause between /status polls of a member during a trial (default 2)
+  --load                    also run every setting beside scripts/load.mjs (CPU spinners on
+                            every core + an fdatasync loop, bounded), reporting both
+  --dir <path>              keep the members' data dirs and logs (<path>/T<ms>/<id>/member.log)
 
 Snapshot (snapshot cost and benefit on a cluster it starts, automatic snapshots off):
   --nodes <n>               cluster size (default 3)
@@ -101,6 +104,8 @@ const FLAGS = {
   'election-timeout': { type: 'string' },
   fast: { type: 'boolean' },
   poll: { type: 'string' },
+  load: { type: 'boolean' },
+  dir: { type: 'string' },
   json: { type: 'string' },
   html: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -273,6 +278,8 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
         'election-timeout',
         'fast',
         'poll',
+        'load',
+        'dir',
       ]) {
         if (v[f] !== undefined) throw new UsageError(`--${f} does not apply to snapshot`);
       }
@@ -324,11 +331,13 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
           electionTimeoutsMs: timeouts,
           pollMs: num(v, 'poll', DEFAULT_ELECTION.pollMs, 0, 1000),
           trialTimeoutMs: DEFAULT_ELECTION.trialTimeoutMs,
+          load: v.load === true,
+          ...(typeof v.dir === 'string' ? { dir: resolve(v.dir) } : {}),
         },
         progress,
       );
     } else {
-      for (const f of ['trials', 'mode', 'election-timeout', 'fast', 'poll']) {
+      for (const f of ['trials', 'mode', 'election-timeout', 'fast', 'poll', 'load', 'dir']) {
         if (v[f] !== undefined) throw new UsageError(`--${f} applies to election only`);
       }
       if (cmd !== 'mixed' && v['read-ratio'] !== undefined)

@@ -95,6 +95,32 @@ export function throughputTable(r: ThroughputReport): string {
   return `${systemName(r)}, ${r.options.nodes} members: ${machineLine(r.machine)}\n\n${main}\n\n${procs}\n`;
 }
 
+/** The load column: the load average at the start, and the background load if one ran. */
+function loadLabel(run: ElectionRun): string {
+  const avg = run.loadavg_1m === undefined ? '' : `avg ${run.loadavg_1m.toFixed(1)}`;
+  if (run.load === undefined || run.load === null) return avg;
+  return `${avg} +load ${run.load.cpu} cpu, ${run.load.fsyncsPerSecond} fsync/s`;
+}
+
+/** Loaded over unloaded medians and p90s, per setting, when the run has both. */
+function loadRatios(r: ElectionReport): string[] {
+  const out: string[] = [];
+  for (const loaded of r.runs.filter((x) => x.load !== undefined && x.load !== null)) {
+    const quiet = r.runs.find(
+      (x) =>
+        x.mode === loaded.mode &&
+        x.election_timeout_ms === loaded.election_timeout_ms &&
+        (x.load === undefined || x.load === null),
+    );
+    if (quiet === undefined) continue;
+    const ratio = (a: number, b: number): string => (b > 0 ? (a / b).toFixed(2) : '-');
+    out.push(
+      `${loaded.election_timeout_ms} ms ${loaded.mode}, new leader, loaded / unloaded: median ${ratio(loaded.leader_ms.median, quiet.leader_ms.median)}x, p90 ${ratio(loaded.leader_ms.p90, quiet.leader_ms.p90)}x`,
+    );
+  }
+  return out;
+}
+
 export function electionTable(r: ElectionReport): string {
   const rows: string[][] = [];
   for (const run of r.runs) {
@@ -105,6 +131,7 @@ export function electionTable(r: ElectionReport): string {
       rows.push([
         `${run.election_timeout_ms}-${run.election_timeout_ms * 2} ms`,
         run.mode,
+        loadLabel(run),
         metric,
         String(s.n),
         n(s.min),
@@ -122,10 +149,12 @@ export function electionTable(r: ElectionReport): string {
     machineLine(r.machine),
     '',
     table(
-      ['timeouts', 'fault', 'until', 'n', 'min ms', 'median', 'p90', 'p99', 'max', 'mean', 'failed'],
+      ['timeouts', 'fault', 'load', 'until', 'n', 'min ms', 'median', 'p90', 'p99', 'max', 'mean', 'failed'],
       rows,
     ),
     '',
+    'load: the 1-minute load average when the run began; "+load": scripts/load.mjs ran beside it (CPU spinners, fdatasync loop; its fsyncs/s).',
+    ...loadRatios(r),
     `Raft paper, Figure 16 (crash, 5 servers): 150-300 ms: median ${ref['150-300'].median_ms} ms, p99 ${ref['150-300'].p99_ms} ms, max ${ref['150-300'].max_ms} ms; 12-24 ms: mean ${ref['12-24'].mean_ms} ms, max ${ref['12-24'].max_ms} ms`,
     '',
   ].join('\n');
@@ -328,9 +357,13 @@ function electionHtml(r: ElectionReport, command: readonly string[]): string {
       yMin: 0,
       yMax: 1,
       series: runs.flatMap((run) => [
-        { name: `${run.mode}: new leader`, step: true, points: sampleCdf(ok(run).map((t) => t.leader_ms!)) },
         {
-          name: `${run.mode}: first write`,
+          name: `${run.mode}${run.load ? ' +load' : ''}: new leader`,
+          step: true,
+          points: sampleCdf(ok(run).map((t) => t.leader_ms!)),
+        },
+        {
+          name: `${run.mode}${run.load ? ' +load' : ''}: first write`,
           step: true,
           dashed: true,
           points: sampleCdf(ok(run).map((t) => t.write_ms!)),
@@ -348,6 +381,7 @@ function electionHtml(r: ElectionReport, command: readonly string[]): string {
     ).map(([metric, s]) => [
       `${run.election_timeout_ms}-${2 * run.election_timeout_ms} ms`,
       run.mode === 'kill' ? 'kill (SIGKILL)' : 'stop (SIGSTOP)',
+      loadLabel(run),
       metric,
       String(s.n),
       n(s.min),
@@ -364,9 +398,10 @@ function electionHtml(r: ElectionReport, command: readonly string[]): string {
     `<p>${r.options.trials} trials per fault mode and setting on a ${r.options.nodes}-member cluster started by the bench. Each trial takes the leader out (SIGKILL or SIGSTOP) and measures, on the bench's clock from the signal, the time until every survivor's <code>/status</code> names the same new leader (polled every ${r.options.poll_ms} ms) and until a put sent through a survivor commits. The old leader is restarted (or resumed) and caught up before the next trial. Started ${escapeHtml(r.started_at)}.</p>`,
     ...charts,
     htmlTable(
-      ['timeouts', 'fault', 'until', 'n', 'min ms', 'median', 'p90', 'p99', 'max', 'mean', 'failed'],
+      ['timeouts', 'fault', 'load', 'until', 'n', 'min ms', 'median', 'p90', 'p99', 'max', 'mean', 'failed'],
       rows,
     ),
+    ...loadRatios(r).map((line) => `<p>${escapeHtml(line)}</p>`),
     `<p>Reference, Raft paper Figure 16 (5 servers, crash of the leader): 150-300 ms timeouts: median ${ref['150-300'].median_ms} ms, p99 ${ref['150-300'].p99_ms} ms, max ${ref['150-300'].max_ms} ms; 12-24 ms: mean ${ref['12-24'].mean_ms} ms, max ${ref['12-24'].max_ms} ms. Drawn as diamonds on the matching chart (the 12-24 ms mean at 0.5).</p>`,
     '<h2>Machine</h2>',
     machineHtml(r.machine),

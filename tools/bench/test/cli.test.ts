@@ -13,6 +13,8 @@ describe('keel-bench flags', () => {
     [['write', '--stale'], /--stale applies to read and mixed only/],
     [['election', '--mode', 'pause'], /--mode must be kill, stop or both/],
     [['election', '--duration', '1'], /--duration does not apply to election/],
+    [['write', '--load'], /--load applies to election only/],
+    [['snapshot', '--load'], /--load does not apply to snapshot/],
     [
       ['read', '--nodes', '3', '--endpoints', 'a:1/b:2'],
       /only one of --nodes, --cluster-file and --endpoints/,

@@ -46,6 +46,20 @@ describe('reports', () => {
     ).toHaveLength(6);
     expect(textReport(electionFixture())).toContain('Figure 16');
   });
+
+  it('election text reports a loaded run beside its unloaded twin, with the ratios', () => {
+    const r = electionFixture();
+    const quiet = { ...r.runs[0]!, loadavg_1m: 1.5, load: null };
+    const leader_ms = {
+      ...quiet.leader_ms,
+      median: quiet.leader_ms.median * 2,
+      p90: quiet.leader_ms.p90 * 3,
+    };
+    const load = { cpu: 2, fsync: 1, seconds: 60, fsyncsPerSecond: 900, writtenMiB: 30 };
+    const text = textReport({ ...r, runs: [quiet, { ...quiet, leader_ms, load }] });
+    expect(text).toContain('avg 1.5 +load 2 cpu, 900 fsync/s');
+    expect(text).toMatch(/150 ms kill, new leader, loaded \/ unloaded: median 2\.00x, p90 3\.00x/);
+  });
 });
 
 // The HTML report in a real browser: Debian's chromium driven by playwright-core.

@@ -322,15 +322,21 @@ export class Raft {
     if (!this.voters.includes(to)) {
       return { ok: false, reason: 'unknown-member', message: `'${to}' is not a voting member` };
     }
+    if (to === this.leadTransferee) {
+      // A retry of the pending transfer keeps its deadline (as etcd does): restarting the timer
+      // would let a caller that retries keep this leader refusing proposals forever.
+      return { ok: true };
+    }
+    // Any other request replaces the pending transfer; one to this leader itself only cancels it,
+    // so proposals are accepted again at once.
+    this.leadTransferee = null;
     if (to === this.id) return { ok: true };
     this.leadTransferee = to;
     this.transferElapsed = 0;
     // A leader handing over gives up its lease first: the target's election skips stickiness.
     this.leaseUntil = 0;
     const pr = this.progress.get(to)!;
-    if (pr.match === this.log.lastIndex()) {
-      this.sendTimeoutNow(to);
-    } else if (pr.state !== ProgressState.Snapshot) {
+    if (!this.maybeHandOver(to, pr) && pr.state !== ProgressState.Snapshot) {
       // Catch the target up now rather than at the next heartbeat: earlier appends may be lost.
       pr.becomeProbe();
       this.sendAppend(to, pr);
@@ -775,16 +781,54 @@ export class Raft {
       (this.vote === null && this.leader === null) ||
       (m.type === 'preVote' && m.term > this.term) ||
       (m.type === 'vote' && this.cfg.testingBugs.doubleVote === true);
-    if (canVote && this.log.isUpToDate(m.lastIndex, m.lastTerm)) {
+    const upToDate = this.log.isUpToDate(m.lastIndex, m.lastTerm);
+    if (canVote && upToDate && this.preVoteYields(m)) {
       // A granted pre-vote answers in the future term it was asked about.
       this.send({ type: respType, from: this.id, to: m.from, term: m.term, reject: false });
       if (m.type === 'vote') {
         this.electionElapsed = 0;
         this.vote = m.from;
+      } else if (this.role === Role.PreCandidate) {
+        // Having backed another pre-candidate for the same term, stop our own campaign: if both
+        // went on to the real election they would split the vote.
+        this.becomeFollower(this.term, null);
       }
     } else {
       this.send({ type: respType, from: this.id, to: m.from, term: this.term, reject: true });
+      if (canVote && upToDate && m.type === 'preVote') {
+        // We outrank this rival pre-candidate. It may have ignored our own request while it still
+        // heard its leader (stickiness); campaigning, it no longer does: ask it again now rather
+        // than at our next election timeout.
+        this.send({
+          type: 'preVote',
+          from: this.id,
+          to: m.from,
+          term: this.term + 1,
+          lastIndex: this.log.lastIndex(),
+          lastTerm: this.log.lastTerm(),
+          transfer: false,
+        });
+      }
     }
+  }
+
+  /**
+   * Two followers that lose the same leader at the same moment (fast failover: both saw the
+   * connection drop) pre-campaign for the same term. Granting each other's pre-vote would send
+   * both into the real election, where each votes for itself: a split vote costs a whole election
+   * timeout, and on a loaded machine the 1 + rank tick stagger is lost in scheduling delays. So a
+   * pre-candidate backs a rival for the same term only if the rival ranks first: a strictly more
+   * up-to-date log, else an earlier place in the voter list. One of any two yields, whatever the
+   * message timing. Pre-votes change no state, so safety is untouched; a pre-candidate that
+   * yields to a rival that then fails campaigns again at its next election timeout.
+   */
+  private preVoteYields(m: VoteMessage): boolean {
+    if (m.type !== 'preVote' || this.role !== Role.PreCandidate || m.term !== this.term + 1) return true;
+    const lastTerm = this.log.lastTerm();
+    const lastIndex = this.log.lastIndex();
+    if (m.lastTerm !== lastTerm || m.lastIndex !== lastIndex) return true; // theirs is newer (checked)
+    const theirs = this.voters.indexOf(m.from);
+    return theirs >= 0 && theirs < this.voters.indexOf(this.id);
   }
 
   private recordVote(from: NodeId, granted: boolean): void {
@@ -1002,6 +1046,8 @@ export class Raft {
       pr.becomeReplicate();
       if (this.maybeCommit()) this.needsBroadcast = true;
       if (this.role !== Role.Leader) return;
+      // A transfer target that caught up by InstallSnapshot may now hold the whole log.
+      if (this.cfg.testingBugs.noHandOverAfterSnapshot !== true) this.maybeHandOver(m.from, pr);
       this.sendAppend(m.from, pr);
       return;
     }
@@ -1019,7 +1065,7 @@ export class Raft {
     else pr.inflights.freeLE(m.index);
     if (this.maybeCommit()) this.needsBroadcast = true;
     if (this.role !== Role.Leader) return; // a removed leader stepped down on this commit
-    if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) this.sendTimeoutNow(m.from);
+    this.maybeHandOver(m.from, pr);
     this.sendAppend(m.from, pr);
   }
 
@@ -1153,6 +1199,17 @@ export class Raft {
       };
       this.send(hb);
     }
+  }
+
+  /**
+   * §3.10 step 2: once the transfer target's log matches the leader's (whether by appends or by
+   * InstallSnapshot), send it TimeoutNow. Returns whether it was sent. Every path that advances
+   * the target's match goes through here, so a transfer never waits out its timer needlessly.
+   */
+  private maybeHandOver(from: NodeId, pr: Progress): boolean {
+    if (from !== this.leadTransferee || pr.match !== this.log.lastIndex()) return false;
+    this.sendTimeoutNow(from);
+    return true;
   }
 
   private sendTimeoutNow(to: NodeId): void {

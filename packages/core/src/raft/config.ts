@@ -64,6 +64,8 @@ export interface TestingBugs {
   readonly doubleVote?: boolean;
   readonly skipConfCommitCheck?: boolean;
   readonly countLearnerVotes?: boolean;
+  /** Issue #15's first transfer bug: no TimeoutNow when the target catches up by InstallSnapshot. */
+  readonly noHandOverAfterSnapshot?: boolean;
 }
 
 export type ResolvedRaftConfig = Required<Omit<RaftConfig, 'testingBugs' | 'addresses'>> & {

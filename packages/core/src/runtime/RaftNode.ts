@@ -140,6 +140,8 @@ export interface NodeStatus {
   readonly conf: ConfState;
   /** Snapshot transfers this member is sending. */
   readonly snapshotsSending: number;
+  /** The member leadership is being handed to (§3.10), while this leader refuses proposals for it. */
+  readonly transferee: NodeId | null;
 }
 
 /**
@@ -442,6 +444,7 @@ export class RaftNode<R = unknown> {
       snapshotIndex: this.raft.snapshot?.index ?? 0,
       conf: this.raft.conf(),
       snapshotsSending: this.transfer?.sending ?? 0,
+      transferee: this.raft.transferee,
     };
   }
 

@@ -98,6 +98,10 @@ interface Member {
     readonly to: NodeId;
     readonly term: number;
   } | null;
+  /** The last TimeoutNow this incarnation sent: to whom and when (virtual ms). */
+  timeoutNow: { readonly to: NodeId; readonly at: number } | null;
+  /** The pending transfer's target while it holds the leader's whole log, and since when (virtual ms). */
+  caughtUp: { readonly to: NodeId; readonly since: number } | null;
 }
 
 /** Leadership transfers over a run (see `Fault.Transfer`). */
@@ -191,6 +195,8 @@ export class SimCluster implements NemesisTarget, ClientGateway {
         pausedMs: 0,
         pausedSince: null,
         transfer: null,
+        timeoutNow: null,
+        caughtUp: null,
       });
     });
   }
@@ -239,6 +245,8 @@ export class SimCluster implements NemesisTarget, ClientGateway {
     m.node = null;
     this.endPause(m);
     m.transfer = null;
+    m.timeoutNow = null;
+    m.caughtUp = null;
     this.transferCampaigns.delete(id);
     m.host.crash();
     this.checker.nodeStopped(id);
@@ -327,6 +335,7 @@ export class SimCluster implements NemesisTarget, ClientGateway {
     m.host.after(0.5, () => {
       const n = m.node;
       if (n === null) return;
+      const pending = n.status().transferee;
       const r = n.transferLeader(to);
       if (!r.ok) {
         this.transfers.refused++;
@@ -334,7 +343,19 @@ export class SimCluster implements NemesisTarget, ClientGateway {
         return;
       }
       if (to === leader) {
-        this.trace(leader, `transferLeader(${to}): already leads`);
+        // A transfer to the leader itself cancels the pending one: proposals must flow at once,
+        // which checkTransferRefusal holds the engine to (no transfer under way any more).
+        if (pending !== null) m.transfer = null;
+        this.trace(
+          leader,
+          `transferLeader(${to}): already leads${pending !== null ? `, transfer to ${pending} cancelled` : ''}`,
+        );
+        return;
+      }
+      if (pending === to && m.transfer !== null) {
+        // A repeat of the pending transfer keeps its deadline: the abort bound still counts from
+        // the first request, so a retrying operator cannot keep the leader refusing writes.
+        this.trace(leader, `transferLeader(${to}): already under way, deadline kept`);
         return;
       }
       this.transfers.attempted++;
@@ -674,8 +695,10 @@ export class SimCluster implements NemesisTarget, ClientGateway {
     for (const list of [rd.messages, rd.messagesAfterPersist]) {
       for (const msg of list) {
         if (msg.type === 'vote' && msg.transfer) this.transferCampaigns.set(id, msg.term);
+        if (msg.type === 'timeoutNow') this.member(id).timeoutNow = { to: msg.to, at: this.sched.now() };
       }
     }
+    this.checkHandOver(id);
     const s = rd.softState;
     if (s === null) return;
     const m = this.member(id);
@@ -692,6 +715,57 @@ export class SimCluster implements NemesisTarget, ClientGateway {
     } else if (s.role === Role.Follower) {
       this.transferCampaigns.delete(id);
     }
+  }
+
+  /**
+   * §3.10: once the transfer target holds the leader's whole log (by appends or by InstallSnapshot),
+   * the leader sends it TimeoutNow. Checked at each of the leader's Readys (it makes one every
+   * heartbeat): the target caught up more than two heartbeat intervals ago and no TimeoutNow left
+   * for it since the transfer began is a violation. Without this rule a transfer silently aborts
+   * after an election timeout (issue #15: a target caught up by a snapshot of the leader's last index).
+   */
+  private checkHandOver(id: NodeId): void {
+    const m = this.member(id);
+    const n = m.node;
+    const to = n?.status().transferee ?? null;
+    const caught = m.caughtUp;
+    if (n === null || to === null || m.transfer === null || m.transfer.to !== to) {
+      const was = m.transfer;
+      if (n !== null && to === null && was !== null && caught?.to === was.to && !this.timedOutNow(m, was)) {
+        this.checker.report(
+          Property.TransferComplete,
+          id,
+          `the transfer to ${was.to} ended without TimeoutNow although ${was.to} had matched the whole log since ` +
+            `${caught.since.toFixed(3)}ms`,
+        );
+      }
+      m.caughtUp = null;
+      return;
+    }
+    const s = n.status();
+    if (n.progress(to)?.match !== s.lastIndex) {
+      m.caughtUp = null;
+      return;
+    }
+    const now = this.sched.now();
+    const since = caught?.to === to ? caught.since : now;
+    m.caughtUp = { to, since };
+    if (this.timedOutNow(m, m.transfer)) return;
+    const tickMs = this.options.tickMs ?? 10;
+    const bound = 2 * (this.options.heartbeatTicks ?? 2) * (tickMs / m.host.clockRate) + 1;
+    if (now - since > bound) {
+      this.checker.report(
+        Property.TransferComplete,
+        id,
+        `transfer target ${to} has matched the whole log (${s.lastIndex}) for ` +
+          `${(now - since).toFixed(3)}ms but no TimeoutNow was sent to it (bound ${bound.toFixed(3)}ms)`,
+      );
+    }
+  }
+
+  /** Whether `m` sent TimeoutNow to the target of `transfer` since that transfer began. */
+  private timedOutNow(m: Member, transfer: { readonly to: NodeId; readonly at: number }): boolean {
+    return m.timeoutNow !== null && m.timeoutNow.to === transfer.to && m.timeoutNow.at >= transfer.at;
   }
 
   private member(id: NodeId): Member {

@@ -1,3 +1,4 @@
+export { type CatchUpTransferOutcome, catchUpTransfer } from './catchUpTransfer.js';
 export { describeMessage, describeReady } from './describe.js';
 export { InvariantChecker, type InvariantViolation, Property } from './invariants.js';
 export type { MemoryLogStoreOptions } from './MemoryLogStore.js';

@@ -26,6 +26,11 @@ export const Property = {
    * proposal is refused because of a transfer begun longer ago than that (paused time excluded).
    */
   TransferAbort: 'transfer-abort',
+  /**
+   * On a quiet network a transfer to a live member completes (§3.10): the target catches up, by
+   * appends or by InstallSnapshot, gets TimeoutNow and wins. Checked by the catch-up transfer phase.
+   */
+  TransferComplete: 'transfer-complete',
   Linearizability: 'linearizability',
   Fatal: 'fatal-error',
 } as const;

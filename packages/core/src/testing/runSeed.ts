@@ -1,6 +1,7 @@
 import { checkHistory, formatViolation } from '@keel/checker';
 import type { TestingBugs } from '../raft/config.js';
 import { Role } from '../raft/types.js';
+import { type CatchUpTransferOutcome, catchUpTransfer } from './catchUpTransfer.js';
 import { Property } from './invariants.js';
 import { ALL_FAULTS, Fault, Nemesis } from './Nemesis.js';
 import { SimCluster } from './SimCluster.js';
@@ -62,6 +63,12 @@ export interface SimOptions {
    * that the Raft properties further down the line catch it too.
    */
   readonly disabledChecks?: readonly Property[];
+  /**
+   * After the liveness phase, hand leadership to a member that must catch up by snapshot and
+   * require the transfer to complete (see `catchUpTransfer`). Default: on when transfers are among
+   * the faults.
+   */
+  readonly catchUpTransfer?: boolean;
 }
 
 export interface SimStats {
@@ -102,6 +109,8 @@ export interface SimStats {
   readonly linearizable: 'ok' | 'violation' | 'unknown' | 'skipped';
   /** Virtual ms from healing to a served cluster (null if not reached). */
   readonly recoveryMs: number | null;
+  /** The catch-up transfer phase (null when not run). */
+  readonly catchUpTransfer: CatchUpTransferOutcome | null;
 }
 
 export interface SimResult {
@@ -180,6 +189,7 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
   );
 
   let recoveryMs: number | null = null;
+  let handover: CatchUpTransferOutcome | null = null;
   let linearizable: SimStats['linearizable'] = 'skipped';
   const stopped = (): boolean => !checker.ok;
   try {
@@ -210,6 +220,9 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
           null,
           `not served within ${livenessMs}ms of healing: ${describeCluster(cluster)}; ops ${JSON.stringify(workload.stats)}`,
         );
+      }
+      if (checker.ok && (options.catchUpTransfer ?? faults.includes(Fault.Transfer))) {
+        handover = catchUpTransfer(cluster, seed, { prepareMs: 3000, boundMs: 500 });
       }
     }
     workload.stop();
@@ -257,6 +270,7 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
     ops: { ok: ops.ok, fail: ops.fail, unknown: ops.unknown + ops.pending },
     linearizable,
     recoveryMs,
+    catchUpTransfer: handover,
   };
   const violations = checker.violations.map(
     (v) => `${v.property} at ${v.time.toFixed(3)}ms${v.node !== null ? ` on ${v.node}` : ''}: ${v.message}`,

@@ -34,6 +34,7 @@ export const Stream = {
   Clock: 7,
   Membership: 8,
   Snapshot: 9,
+  Handover: 10,
 } as const;
 
 /** A float in [lo, hi). */
