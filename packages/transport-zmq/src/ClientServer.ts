@@ -85,6 +85,8 @@ export class ClientServer {
   private receiving: Promise<void> | null = null;
   private closed = false;
   private closing: Promise<void> | null = null;
+  /** Callers of `drain` waiting for every queued reply to be handed to the socket. */
+  private flushWaiters: (() => void)[] = [];
   private readonly counters = {
     requests: 0,
     replies: 0,
@@ -279,7 +281,33 @@ export class ClientServer {
       }
     } finally {
       this.pumping = false;
+      if (this.outboxes.size === 0) for (const w of this.flushWaiters.splice(0)) w();
     }
+  }
+
+  /**
+   * Graceful close: waits until every reply given so far (and any given meanwhile) is handed to
+   * the socket, keeps the socket open long enough for ZeroMQ to write them out, then closes; all
+   * of it bounded by `ms`, after which what is left is dropped as `close()` drops it. Answer the
+   * requests in flight (and refuse new ones) before calling it: requests still arriving reach the
+   * handler until the socket closes.
+   */
+  async drain(ms: number): Promise<void> {
+    if (this.closed) return this.close();
+    const deadline = performance.now() + ms;
+    // Replies given in this turn are enqueued but the pump starts on a microtask: let it start.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.pumping || this.outboxes.size > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.flushWaiters.push(resolve);
+        timer = setTimeout(resolve, Math.max(0, deadline - performance.now()));
+      });
+      clearTimeout(timer);
+    }
+    // Handed to ZeroMQ is not yet on the wire: linger (bounded) lets its I/O thread write them out.
+    this.router.linger = Math.max(0, Math.round(deadline - performance.now()));
+    return this.close();
   }
 
   async close(): Promise<void> {
@@ -288,6 +316,7 @@ export class ClientServer {
       this.counters.droppedReplies += this.pending;
       this.pending = 0;
       this.outboxes.clear();
+      for (const w of this.flushWaiters.splice(0)) w();
       this.router.close();
       await this.receiving;
       await this.zap?.close();
