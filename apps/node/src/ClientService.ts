@@ -1,4 +1,4 @@
-import { DecodeError, type NodeId, type RaftNode } from '@keel/core';
+import { ChannelErrorCode, DecodeError, KeelError, type NodeId, type RaftNode } from '@keel/core';
 import {
   decodeRequest,
   encodeEntry,
@@ -33,21 +33,72 @@ export interface ClientServiceDeps {
  * ReadIndex), proposes writes on the leader and forwards them from followers.
  */
 export class ClientService {
-  /** Set when the member starts shutting down: new requests are answered `stopped`. */
+  /**
+   * Set when the member starts shutting down: new requests are refused as `not-leader` with the
+   * leader's id when known (certainly not executed, so the client retries there at once).
+   */
   stopping = false;
   readonly stats = { proposals: 0, reads: 0, clientRequests: 0 };
   private forwardTo: { id: NodeId; conn: ClientConnection } | null = null;
+  /** Requests taken and not yet answered. */
+  private unanswered = 0;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly deps: ClientServiceDeps) {}
 
+  /** Requests taken and not yet answered. */
+  get inFlight(): number {
+    return this.unanswered;
+  }
+
+  /** Resolves once every request taken has been answered, or after `ms`. */
+  async settle(ms: number): Promise<void> {
+    if (this.unanswered === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await new Promise<void>((resolve) => {
+      this.idleWaiters.push(resolve);
+      timer = setTimeout(resolve, ms);
+    });
+    clearTimeout(timer);
+  }
+
+  /** Another member to send clients to: the leader this member knows, unless that is itself. */
+  private hint(): NodeId | null {
+    const leader = this.deps.node.status().leader;
+    return leader === this.deps.id ? null : leader;
+  }
+
   handle(req: ClientRequest): void {
     this.stats.clientRequests++;
+    this.unanswered++;
+    let answered = false;
+    const once = (r: Uint8Array): void => {
+      if (answered) return;
+      answered = true;
+      if (--this.unanswered === 0) for (const w of this.idleWaiters.splice(0)) w();
+      req.reply(r);
+    };
+    this.route({
+      client: req.client,
+      id: req.id,
+      payload: req.payload,
+      reply: once,
+      fail: (message) => {
+        if (answered) return;
+        answered = true;
+        if (--this.unanswered === 0) for (const w of this.idleWaiters.splice(0)) w();
+        req.fail(message);
+      },
+    });
+  }
+
+  private route(req: ClientRequest): void {
     if (this.stopping) {
       this.reply(req, {
         kind: 'error',
-        code: 'stopped',
+        code: 'not-leader',
         message: 'the member is shutting down',
-        leaderHint: null,
+        leaderHint: this.hint(),
       });
       return;
     }
@@ -110,12 +161,7 @@ export class ClientService {
         });
       } else {
         const code = outcome.reason === 'stopped' ? 'stopped' : 'timeout';
-        this.reply(req, {
-          kind: 'error',
-          code,
-          message: outcome.message,
-          leaderHint: this.deps.node.status().leader,
-        });
+        this.reply(req, { kind: 'error', code, message: outcome.message, leaderHint: this.hint() });
       }
     });
   }
@@ -181,7 +227,14 @@ export class ClientService {
           leaderHint: outcome.leaderHint,
         });
       } else {
-        this.reply(req, { kind: 'error', code: outcome.reason, message: outcome.message, leaderHint: null });
+        // `stopped` may or may not have taken effect; the hint sends the client's retry (same session
+        // seq, so executed at most once) straight to the new leader.
+        this.reply(req, {
+          kind: 'error',
+          code: outcome.reason,
+          message: outcome.message,
+          leaderHint: outcome.reason === 'stopped' ? this.hint() : null,
+        });
       }
     });
   }
@@ -211,7 +264,8 @@ export class ClientService {
       (err: Error) =>
         this.reply(req, {
           kind: 'error',
-          code: 'timeout',
+          // Never reached the leader: certainly not executed. Otherwise nobody knows.
+          code: err instanceof KeelError && err.code === ChannelErrorCode.NotSent ? 'not-leader' : 'timeout',
           message: `forwarding to leader ${leader} failed: ${err.message}`,
           leaderHint: leader,
         }),

@@ -55,6 +55,10 @@ export class StartupError extends Error {
 }
 
 const PROPOSAL_TIMEOUT_MS = 5000;
+/** Graceful stop: how long requests in flight may take to complete once leadership has moved. */
+const SETTLE_MS = 300;
+/** Graceful stop: how long the client endpoint may take to put the last answers on the wire. */
+const DRAIN_MS = 200;
 
 const hostPort = (a: Address): string => `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
 
@@ -524,10 +528,16 @@ export class Member {
   // Shutdown
 
   /**
-   * Graceful stop (SIGTERM/SIGINT): a leader first hands leadership to the most up-to-date
-   * follower and waits (bounded) until it has, so clients see at most one retry; then the member
-   * stops taking requests, stops the engine and closes the WAL (everything acknowledged is durable
-   * already; close only releases files).
+   * Graceful stop (SIGTERM/SIGINT), in an order where every request gets an answer on the wire:
+   * 1. new requests are refused as `not-leader` with the leader's id (not executed: the client
+   *    retries there at once);
+   * 2. a leader hands leadership to the most up-to-date follower and waits (bounded) until it has;
+   * 3. requests in flight are given a short, bounded time to complete (the new leader commits
+   *    what this one appended);
+   * 4. the engine stops: what still waits is answered `stopped` (outcome unknown) with the new
+   *    leader's id;
+   * 5. the client endpoint drains those answers onto the wire (bounded), then everything closes
+   *    (the WAL last: everything acknowledged is durable already; close only releases files).
    */
   async shutdown(): Promise<void> {
     if (this.stopping) return;
@@ -547,6 +557,9 @@ export class Member {
         );
       }
     }
+    const settling = this.service.inFlight;
+    await this.service.settle(SETTLE_MS);
+    this.log.info({ inFlight: settling, unanswered: this.service.inFlight }, 'requests in flight settled');
     await this.close();
   }
 
@@ -567,14 +580,11 @@ export class Member {
   async close(): Promise<void> {
     this.stopping = true;
     this.service.stopping = true;
+    // Answers every waiter (`stopped`); the drain below puts those answers on the wire.
     this.node.stop();
     this.departing.close();
-    await Promise.allSettled([
-      this.http?.close(),
-      this.service.close(),
-      this.clients.close(),
-      this.peers.close(),
-    ]);
+    await this.service.close();
+    await Promise.allSettled([this.http?.close(), this.clients.drain(DRAIN_MS), this.peers.close()]);
     await this.snapshots.close().catch((err: unknown) => this.log.error({ err }, 'saving a snapshot failed'));
     await this.wal.close().catch((err: unknown) => this.log.error({ err }, 'closing the WAL failed'));
     this.log.info({ term: this.node.status().term }, 'member stopped');

@@ -39,12 +39,26 @@ export interface ClientConnectionOptions {
  */
 const DISCONNECT_GRACE_MS = 50;
 
+/**
+ * A reply with this id (no request has it: ids start at 1) is the server's notice that it is
+ * going away (`ClientServer.drain`): it answers what it received and closes. The connection counts
+ * as down from then on, so requests go elsewhere instead of racing the close.
+ */
+export const GOING_AWAY_ID = 0;
+/**
+ * The notice's text when every request the server received before it has had its answer queued
+ * ahead of it (no reply was dropped): what is still unanswered after it was not executed.
+ */
+export const GOING_AWAY_CLEAN = 'going away: every request received before this was answered';
+
 interface Pending {
   resolve(payload: Uint8Array): void;
   reject(err: Error): void;
   timer: ReturnType<typeof setTimeout>;
   /** Handed to the socket: from then on its outcome is unknown unless a reply comes. */
   sent: boolean;
+  /** When it was handed to the socket (performance.now()). */
+  sentAt: number;
 }
 
 /**
@@ -74,6 +88,11 @@ export class ClientConnection {
   private pumping = false;
   private closed = false;
   private connection: ChannelState = 'connecting';
+  /**
+   * The server's clean going-away notice arrived on this connection: a request still unanswered
+   * when it closes reached it after the notice (or never), and was refused or never read.
+   */
+  private farewell = false;
   /** Wakes the pump when the connection comes up. */
   private wake: (() => void) | null = null;
   private readonly receiving: Promise<void>;
@@ -152,7 +171,7 @@ export class ClientConnection {
           reject(new TransportError(TransportErrorCode.Timeout, `no reply within ${timeoutMs} ms`));
         }
       }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer, sent: false });
+      this.pending.set(id, { resolve, reject, timer, sent: false, sentAt: 0 });
       this.queue.push({ id, payload });
       if (!this.pumping) {
         this.pumping = true;
@@ -186,7 +205,10 @@ export class ClientConnection {
         if (live.length === 0) continue;
         for (const r of live) {
           const p = this.pending.get(r.id);
-          if (p !== undefined) p.sent = true;
+          if (p !== undefined) {
+            p.sent = true;
+            p.sentAt = performance.now();
+          }
         }
         try {
           await this.dealer.send(writeClientRequests(this.writer, live, this.limits));
@@ -208,6 +230,7 @@ export class ClientConnection {
     events.on('handshake', () => {
       if (this.closed) return;
       this.connection = 'up';
+      this.farewell = false;
       this.wake?.();
       this.wake = null;
     });
@@ -218,6 +241,17 @@ export class ClientConnection {
     });
   }
 
+  /** The server is closing: nothing more is sent to it; what it received, it answers. */
+  private goingAway(clean: boolean): void {
+    if (this.closed) return;
+    this.connection = 'down';
+    this.farewell = clean;
+    const unsent = this.queue;
+    this.queue = [];
+    for (const r of unsent)
+      this.settle(r.id, new TransportError(TransportErrorCode.NotSent, 'not sent: the member is stopping'));
+  }
+
   /** The connection is down: fail what waits for it, after a short grace for replies in transit. */
   private lost(why: string): void {
     if (this.closed) return;
@@ -226,16 +260,31 @@ export class ClientConnection {
     this.queue = [];
     for (const r of unsent)
       this.settle(r.id, new TransportError(TransportErrorCode.NotSent, `not sent: ${why}`));
-    const sent = [...this.pending].filter(([, p]) => p.sent).map(([id]) => id);
+    const lostAt = performance.now();
+    const sent = [...this.pending].filter(([, p]) => p.sent).map(([id, p]) => [id, p.sentAt] as const);
     if (sent.length === 0) return;
-    setTimeout(() => {
-      for (const id of sent) {
+    const fail = (): void => {
+      // Read now, not at the disconnect: the notice may still have been in transit then.
+      const farewell = this.farewell;
+      for (const [id, sentAt] of sent) {
+        const ago = Math.round(lostAt - sentAt);
         this.settle(
           id,
-          new TransportError(TransportErrorCode.Disconnected, `sent, then ${why}: the outcome is unknown`),
+          farewell
+            ? new TransportError(
+                TransportErrorCode.NotSent,
+                `not executed: the member stopped after its going-away notice, which answered everything it had received`,
+              )
+            : new TransportError(
+                TransportErrorCode.Disconnected,
+                `sent ${ago} ms before ${why}: the outcome is unknown`,
+              ),
         );
       }
-    }, DISCONNECT_GRACE_MS);
+    };
+    // The timer fires before the event loop's poll phase, where replies waiting in the socket are
+    // read; after a stall (a busy machine) they would lose the race: fail only after a poll phase.
+    setTimeout(() => setImmediate(fail), DISCONNECT_GRACE_MS);
   }
 
   private settle(id: number, result: Uint8Array | Error): void {
@@ -264,6 +313,10 @@ export class ClientConnection {
           continue;
         }
         for (const r of replies) {
+          if (r.id === GOING_AWAY_ID) {
+            this.goingAway(decoder.decode(r.payload) === GOING_AWAY_CLEAN);
+            continue;
+          }
           this.settle(
             r.id,
             r.status === ReplyStatus.Ok

@@ -92,6 +92,17 @@ describe('ClientServer.drain', () => {
     expect(s.metrics.droppedReplies).toBe(0);
   });
 
+  it('tells its clients it is going away, so they send nothing more', async () => {
+    const s = await server((r) => r.reply(r.payload));
+    const c = connect(s.endpoint!);
+    expect(await c.request(bytes(1))).toEqual(bytes(1));
+    const draining = s.drain(1000);
+    await waitFor(() => c.state() === 'down', 'the client told');
+    await expect(c.request(bytes(2))).rejects.toMatchObject({ code: TransportErrorCode.NotSent });
+    await draining;
+    expect(s.metrics.requests).toBe(1);
+  });
+
   it('is bounded: a drain with nothing to send closes at once, and a second close is harmless', async () => {
     const s = await server((r) => r.reply(r.payload));
     await s.drain(1000);
