@@ -532,6 +532,9 @@ export class KvClient {
             });
         }
       }
+      // Operations starting meanwhile should not begin where this one just failed (a stopping
+      // member, one that is down, a follower that does not forward).
+      if (tried.best.target === this.preferred) this.preferred = target;
       failures++;
       if (pause) await sleep(Math.min(this.pause(failures), Math.max(0, deadline - now())));
     }
