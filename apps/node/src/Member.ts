@@ -5,7 +5,6 @@ import {
   type ConfChange,
   type ConfState,
   chunksLength,
-  DecodeError,
   type Entry,
   type HardState,
   KeelError,
@@ -16,16 +15,7 @@ import {
   type Ready,
   SeededRng,
 } from '@keel/core';
-import {
-  decodeRequest,
-  encodeEntry,
-  encodeResponse,
-  isWriteCommand,
-  type KvRequest,
-  type KvResponse,
-  type KvResult,
-  KvStateMachine,
-} from '@keel/kv';
+import { type KvResult, KvStateMachine } from '@keel/kv';
 import {
   type FileSnapshotStore,
   openLog,
@@ -34,8 +24,9 @@ import {
   WalError,
   type WalLogStore,
 } from '@keel/log';
-import { ClientConnection, type ClientRequest, ClientServer, PeerTransport } from '@keel/transport-zmq';
+import { ClientServer, PeerTransport } from '@keel/transport-zmq';
 import type { Logger } from 'pino';
+import { ClientService } from './ClientService.js';
 import { type Address, ConfigError, engineTicks, type NodeConfig } from './config.js';
 import { type HttpServer, startHttp } from './http.js';
 import { makeDirectory } from './makeDirectory.js';
@@ -51,7 +42,6 @@ import {
 } from './membership.js';
 import { NodeMetrics } from './metrics.js';
 import { dialAddresses, peerRoutes, tcpEndpoint } from './peerRoutes.js';
-import { parseAddress } from './peers.js';
 import { realScheduler } from './scheduler.js';
 import { walSyncPublisher } from './walSyncFile.js';
 
@@ -66,10 +56,13 @@ export class StartupError extends Error {
   }
 }
 
-const hostPort = (a: Address): string => `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
-
 const PROPOSAL_TIMEOUT_MS = 5000;
-const FORWARD_TIMEOUT_MS = 5000;
+/** Graceful stop: how long requests in flight may take to complete once leadership has moved. */
+const SETTLE_MS = 300;
+/** Graceful stop: how long the client endpoint may take to put the last answers on the wire. */
+const DRAIN_MS = 200;
+
+const hostPort = (a: Address): string => `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
 
 export interface MemberStatus {
   readonly id: NodeId;
@@ -115,11 +108,10 @@ export class Member {
   private readonly connected = new Map<NodeId, boolean>();
   /** When a message from each peer last arrived (performance.now()). */
   readonly lastHeard = new Map<NodeId, number>();
-  private forwardTo: { id: NodeId; conn: ClientConnection } | null = null;
-  private stats = { proposals: 0, reads: 0, clientRequests: 0 };
   /** Every member's addresses, from the configuration (bootstrap flags until the first Ready). */
   private readonly addressBook = new Map<NodeId, MemberAddresses>();
   private conf: ConfState = { voters: [], learners: [], addresses: new Map() };
+  private readonly service: ClientService;
 
   private constructor(
     readonly config: NodeConfig,
@@ -134,7 +126,16 @@ export class Member {
     private readonly metrics: NodeMetrics,
     private http: HttpServer | null,
     private readonly onFatal: (err: Error) => void,
-  ) {}
+  ) {
+    this.service = new ClientService({
+      id: config.id,
+      readLease: config.readLease,
+      node,
+      sm,
+      metrics,
+      clientAddress: (id) => this.addressBook.get(id)?.client,
+    });
+  }
 
   static async start(config: NodeConfig, log: Logger, onFatal: (err: Error) => void): Promise<Member> {
     await prepareDataDir(config);
@@ -298,7 +299,7 @@ export class Member {
     for (const [id, a] of bootstrap) member.addressBook.set(id, a);
     member.onConf(node.status().conf, raftLog);
     node.start();
-    await clients.start((req) => member?.handleClient(req));
+    await clients.start((req) => member?.service.handle(req));
     if (config.http !== null) {
       try {
         member.http = await startHttp(config.http, member, metrics);
@@ -497,7 +498,7 @@ export class Member {
         http: this.config.http === null ? null : hostPort(this.config.http),
       },
       wal: { fsyncs: wal.fsyncs, bytesWritten: wal.bytesWritten, entriesPerFsync: wal.entriesPerFsync },
-      stats: { ...this.stats },
+      stats: { ...this.service.stats },
       pid: process.pid,
       uptimeMs: Math.round(performance.now() - this.started),
       ...(withHash ? { stateHash: this.sm.stateHash() } : {}),
@@ -529,209 +530,24 @@ export class Member {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Clients
-
-  private handleClient(req: ClientRequest): void {
-    this.stats.clientRequests++;
-    if (this.stopping) {
-      this.reply(req, {
-        kind: 'error',
-        code: 'stopped',
-        message: 'the member is shutting down',
-        leaderHint: null,
-      });
-      return;
-    }
-    let request: KvRequest;
-    try {
-      request = decodeRequest(req.payload);
-    } catch (err) {
-      this.metrics.clientRequests.inc({ kind: 'malformed' });
-      const message = err instanceof DecodeError ? err.message : 'malformed request';
-      this.reply(req, { kind: 'error', code: 'bad-request', message, leaderHint: null });
-      return;
-    }
-    const cmd = request.command;
-    this.metrics.clientRequests.inc({ kind: cmd.type });
-    if (cmd.type === 'get' || cmd.type === 'scan') {
-      this.serveRead(req, request);
-      return;
-    }
-    if (
-      isWriteCommand(cmd) ||
-      cmd.type === 'registerSession' ||
-      cmd.type === 'keepAlive' ||
-      cmd.type === 'closeSession'
-    ) {
-      this.serveWrite(req, request);
-      return;
-    }
-    this.reply(req, { kind: 'error', code: 'unsupported', message: `unsupported command`, leaderHint: null });
-  }
-
-  private serveRead(req: ClientRequest, request: KvRequest): void {
-    const cmd = request.command;
-    if (cmd.type !== 'get' && cmd.type !== 'scan') return;
-    if (request.consistency === 'stale') {
-      this.stats.reads++;
-      this.metrics.reads.inc({ consistency: 'stale' });
-      this.reply(req, { kind: 'result', result: this.sm.read(cmd) });
-      return;
-    }
-    if (request.consistency === 'lease' && !this.config.readLease) {
-      this.reply(req, {
-        kind: 'error',
-        code: 'unsupported',
-        message: 'lease reads are disabled on this member (start it with --read-lease)',
-        leaderHint: null,
-      });
-      return;
-    }
-    this.node.read((outcome) => {
-      if (outcome.ok) {
-        this.stats.reads++;
-        this.metrics.reads.inc({ consistency: request.consistency });
-        this.reply(req, { kind: 'result', result: this.sm.read(cmd) });
-      } else if (outcome.reason === 'not-leader') {
-        this.reply(req, {
-          kind: 'error',
-          code: 'not-leader',
-          message: 'no leader known',
-          leaderHint: outcome.leaderHint,
-        });
-      } else {
-        const code = outcome.reason === 'stopped' ? 'stopped' : 'timeout';
-        this.reply(req, {
-          kind: 'error',
-          code,
-          message: outcome.message,
-          leaderHint: this.node.status().leader,
-        });
-      }
-    });
-  }
-
-  private serveWrite(req: ClientRequest, request: KvRequest): void {
-    const status = this.node.status();
-    if (status.role !== 'leader') {
-      if (status.leader !== null && status.leader !== this.config.id) {
-        this.forward(req, status.leader);
-        return;
-      }
-      this.reply(req, {
-        kind: 'error',
-        code: 'not-leader',
-        message: 'no leader known yet',
-        leaderHint: null,
-      });
-      return;
-    }
-    let data: Uint8Array;
-    try {
-      // The leader stamps its clock on the entry: sessions expire by log time, never local time (§6.3).
-      data = encodeEntry({ time: Date.now(), command: request.command }).slice();
-    } catch (err) {
-      this.reply(req, {
-        kind: 'error',
-        code: 'bad-request',
-        message: (err as Error).message,
-        leaderHint: null,
-      });
-      return;
-    }
-    this.stats.proposals++;
-    this.metrics.proposals.inc();
-    const t0 = performance.now();
-    let answered = false;
-    const timer = setTimeout(() => {
-      if (answered) return;
-      answered = true;
-      this.metrics.proposalsFailed.inc({ reason: 'timeout' });
-      this.reply(req, {
-        kind: 'error',
-        code: 'timeout',
-        message: `not committed within ${PROPOSAL_TIMEOUT_MS} ms; it may still apply (retry within the session)`,
-        leaderHint: this.node.status().leader,
-      });
-    }, PROPOSAL_TIMEOUT_MS);
-    this.node.propose(data, (outcome) => {
-      if (answered) return;
-      answered = true;
-      clearTimeout(timer);
-      if (outcome.ok) {
-        this.metrics.commitLatency.observe((performance.now() - t0) / 1000);
-        this.reply(req, { kind: 'result', result: outcome.result });
-        return;
-      }
-      this.metrics.proposalsFailed.inc({ reason: outcome.reason });
-      if (outcome.reason === 'not-leader') {
-        this.reply(req, {
-          kind: 'error',
-          code: 'not-leader',
-          message: 'not the leader',
-          leaderHint: outcome.leaderHint,
-        });
-      } else {
-        this.reply(req, { kind: 'error', code: outcome.reason, message: outcome.message, leaderHint: null });
-      }
-    });
-  }
-
-  /** A follower relays a write to the leader's client endpoint: the client never needs to know who leads. */
-  private forward(req: ClientRequest, leader: NodeId): void {
-    const known = this.addressBook.get(leader)?.client ?? '';
-    const parsed = parseAddress(known);
-    const target = parsed.ok ? parsed.value : undefined;
-    if (target === undefined) {
-      this.reply(req, {
-        kind: 'error',
-        code: 'not-leader',
-        message: `leader is ${leader}`,
-        leaderHint: leader,
-      });
-      return;
-    }
-    if (this.forwardTo === null || this.forwardTo.id !== leader) {
-      const old = this.forwardTo;
-      this.forwardTo = { id: leader, conn: new ClientConnection({ address: tcpEndpoint(target) }) };
-      if (old !== null) void old.conn.close();
-    }
-    const payload = req.payload.slice();
-    this.forwardTo.conn.request(payload, { timeoutMs: FORWARD_TIMEOUT_MS }).then(
-      (reply) => req.reply(reply),
-      (err: Error) =>
-        this.reply(req, {
-          kind: 'error',
-          code: 'timeout',
-          message: `forwarding to leader ${leader} failed: ${err.message}`,
-          leaderHint: leader,
-        }),
-    );
-  }
-
-  private reply(req: ClientRequest, res: KvResponse): void {
-    let bytes: Uint8Array;
-    try {
-      bytes = encodeResponse(res).slice();
-    } catch (err) {
-      req.fail(`cannot encode the response: ${(err as Error).message}`);
-      return;
-    }
-    req.reply(bytes);
-  }
-
-  // ---------------------------------------------------------------------------------------------
   // Shutdown
 
   /**
-   * Graceful stop (SIGTERM/SIGINT): a leader first hands leadership to the most up-to-date
-   * follower and waits (bounded) until it has, so clients see at most one retry; then the member
-   * stops taking requests, stops the engine and closes the WAL (everything acknowledged is durable
-   * already; close only releases files).
+   * Graceful stop (SIGTERM/SIGINT), in an order where every request gets an answer on the wire:
+   * 1. new requests are refused as `not-leader` with the leader's id (not executed: the client
+   *    retries there at once);
+   * 2. a leader hands leadership to the most up-to-date follower and waits (bounded) until it has;
+   * 3. requests in flight are given a short, bounded time to complete (the new leader commits
+   *    what this one appended);
+   * 4. the engine stops: what still waits is answered `stopped` (outcome unknown) with the new
+   *    leader's id;
+   * 5. the client endpoint drains those answers onto the wire (bounded), then everything closes
+   *    (the WAL last: everything acknowledged is durable already; close only releases files).
    */
   async shutdown(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.service.stopping = true;
     const s = this.node.status();
     if (s.role === 'leader') {
       const target = this.bestFollower();
@@ -746,6 +562,9 @@ export class Member {
         );
       }
     }
+    const settling = this.service.inFlight;
+    await this.service.settle(SETTLE_MS);
+    this.log.info({ inFlight: settling, unanswered: this.service.inFlight }, 'requests in flight settled');
     await this.close();
   }
 
@@ -765,14 +584,12 @@ export class Member {
 
   async close(): Promise<void> {
     this.stopping = true;
+    this.service.stopping = true;
+    // Answers every waiter (`stopped`); the drain below puts those answers on the wire.
     this.node.stop();
     this.departing.close();
-    await Promise.allSettled([
-      this.http?.close(),
-      this.forwardTo?.conn.close(),
-      this.clients.close(),
-      this.peers.close(),
-    ]);
+    await this.service.close();
+    await Promise.allSettled([this.http?.close(), this.clients.drain(DRAIN_MS), this.peers.close()]);
     await this.snapshots.close().catch((err: unknown) => this.log.error({ err }, 'saving a snapshot failed'));
     await this.wal.close().catch((err: unknown) => this.log.error({ err }, 'closing the WAL failed'));
     this.log.info({ term: this.node.status().term }, 'member stopped');

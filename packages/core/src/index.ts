@@ -89,6 +89,7 @@ export type {
 } from './raft/types.js';
 export { ConfChangeRejection, ConfChangeType, EntryType, MessageType, Role } from './raft/types.js';
 export type {
+  ChannelState,
   ClientChannel,
   LogStore,
   Scheduler,
@@ -100,7 +101,7 @@ export type {
   Transport,
   TransportHandlers,
 } from './runtime/interfaces.js';
-export { PeerEvent } from './runtime/interfaces.js';
+export { ChannelErrorCode, PeerEvent } from './runtime/interfaces.js';
 export type {
   ConfChangeOutcome,
   NodeStatus,

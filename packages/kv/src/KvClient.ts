@@ -13,10 +13,22 @@
  * it once and answers retries from its cache. A session allows one write in flight, so the client
  * keeps a small pool of sessions (`sessions`, default 8) and queues further writes in arrival order.
  *
+ * Members known down (their channel reports `down`) are skipped; a request that gets no answer
+ * within a short adaptive delay (see `HedgeDelay`) is sent to the next live member as well when
+ * that is safe — reads, and writes under a session (executed once whatever the copies) — never a
+ * write without a session. A `not-leader` or `stopped` answer with a leader hint is retried there
+ * at once. Errors say what became of the operation (`KvClientError.outcome`).
+ *
  * Unlike the state machine, this file is the I/O edge of the package: it reads the clock and sets
  * timers (the purity test exempts it from those rules only).
  */
-import { type ClientChannel, InvalidMemberIdError, isValidMemberId, type NodeId } from '@keel/core';
+import {
+  ChannelErrorCode,
+  type ClientChannel,
+  InvalidMemberIdError,
+  isValidMemberId,
+  type NodeId,
+} from '@keel/core';
 import {
   checkCommand,
   type KvCommand,
@@ -24,7 +36,8 @@ import {
   type SessionRef,
   type WriteCommand,
 } from './commands.js';
-import { KvClientError, KvClientErrorCode } from './KvClientError.js';
+import { HedgeDelay } from './HedgeDelay.js';
+import { KvClientError, KvClientErrorCode, type KvOutcome } from './KvClientError.js';
 import { DEFAULT_KV_LIMITS, type KvLimits } from './limits.js';
 import { decodeResponse, encodeRequest, type KvResponse, ReadConsistency } from './protocol.js';
 import type {
@@ -68,6 +81,12 @@ export interface KvClientOptions {
   readonly backoffMs?: { readonly min: number; readonly max: number };
   /** Must match the members' limits; requests are checked against them before sending. */
   readonly limits?: KvLimits;
+  /**
+   * Hedging (default on): after no answer for ~3x the recent p99 (within `hedgeDelayMs`, default
+   * 20–1000 ms), also send the request to the next live member. Only reads and session writes.
+   */
+  readonly hedge?: boolean;
+  readonly hedgeDelayMs?: { readonly min: number; readonly max: number };
 }
 
 export interface CallOptions {
@@ -126,11 +145,15 @@ interface Waiter {
   readonly reject: (err: Error) => void;
 }
 
-/** What one attempt at one member came to. */
+/** What one attempt at one member came to (`notSent`: the channel knows it never left). */
 type Attempt =
   | { readonly kind: 'response'; readonly response: KvResponse }
-  | { readonly kind: 'no-answer'; readonly message: string }
+  | { readonly kind: 'no-answer'; readonly message: string; readonly notSent: boolean }
   | { readonly kind: 'garbled'; readonly message: string };
+
+const DEFAULT_HEDGE_DELAY = { min: 20, max: 1000 } as const;
+/** Hedge delay before the client has seen enough answers to know the cluster's latency. */
+const HEDGE_FALLBACK_MS = 200;
 
 /** Per-operation bookkeeping that decides which error to give up with. */
 interface Progress {
@@ -152,6 +175,8 @@ export class KvClient {
   private readonly maxSessions: number;
   private readonly backoff: { readonly min: number; readonly max: number };
   private readonly limits: KvLimits;
+  private readonly hedge: boolean;
+  private readonly hedgeDelay: HedgeDelay;
   private readonly channels = new Map<number, ClientChannel>();
   /** The endpoint that answered last; the next operation starts there (the first one at first). */
   private preferred = 0;
@@ -185,6 +210,8 @@ export class KvClient {
     this.maxSessions = positive(options.sessions, DEFAULT_SESSIONS, 'sessions');
     this.backoff = options.backoffMs ?? DEFAULT_BACKOFF;
     this.limits = options.limits ?? DEFAULT_KV_LIMITS;
+    this.hedge = options.hedge ?? true;
+    this.hedgeDelay = new HedgeDelay(options.hedgeDelayMs ?? DEFAULT_HEDGE_DELAY, HEDGE_FALLBACK_MS);
   }
 
   // --- the operations ---------------------------------------------------------------------------
@@ -339,7 +366,7 @@ export class KvClient {
           throw new KvClientError(
             KvClientErrorCode.SessionExpired,
             `session ${session.clientId} expired while write ${ref.seq} was being retried; it may or may not have been applied`,
-            { outcomeUnknown: true, attempts: progress.attempts },
+            { outcome: 'unknown', attempts: progress.attempts },
           );
         }
         continue; // Certainly not executed: run it again under a new session.
@@ -349,7 +376,7 @@ export class KvClient {
         throw new KvClientError(
           KvClientErrorCode.Protocol,
           `session ${session.clientId} rejected seq ${ref.seq} as stale; its outcome is unknown`,
-          { outcomeUnknown: true, attempts: progress.attempts },
+          { outcome: 'unknown', attempts: progress.attempts },
         );
       }
       this.release(session);
@@ -443,53 +470,59 @@ export class KvClient {
     this.check(command);
     const payload = encodeRequest({ command, consistency }, undefined, this.limits).slice();
     const isWrite = command.type !== 'get' && command.type !== 'scan';
+    // A copy of a read changes nothing; a copy of a session write is executed once (§6.3).
+    const hedgeable = this.hedge && (!isWrite || 'session' in command);
     let target = this.preferred;
     let failures = 0;
     for (;;) {
       if (this.closed) throw closedError(progress, isWrite);
       const remaining = deadline - now();
       if (remaining <= 0) throw this.giveUp(command, progress, isWrite);
-      progress.attempts++;
+      target = this.live(target);
+      const tried = await this.attemptHedged(
+        target,
+        payload,
+        Math.min(remaining, this.attemptTimeoutMs),
+        hedgeable,
+        progress,
+      );
+      for (const t of tried.all) this.note(t.attempt, progress, isWrite);
+      const { attempt } = tried.best;
+      target = tried.best.target;
       const endpoint = this.endpoints[target] as string;
-      const attempt = await this.attempt(target, payload, Math.min(remaining, this.attemptTimeoutMs));
       let pause = true;
       if (attempt.kind === 'response' && attempt.response.kind === 'result') {
         this.preferred = target;
         return attempt.response.result;
       }
       if (attempt.kind === 'no-answer') {
-        // The request may have reached the leader and been applied; only its answer is missing.
-        if (isWrite) progress.mayHaveApplied = true;
         progress.lastProblem = `${endpoint}: ${attempt.message}`;
         target = this.next(target);
-        pause = failures >= this.endpoints.length - 1;
+        // Not sent: the member is down; go on at once unless every member is. Sent and silent:
+        // back off once around the ring.
+        pause = attempt.notSent ? this.allDown() : failures >= this.endpoints.length - 1;
       } else if (attempt.kind === 'garbled') {
         throw new KvClientError(
           KvClientErrorCode.Protocol,
           `${endpoint} answered with a reply that does not decode: ${attempt.message}`,
-          { outcomeUnknown: isWrite, attempts: progress.attempts },
+          { outcome: isWrite ? 'unknown' : 'not-applied', attempts: progress.attempts },
         );
       } else {
         const error = attempt.response;
         if (error.kind !== 'error') throw new Error('unreachable');
-        progress.answered = true;
         progress.lastProblem = `${endpoint}: ${error.code}${error.message === '' ? '' : ` (${error.message})`}`;
+        const hinted = error.leaderHint === null ? undefined : this.members.get(error.leaderHint);
+        const goHinted = hinted !== undefined && hinted !== target && !this.down(hinted);
         switch (error.code) {
-          case 'not-leader': {
-            const hinted = error.leaderHint === null ? undefined : this.members.get(error.leaderHint);
-            target = hinted !== undefined && hinted !== target ? hinted : this.next(target);
-            // A hint is a place to go now; no hint means an election is running: wait a little.
-            pause = error.leaderHint === null || hinted === undefined;
-            break;
-          }
+          case 'not-leader':
           case 'stopped':
-            target = this.next(target);
-            pause = failures >= this.endpoints.length - 1;
+            // A hint is a place to go now; no hint (an election is running, or the member is
+            // stopping): try the next member, pausing once every member has been tried.
+            target = goHinted ? hinted : this.next(target);
+            pause = !goHinted && (error.code === 'not-leader' || failures >= this.endpoints.length - 1);
             break;
           case 'timeout':
-            // The member does not know whether the command was applied; the session makes the retry safe.
-            if (isWrite) progress.mayHaveApplied = true;
-            target = this.next(target);
+            target = goHinted ? hinted : this.next(target);
             break;
           case 'proposal-dropped':
           case 'busy':
@@ -498,21 +531,37 @@ export class KvClient {
             throw new KvClientError(
               KvClientErrorCode.BadRequest,
               `${endpoint} refused the request: ${error.message}`,
-              {
-                attempts: progress.attempts,
-                outcomeUnknown: progress.mayHaveApplied,
-              },
+              { attempts: progress.attempts, outcome: outcomeOf(progress, isWrite) },
             );
           case 'unsupported':
             throw new KvClientError(KvClientErrorCode.Unsupported, `${endpoint}: ${error.message}`, {
               attempts: progress.attempts,
-              outcomeUnknown: progress.mayHaveApplied,
+              outcome: outcomeOf(progress, isWrite),
             });
         }
       }
+      // Operations starting meanwhile should not begin where this one just failed (a stopping
+      // member, one that is down, a follower that does not forward).
+      if (tried.best.target === this.preferred) this.preferred = target;
       failures++;
       if (pause) await sleep(Math.min(this.pause(failures), Math.max(0, deadline - now())));
     }
+  }
+
+  /** What an attempt tells about the operation: was the cluster reached, may a write have run? */
+  private note(attempt: Attempt, progress: Progress, isWrite: boolean): void {
+    if (attempt.kind === 'no-answer') {
+      // Sent and unanswered: it may have reached the leader and been applied; only the answer is
+      // missing. Not sent: certainly not.
+      if (isWrite && !attempt.notSent) progress.mayHaveApplied = true;
+      return;
+    }
+    if (attempt.kind !== 'response' || attempt.response.kind !== 'error') return;
+    progress.answered = true;
+    // `stopped` and `timeout`: the member does not know whether the command was applied (the
+    // session makes the retry safe).
+    const code = attempt.response.code;
+    if (isWrite && (code === 'stopped' || code === 'timeout')) progress.mayHaveApplied = true;
   }
 
   private check(command: KvCommand): void {
@@ -532,13 +581,13 @@ export class KvClient {
       return new KvClientError(
         KvClientErrorCode.Unavailable,
         `${what}: no member answered (${this.endpoints.join(', ')}; last: ${progress.lastProblem || 'none'})${outcome}`,
-        { outcomeUnknown: unknown, attempts: progress.attempts },
+        { outcome: unknown ? 'unknown' : 'not-applied', attempts: progress.attempts },
       );
     }
     return new KvClientError(
       KvClientErrorCode.Timeout,
       `${what}: not completed before the deadline (last: ${progress.lastProblem})${outcome}`,
-      { outcomeUnknown: unknown, attempts: progress.attempts },
+      { outcome: unknown ? 'unknown' : 'not-applied', attempts: progress.attempts },
     );
   }
 
@@ -549,6 +598,70 @@ export class KvClient {
 
   private next(target: number): number {
     return (target + 1) % this.endpoints.length;
+  }
+
+  /** The channel to `target` is known down (a never-opened channel is not). */
+  private down(target: number): boolean {
+    return this.channels.get(target)?.state?.() === 'down';
+  }
+
+  private allDown(): boolean {
+    for (let i = 0; i < this.endpoints.length; i++) if (!this.down(i)) return false;
+    return true;
+  }
+
+  /** `target`, or the first member after it not known down (`target` itself if all are). */
+  private live(target: number): number {
+    for (let i = 0, t = target; i < this.endpoints.length; i++, t = this.next(t)) {
+      if (!this.down(t)) return t;
+    }
+    return target;
+  }
+
+  /**
+   * One attempt at `target`; when `hedgeable` and no answer came within the hedge delay, one more
+   * at the next live member. Resolves with the first result, or once every attempt has ended,
+   * with the most useful of them (an answer over a silence).
+   */
+  private attemptHedged(
+    target: number,
+    payload: Uint8Array,
+    timeoutMs: number,
+    hedgeable: boolean,
+    progress: Progress,
+  ): Promise<{ best: Tried; all: Tried[] }> {
+    return new Promise((resolve) => {
+      const all: Tried[] = [];
+      let running = 0;
+      let done = false;
+      let hedgeTimer: ReturnType<typeof setTimeout> | undefined;
+      const finish = (best: Tried): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(hedgeTimer);
+        resolve({ best, all });
+      };
+      const launch = (t: number, ms: number): void => {
+        running++;
+        progress.attempts++;
+        void this.attempt(t, payload, ms).then((attempt) => {
+          const tried = { target: t, attempt };
+          all.push(tried);
+          running--;
+          if (attempt.kind === 'response' && attempt.response.kind === 'result') finish(tried);
+          else if (running === 0) finish(mostUseful(all));
+        });
+      };
+      launch(target, timeoutMs);
+      const delay = this.hedgeDelay.ms;
+      if (!hedgeable || delay >= timeoutMs) return;
+      hedgeTimer = setTimeout(() => {
+        if (done || running === 0) return;
+        const other = this.live(this.next(target));
+        if (other === target || this.down(other)) return;
+        launch(other, timeoutMs - delay);
+      }, delay);
+    });
   }
 
   private channel(target: number): ClientChannel {
@@ -571,18 +684,20 @@ export class KvClient {
       };
       // Our own timer too: a channel that never settles must not hold the operation past its deadline.
       const timer = setTimeout(
-        () => finish({ kind: 'no-answer', message: `no reply within ${timeoutMs} ms` }),
+        () => finish({ kind: 'no-answer', message: `no reply within ${timeoutMs} ms`, notSent: false }),
         timeoutMs,
       );
       let channel: ClientChannel;
       try {
         channel = this.channel(target);
       } catch (err) {
-        finish({ kind: 'no-answer', message: `cannot connect: ${(err as Error).message}` });
+        finish({ kind: 'no-answer', message: `cannot connect: ${(err as Error).message}`, notSent: true });
         return;
       }
+      const t0 = now();
       channel.request(payload, { timeoutMs }).then(
         (reply) => {
+          this.hedgeDelay.observe(now() - t0);
           try {
             finish({ kind: 'response', response: decodeResponse(reply, this.limits) });
           } catch (err) {
@@ -590,10 +705,28 @@ export class KvClient {
           }
         },
         (err: unknown) =>
-          finish({ kind: 'no-answer', message: err instanceof Error ? err.message : String(err) }),
+          finish({
+            kind: 'no-answer',
+            message: err instanceof Error ? err.message : String(err),
+            notSent: (err as { code?: unknown } | null)?.code === ChannelErrorCode.NotSent,
+          }),
       );
     });
   }
+}
+
+interface Tried {
+  readonly target: number;
+  readonly attempt: Attempt;
+}
+
+/** Of attempts that all failed: an answer (it may carry a leader hint) over a silence. */
+function mostUseful(all: readonly Tried[]): Tried {
+  return all.find((t) => t.attempt.kind !== 'no-answer') ?? (all[0] as Tried);
+}
+
+function outcomeOf(progress: Progress, isWrite: boolean): KvOutcome {
+  return isWrite && progress.mayHaveApplied ? 'unknown' : 'not-applied';
 }
 
 function newProgress(): Progress {
@@ -602,7 +735,7 @@ function newProgress(): Progress {
 
 function closedError(progress?: Progress, isWrite = false): KvClientError {
   return new KvClientError(KvClientErrorCode.Closed, 'the client was closed', {
-    outcomeUnknown: isWrite && (progress?.mayHaveApplied ?? false),
+    outcome: isWrite && (progress?.mayHaveApplied ?? false) ? 'unknown' : 'not-applied',
     attempts: progress?.attempts ?? 0,
   });
 }
@@ -636,7 +769,9 @@ type Success = Extract<KvResult, { readonly ok: true }>;
 function expectType<T extends Success['type']>(r: KvResult, type: T): Extract<Success, { readonly type: T }> {
   if (r.ok && r.type === type) return r as Extract<Success, { readonly type: T }>;
   const got = r.ok ? r.type : `${r.code}: ${r.message}`;
-  throw new KvClientError(KvClientErrorCode.Protocol, `expected a ${type} result, got ${got}`);
+  // A write answered with a success of another kind was executed, only its answer is unusable.
+  const outcome = r.ok && type !== 'get' && type !== 'scan' ? 'applied' : 'not-applied';
+  throw new KvClientError(KvClientErrorCode.Protocol, `expected a ${type} result, got ${got}`, { outcome });
 }
 
 function now(): number {

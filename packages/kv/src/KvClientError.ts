@@ -30,24 +30,37 @@ export const KvClientErrorCode = {
 } as const;
 export type KvClientErrorCode = (typeof KvClientErrorCode)[keyof typeof KvClientErrorCode];
 
+/**
+ * What became of the operation an error ends: `applied` (the store executed it, but the answer
+ * could not be used), `not-applied` (certainly not executed: never sent, refused, or a read), or
+ * `unknown` (a request reached a member and its answer was lost, or the member answered `stopped`
+ * or `timeout`: it may or may not take effect).
+ */
+export type KvOutcome = 'applied' | 'not-applied' | 'unknown';
+
 export class KvClientError extends KeelError {
   override readonly name = 'KvClientError';
   declare readonly code: KvClientErrorCode;
-  /**
-   * True when a write may have been applied even though this error was thrown (an attempt reached
-   * a member and its answer was lost). False for reads, and for writes known not to have applied.
-   */
-  readonly outcomeUnknown: boolean;
+  /** What became of the operation (see `KvOutcome`). */
+  readonly outcome: KvOutcome;
   /** Attempts made (requests sent to members) before giving up. */
   readonly attempts: number;
 
   constructor(
     code: KvClientErrorCode,
     message: string,
-    options: { outcomeUnknown?: boolean; attempts?: number; cause?: unknown } = {},
+    options: { outcome?: KvOutcome; outcomeUnknown?: boolean; attempts?: number; cause?: unknown } = {},
   ) {
     super(code, message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.outcomeUnknown = options.outcomeUnknown ?? false;
+    this.outcome = options.outcome ?? (options.outcomeUnknown === true ? 'unknown' : 'not-applied');
     this.attempts = options.attempts ?? 0;
+  }
+
+  /**
+   * True when a write may have been applied even though this error was thrown (`outcome` is
+   * `unknown`). False for reads, and for writes known not to have applied.
+   */
+  get outcomeUnknown(): boolean {
+    return this.outcome === 'unknown';
   }
 }

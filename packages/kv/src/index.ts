@@ -43,6 +43,7 @@ export type {
   ScanRangeInput,
 } from './KvClient.js';
 export { KvClient } from './KvClient.js';
+export type { KvOutcome } from './KvClientError.js';
 export { KvClientError, KvClientErrorCode } from './KvClientError.js';
 export type { KvStateMachineOptions } from './KvStateMachine.js';
 export { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_TIMEOUT_MS, KvStateMachine } from './KvStateMachine.js';

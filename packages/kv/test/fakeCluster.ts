@@ -1,4 +1,4 @@
-import type { ClientChannel, NodeId } from '@keel/core';
+import { ChannelErrorCode, type ClientChannel, type NodeId } from '@keel/core';
 import {
   decodeRequest,
   encodeResponse,
@@ -18,8 +18,11 @@ import { Harness } from './helpers.js';
 export interface FakeMember {
   readonly id: NodeId;
   readonly endpoint: string;
-  /** serve: answers; silent: never answers (killed, partitioned); stopped: answers `stopped`. */
-  mode: 'serve' | 'silent' | 'stopped';
+  /**
+   * serve: answers; silent: never answers (partitioned, paused); stopped: answers `stopped`;
+   * down: its channel reports `down` and fails requests at once as not sent (process killed).
+   */
+  mode: 'serve' | 'silent' | 'stopped' | 'down';
   /** A follower relays writes to the leader (apps/node does); off: `not-leader` + hint. */
   forward: boolean;
   /** Answers to give before anything else, one per request. */
@@ -31,6 +34,8 @@ export interface FakeMember {
 export interface Received {
   readonly endpoint: string;
   readonly request: KvRequest;
+  /** When it arrived (performance.now()). */
+  readonly at: number;
 }
 
 const never = new Promise<never>(() => undefined);
@@ -42,6 +47,8 @@ export class FakeCluster {
   readonly received: Received[] = [];
   readonly opened: string[] = [];
   closedChannels = 0;
+  /** Requests refused by a `down` member's channel (never sent). */
+  notSent = 0;
 
   constructor(ids: readonly NodeId[], leader: NodeId | null, options: KvStateMachineOptions = {}) {
     this.store = new Harness(options);
@@ -83,8 +90,15 @@ export class FakeCluster {
     this.opened.push(address);
     let closed = false;
     return {
+      state: () => (this.members.get(address)?.mode === 'down' ? 'down' : 'up'),
       request: (payload, options) => {
         if (closed) return Promise.reject(new Error('connection closed'));
+        if (this.members.get(address)?.mode === 'down') {
+          this.notSent++;
+          return Promise.reject(
+            Object.assign(new Error('not sent: member down'), { code: ChannelErrorCode.NotSent }),
+          );
+        }
         const timeoutMs = options?.timeoutMs ?? 5000;
         return new Promise<Uint8Array>((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error(`no reply within ${timeoutMs} ms`)), timeoutMs);
@@ -122,7 +136,7 @@ export class FakeCluster {
         leaderHint: null,
       });
     }
-    this.received.push({ endpoint: address, request });
+    this.received.push({ endpoint: address, request, at: performance.now() });
     if (m.mode === 'silent') return never;
     const scripted = m.script.shift();
     if (scripted !== undefined) return encode(scripted);

@@ -12,6 +12,7 @@ import {
   writeClientReplies,
 } from '@keel/core';
 import * as zmq from 'zeromq';
+import { GOING_AWAY_CLEAN, GOING_AWAY_ID } from './ClientConnection.js';
 import { assertCurveKey, type CurveKeyPair, ZapHandler } from './curve.js';
 import { TransportError, TransportErrorCode } from './errors.js';
 import { RateLimitedLog, silentLogger, type TransportLogger } from './logger.js';
@@ -62,6 +63,10 @@ interface Outbox {
 }
 
 const textEncoder = new TextEncoder();
+/** Client connections remembered for the going-away notice. */
+const MAX_ROUTES = 65_536;
+/** `drain` closes once no request arrived for this long (or its bound is reached). */
+const DRAIN_QUIET_MS = 50;
 
 /**
  * The client endpoint: a ROUTER receiving request frames (many requests, each with an id, per
@@ -85,6 +90,12 @@ export class ClientServer {
   private receiving: Promise<void> | null = null;
   private closed = false;
   private closing: Promise<void> | null = null;
+  /** Callers of `drain` waiting for every queued reply to be handed to the socket. */
+  private flushWaiters: (() => void)[] = [];
+  /** When the last request frame arrived (performance.now()). */
+  private lastReceived = 0;
+  /** Connections that sent requests, most recent last (bounded): told when the server goes away. */
+  private readonly routes = new Map<string, Buffer>();
   private readonly counters = {
     requests: 0,
     replies: 0,
@@ -198,6 +209,10 @@ export class ClientServer {
       return;
     }
     this.counters.framesReceived++;
+    this.lastReceived = performance.now();
+    this.routes.delete(client);
+    this.routes.set(client, route);
+    if (this.routes.size > MAX_ROUTES) this.routes.delete(this.routes.keys().next().value as string);
     const handler = this.handler!;
     for (const record of records) {
       this.counters.requests++;
@@ -279,7 +294,66 @@ export class ClientServer {
       }
     } finally {
       this.pumping = false;
+      if (this.outboxes.size === 0) for (const w of this.flushWaiters.splice(0)) w();
     }
+  }
+
+  /**
+   * Graceful close: tells every client it is going away, waits until every reply given so far
+   * (and any given meanwhile) is handed to the socket and clients have gone quiet, keeps the
+   * socket open long enough for ZeroMQ to write them out, then closes; all of it bounded by `ms`,
+   * after which what is left is dropped as `close()` drops it.
+   *
+   * Contract: call it once every request received has been answered and the handler executes
+   * nothing new (it refuses what still arrives). Clients rely on it: a request of theirs left
+   * unanswered on a connection that carried the notice was certainly not executed.
+   */
+  async drain(ms: number): Promise<void> {
+    if (this.closed) return this.close();
+    const t0 = performance.now();
+    const deadline = t0 + ms;
+    const requestsBefore = this.counters.requests;
+    // Tell every client first, so none sends here again (see GOING_AWAY_ID); what they sent
+    // before they heard is still answered below.
+    // "Clean": every request received so far has had its answer queued ahead of the notice.
+    const goodbye = textEncoder.encode(this.counters.droppedReplies === 0 ? GOING_AWAY_CLEAN : 'going away');
+    for (const [client, route] of this.routes) {
+      this.enqueue(client, route, { id: GOING_AWAY_ID, status: ReplyStatus.Error, payload: goodbye });
+    }
+    // A request may cross the notice on the wire: quiet counts from now.
+    this.lastReceived = performance.now();
+    for (;;) {
+      // Replies given in this turn are enqueued but the pump starts on a microtask: let it start.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.pumping || this.outboxes.size > 0) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await new Promise<void>((resolve) => {
+          this.flushWaiters.push(resolve);
+          timer = setTimeout(resolve, Math.max(0, deadline - performance.now()));
+        });
+        clearTimeout(timer);
+      }
+      // A request received but not yet read would be lost with the socket (its client left not
+      // knowing whether it ran): close only once clients, answered and redirected, went quiet.
+      const quietFor = performance.now() - this.lastReceived;
+      if (quietFor >= DRAIN_QUIET_MS || performance.now() >= deadline) break;
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(DRAIN_QUIET_MS - quietFor, Math.max(0, deadline - performance.now()))),
+      );
+    }
+    this.logger.info(
+      {
+        ms: Math.round(performance.now() - t0),
+        requests: this.counters.requests - requestsBefore,
+        unsent: this.pending,
+        quiet: performance.now() < deadline,
+      },
+      'client endpoint drained',
+    );
+    // Handed to ZeroMQ is not yet on the wire: linger lets its I/O thread write them out in the
+    // background (close does not wait for it), up to the same bound.
+    this.router.linger = Math.max(1, Math.round(ms));
+    return this.close();
   }
 
   async close(): Promise<void> {
@@ -288,6 +362,7 @@ export class ClientServer {
       this.counters.droppedReplies += this.pending;
       this.pending = 0;
       this.outboxes.clear();
+      for (const w of this.flushWaiters.splice(0)) w();
       this.router.close();
       await this.receiving;
       await this.zap?.close();

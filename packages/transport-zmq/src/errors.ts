@@ -1,4 +1,4 @@
-import { KeelError } from '@keel/core';
+import { ChannelErrorCode, KeelError } from '@keel/core';
 
 /** Stable codes of the transport's errors. */
 export const TransportErrorCode = {
@@ -10,6 +10,10 @@ export const TransportErrorCode = {
   Overloaded: 'KEEL_TRANSPORT_OVERLOADED',
   /** The server answered with an error instead of a reply. */
   Remote: 'KEEL_REMOTE_ERROR',
+  /** The request certainly did not reach the server (its connection was down, or the send failed). */
+  NotSent: ChannelErrorCode.NotSent,
+  /** The request was sent, then the connection was lost before its reply: the outcome is unknown. */
+  Disconnected: ChannelErrorCode.Disconnected,
   /** An option or key is invalid. */
   InvalidConfig: 'KEEL_TRANSPORT_INVALID_CONFIG',
 } as const;

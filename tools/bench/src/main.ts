@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { endpointsFromClusterFile, endpointsFromList } from './cluster.js';
 import { DEFAULT_ELECTION, FAST_ELECTION_TIMEOUT_MS, type FaultMode, runElection } from './election.js';
 import { ETCD_MISSING, etcdVersion } from './etcd.js';
+import { DEFAULT_FAILOVER, FailoverScenario, runFailover } from './failover.js';
 import {
   type BenchReport,
   htmlReport,
@@ -34,7 +35,7 @@ export interface BenchIo {
   readonly isTTY: boolean;
 }
 
-export const USAGE = `Usage: keel-bench <write|read|mixed|election|snapshot> [options]
+export const USAGE = `Usage: keel-bench <write|read|mixed|election|snapshot|failover> [options]
        keel-bench report <report.json> [--html <file>]   (print a saved report, render it again)
 
 Load (write | read | mixed):
@@ -75,6 +76,11 @@ Snapshot (snapshot cost and benefit on a cluster it starts, automatic snapshots 
   --concurrency <n>         outstanding writes in those windows (default 64)
   --compact-keep <n>        entries the WAL keeps behind a snapshot (default 1000)
 
+Failover (per-put latency of 8 writing clients around a failover, fresh cluster per trial):
+  --scenario <s>            stop-leader (SIGTERM the leader of 3) or kill-two (SIGKILL the leader
+                            and a follower of 5)
+  --trials <n>              trials (default ${DEFAULT_FAILOVER.trials})
+
 Output:
   --json <file>             the report as JSON (schema in tools/bench/README.md)
   --html <file>             a self-contained HTML report with charts
@@ -84,6 +90,7 @@ Exit codes: 0 measured, 1 the run failed or measured nothing, 2 usage error.`;
 
 const FLAGS = {
   nodes: { type: 'string' },
+  scenario: { type: 'string' },
   system: { type: 'string' },
   'cpu-prof': { type: 'string' },
   keys: { type: 'string' },
@@ -242,6 +249,7 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
   }
   const cmd = positionals[0];
   if (cmd === 'report') return rerender(positionals, v, io);
+  if (cmd === 'failover') return failover(positionals, v, io);
   let report: BenchReport;
   try {
     if (
@@ -395,6 +403,34 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
 }
 
 /** `keel-bench report <file.json> [--html <file>]`: a saved report as a table, and its HTML again. */
+async function failover(positionals: readonly string[], v: Values, io: BenchIo): Promise<number> {
+  const scenario = String(v.scenario ?? '');
+  const other = Object.keys(v).filter((k) => k !== 'scenario' && k !== 'trials' && v[k] !== undefined);
+  if (positionals.length !== 1 || other.length > 0) {
+    io.err(`keel-bench: failover takes --scenario and --trials only; see keel-bench --help\n`);
+    return ExitCode.Usage;
+  }
+  if (scenario !== FailoverScenario.StopLeader && scenario !== FailoverScenario.KillTwo) {
+    io.err(`keel-bench: --scenario must be stop-leader or kill-two\n`);
+    return ExitCode.Usage;
+  }
+  let trials: number;
+  try {
+    trials = num(v, 'trials', DEFAULT_FAILOVER.trials, 1, 1000);
+  } catch (err) {
+    io.err(`keel-bench: ${(err as Error).message}\n`);
+    return ExitCode.Usage;
+  }
+  try {
+    const r = await runFailover({ ...DEFAULT_FAILOVER, scenario, trials }, (line) => io.err(`${line}\n`));
+    io.out(`${r.summary}\n`);
+    return r.trials.some((t) => t.errors > 0) ? ExitCode.Failed : ExitCode.Ok;
+  } catch (err) {
+    io.err(`keel-bench: failover failed: ${(err as Error).message}\n`);
+    return ExitCode.Failed;
+  }
+}
+
 function rerender(positionals: readonly string[], v: Values, io: BenchIo): number {
   const extra = Object.keys(v).filter((k) => v[k] !== undefined && k !== 'html');
   const file = positionals[1];

@@ -1,7 +1,8 @@
 import type { CasOperation, GetOperation, IncrOperation, Operation, PutOperation } from '@keel/checker';
 import { SeededRng } from '@keel/core';
-import { type CasResult, type CompareFailed, KvClient, KvClientError, KvClientErrorCode } from '@keel/kv';
+import { type CasResult, type CompareFailed, KvClient, KvClientError } from '@keel/kv';
 import { ClientConnection } from '@keel/transport-zmq';
+import { checkerOutcome } from './outcome.js';
 
 export const COUNTER_KEY = 'counter';
 
@@ -180,23 +181,10 @@ export class Workload {
     return outcome;
   }
 
-  /**
-   * Timeouts, unreachable members and a closed client are indeterminate whatever the client thinks;
-   * otherwise a KvClientError that says the write cannot have been applied is a definite failure.
-   */
+  /** Counts the error, then maps it with `checkerOutcome`. */
   private failure(err: unknown): { status: 'unknown' } | { status: 'fail' } {
-    if (!(err instanceof KvClientError)) {
-      this.count('other');
-      return { status: 'unknown' };
-    }
-    this.count(err.code);
-    const indeterminate: readonly string[] = [
-      KvClientErrorCode.Timeout,
-      KvClientErrorCode.Unavailable,
-      KvClientErrorCode.Closed,
-    ];
-    if (indeterminate.includes(err.code) || err.outcomeUnknown) return { status: 'unknown' };
-    return { status: 'fail' };
+    this.count(err instanceof KvClientError ? err.code : 'other');
+    return checkerOutcome(err);
   }
 
   private count(code: string): void {

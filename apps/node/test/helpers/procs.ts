@@ -95,6 +95,7 @@ export async function status(httpPort: number): Promise<{
   leader: string | null;
   appliedIndex: number;
   commitIndex: number;
+  lastIndex: number;
 }> {
   const res = await fetch(`http://127.0.0.1:${httpPort}/status`, { signal: AbortSignal.timeout(1000) });
   return (await res.json()) as {
@@ -104,5 +105,6 @@ export async function status(httpPort: number): Promise<{
     leader: string | null;
     appliedIndex: number;
     commitIndex: number;
+    lastIndex: number;
   };
 }

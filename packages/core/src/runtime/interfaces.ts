@@ -152,4 +152,25 @@ export interface Scheduler {
 export interface ClientChannel {
   request(payload: Uint8Array, options?: { readonly timeoutMs?: number }): Promise<Uint8Array>;
   close(): Promise<void>;
+  /**
+   * What the channel knows of its member's connection (optional: a channel without it is taken
+   * as `up`). `down`: it was lost or refused and not yet re-established, so a request now fails
+   * at once with `KEEL_CHANNEL_NOT_SENT` instead of waiting out its timeout.
+   */
+  state?(): ChannelState;
 }
+
+/** `connecting`: never connected yet; `up`: connected (handshake done); `down`: lost or refused. */
+export type ChannelState = 'connecting' | 'up' | 'down';
+
+/**
+ * Codes a `ClientChannel` rejects with when it knows what happened to the request, so a client can
+ * tell "certainly not executed" from "outcome unknown" without knowing the transport.
+ */
+export const ChannelErrorCode = {
+  /** The request certainly did not reach the member (it was down, or the send failed). */
+  NotSent: 'KEEL_CHANNEL_NOT_SENT',
+  /** The request was sent, then the connection went away: it may or may not have been executed. */
+  Disconnected: 'KEEL_CHANNEL_DISCONNECTED',
+} as const;
+export type ChannelErrorCode = (typeof ChannelErrorCode)[keyof typeof ChannelErrorCode];

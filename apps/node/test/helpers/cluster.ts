@@ -1,0 +1,68 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KvClient, type KvClientOptions } from '@keel/kv';
+import { ClientConnection } from '@keel/transport-zmq';
+import { freePorts, type Proc, startNode, status, waitFor } from './procs.js';
+
+export interface TestMember {
+  readonly id: string;
+  readonly client: string;
+  readonly http: number;
+  readonly args: readonly string[];
+  proc: Proc;
+}
+
+/** Starts `n` `keel node` processes on 127.0.0.1 as one cluster (every process tracked for killAll). */
+export async function startCluster(n: number): Promise<TestMember[]> {
+  const ports = await freePorts(n * 3);
+  const ids = Array.from({ length: n }, (_, i) => `n${i + 1}`);
+  const peers = ids.map((id, i) => `${id}=127.0.0.1:${ports[i * 3]}`).join(',');
+  const clients = ids.map((id, i) => `${id}=127.0.0.1:${ports[i * 3 + 1]}`).join(',');
+  return ids.map((id, i) => {
+    const args = [
+      '--id',
+      id,
+      '--peers',
+      peers,
+      '--clients',
+      clients,
+      '--http',
+      `127.0.0.1:${ports[i * 3 + 2]}`,
+      '--data-dir',
+      mkdtempSync(join(tmpdir(), `keel-${id}-`)),
+    ];
+    return {
+      id,
+      client: `127.0.0.1:${ports[i * 3 + 1]}`,
+      http: ports[i * 3 + 2]!,
+      args,
+      proc: startNode(args),
+    };
+  });
+}
+
+/** The member every live member names as leader, once they agree. */
+export async function agreedLeader(members: readonly TestMember[], timeoutMs = 20_000): Promise<TestMember> {
+  return waitFor(
+    'a leader all live members agree on',
+    async () => {
+      const live = members.filter((m) => m.proc.child.exitCode === null && m.proc.child.signalCode === null);
+      const seen = await Promise.all(live.map((m) => status(m.http)));
+      const leader = seen[0]?.leader;
+      if (leader === null || leader === undefined || seen.some((s) => s.leader !== leader)) return undefined;
+      return members.find((m) => m.id === leader);
+    },
+    timeoutMs,
+  );
+}
+
+/** A KvClient over ZeroMQ to every member, with their ids (so leader hints lead straight there). */
+export function kvClient(members: readonly TestMember[], options: Partial<KvClientOptions> = {}): KvClient {
+  return new KvClient({
+    endpoints: members.map((m) => m.client),
+    members: new Map(members.map((m) => [m.id, m.client])),
+    connect: (a) => new ClientConnection({ address: `tcp://${a}` }),
+    ...options,
+  });
+}
