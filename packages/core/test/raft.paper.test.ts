@@ -124,16 +124,19 @@ describe('Figure 2 — followers', () => {
 });
 
 describe('Figure 2 — candidates', () => {
-  it('on conversion: increment currentTerm, vote for self, send RequestVote to all others after persisting', () => {
+  it('on conversion: increment currentTerm, vote for self, send RequestVote to all others', () => {
+    // Figure 2 asks for durable state before *responding*; a request promises nothing, so it
+    // leaves at once and the candidate's fsync overlaps the voters' (the self-vote counts only
+    // once durable: next test).
     const { raft, drain } = lone({ terms: [1, 1], term: 1 });
     raft.campaign();
     const rd = drain();
     expect(rd?.hardState).toEqual({ term: 2, vote: 'a', commit: 0 });
-    expect(rd?.messages).toEqual([]);
-    expect(rd?.messagesAfterPersist).toEqual([
+    expect(rd?.messages).toEqual([
       { type: 'vote', from: 'a', to: 'b', term: 2, lastIndex: 2, lastTerm: 1, transfer: false },
       { type: 'vote', from: 'a', to: 'c', term: 2, lastIndex: 2, lastTerm: 1, transfer: false },
     ]);
+    expect(rd?.messagesAfterPersist).toEqual([]);
   });
 
   it('if votes received from a majority: become leader', () => {
@@ -327,11 +330,14 @@ describe('Figure 2 — persistent state before responding', () => {
     const c = new TestCluster(['a', 'b', 'c']);
     c.elect('a');
     c.propose('a', 'x');
+    let granted = 0;
     for (const n of c.nodes.values()) {
       for (const rd of n.readys) {
-        for (const m of rd.messages) expect(['appResp', 'vote', 'voteResp']).not.toContain(m.type);
+        for (const m of rd.messages) expect(['appResp', 'voteResp']).not.toContain(m.type);
+        granted += rd.messagesAfterPersist.filter((m) => m.type === 'voteResp' && !m.reject).length;
       }
     }
+    expect(granted).toBeGreaterThan(0);
   });
 
   it('§10.2.1: the leader sends AppendEntries before its own write is durable but counts itself only after', () => {

@@ -240,11 +240,12 @@ export type ReadState =
 
 /**
  * Everything the engine wants done, numbered. The driver must, in this order of guarantees:
- * 1. send `messages` at once (they never depend on unpersisted local state);
+ * 1. send `messages` at once (they promise nothing about local durable state: requests such as
+ *    RequestVote, and a leader's AppendEntries, which it counts for itself only once durable);
  * 2. persist `hardState` (if not null) and `entries` (if the first entry's index is at or below the
  *    store's last index, truncate the store's suffix from that index first), then call
  *    `persisted(number)` once that write, and those of every earlier Ready, are durable;
- * 3. only then send `messagesAfterPersist` (votes, acknowledgements);
+ * 3. only then send `messagesAfterPersist` (vote answers, append acknowledgements);
  * 4. apply `committed` in order and report `applied(index)`;
  * 5. serve each ok `readStates` entry once the applied index reaches its index.
  * Readys are handed out in increasing `number`; completions may batch (persisted(7) covers 1-7).

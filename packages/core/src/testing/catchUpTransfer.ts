@@ -91,6 +91,10 @@ export function catchUpTransfer(
   sched.runUntil(start + options.boundMs, () => !checker.ok || cluster.leader() === target);
   cluster.network.faults.reorder = false;
   if (!checker.ok) return { kind: 'failed' };
+  // A membership change begun before healing may still remove the target meanwhile (the leader
+  // then refuses the transfer as unknown-member): nothing to require of this transfer.
+  if (!ln.status().conf.voters.includes(target))
+    return { kind: 'skipped', why: 'target left the configuration' };
   // With reordering the catch-up may legitimately outlast the transfer's election timeout (the
   // leader then aborts and serves again, which `transfer-abort` checks); the leader's side of the
   // hand-over is still checked at every Ready (`checkHandOver`). Without it, the target must win.
