@@ -250,6 +250,10 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
   const cmd = positionals[0];
   if (cmd === 'report') return rerender(positionals, v, io);
   if (cmd === 'failover') return failover(positionals, v, io);
+  if (v.scenario !== undefined) {
+    io.err('keel-bench: --scenario applies to failover only\n');
+    return ExitCode.Usage;
+  }
   let report: BenchReport;
   try {
     if (
@@ -259,8 +263,8 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
     ) {
       throw new UsageError(
         positionals.length === 0
-          ? 'name a benchmark: write, read, mixed, election or snapshot'
-          : `unknown benchmark '${positionals.join(' ')}'; choose write, read, mixed, election or snapshot`,
+          ? 'name a benchmark: write, read, mixed, election, snapshot or failover'
+          : `unknown benchmark '${positionals.join(' ')}'; choose write, read, mixed, election, snapshot or failover`,
       );
     }
     const progress = progressFor(io);

@@ -20,6 +20,9 @@ describe('keel-bench flags', () => {
       /only one of --nodes, --cluster-file and --endpoints/,
     ],
     [['read', '--endpoints', 'localhost'], /not host:clientPort\/host:httpPort/],
+    [['failover', '--scenario', 'pause'], /--scenario must be stop-leader or kill-two/],
+    [['failover', '--scenario', 'kill-two', '--nodes', '3'], /failover takes --scenario and --trials only/],
+    [['write', '--scenario', 'kill-two'], /--scenario applies to failover only/],
   ];
   for (const [argv, message] of cases) {
     it(`rejects '${argv.join(' ')}' with one line and exit 2`, async () => {
@@ -34,6 +37,6 @@ describe('keel-bench flags', () => {
   it('prints the usage with --help', async () => {
     const c = captureIo();
     expect(await runBenchCli(['--help'], c.io)).toBe(ExitCode.Ok);
-    expect(c.out()).toContain('Usage: keel-bench <write|read|mixed|election|snapshot>');
+    expect(c.out()).toContain('Usage: keel-bench <write|read|mixed|election|snapshot|failover>');
   });
 });
