@@ -160,6 +160,24 @@ describe('Figure 2 — candidates', () => {
     expect(raft.role).toBe('leader');
   });
 
+  // With vote requests leaving before the candidate's own fsync, a candidate of five can hold a
+  // majority of other members' votes while its term and self-vote are not yet durable. Leading
+  // then is unsafe: a crash before the fsync restarts it in its old term with no vote, it may vote
+  // for a rival in the same term, and that rival can win too: two leaders of one term.
+  it('does not lead before its own term and vote are durable, even with a majority of other votes', () => {
+    const store = new MemoryLogStore();
+    const voters = ['a', 'b', 'c', 'd', 'e'];
+    const raft = new Raft({ id: 'a', voters, rng: new SeededRng(1), preVote: false }, store);
+    raft.campaign();
+    const rd = raft.ready()!;
+    store.append(rd.entries, rd.hardState, () => {});
+    for (const from of ['b', 'c', 'd']) raft.step({ type: 'voteResp', from, to: 'a', term: 1, reject: false });
+    expect(raft.role).toBe('candidate');
+    store.sync();
+    raft.persisted(rd.number);
+    expect(raft.role).toBe('leader');
+  });
+
   it('if AppendEntries is received from a new leader: become follower', () => {
     const { raft, drain } = lone({ term: 1 });
     raft.campaign();

@@ -845,7 +845,11 @@ export class Raft {
     const n = this.voters.length;
     if (isQuorum(yes, n)) {
       if (this.role === Role.PreCandidate) this.campaignVote(false);
-      else if (this.role === Role.Candidate) this.becomeLeader();
+      // A candidate leads only once its own term and self-vote are durable (recorded by
+      // persisted()), even when other members' votes alone make a quorum: its vote requests left
+      // before that fsync, and a candidate that crashed first would restart in its old term free
+      // to vote for a rival in this one, which could then win the same term.
+      else if (this.role === Role.Candidate && this.votes.get(this.id) === true) this.becomeLeader();
     } else if (isQuorum(no, n)) {
       this.becomeFollower(this.term, null);
     }
