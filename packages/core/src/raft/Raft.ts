@@ -1452,8 +1452,8 @@ export class Raft {
     // holds that state is persisted (Figure 2; DESIGN.md "Rules that carry the safety"). A vote
     // *request* promises nothing: it leaves at once, so the candidate's fsync of its term and
     // self-vote overlaps the voters' fsyncs instead of preceding them (one fsync fewer on the
-    // failover path, as etcd does). The self-vote still counts only once durable (persisted()),
-    // so a candidate that crashes first never counted it and may vote anew after restarting.
+    // failover path). The self-vote counts only once durable (persisted()) and the candidate leads
+    // only then (recordVote), so one that crashes first never led and may vote anew on restart.
     switch (m.type) {
       case 'appResp':
       case 'voteResp':
