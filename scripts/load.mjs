@@ -12,7 +12,18 @@
 // --dir D      where the fsync files go (default: a fresh directory under the OS temp dir)
 // Stops on SIGINT/SIGTERM or when the duration ends; prints what it did as one JSON line.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  fdatasyncSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -97,6 +108,16 @@ if (!isMainThread) {
   const quiet = args.includes('--quiet');
   const ownDir = opt('--dir', null) === null;
   const dir = ownDir ? mkdtempSync(join(tmpdir(), 'keel-load-')) : opt('--dir', null);
+  if (!ownDir) {
+    try {
+      // One level only (the parent must exist): Node's recursive mkdir never ends on procfs.
+      if (!existsSync(dir)) mkdirSync(dir);
+      accessSync(dir, constants.W_OK);
+    } catch (err) {
+      process.stderr.write(`load: cannot use --dir ${dir}: ${err.message}\n`);
+      process.exit(2);
+    }
+  }
 
   const workers = [];
   for (let i = 0; i < cpu; i++)

@@ -127,6 +127,11 @@ describe('keel cluster with real processes (fake members)', () => {
     expect(logs.out).toHaveLength(2);
 
     const pids = (readClusterFile(dir)?.members ?? []).map((m) => m.pid);
+    // Pausing n3 may have cost the cluster its leader for a while: let it elect one, so that `down`
+    // normally has a leader to keep for last.
+    await until('a leader before down', 30_000, async () =>
+      (await status(dir)).json?.leader ? true : undefined,
+    );
     const d = await cli(['cluster', 'down', '--json', '--dir', dir]);
     expect(d.code).toBe(ExitCode.Ok);
     // Followers first, the leader last: `down` reports whom it treated as leader when it chose the
@@ -135,9 +140,10 @@ describe('keel cluster with real processes (fake members)', () => {
       leader: string | null;
       stopped: { id: string; outcome: string }[];
     };
-    expect(downJson.leader).toMatch(/^n[123]$/);
     expect(downJson.stopped.map((x) => x.id).sort()).toEqual(['n1', 'n2', 'n3']);
-    expect(downJson.stopped.at(-1)?.id).toBe(downJson.leader);
+    // Leadership can still move between that wait and down's own sample, leaving none to report
+    // (then no order is owed); whenever down knew a leader, it stopped it last.
+    if (downJson.leader !== null) expect(downJson.stopped.at(-1)?.id).toBe(downJson.leader);
     for (const x of downJson.stopped) expect(x.outcome).not.toBe('stuck');
     for (const pid of pids) expect(alive(pid)).toBe(false);
     expect(readClusterFile(dir)?.members.map((m) => m.state)).toEqual(['stopped', 'stopped', 'stopped']);
