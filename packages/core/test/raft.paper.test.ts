@@ -171,7 +171,8 @@ describe('Figure 2 — candidates', () => {
     raft.campaign();
     const rd = raft.ready()!;
     store.append(rd.entries, rd.hardState, () => {});
-    for (const from of ['b', 'c', 'd']) raft.step({ type: 'voteResp', from, to: 'a', term: 1, reject: false });
+    for (const from of ['b', 'c', 'd'])
+      raft.step({ type: 'voteResp', from, to: 'a', term: 1, reject: false });
     expect(raft.role).toBe('candidate');
     store.sync();
     raft.persisted(rd.number);
