@@ -1,3 +1,4 @@
+export { adminJson } from './adminClient.js';
 export { makeDirectory } from './makeDirectory.js';
 export type {
   MemberAddresses,

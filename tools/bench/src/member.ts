@@ -34,30 +34,8 @@ export async function fetchStatus(ep: Endpoint, timeoutMs = 500, query = ''): Pr
   }
 }
 
-/**
- * A JSON request to a member's HTTP endpoint (`GET`, or `POST` with `body`): its status and parsed
- * reply, or null when it did not answer within `timeoutMs` or the reply is not JSON.
- */
-export async function httpJson<T>(
-  endpoint: string,
-  path: string,
-  timeoutMs: number,
-  body?: unknown,
-): Promise<{ status: number; json: T } | null> {
-  try {
-    const res = await fetch(`http://${endpoint}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      ...(body === undefined
-        ? {}
-        : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-      // AbortSignal.timeout throws on a fractional delay (a deadline minus performance.now()).
-      signal: AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs))),
-    });
-    return { status: res.status, json: (await res.json()) as T };
-  } catch {
-    return null;
-  }
-}
+/** A JSON request to a member's HTTP admin API: the shared client of `@keel/node`. */
+export { adminJson as httpJson } from '@keel/node';
 
 /** The WAL counters of one member, from `/metrics` (cumulative since the member started). */
 export interface WalCounters {

@@ -5,9 +5,9 @@
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { httpJson } from '@keel/bench';
 import { InvalidMemberIdError, isValidMemberId } from '@keel/core';
 import {
+  adminJson,
   changeInEffect,
   type MemberChangeRequest,
   type MemberInfo,
@@ -114,7 +114,7 @@ export async function findLeader(
 ): Promise<{ http: string; view: MembersView }> {
   let last = 'no member answered';
   for (;;) {
-    const views = await Promise.all(endpoints.map((e) => httpJson<MembersView>(e, '/members', 1000)));
+    const views = await Promise.all(endpoints.map((e) => adminJson<MembersView>(e, '/members', 1000)));
     for (const [i, v] of views.entries()) {
       if (v === null || v.status !== 200) continue;
       if (v.json.leader !== null && v.json.leader === v.json.id) return { http: endpoints[i]!, view: v.json };
@@ -125,7 +125,7 @@ export async function findLeader(
       // A follower knows the leader's HTTP endpoint from the configuration.
       const leaderHttp = v.json.members.find((m) => m.id === v.json.leader)?.http;
       if (leaderHttp && !endpoints.includes(leaderHttp)) {
-        const lv = await httpJson<MembersView>(leaderHttp, '/members', 1000);
+        const lv = await adminJson<MembersView>(leaderHttp, '/members', 1000);
         if (lv?.status === 200 && lv.json.leader === lv.json.id) return { http: leaderHttp, view: lv.json };
       }
     }
@@ -152,7 +152,7 @@ export async function changeMembers(
     if (tried && changeInEffect(view, body))
       return { ok: true, index: view.commitIndex, members: view.members };
     tried = true;
-    const r = await httpJson<ChangeReply>(
+    const r = await adminJson<ChangeReply>(
       http,
       '/members',
       Math.max(1000, deadline - performance.now()),
