@@ -13,6 +13,7 @@ import {
   PeerEvent,
   RaftNode,
   type Ready,
+  realScheduler,
   SeededRng,
 } from '@keel/core';
 import { type KvResult, KvStateMachine } from '@keel/kv';
@@ -42,7 +43,7 @@ import {
 } from './membership.js';
 import { NodeMetrics } from './metrics.js';
 import { dialAddresses, peerRoutes, tcpEndpoint } from './peerRoutes.js';
-import { realScheduler } from './scheduler.js';
+
 import { walSyncPublisher } from './walSyncFile.js';
 
 /** A startup failure caused by the environment (port in use, unwritable or foreign data dir, corrupt WAL). */

@@ -111,5 +111,6 @@ export type {
   ReadOutcome,
 } from './runtime/RaftNode.js';
 export { RaftNode } from './runtime/RaftNode.js';
+export { realScheduler } from './runtime/realScheduler.js';
 export type { SnapshotBytes, SnapshotChunks } from './runtime/snapshotBytes.js';
 export { ChunkReader, chunksLength, concatChunks, toChunks } from './runtime/snapshotBytes.js';

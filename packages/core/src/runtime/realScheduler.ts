@@ -1,4 +1,4 @@
-import type { Scheduler, TimerHandle } from '@keel/core';
+import type { Scheduler, TimerHandle } from './interfaces.js';
 
 /**
  * The real event loop as the driver's Scheduler. `defer` is setImmediate: it runs after the I/O
