@@ -233,21 +233,34 @@ describe('segment recycling (format v2 salts)', () => {
 
   it('a zero-fill in progress gives way to a file that compaction frees', async () => {
     // Hold the first chunk of the third fill (2 chunks per 2 MiB segment) until a segment is free.
+    // The fill started after the recycled file is taken would complete at a moment of the disk's
+    // choosing (it raced the counts below): its last chunk is held until the counts are read.
     const MiB = 1024 * 1024;
     let zeroWrites = 0;
     let release: (() => void) | null = null;
     const held = new Promise<void>((r) => {
       release = r;
     });
+    let releaseLater: (() => void) | null = null;
+    const heldLater = new Promise<void>((r) => {
+      releaseLater = r;
+    });
     let sawHold = false;
     const realWrite = fs.write;
     vi.spyOn(fs, 'write').mockImplementation(((...args: unknown[]) => {
       const buf = args[1] as Buffer;
       const len = args[3] as number;
-      if (len === MiB && buf.length === MiB && buf.every((b) => b === 0) && ++zeroWrites === 5) {
-        sawHold = true;
-        void held.then(() => Reflect.apply(realWrite, fs, args));
-        return;
+      if (len === MiB && buf.length === MiB && buf.every((b) => b === 0)) {
+        const n = ++zeroWrites;
+        if (n === 5) {
+          sawHold = true;
+          void held.then(() => Reflect.apply(realWrite, fs, args));
+          return;
+        }
+        if (n >= 7) {
+          void heldLater.then(() => Reflect.apply(realWrite, fs, args));
+          return;
+        }
       }
       return Reflect.apply(realWrite, fs, args);
     }) as unknown as typeof fs.write);
@@ -267,6 +280,7 @@ describe('segment recycling (format v2 salts)', () => {
     }
     expect(log.metrics.segmentsRecycled).toBe(1);
     expect(log.metrics.segmentsZeroFilled).toBe(2);
+    releaseLater!();
     vi.restoreAllMocks();
     await log.close();
     // The abandoned fill's file is gone (close removed the remaining spare).
