@@ -162,7 +162,7 @@ export class DirLock {
    * Takes the lock on `dir` (which must exist) or throws KEEL_WAL_LOCKED naming the process that
    * holds it. A lock left by a dead process is taken over and logged.
    */
-  static async acquire(dir: string, logger: WalLogger | undefined): Promise<DirLock> {
+  static async acquire(dir: string, logger?: WalLogger): Promise<DirLock> {
     const nonce = randomBytes(8).toString('hex');
     const owner: Owner = {
       pid: process.pid,
