@@ -71,6 +71,38 @@ describe('group commit', () => {
     expect(m.entriesPerFsync).toBeGreaterThanOrEqual(100);
   });
 
+  it('reports nothing durable before its fdatasync returns; appends meanwhile share the next one', async () => {
+    const { log } = await fresh({ segmentSize: 1 << 20, preallocate: false });
+    const held: Array<() => void> = [];
+    let syncs = 0;
+    const realSync = fs.fdatasync;
+    vi.spyOn(fs, 'fdatasync').mockImplementation(((...args: unknown[]) => {
+      syncs++;
+      held.push(() => Reflect.apply(realSync, fs, args));
+    }) as unknown as typeof fs.fdatasync);
+    // Runs before the store's close (cleanups run last-in first): nothing stays held on a failure.
+    cleanups.push(async () => {
+      for (const release of held.splice(0)) release();
+    });
+    const done: string[] = [];
+    const append = (i: number, name: string) =>
+      log.append(mkEntries(i, i + 1, 1), null, (e) => done.push(e ? `${name}: ${e.message}` : name));
+    append(1, 'a');
+    await waitFor(() => syncs === 1, 10_000, 'the first fdatasync');
+    append(2, 'b');
+    append(3, 'c');
+    expect(done).toEqual([]);
+    held.shift()!();
+    await waitFor(() => syncs === 2, 10_000, 'the second fdatasync');
+    // a's fdatasync returned; b and c were written together and wait for theirs.
+    expect(done).toEqual(['a']);
+    held.shift()!();
+    await waitFor(() => done.length === 3, 10_000, 'b and c');
+    expect(done).toEqual(['a', 'b', 'c']);
+    expect(log.metrics.commits).toBe(2);
+    expect(log.metrics.fsyncs).toBe(2);
+  });
+
   it('keeps later appenders waiting for one fsync, not one each', async () => {
     const { log } = await fresh({ segmentSize: 1 << 20 });
     let next = 1;
