@@ -5,6 +5,7 @@ import { isQuorum, quorumIndex } from './majority.js';
 import { Progress, ProgressState } from './Progress.js';
 import { RaftLog } from './RaftLog.js';
 import type { LogStorage } from './storage.js';
+import { type TestingBugs, testingBugsOf } from './testingBugs.js';
 import {
   type AppMessage,
   type AppRespMessage,
@@ -62,11 +63,14 @@ export class Raft {
   readonly id: NodeId;
   readonly log: RaftLog;
   private readonly cfg: ResolvedRaftConfig;
+  private readonly bugs: TestingBugs;
 
-  term = 0;
-  vote: NodeId | null = null;
-  role: Role = Role.Follower;
-  leader: NodeId | null = null;
+  // Figure 2's persistent state (currentTerm, votedFor) and this node's role and known leader:
+  // read-only from outside (the getters below); only the engine's inputs change them.
+  private currentTerm = 0;
+  private votedFor: NodeId | null = null;
+  private state: Role = Role.Follower;
+  private lead: NodeId | null = null;
 
   /** Voters of the effective configuration (sorted). */
   private voters: readonly NodeId[] = [];
@@ -140,6 +144,7 @@ export class Raft {
    */
   constructor(config: RaftConfig, storage: LogStorage, snapshot: SnapshotMeta | null = null) {
     this.cfg = resolveConfig(config);
+    this.bugs = testingBugsOf(config);
     this.id = this.cfg.id;
     this.log = new RaftLog(storage, snapshot?.index ?? 0);
     this.snapshotMeta = snapshot;
@@ -162,13 +167,33 @@ export class Raft {
     this.applyConf();
     const hs = storage.initialState().hardState;
     invariant(hs.term >= 0 && hs.commit >= 0, 'stored hard state is malformed');
-    this.term = hs.term;
-    this.vote = hs.vote;
+    this.currentTerm = hs.term;
+    this.votedFor = hs.vote;
     this.durableTerm = hs.term;
     this.durableVote = hs.vote;
     this.emittedHardState = { term: hs.term, vote: hs.vote, commit: this.log.committed };
     this.emittedSoftState = { role: Role.Follower, leader: null, term: hs.term };
-    this.becomeFollower(this.term, null);
+    this.becomeFollower(this.currentTerm, null);
+  }
+
+  /** The current term (Figure 2's currentTerm). */
+  get term(): number {
+    return this.currentTerm;
+  }
+
+  /** Whom this node voted for in the current term (Figure 2's votedFor), or null. */
+  get vote(): NodeId | null {
+    return this.votedFor;
+  }
+
+  /** This node's role. */
+  get role(): Role {
+    return this.state;
+  }
+
+  /** The leader of the current term as far as this node knows, or null. */
+  get leader(): NodeId | null {
+    return this.lead;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -176,7 +201,7 @@ export class Raft {
 
   /** Advances logical time by one tick. */
   tick(): void {
-    if (this.role === Role.Leader) this.tickLeader();
+    if (this.state === Role.Leader) this.tickLeader();
     else {
       this.sinceLeaderContact++;
       this.tickElection();
@@ -205,7 +230,7 @@ export class Raft {
     // Figure 2, "Rules for all servers": a higher term makes us a follower of that term. Votes are
     // the exception that §9.6 and §6 carve out: pre-votes never change terms, and a node that has a
     // live leader ignores vote requests (leader stickiness) unless they come from a transfer.
-    if (m.term > this.term) {
+    if (m.term > this.currentTerm) {
       if ((m.type === 'vote' || m.type === 'preVote') && !m.transfer && this.inLease(m.type)) return;
       if (m.type === 'preVote' || (m.type === 'preVoteResp' && !m.reject)) {
         // No term change: a pre-vote is a question about a future term, not a claim to it.
@@ -214,7 +239,7 @@ export class Raft {
       } else {
         this.becomeFollower(m.term, null);
       }
-    } else if (m.term < this.term) {
+    } else if (m.term < this.currentTerm) {
       this.stepStale(m);
       return;
     }
@@ -233,14 +258,14 @@ export class Raft {
         );
         return;
       case 'readIndex':
-        if (this.role === Role.Leader) this.leaderRead(m.from, m.context);
+        if (this.state === Role.Leader) this.leaderRead(m.from, m.context);
         else this.rejectRead(m);
         return;
       default:
         break;
     }
 
-    switch (this.role) {
+    switch (this.state) {
       case Role.Leader:
         this.stepLeader(m);
         return;
@@ -260,7 +285,7 @@ export class Raft {
    * the same AppendEntries messages (proposal batching).
    */
   propose(data: Uint8Array | readonly Uint8Array[]): ProposeResult {
-    if (this.role !== Role.Leader) return { ok: false, reason: 'not-leader', leaderHint: this.leader };
+    if (this.state !== Role.Leader) return { ok: false, reason: 'not-leader', leaderHint: this.lead };
     if (this.leadTransferee !== null) {
       return {
         ok: false,
@@ -282,17 +307,17 @@ export class Raft {
     const first = this.log.lastIndex() + 1;
     const entries: Entry[] = new Array(items.length);
     for (let i = 0; i < items.length; i++) {
-      entries[i] = { index: first + i, term: this.term, type: EntryType.Normal, data: items[i]! };
+      entries[i] = { index: first + i, term: this.currentTerm, type: EntryType.Normal, data: items[i]! };
     }
     this.log.appendOwn(entries);
     this.uncommittedBytes += bytes;
     this.needsBroadcast = true;
-    return { ok: true, firstIndex: first, term: this.term };
+    return { ok: true, firstIndex: first, term: this.currentTerm };
   }
 
   /** Starts an election now (as if the election timer fired). */
   campaign(): void {
-    if (this.role === Role.Leader || !this.promotable()) return;
+    if (this.state === Role.Leader || !this.promotable()) return;
     this.hup();
   }
 
@@ -302,15 +327,15 @@ export class Raft {
    * request to its leader; with no known leader the read is refused at once.
    */
   readIndex(context: number): { readonly ok: true } | Rejection {
-    if (this.role === Role.Leader) {
+    if (this.state === Role.Leader) {
       this.leaderRead(this.id, context);
       return { ok: true };
     }
-    if (this.role === Role.Follower && this.leader !== null && !this.leaderLost) {
-      this.send({ type: 'readIndex', from: this.id, to: this.leader, term: this.term, context });
+    if (this.state === Role.Follower && this.lead !== null && !this.leaderLost) {
+      this.send({ type: 'readIndex', from: this.id, to: this.lead, term: this.currentTerm, context });
       return { ok: true };
     }
-    return { ok: false, reason: 'not-leader', leaderHint: this.leaderLost ? null : this.leader };
+    return { ok: false, reason: 'not-leader', leaderHint: this.leaderLost ? null : this.lead };
   }
 
   /**
@@ -318,7 +343,7 @@ export class Raft {
    * then send it TimeoutNow so it campaigns at once. Aborts after an election timeout.
    */
   transferLeader(to: NodeId): TransferResult {
-    if (this.role !== Role.Leader) return { ok: false, reason: 'not-leader', leaderHint: this.leader };
+    if (this.state !== Role.Leader) return { ok: false, reason: 'not-leader', leaderHint: this.lead };
     if (!this.voters.includes(to)) {
       return { ok: false, reason: 'unknown-member', message: `'${to}' is not a voting member` };
     }
@@ -351,7 +376,7 @@ export class Raft {
    * it, a change could be lost to a leader that never saw an earlier one), and the change is valid.
    */
   proposeConfChange(cc: ConfChange): ConfChangeResult {
-    if (this.role !== Role.Leader) return { ok: false, reason: 'not-leader', leaderHint: this.leader };
+    if (this.state !== Role.Leader) return { ok: false, reason: 'not-leader', leaderHint: this.lead };
     if (this.leadTransferee !== null) {
       return {
         ok: false,
@@ -360,29 +385,34 @@ export class Raft {
       };
     }
     const pending = this.pendingConfIndex();
-    if (pending > 0 && this.cfg.testingBugs.skipConfCommitCheck !== true) {
+    if (pending > 0 && this.bugs.skipConfCommitCheck !== true) {
       return {
         ok: false,
         reason: 'conf-change-pending',
         message: `the change at index ${pending} is not committed yet (commit index ${this.log.committed})`,
       };
     }
-    if (this.log.term(this.log.committed) !== this.term) {
+    if (this.log.term(this.log.committed) !== this.currentTerm) {
       return {
         ok: false,
         reason: 'term-not-committed',
-        message: `the leader of term ${this.term} has not committed an entry of its term yet`,
+        message: `the leader of term ${this.currentTerm} has not committed an entry of its term yet`,
       };
     }
     const next = applyConfChange(this.conf(), cc);
     if (typeof next === 'string') return { ok: false, reason: 'invalid-conf-change', message: next };
     const index = this.log.lastIndex() + 1;
-    const e: Entry = { index, term: this.term, type: EntryType.Config, data: encodeConfEntry(cc, next) };
+    const e: Entry = {
+      index,
+      term: this.currentTerm,
+      type: EntryType.Config,
+      data: encodeConfEntry(cc, next),
+    };
     this.log.appendOwn([e]);
     this.pushConf(e);
     this.applyConf();
     this.needsBroadcast = true;
-    return { ok: true, index, term: this.term };
+    return { ok: true, index, term: this.currentTerm };
   }
 
   /** The effective configuration (the latest Config entry in the log, else the snapshot's). */
@@ -432,7 +462,7 @@ export class Raft {
    * acknowledges.
    */
   reportSnapshot(peer: NodeId, ok: boolean): void {
-    if (this.role !== Role.Leader) return;
+    if (this.state !== Role.Leader) return;
     const pr = this.progress.get(peer);
     if (pr === undefined || pr.state !== ProgressState.Snapshot) return;
     if (!ok) pr.pendingSnapshot = 0;
@@ -456,8 +486,8 @@ export class Raft {
    * never rests on this: a false hint costs at most a pre-vote round that others refuse.
    */
   peerDisconnected(peer: NodeId): void {
-    if (!this.cfg.fastFailover || this.role !== Role.Follower || !this.promotable()) return;
-    if (peer !== this.leader || this.leaderLost) return;
+    if (!this.cfg.fastFailover || this.state !== Role.Follower || !this.promotable()) return;
+    if (peer !== this.lead || this.leaderLost) return;
     this.leaderLost = true;
     // Stagger by rank among the survivors so two followers rarely split the vote.
     const rank = this.voters.filter((v) => v !== peer).indexOf(this.id);
@@ -494,11 +524,15 @@ export class Raft {
       }
     }
 
-    if (this.role === Role.Candidate && this.durableTerm === this.term && this.durableVote === this.id) {
+    if (
+      this.state === Role.Candidate &&
+      this.durableTerm === this.currentTerm &&
+      this.durableVote === this.id
+    ) {
       if (!this.votes.has(this.id)) this.recordVote(this.id, true);
     }
     // §10.2.1: the leader counts itself toward a quorum only for what is durable on its own disk.
-    if (this.role === Role.Leader && this.maybeCommit()) this.needsBroadcast = true;
+    if (this.state === Role.Leader && this.maybeCommit()) this.needsBroadcast = true;
   }
 
   /** The driver applied every committed entry up to `index`. */
@@ -508,9 +542,9 @@ export class Raft {
 
   /** Whether `ready()` would return something. */
   hasReady(): boolean {
-    if (this.needsBroadcast && this.role === Role.Leader) return true;
+    if (this.needsBroadcast && this.state === Role.Leader) return true;
     if (this.msgs.length > 0 || this.msgsAfterPersist.length > 0 || this.readStates.length > 0) return true;
-    if (this.needRound && this.role === Role.Leader) return true;
+    if (this.needRound && this.state === Role.Leader) return true;
     if (this.log.unwrittenCount() > 0) return true;
     if (this.pendingInstall !== null || this.confDirty) return true;
     if (!sameVote(this.hardState(), this.emittedHardState)) return true;
@@ -522,11 +556,11 @@ export class Raft {
   ready(): Ready | null {
     if (this.needRound) {
       this.needRound = false;
-      if (this.role === Role.Leader) this.broadcastHeartbeat();
+      if (this.state === Role.Leader) this.broadcastHeartbeat();
     }
     if (this.needsBroadcast) {
       this.needsBroadcast = false;
-      if (this.role === Role.Leader) this.broadcastAppend();
+      if (this.state === Role.Leader) this.broadcastAppend();
     }
     if (!this.hasReady()) return null;
 
@@ -583,14 +617,14 @@ export class Raft {
 
   hardState(): HardState {
     const e = this.emittedHardState;
-    if (e.term === this.term && e.vote === this.vote && e.commit === this.log.committed) return e;
-    return { term: this.term, vote: this.vote, commit: this.log.committed };
+    if (e.term === this.currentTerm && e.vote === this.votedFor && e.commit === this.log.committed) return e;
+    return { term: this.currentTerm, vote: this.votedFor, commit: this.log.committed };
   }
 
   softState(): SoftState {
     const e = this.emittedSoftState;
-    if (e.role === this.role && e.leader === this.leader && e.term === this.term) return e;
-    return { role: this.role, leader: this.leader, term: this.term };
+    if (e.role === this.state && e.leader === this.lead && e.term === this.currentTerm) return e;
+    return { role: this.state, leader: this.lead, term: this.currentTerm };
   }
 
   /** Per-follower replication state, for status pages (leader only; empty otherwise). */
@@ -603,15 +637,15 @@ export class Raft {
   // Roles
 
   private becomeFollower(term: number, leader: NodeId | null): void {
-    if (this.role === Role.Leader) this.failReads();
-    if (term > this.term) {
-      this.term = term;
-      this.vote = null;
+    if (this.state === Role.Leader) this.failReads();
+    if (term > this.currentTerm) {
+      this.currentTerm = term;
+      this.votedFor = null;
     }
     this.leaderLost = false;
     this.leadTransferee = null;
-    this.role = Role.Follower;
-    this.leader = leader;
+    this.state = Role.Follower;
+    this.lead = leader;
     this.resetTimers();
     this.progress.clear();
     this.votes.clear();
@@ -619,24 +653,24 @@ export class Raft {
   }
 
   private becomePreCandidate(): void {
-    this.role = Role.PreCandidate;
-    this.leader = null;
+    this.state = Role.PreCandidate;
+    this.lead = null;
     this.votes.clear();
     this.resetTimers();
   }
 
   private becomeCandidate(): void {
-    this.term += 1;
-    this.vote = this.id;
-    this.role = Role.Candidate;
-    this.leader = null;
+    this.currentTerm += 1;
+    this.votedFor = this.id;
+    this.state = Role.Candidate;
+    this.lead = null;
     this.votes.clear();
     this.resetTimers();
   }
 
   private becomeLeader(): void {
-    this.role = Role.Leader;
-    this.leader = this.id;
+    this.state = Role.Leader;
+    this.lead = this.id;
     this.leadTransferee = null;
     this.leaderLost = false;
     this.sinceLeaderContact = 0;
@@ -657,7 +691,9 @@ export class Raft {
     }
     this.uncommittedBytes = 0;
     // §5.4.2 / §8: a no-op of the new term lets the leader commit everything before it.
-    this.log.appendOwn([{ index: next, term: this.term, type: EntryType.Noop, data: new Uint8Array(0) }]);
+    this.log.appendOwn([
+      { index: next, term: this.currentTerm, type: EntryType.Noop, data: new Uint8Array(0) },
+    ]);
     this.needsBroadcast = true;
   }
 
@@ -676,7 +712,7 @@ export class Raft {
     if (this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0;
       // Learners, removed members and members waiting to join never campaign (§4.2.3).
-      if (this.promotable() || this.cfg.testingBugs.countLearnerVotes === true) this.hup();
+      if (this.promotable() || this.bugs.countLearnerVotes === true) this.hup();
     }
   }
 
@@ -694,7 +730,7 @@ export class Raft {
       // §6.2 CheckQuorum: a leader that has not heard from a quorum in an election timeout steps
       // down, so a partitioned leader stops serving and clients move on.
       if (this.cfg.checkQuorum && !this.quorumActive()) {
-        this.becomeFollower(this.term, null);
+        this.becomeFollower(this.currentTerm, null);
         return;
       }
     }
@@ -725,10 +761,10 @@ export class Raft {
    */
   private inLease(type: 'vote' | 'preVote'): boolean {
     if (!this.cfg.checkQuorum) return false;
-    if (this.role === Role.Leader) return true;
+    if (this.state === Role.Leader) return true;
     if (type === 'vote' && this.cfg.readLease && this.sinceLeaderContact < this.cfg.electionTicks)
       return true;
-    return this.leader !== null && !this.leaderLost && this.electionElapsed < this.cfg.electionTicks;
+    return this.lead !== null && !this.leaderLost && this.electionElapsed < this.cfg.electionTicks;
   }
 
   private hup(): void {
@@ -739,7 +775,7 @@ export class Raft {
   private campaignPreVote(): void {
     this.becomePreCandidate();
     this.recordVote(this.id, true);
-    if (this.role !== Role.PreCandidate) return; // single-node cluster: already won
+    if (this.state !== Role.PreCandidate) return; // single-node cluster: already won
     const lastIndex = this.log.lastIndex();
     const lastTerm = this.log.lastTerm();
     for (const p of this.electorate()) {
@@ -747,7 +783,7 @@ export class Raft {
         type: 'preVote',
         from: this.id,
         to: p,
-        term: this.term + 1,
+        term: this.currentTerm + 1,
         lastIndex,
         lastTerm,
         transfer: false,
@@ -761,15 +797,21 @@ export class Raft {
     const lastIndex = this.log.lastIndex();
     const lastTerm = this.log.lastTerm();
     for (const p of this.electorate()) {
-      this.send({ type: 'vote', from: this.id, to: p, term: this.term, lastIndex, lastTerm, transfer });
+      this.send({
+        type: 'vote',
+        from: this.id,
+        to: p,
+        term: this.currentTerm,
+        lastIndex,
+        lastTerm,
+        transfer,
+      });
     }
   }
 
   /** Who is asked for votes: the other voters (and, under a planted bug, the learners too). */
   private electorate(): readonly NodeId[] {
-    return this.cfg.testingBugs.countLearnerVotes === true
-      ? this.peers
-      : this.voters.filter((v) => v !== this.id);
+    return this.bugs.countLearnerVotes === true ? this.peers : this.voters.filter((v) => v !== this.id);
   }
 
   private handleVoteRequest(m: VoteMessage): void {
@@ -777,24 +819,24 @@ export class Raft {
     // (as etcd does). Only the candidate decides whose vote counts: voters of its configuration.
     const respType = m.type === 'vote' ? 'voteResp' : 'preVoteResp';
     const canVote =
-      this.vote === m.from ||
-      (this.vote === null && this.leader === null) ||
-      (m.type === 'preVote' && m.term > this.term) ||
-      (m.type === 'vote' && this.cfg.testingBugs.doubleVote === true);
+      this.votedFor === m.from ||
+      (this.votedFor === null && this.lead === null) ||
+      (m.type === 'preVote' && m.term > this.currentTerm) ||
+      (m.type === 'vote' && this.bugs.doubleVote === true);
     const upToDate = this.log.isUpToDate(m.lastIndex, m.lastTerm);
     if (canVote && upToDate && this.preVoteYields(m)) {
       // A granted pre-vote answers in the future term it was asked about.
       this.send({ type: respType, from: this.id, to: m.from, term: m.term, reject: false });
       if (m.type === 'vote') {
         this.electionElapsed = 0;
-        this.vote = m.from;
-      } else if (this.role === Role.PreCandidate) {
+        this.votedFor = m.from;
+      } else if (this.state === Role.PreCandidate) {
         // Having backed another pre-candidate for the same term, stop our own campaign: if both
         // went on to the real election they would split the vote.
-        this.becomeFollower(this.term, null);
+        this.becomeFollower(this.currentTerm, null);
       }
     } else {
-      this.send({ type: respType, from: this.id, to: m.from, term: this.term, reject: true });
+      this.send({ type: respType, from: this.id, to: m.from, term: this.currentTerm, reject: true });
       if (canVote && upToDate && m.type === 'preVote') {
         // We outrank this rival pre-candidate. It may have ignored our own request while it still
         // heard its leader (stickiness); campaigning, it no longer does: ask it again now rather
@@ -803,7 +845,7 @@ export class Raft {
           type: 'preVote',
           from: this.id,
           to: m.from,
-          term: this.term + 1,
+          term: this.currentTerm + 1,
           lastIndex: this.log.lastIndex(),
           lastTerm: this.log.lastTerm(),
           transfer: false,
@@ -823,7 +865,8 @@ export class Raft {
    * yields to a rival that then fails campaigns again at its next election timeout.
    */
   private preVoteYields(m: VoteMessage): boolean {
-    if (m.type !== 'preVote' || this.role !== Role.PreCandidate || m.term !== this.term + 1) return true;
+    if (m.type !== 'preVote' || this.state !== Role.PreCandidate || m.term !== this.currentTerm + 1)
+      return true;
     const lastTerm = this.log.lastTerm();
     const lastIndex = this.log.lastIndex();
     if (m.lastTerm !== lastTerm || m.lastIndex !== lastIndex) return true; // theirs is newer (checked)
@@ -832,7 +875,7 @@ export class Raft {
   }
 
   private recordVote(from: NodeId, granted: boolean): void {
-    const countAll = this.cfg.testingBugs.countLearnerVotes === true;
+    const countAll = this.bugs.countLearnerVotes === true;
     if (!this.votes.has(from)) this.votes.set(from, granted);
     let yes = 0;
     let no = 0;
@@ -844,14 +887,14 @@ export class Raft {
     }
     const n = this.voters.length;
     if (isQuorum(yes, n)) {
-      if (this.role === Role.PreCandidate) this.campaignVote(false);
+      if (this.state === Role.PreCandidate) this.campaignVote(false);
       // A candidate leads only once its own term and self-vote are durable (recorded by
       // persisted()), even when other members' votes alone make a quorum: its vote requests left
       // before that fsync, and a candidate that crashed first would restart in its old term free
       // to vote for a rival in this one, which could then win the same term.
-      else if (this.role === Role.Candidate && this.votes.get(this.id) === true) this.becomeLeader();
+      else if (this.state === Role.Candidate && this.votes.get(this.id) === true) this.becomeLeader();
     } else if (isQuorum(no, n)) {
-      this.becomeFollower(this.term, null);
+      this.becomeFollower(this.currentTerm, null);
     }
   }
 
@@ -873,10 +916,10 @@ export class Raft {
         this.handleSnapshot(m);
         return;
       case 'preVoteResp':
-        if (this.role === Role.PreCandidate) this.recordVote(m.from, !m.reject);
+        if (this.state === Role.PreCandidate) this.recordVote(m.from, !m.reject);
         return;
       case 'voteResp':
-        if (this.role === Role.Candidate) this.recordVote(m.from, !m.reject);
+        if (this.state === Role.Candidate) this.recordVote(m.from, !m.reject);
         return;
       default:
         return;
@@ -914,7 +957,7 @@ export class Raft {
     this.electionElapsed = 0;
     this.sinceLeaderContact = 0;
     this.leaderLost = false;
-    this.leader = from;
+    this.lead = from;
   }
 
   private handleAppend(m: AppMessage): void {
@@ -923,7 +966,7 @@ export class Raft {
         type: 'appResp',
         from: this.id,
         to: m.from,
-        term: this.term,
+        term: this.currentTerm,
         index,
         reject,
         hintIndex,
@@ -967,7 +1010,7 @@ export class Raft {
         type: 'appResp',
         from: this.id,
         to: m.from,
-        term: this.term,
+        term: this.currentTerm,
         index,
         reject: false,
         hintIndex: 0,
@@ -996,7 +1039,13 @@ export class Raft {
   private handleHeartbeat(m: HeartbeatMessage): void {
     // The leader sends min(match, commit), so this never commits an entry we might not share.
     if (m.commit > this.log.committed) this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
-    this.send({ type: 'heartbeatResp', from: this.id, to: m.from, term: this.term, context: m.context });
+    this.send({
+      type: 'heartbeatResp',
+      from: this.id,
+      to: m.from,
+      term: this.currentTerm,
+      context: m.context,
+    });
   }
 
   /** A message from an older term: tell the sender about the newer term where that helps. */
@@ -1011,14 +1060,14 @@ export class Raft {
         type: 'appResp',
         from: this.id,
         to: m.from,
-        term: this.term,
+        term: this.currentTerm,
         index: 0,
         reject: true,
         hintIndex: 0,
         hintTerm: 0,
       });
     } else if (m.type === 'preVote') {
-      this.send({ type: 'preVoteResp', from: this.id, to: m.from, term: this.term, reject: true });
+      this.send({ type: 'preVoteResp', from: this.id, to: m.from, term: this.currentTerm, reject: true });
     }
   }
 
@@ -1049,9 +1098,9 @@ export class Raft {
       if (pr.match < pr.pendingSnapshot) return;
       pr.becomeReplicate();
       if (this.maybeCommit()) this.needsBroadcast = true;
-      if (this.role !== Role.Leader) return;
+      if (this.state !== Role.Leader) return;
       // A transfer target that caught up by InstallSnapshot may now hold the whole log.
-      if (this.cfg.testingBugs.noHandOverAfterSnapshot !== true) this.maybeHandOver(m.from, pr);
+      if (this.bugs.noHandOverAfterSnapshot !== true) this.maybeHandOver(m.from, pr);
       this.sendAppend(m.from, pr);
       return;
     }
@@ -1068,7 +1117,7 @@ export class Raft {
     if (wasProbe) pr.becomeReplicate();
     else pr.inflights.freeLE(m.index);
     if (this.maybeCommit()) this.needsBroadcast = true;
-    if (this.role !== Role.Leader) return; // a removed leader stepped down on this commit
+    if (this.state !== Role.Leader) return; // a removed leader stepped down on this commit
     this.maybeHandOver(m.from, pr);
     this.sendAppend(m.from, pr);
   }
@@ -1127,14 +1176,14 @@ export class Raft {
     const index = quorumIndex(matches, this.matchScratch);
     if (index <= this.log.committed) return false;
     // §5.4.2: an entry from an earlier term is never committed by counting replicas.
-    if (this.log.term(index) !== this.term && this.cfg.testingBugs.commitOldTermByCounting !== true) {
+    if (this.log.term(index) !== this.currentTerm && this.bugs.commitOldTermByCounting !== true) {
       return false;
     }
     const before = this.log.committed;
     this.log.commitTo(index);
     this.releaseUncommitted(before, index);
     if (this.maybeStepDownRemoved()) return true;
-    if (this.readsAwaitingTermCommit.length > 0 && this.log.term(index) === this.term) {
+    if (this.readsAwaitingTermCommit.length > 0 && this.log.term(index) === this.currentTerm) {
       const waiting = this.readsAwaitingTermCommit;
       this.readsAwaitingTermCommit = [];
       for (const r of waiting) this.leaderRead(r.from, r.context);
@@ -1148,7 +1197,7 @@ export class Raft {
    * wait out an election timeout, and never campaigns again (it is not promotable).
    */
   private maybeStepDownRemoved(): boolean {
-    if (this.role !== Role.Leader || this.promotable()) return false;
+    if (this.state !== Role.Leader || this.promotable()) return false;
     if (this.pendingConfIndex() > 0) return false;
     let best: NodeId | null = null;
     let bestMatch = -1;
@@ -1162,7 +1211,7 @@ export class Raft {
     // Announce the commit (so the successor applies the change too), then hand over.
     this.broadcastAppend();
     if (best !== null && bestMatch === this.log.lastIndex()) this.sendTimeoutNow(best);
-    this.becomeFollower(this.term, null);
+    this.becomeFollower(this.currentTerm, null);
     return true;
   }
 
@@ -1197,7 +1246,7 @@ export class Raft {
         type: 'heartbeat',
         from: this.id,
         to: p,
-        term: this.term,
+        term: this.currentTerm,
         commit,
         context,
       };
@@ -1220,7 +1269,7 @@ export class Raft {
     // The target may campaign whenever this arrives, skipping stickiness: no lease for the rest
     // of this term, even if the transfer aborts (a late TimeoutNow could still elect it).
     this.leaseRevoked = true;
-    this.send({ type: 'timeoutNow', from: this.id, to, term: this.term });
+    this.send({ type: 'timeoutNow', from: this.id, to, term: this.currentTerm });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1229,7 +1278,7 @@ export class Raft {
   private leaderRead(from: NodeId, context: number): void {
     // §6.4 step 1: until an entry of its own term is committed, a new leader does not know the
     // commit index of its predecessor; the read waits for the no-op to commit.
-    if (this.log.term(this.log.committed) !== this.term) {
+    if (this.log.term(this.log.committed) !== this.currentTerm) {
       this.readsAwaitingTermCommit.push({ from, context });
       return;
     }
@@ -1293,7 +1342,7 @@ export class Raft {
   }
 
   private sendReadResp(to: NodeId, context: number, index: number, reject: boolean): void {
-    this.send({ type: 'readIndexResp', from: this.id, to, term: this.term, context, index, reject });
+    this.send({ type: 'readIndexResp', from: this.id, to, term: this.currentTerm, context, index, reject });
   }
 
   /** Leadership ends: no pending read may be served any more (it could be stale). */
@@ -1328,7 +1377,16 @@ export class Raft {
       }
       const entries = this.log.slice(pr.next, last + 1, this.cfg.maxMsgBytes);
       const commit = this.log.committed;
-      this.send({ type: 'app', from: this.id, to, term: this.term, prevIndex, prevTerm, entries, commit });
+      this.send({
+        type: 'app',
+        from: this.id,
+        to,
+        term: this.currentTerm,
+        prevIndex,
+        prevTerm,
+        entries,
+        commit,
+      });
       pr.sentCommit = commit;
       sent = true;
       if (pr.state === ProgressState.Replicate) {
@@ -1352,7 +1410,7 @@ export class Raft {
       `${to} needs entry ${pr.next} but the log starts at ${this.log.firstIndex()} and no snapshot covers the gap`,
     );
     pr.becomeSnapshot(meta.index);
-    this.send({ type: 'snapshot', from: this.id, to, term: this.term, meta });
+    this.send({ type: 'snapshot', from: this.id, to, term: this.currentTerm, meta });
   }
 
   private sendEmptyAppend(to: NodeId, pr: Progress): void {
@@ -1364,7 +1422,7 @@ export class Raft {
       type: 'app',
       from: this.id,
       to,
-      term: this.term,
+      term: this.currentTerm,
       prevIndex,
       prevTerm,
       entries: EMPTY,
@@ -1423,7 +1481,7 @@ export class Raft {
     this.voters = conf.voters;
     this.peers = [...conf.voters, ...conf.learners].filter((p) => p !== this.id).sort();
     this.confDirty = true;
-    if (this.role === Role.Leader) {
+    if (this.state === Role.Leader) {
       const next = this.log.lastIndex() + 1;
       for (const p of this.peers) {
         if (this.progress.has(p)) continue;
@@ -1436,11 +1494,11 @@ export class Raft {
         this.leadTransferee = null;
       }
     } else if (
-      (this.role === Role.Candidate || this.role === Role.PreCandidate) &&
+      (this.state === Role.Candidate || this.state === Role.PreCandidate) &&
       !this.promotable() &&
-      this.cfg.testingBugs.countLearnerVotes !== true
+      this.bugs.countLearnerVotes !== true
     ) {
-      this.becomeFollower(this.term, null);
+      this.becomeFollower(this.currentTerm, null);
     }
   }
 
