@@ -4,6 +4,7 @@ import { invariant } from './errors.js';
 import { isQuorum, quorumIndex } from './majority.js';
 import { Progress, ProgressState } from './Progress.js';
 import { RaftLog } from './RaftLog.js';
+import { ReadOnly } from './ReadOnly.js';
 import type { LogStorage } from './storage.js';
 import { type TestingBugs, testingBugsOf } from './testingBugs.js';
 import {
@@ -20,7 +21,6 @@ import {
   type Message,
   type NodeId,
   type ProposeResult,
-  type ReadState,
   type Ready,
   type Rejection,
   Role,
@@ -113,20 +113,8 @@ export class Raft {
   private readonly matchScratch: number[] = [];
   private readonly matchBuf: number[] = [];
 
-  // §6.4 linearizable reads. Every leader heartbeat broadcast is a numbered round; a read is
-  // released once a quorum has acknowledged a round that started after the read arrived.
-  private readStates: ReadState[] = [];
-  private pendingReads: { from: NodeId; context: number; index: number; round: number }[] = [];
-  private readsAwaitingTermCommit: { from: NodeId; context: number }[] = [];
-  private round = 0;
-  private confirmedRound = 0;
-  private needRound = false;
-  private readonly roundSentAt = new Map<number, number>();
-  /** Ticks since this node took office (the leader's lease clock). */
-  private leaderTicks = 0;
-  private leaseUntil = 0;
-  /** Set once this leader sent TimeoutNow: its lease is void for the rest of its term. */
-  private leaseRevoked = false;
+  /** §6.4 linearizable reads: the ReadIndex queue, heartbeat rounds and the lease. */
+  private readonly reads: ReadOnly;
 
   // §3.10 leadership transfer.
   private leadTransferee: NodeId | null = null;
@@ -146,6 +134,20 @@ export class Raft {
     this.cfg = resolveConfig(config);
     this.bugs = testingBugsOf(config);
     this.id = this.cfg.id;
+    this.reads = new ReadOnly(
+      this.id,
+      { on: this.cfg.readLease, ticks: this.cfg.electionTicks - this.cfg.maxClockDriftTicks },
+      (to, context, index, reject) =>
+        this.send({
+          type: 'readIndexResp',
+          from: this.id,
+          to,
+          term: this.currentTerm,
+          context,
+          index,
+          reject,
+        }),
+    );
     this.log = new RaftLog(storage, snapshot?.index ?? 0);
     this.snapshotMeta = snapshot;
     this.baseConf =
@@ -251,15 +253,11 @@ export class Raft {
         return;
       case 'readIndexResp':
         // Valid whatever our role is now: the leader confirmed it led after the read was issued.
-        this.readStates.push(
-          m.reject
-            ? { context: m.context, ok: false, reason: 'not-leader' }
-            : { context: m.context, ok: true, index: m.index },
-        );
+        this.reads.answered(m.context, m.index, m.reject);
         return;
       case 'readIndex':
         if (this.state === Role.Leader) this.leaderRead(m.from, m.context);
-        else this.rejectRead(m);
+        else this.reads.reject(m.from, m.context);
         return;
       default:
         break;
@@ -359,7 +357,7 @@ export class Raft {
     this.leadTransferee = to;
     this.transferElapsed = 0;
     // A leader handing over gives up its lease first: the target's election skips stickiness.
-    this.leaseUntil = 0;
+    this.reads.dropLease();
     const pr = this.progress.get(to)!;
     if (!this.maybeHandOver(to, pr) && pr.state !== ProgressState.Snapshot) {
       // Catch the target up now rather than at the next heartbeat: earlier appends may be lost.
@@ -543,8 +541,8 @@ export class Raft {
   /** Whether `ready()` would return something. */
   hasReady(): boolean {
     if (this.needsBroadcast && this.state === Role.Leader) return true;
-    if (this.msgs.length > 0 || this.msgsAfterPersist.length > 0 || this.readStates.length > 0) return true;
-    if (this.needRound && this.state === Role.Leader) return true;
+    if (this.msgs.length > 0 || this.msgsAfterPersist.length > 0 || this.reads.hasStates()) return true;
+    if (this.reads.roundWanted && this.state === Role.Leader) return true;
     if (this.log.unwrittenCount() > 0) return true;
     if (this.pendingInstall !== null || this.confDirty) return true;
     if (!sameVote(this.hardState(), this.emittedHardState)) return true;
@@ -554,10 +552,7 @@ export class Raft {
 
   /** Collects the effects accumulated since the previous Ready, or null when there are none. */
   ready(): Ready | null {
-    if (this.needRound) {
-      this.needRound = false;
-      if (this.state === Role.Leader) this.broadcastHeartbeat();
-    }
+    if (this.reads.takeRoundWanted() && this.state === Role.Leader) this.broadcastHeartbeat();
     if (this.needsBroadcast) {
       this.needsBroadcast = false;
       if (this.state === Role.Leader) this.broadcastAppend();
@@ -599,8 +594,7 @@ export class Raft {
     if (this.msgsAfterPersist.length > 0) this.msgsAfterPersist = [];
 
     const committed = this.log.takeCommitted(MAX_COMMITTED_BYTES_PER_READY);
-    const readStates = this.readStates.length > 0 ? this.readStates : EMPTY;
-    if (this.readStates.length > 0) this.readStates = [];
+    const readStates = this.reads.hasStates() ? this.reads.takeStates() : EMPTY;
     return {
       number,
       softState,
@@ -637,7 +631,7 @@ export class Raft {
   // Roles
 
   private becomeFollower(term: number, leader: NodeId | null): void {
-    if (this.state === Role.Leader) this.failReads();
+    if (this.state === Role.Leader) this.reads.failAll();
     if (term > this.currentTerm) {
       this.currentTerm = term;
       this.votedFor = null;
@@ -674,12 +668,7 @@ export class Raft {
     this.leadTransferee = null;
     this.leaderLost = false;
     this.sinceLeaderContact = 0;
-    this.round = 0;
-    this.confirmedRound = 0;
-    this.roundSentAt.clear();
-    this.leaderTicks = 0;
-    this.leaseUntil = 0;
-    this.leaseRevoked = false;
+    this.reads.reset();
     this.resetTimers();
     this.votes.clear();
     this.progress.clear();
@@ -719,7 +708,7 @@ export class Raft {
   private tickLeader(): void {
     this.heartbeatElapsed++;
     this.electionElapsed++;
-    this.leaderTicks++;
+    this.reads.tick();
     this.sinceLeaderContact = 0;
     if (this.leadTransferee !== null && ++this.transferElapsed >= this.cfg.electionTicks) {
       // §3.10: the target did not take over within an election timeout; resume normal service.
@@ -1147,7 +1136,7 @@ export class Raft {
 
   private handleHeartbeatResp(m: HeartbeatRespMessage, pr: Progress): void {
     pr.recentActive = true;
-    if (m.context > pr.ackedRound && m.context <= this.round) {
+    if (m.context > pr.ackedRound && m.context <= this.reads.lastRound) {
       pr.ackedRound = m.context;
       this.advanceReads();
     }
@@ -1183,10 +1172,8 @@ export class Raft {
     this.log.commitTo(index);
     this.releaseUncommitted(before, index);
     if (this.maybeStepDownRemoved()) return true;
-    if (this.readsAwaitingTermCommit.length > 0 && this.log.term(index) === this.currentTerm) {
-      const waiting = this.readsAwaitingTermCommit;
-      this.readsAwaitingTermCommit = [];
-      for (const r of waiting) this.leaderRead(r.from, r.context);
+    if (this.log.term(index) === this.currentTerm) {
+      for (const r of this.reads.takeAwaitingTermCommit()) this.leaderRead(r.from, r.context);
     }
     return true;
   }
@@ -1234,14 +1221,11 @@ export class Raft {
   }
 
   private broadcastHeartbeat(): void {
-    this.round++;
-    this.roundSentAt.set(this.round, this.leaderTicks);
+    const context = this.reads.startRound();
     this.heartbeatElapsed = 0;
-    this.needRound = false;
     for (const p of this.peers) {
       const pr = this.progress.get(p)!;
       const commit = Math.min(pr.match, this.log.committed);
-      const context = this.round;
       const hb: HeartbeatMessage = {
         type: 'heartbeat',
         from: this.id,
@@ -1268,7 +1252,7 @@ export class Raft {
   private sendTimeoutNow(to: NodeId): void {
     // The target may campaign whenever this arrives, skipping stickiness: no lease for the rest
     // of this term, even if the transfer aborts (a late TimeoutNow could still elect it).
-    this.leaseRevoked = true;
+    this.reads.revokeLease();
     this.send({ type: 'timeoutNow', from: this.id, to, term: this.currentTerm });
   }
 
@@ -1276,87 +1260,25 @@ export class Raft {
   // Reads (§6.4)
 
   private leaderRead(from: NodeId, context: number): void {
-    // §6.4 step 1: until an entry of its own term is committed, a new leader does not know the
-    // commit index of its predecessor; the read waits for the no-op to commit.
-    if (this.log.term(this.log.committed) !== this.currentTerm) {
-      this.readsAwaitingTermCommit.push({ from, context });
-      return;
-    }
-    const index = this.log.committed;
-    if ((this.voters.length === 1 && this.voters[0] === this.id) || this.leaseValid()) {
-      this.releaseRead(from, context, index);
-      return;
-    }
-    // Steps 2-3: confirm leadership with a heartbeat round that starts after this read arrived;
-    // every read that arrives before that round starts shares it.
-    this.pendingReads.push({ from, context, index, round: this.round + 1 });
-    this.needRound = true;
-  }
-
-  private leaseValid(): boolean {
-    return (
-      this.cfg.readLease &&
-      !this.leaseRevoked &&
-      this.leadTransferee === null &&
-      this.leaderTicks < this.leaseUntil
+    const termCommitted = this.log.term(this.log.committed) === this.currentTerm;
+    const alone = this.voters.length === 1 && this.voters[0] === this.id;
+    this.reads.request(
+      from,
+      context,
+      termCommitted ? this.log.committed : null,
+      alone || this.reads.leaseValid(this.leadTransferee !== null),
     );
   }
 
+  /** A heartbeat response moved a follower's acknowledged round: what has a quorum confirmed? */
   private advanceReads(): void {
     const acked = this.matchBuf;
     acked.length = 0;
+    const round = this.reads.lastRound;
     for (const v of this.voters) {
-      acked.push(v === this.id ? this.round : (this.progress.get(v)?.ackedRound ?? 0));
+      acked.push(v === this.id ? round : (this.progress.get(v)?.ackedRound ?? 0));
     }
-    const q = quorumIndex(acked, this.matchScratch);
-    if (q <= this.confirmedRound) return;
-    this.confirmedRound = q;
-    const sentAt = this.roundSentAt.get(q);
-    if (sentAt !== undefined && this.cfg.readLease) {
-      // The lease runs from when the confirmed round was sent, not from when it was acknowledged.
-      this.leaseUntil = Math.max(
-        this.leaseUntil,
-        sentAt + this.cfg.electionTicks - this.cfg.maxClockDriftTicks,
-      );
-    }
-    for (const key of this.roundSentAt.keys()) {
-      if (key >= q) break;
-      this.roundSentAt.delete(key);
-    }
-    let released = 0;
-    while (released < this.pendingReads.length && this.pendingReads[released]!.round <= q) {
-      const r = this.pendingReads[released]!;
-      this.releaseRead(r.from, r.context, r.index);
-      released++;
-    }
-    if (released > 0) this.pendingReads.splice(0, released);
-  }
-
-  private releaseRead(from: NodeId, context: number, index: number): void {
-    if (from === this.id) this.readStates.push({ context, ok: true, index });
-    else this.sendReadResp(from, context, index, false);
-  }
-
-  private rejectRead(m: { readonly from: NodeId; readonly context: number }): void {
-    this.sendReadResp(m.from, m.context, 0, true);
-  }
-
-  private sendReadResp(to: NodeId, context: number, index: number, reject: boolean): void {
-    this.send({ type: 'readIndexResp', from: this.id, to, term: this.currentTerm, context, index, reject });
-  }
-
-  /** Leadership ends: no pending read may be served any more (it could be stale). */
-  private failReads(): void {
-    const all = [...this.readsAwaitingTermCommit, ...this.pendingReads];
-    this.readsAwaitingTermCommit = [];
-    this.pendingReads = [];
-    for (const r of all) {
-      if (r.from === this.id) {
-        this.readStates.push({ context: r.context, ok: false, reason: 'leadership-lost' });
-      } else {
-        this.rejectRead(r);
-      }
-    }
+    this.reads.confirm(quorumIndex(acked, this.matchScratch));
   }
 
   /**
