@@ -1,4 +1,5 @@
-import { applyConfChange, confOf, decodeConfEntry, EMPTY_CONF, encodeConfEntry } from './confChange.js';
+import { ConfLog } from './ConfLog.js';
+import { applyConfChange, confOf, EMPTY_CONF, encodeConfEntry } from './confChange.js';
 import { type RaftConfig, type ResolvedRaftConfig, resolveConfig } from './config.js';
 import { invariant } from './errors.js';
 import { isQuorum, quorumIndex } from './majority.js';
@@ -44,13 +45,6 @@ interface PendingPersist {
   readonly snapshot: { readonly index: number; readonly term: number } | null;
 }
 
-/** A configuration that took effect when its Config entry was appended (dissertation §4.1). */
-interface ConfAt {
-  readonly index: number;
-  readonly term: number;
-  readonly conf: ConfState;
-}
-
 /**
  * The Raft engine: a deterministic state machine. Inputs are `step` (a peer message), `tick`
  * (logical time), `propose`, and the completions `persisted` and `applied`; effects come out of
@@ -77,13 +71,8 @@ export class Raft {
   /** Every other member of the effective configuration, voters and learners: replication targets. */
   private peers: readonly NodeId[] = [];
 
-  // Membership (dissertation ch. 4): the configuration at the snapshot (or the bootstrap one), and
-  // one per Config entry after it in the log. The last one is in effect: a configuration takes
-  // effect when its entry is appended, not when it commits, and is abandoned if the entry is
-  // truncated away.
-  private baseConf: ConfState;
-  private baseConfIndex: number;
-  private readonly confLog: ConfAt[] = [];
+  /** Membership (dissertation ch. 4): the configuration of every Config entry in the log. */
+  private readonly confLog: ConfLog;
   /** The effective configuration changed since the last Ready. */
   private confDirty = true;
   /** The latest local snapshot (taken, installed or found at startup): what lagging followers get. */
@@ -150,22 +139,15 @@ export class Raft {
     );
     this.log = new RaftLog(storage, snapshot?.index ?? 0);
     this.snapshotMeta = snapshot;
-    this.baseConf =
+    this.confLog = new ConfLog(
       snapshot !== null
         ? snapshot.conf
         : this.cfg.voters.length > 0
           ? confOf(this.cfg.voters, [], this.cfg.addresses)
-          : EMPTY_CONF;
-    this.baseConfIndex = snapshot?.index ?? 0;
-    // Replay the Config entries the log holds after the snapshot, in chunks so a long log is not
-    // loaded at once.
-    const first = Math.max(this.log.firstIndex(), this.baseConfIndex + 1);
-    const last = this.log.lastIndex();
-    for (let lo = first; lo <= last; ) {
-      const chunk = this.log.slice(lo, last + 1, 8 * 1024 * 1024);
-      for (const e of chunk) if (e.type === EntryType.Config) this.pushConf(e);
-      lo += chunk.length;
-    }
+          : EMPTY_CONF,
+      snapshot?.index ?? 0,
+    );
+    this.confLog.replay(this.log);
     this.applyConf();
     const hs = storage.initialState().hardState;
     invariant(hs.term >= 0 && hs.commit >= 0, 'stored hard state is malformed');
@@ -382,7 +364,7 @@ export class Raft {
         message: `leadership is being transferred to ${this.leadTransferee}`,
       };
     }
-    const pending = this.pendingConfIndex();
+    const pending = this.confLog.pendingIndex(this.log.committed);
     if (pending > 0 && this.bugs.skipConfCommitCheck !== true) {
       return {
         ok: false,
@@ -407,7 +389,7 @@ export class Raft {
       data: encodeConfEntry(cc, next),
     };
     this.log.appendOwn([e]);
-    this.pushConf(e);
+    this.confLog.push(e);
     this.applyConf();
     this.needsBroadcast = true;
     return { ok: true, index, term: this.currentTerm };
@@ -415,17 +397,12 @@ export class Raft {
 
   /** The effective configuration (the latest Config entry in the log, else the snapshot's). */
   conf(): ConfState {
-    const n = this.confLog.length;
-    return n > 0 ? this.confLog[n - 1]!.conf : this.baseConf;
+    return this.confLog.current();
   }
 
   /** The configuration in effect at `index` (at least the snapshot index): what a snapshot there records. */
   confAt(index: number): ConfState {
-    for (let i = this.confLog.length - 1; i >= 0; i--) {
-      const c = this.confLog[i]!;
-      if (c.index <= index) return c.conf;
-    }
-    return this.baseConf;
+    return this.confLog.at(index);
   }
 
   /** The latest local snapshot's meta, or null. */
@@ -448,10 +425,7 @@ export class Raft {
     const t = this.log.term(meta.index);
     invariant(t === -1 || t === meta.term, `snapshot ${meta.index}@${meta.term} but the log has term ${t}`);
     this.snapshotMeta = meta;
-    // The configurations up to the snapshot are folded into its own: the log before it may go.
-    while (this.confLog.length > 0 && this.confLog[0]!.index <= meta.index) this.confLog.shift();
-    this.baseConf = meta.conf;
-    this.baseConfIndex = meta.index;
+    this.confLog.compactTo(meta);
   }
 
   /**
@@ -964,7 +938,7 @@ export class Raft {
     };
     if (this.log.matchTerm(m.prevIndex, m.prevTerm)) {
       const lastNew = this.log.appendAfter(m.prevIndex, m.entries);
-      this.confAfterAppend(m.entries);
+      if (this.confLog.afterAppend(m.entries, this.log)) this.applyConf();
       // Figure 2, receiver step 5: commit up to what the leader committed, within what we hold.
       this.log.commitTo(Math.min(m.commit, lastNew));
       reply(lastNew, false, 0, 0);
@@ -1018,9 +992,7 @@ export class Raft {
     this.log.installSnapshot(meta.index, meta.term);
     this.snapshotMeta = meta;
     this.pendingInstall = meta;
-    this.confLog.length = 0;
-    this.baseConf = meta.conf;
-    this.baseConfIndex = meta.index;
+    this.confLog.resetTo(meta);
     this.applyConf();
     reply(meta.index);
   }
@@ -1185,7 +1157,7 @@ export class Raft {
    */
   private maybeStepDownRemoved(): boolean {
     if (this.state !== Role.Leader || this.promotable()) return false;
-    if (this.pendingConfIndex() > 0) return false;
+    if (this.confLog.pendingIndex(this.log.committed) > 0) return false;
     let best: NodeId | null = null;
     let bestMatch = -1;
     for (const v of this.voters) {
@@ -1355,47 +1327,6 @@ export class Raft {
 
   // ---------------------------------------------------------------------------------------------
   // Membership
-
-  /** Index of the latest Config entry if it is not committed yet, else 0. */
-  private pendingConfIndex(): number {
-    const n = this.confLog.length;
-    if (n === 0) return 0;
-    const top = this.confLog[n - 1]!.index;
-    return top > this.log.committed ? top : 0;
-  }
-
-  /**
-   * Records the configuration a Config entry makes effective. The entry carries the whole
-   * configuration (validated by the leader that appended it), so no earlier one is needed to read it.
-   */
-  private pushConf(e: Entry): void {
-    const decoded = decodeConfEntry(e.data);
-    invariant(decoded !== null, `Config entry ${e.index}@${e.term} cannot be decoded`);
-    this.confLog.push({ index: e.index, term: e.term, conf: decoded.conf });
-  }
-
-  /**
-   * After a follower's append: configurations whose entries a conflicting suffix replaced are
-   * rolled back, and the new Config entries take effect (dissertation §4.1).
-   */
-  private confAfterAppend(entries: readonly Entry[]): void {
-    let changed = false;
-    while (this.confLog.length > 0) {
-      const top = this.confLog[this.confLog.length - 1]!;
-      if (top.index < this.log.firstIndex() || this.log.term(top.index) === top.term) break;
-      this.confLog.pop();
-      changed = true;
-    }
-    const n = this.confLog.length;
-    let after = n > 0 ? this.confLog[n - 1]!.index : this.baseConfIndex;
-    for (const e of entries) {
-      if (e.type !== EntryType.Config || e.index <= after || this.log.term(e.index) !== e.term) continue;
-      this.pushConf(e);
-      after = e.index;
-      changed = true;
-    }
-    if (changed) this.applyConf();
-  }
 
   /** Makes the effective configuration the one the engine acts on. */
   private applyConf(): void {
