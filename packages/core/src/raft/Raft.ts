@@ -2,8 +2,8 @@ import { ConfLog } from './ConfLog.js';
 import { applyConfChange, confOf, EMPTY_CONF, encodeConfEntry } from './confChange.js';
 import { type RaftConfig, type ResolvedRaftConfig, resolveConfig } from './config.js';
 import { invariant } from './errors.js';
-import { isQuorum, quorumIndex } from './majority.js';
-import { Progress, ProgressState } from './Progress.js';
+import { type Progress, ProgressState } from './Progress.js';
+import { ProgressTracker, VoteResult } from './ProgressTracker.js';
 import { RaftLog } from './RaftLog.js';
 import { ReadOnly } from './ReadOnly.js';
 import type { LogStorage } from './storage.js';
@@ -66,10 +66,8 @@ export class Raft {
   private state: Role = Role.Follower;
   private lead: NodeId | null = null;
 
-  /** Voters of the effective configuration (sorted). */
-  private voters: readonly NodeId[] = [];
-  /** Every other member of the effective configuration, voters and learners: replication targets. */
-  private peers: readonly NodeId[] = [];
+  /** Voters, replication targets, per-follower progress and the vote tally. */
+  private readonly tracker: ProgressTracker;
 
   /** Membership (dissertation ch. 4): the configuration of every Config entry in the log. */
   private readonly confLog: ConfLog;
@@ -79,8 +77,6 @@ export class Raft {
   private snapshotMeta: SnapshotMeta | null;
   /** A snapshot accepted from the leader, to hand out in the next Ready. */
   private pendingInstall: SnapshotMeta | null = null;
-  private readonly progress = new Map<NodeId, Progress>();
-  private readonly votes = new Map<NodeId, boolean>();
 
   private electionElapsed = 0;
   private heartbeatElapsed = 0;
@@ -99,8 +95,6 @@ export class Raft {
   /** The leader has new entries or a new commit index to send: flushed once per Ready. */
   private needsBroadcast = false;
   private uncommittedBytes = 0;
-  private readonly matchScratch: number[] = [];
-  private readonly matchBuf: number[] = [];
 
   /** §6.4 linearizable reads: the ReadIndex queue, heartbeat rounds and the lease. */
   private readonly reads: ReadOnly;
@@ -123,6 +117,7 @@ export class Raft {
     this.cfg = resolveConfig(config);
     this.bugs = testingBugsOf(config);
     this.id = this.cfg.id;
+    this.tracker = new ProgressTracker(this.id, this.cfg.maxInflightMsgs, this.cfg.maxInflightBytes);
     this.reads = new ReadOnly(
       this.id,
       { on: this.cfg.readLease, ticks: this.cfg.electionTicks - this.cfg.maxClockDriftTicks },
@@ -205,7 +200,7 @@ export class Raft {
     // committed it hold, so they ignore it.
     if (
       (m.type === 'vote' || m.type === 'preVote') &&
-      !this.voters.includes(m.from) &&
+      !this.tracker.isVoter(m.from) &&
       !this.log.isUpToDate(m.lastIndex, m.lastTerm)
     ) {
       return;
@@ -324,7 +319,7 @@ export class Raft {
    */
   transferLeader(to: NodeId): TransferResult {
     if (this.state !== Role.Leader) return { ok: false, reason: 'not-leader', leaderHint: this.lead };
-    if (!this.voters.includes(to)) {
+    if (!this.tracker.isVoter(to)) {
       return { ok: false, reason: 'unknown-member', message: `'${to}' is not a voting member` };
     }
     if (to === this.leadTransferee) {
@@ -340,7 +335,7 @@ export class Raft {
     this.transferElapsed = 0;
     // A leader handing over gives up its lease first: the target's election skips stickiness.
     this.reads.dropLease();
-    const pr = this.progress.get(to)!;
+    const pr = this.tracker.get(to)!;
     if (!this.maybeHandOver(to, pr) && pr.state !== ProgressState.Snapshot) {
       // Catch the target up now rather than at the next heartbeat: earlier appends may be lost.
       pr.becomeProbe();
@@ -412,7 +407,7 @@ export class Raft {
 
   /** Whether this member may campaign: it is a voter of its configuration. */
   promotable(): boolean {
-    return this.voters.includes(this.id);
+    return this.tracker.isVoter(this.id);
   }
 
   /**
@@ -435,7 +430,7 @@ export class Raft {
    */
   reportSnapshot(peer: NodeId, ok: boolean): void {
     if (this.state !== Role.Leader) return;
-    const pr = this.progress.get(peer);
+    const pr = this.tracker.get(peer);
     if (pr === undefined || pr.state !== ProgressState.Snapshot) return;
     if (!ok) pr.pendingSnapshot = 0;
     pr.becomeProbe();
@@ -462,7 +457,7 @@ export class Raft {
     if (peer !== this.lead || this.leaderLost) return;
     this.leaderLost = true;
     // Stagger by rank among the survivors so two followers rarely split the vote.
-    const rank = this.voters.filter((v) => v !== peer).indexOf(this.id);
+    const rank = this.tracker.voters.filter((v) => v !== peer).indexOf(this.id);
     this.randomizedElectionTimeout = Math.min(
       this.randomizedElectionTimeout,
       this.electionElapsed + 1 + rank,
@@ -501,7 +496,7 @@ export class Raft {
       this.durableTerm === this.currentTerm &&
       this.durableVote === this.id
     ) {
-      if (!this.votes.has(this.id)) this.recordVote(this.id, true);
+      if (this.tracker.voteOf(this.id) === undefined) this.recordVote(this.id, true);
     }
     // §10.2.1: the leader counts itself toward a quorum only for what is durable on its own disk.
     if (this.state === Role.Leader && this.maybeCommit()) this.needsBroadcast = true;
@@ -597,7 +592,7 @@ export class Raft {
 
   /** Per-follower replication state, for status pages (leader only; empty otherwise). */
   progressOf(peer: NodeId): { match: number; next: number; state: string } | null {
-    const p = this.progress.get(peer);
+    const p = this.tracker.get(peer);
     return p === undefined ? null : { match: p.match, next: p.next, state: p.state };
   }
 
@@ -615,15 +610,15 @@ export class Raft {
     this.state = Role.Follower;
     this.lead = leader;
     this.resetTimers();
-    this.progress.clear();
-    this.votes.clear();
+    this.tracker.clearProgress();
+    this.tracker.resetVotes();
     this.uncommittedBytes = 0;
   }
 
   private becomePreCandidate(): void {
     this.state = Role.PreCandidate;
     this.lead = null;
-    this.votes.clear();
+    this.tracker.resetVotes();
     this.resetTimers();
   }
 
@@ -632,7 +627,7 @@ export class Raft {
     this.votedFor = this.id;
     this.state = Role.Candidate;
     this.lead = null;
-    this.votes.clear();
+    this.tracker.resetVotes();
     this.resetTimers();
   }
 
@@ -644,14 +639,9 @@ export class Raft {
     this.sinceLeaderContact = 0;
     this.reads.reset();
     this.resetTimers();
-    this.votes.clear();
-    this.progress.clear();
+    this.tracker.resetVotes();
     const next = this.log.lastIndex() + 1;
-    for (const p of this.peers) {
-      const pr = new Progress(next, this.cfg.maxInflightMsgs, this.cfg.maxInflightBytes);
-      pr.recentActive = true;
-      this.progress.set(p, pr);
-    }
+    this.tracker.resetProgress(next);
     this.uncommittedBytes = 0;
     // §5.4.2 / §8: a no-op of the new term lets the leader commit everything before it.
     this.log.appendOwn([
@@ -692,7 +682,8 @@ export class Raft {
       this.electionElapsed = 0;
       // §6.2 CheckQuorum: a leader that has not heard from a quorum in an election timeout steps
       // down, so a partitioned leader stops serving and clients move on.
-      if (this.cfg.checkQuorum && !this.quorumActive()) {
+      // Voters only: learners never count toward a quorum.
+      if (this.cfg.checkQuorum && !this.tracker.quorumActive()) {
         this.becomeFollower(this.currentTerm, null);
         return;
       }
@@ -701,17 +692,6 @@ export class Raft {
       this.heartbeatElapsed = 0;
       this.broadcastHeartbeat();
     }
-  }
-
-  private quorumActive(): boolean {
-    // Voters only: learners never count toward a quorum.
-    let active = 0;
-    for (const v of this.voters) {
-      if (v === this.id) active++;
-      else if (this.progress.get(v)?.recentActive === true) active++;
-    }
-    for (const [, pr] of this.progress) pr.recentActive = false;
-    return isQuorum(active, this.voters.length);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -774,7 +754,9 @@ export class Raft {
 
   /** Who is asked for votes: the other voters (and, under a planted bug, the learners too). */
   private electorate(): readonly NodeId[] {
-    return this.bugs.countLearnerVotes === true ? this.peers : this.voters.filter((v) => v !== this.id);
+    return this.bugs.countLearnerVotes === true
+      ? this.tracker.peers
+      : this.tracker.voters.filter((v) => v !== this.id);
   }
 
   private handleVoteRequest(m: VoteMessage): void {
@@ -833,30 +815,22 @@ export class Raft {
     const lastTerm = this.log.lastTerm();
     const lastIndex = this.log.lastIndex();
     if (m.lastTerm !== lastTerm || m.lastIndex !== lastIndex) return true; // theirs is newer (checked)
-    const theirs = this.voters.indexOf(m.from);
-    return theirs >= 0 && theirs < this.voters.indexOf(this.id);
+    const voters = this.tracker.voters;
+    const theirs = voters.indexOf(m.from);
+    return theirs >= 0 && theirs < voters.indexOf(this.id);
   }
 
   private recordVote(from: NodeId, granted: boolean): void {
-    const countAll = this.bugs.countLearnerVotes === true;
-    if (!this.votes.has(from)) this.votes.set(from, granted);
-    let yes = 0;
-    let no = 0;
-    for (const [id, g] of this.votes) {
-      // Only voters of the current configuration count (learners never do).
-      if (!countAll && !this.voters.includes(id)) continue;
-      if (g) yes++;
-      else no++;
-    }
-    const n = this.voters.length;
-    if (isQuorum(yes, n)) {
+    this.tracker.recordVote(from, granted);
+    const result = this.tracker.tallyVotes(this.bugs.countLearnerVotes === true);
+    if (result === VoteResult.Won) {
       if (this.state === Role.PreCandidate) this.campaignVote(false);
       // A candidate leads only once its own term and self-vote are durable (recorded by
       // persisted()), even when other members' votes alone make a quorum: its vote requests left
       // before that fsync, and a candidate that crashed first would restart in its old term free
       // to vote for a rival in this one, which could then win the same term.
-      else if (this.state === Role.Candidate && this.votes.get(this.id) === true) this.becomeLeader();
-    } else if (isQuorum(no, n)) {
+      else if (this.state === Role.Candidate && this.tracker.voteOf(this.id) === true) this.becomeLeader();
+    } else if (result === VoteResult.Lost) {
       this.becomeFollower(this.currentTerm, null);
     }
   }
@@ -1036,7 +1010,7 @@ export class Raft {
   // Leader
 
   private stepLeader(m: Message): void {
-    const pr = this.progress.get(m.from);
+    const pr = this.tracker.get(m.from);
     if (pr === undefined) return;
     switch (m.type) {
       case 'appResp':
@@ -1128,13 +1102,8 @@ export class Raft {
 
   /** Commit index = what a majority holds, but only for entries of the current term (Fig. 8). */
   private maybeCommit(): boolean {
-    const matches = this.matchBuf;
-    matches.length = 0;
     // Voters only; a leader that its own pending change removes does not count itself (§4.2.2).
-    for (const v of this.voters) {
-      matches.push(v === this.id ? this.log.stableIndex() : (this.progress.get(v)?.match ?? 0));
-    }
-    const index = quorumIndex(matches, this.matchScratch);
+    const index = this.tracker.committedIndex(this.log.stableIndex());
     if (index <= this.log.committed) return false;
     // §5.4.2: an entry from an earlier term is never committed by counting replicas.
     if (this.log.term(index) !== this.currentTerm && this.bugs.commitOldTermByCounting !== true) {
@@ -1158,18 +1127,10 @@ export class Raft {
   private maybeStepDownRemoved(): boolean {
     if (this.state !== Role.Leader || this.promotable()) return false;
     if (this.confLog.pendingIndex(this.log.committed) > 0) return false;
-    let best: NodeId | null = null;
-    let bestMatch = -1;
-    for (const v of this.voters) {
-      const m = this.progress.get(v)?.match ?? -1;
-      if (m > bestMatch) {
-        best = v;
-        bestMatch = m;
-      }
-    }
+    const best = this.tracker.mostCaughtUpVoter();
     // Announce the commit (so the successor applies the change too), then hand over.
     this.broadcastAppend();
-    if (best !== null && bestMatch === this.log.lastIndex()) this.sendTimeoutNow(best);
+    if (best !== null && best.match === this.log.lastIndex()) this.sendTimeoutNow(best.id);
     this.becomeFollower(this.currentTerm, null);
     return true;
   }
@@ -1182,8 +1143,8 @@ export class Raft {
   }
 
   private broadcastAppend(): void {
-    for (const p of this.peers) {
-      const pr = this.progress.get(p)!;
+    for (const p of this.tracker.peers) {
+      const pr = this.tracker.get(p)!;
       const sentAny = this.sendAppend(p, pr);
       if (!sentAny && pr.sentCommit < this.log.committed && pr.match >= this.log.committed) {
         // Nothing new to send but the commit index moved: tell the follower so it can apply.
@@ -1195,8 +1156,8 @@ export class Raft {
   private broadcastHeartbeat(): void {
     const context = this.reads.startRound();
     this.heartbeatElapsed = 0;
-    for (const p of this.peers) {
-      const pr = this.progress.get(p)!;
+    for (const p of this.tracker.peers) {
+      const pr = this.tracker.get(p)!;
       const commit = Math.min(pr.match, this.log.committed);
       const hb: HeartbeatMessage = {
         type: 'heartbeat',
@@ -1233,7 +1194,8 @@ export class Raft {
 
   private leaderRead(from: NodeId, context: number): void {
     const termCommitted = this.log.term(this.log.committed) === this.currentTerm;
-    const alone = this.voters.length === 1 && this.voters[0] === this.id;
+    const voters = this.tracker.voters;
+    const alone = voters.length === 1 && voters[0] === this.id;
     this.reads.request(
       from,
       context,
@@ -1244,13 +1206,7 @@ export class Raft {
 
   /** A heartbeat response moved a follower's acknowledged round: what has a quorum confirmed? */
   private advanceReads(): void {
-    const acked = this.matchBuf;
-    acked.length = 0;
-    const round = this.reads.lastRound;
-    for (const v of this.voters) {
-      acked.push(v === this.id ? round : (this.progress.get(v)?.ackedRound ?? 0));
-    }
-    this.reads.confirm(quorumIndex(acked, this.matchScratch));
+    this.reads.confirm(this.tracker.confirmedRound(this.reads.lastRound));
   }
 
   /**
@@ -1331,19 +1287,11 @@ export class Raft {
   /** Makes the effective configuration the one the engine acts on. */
   private applyConf(): void {
     const conf = this.conf();
-    this.voters = conf.voters;
-    this.peers = [...conf.voters, ...conf.learners].filter((p) => p !== this.id).sort();
+    this.tracker.setConf(conf);
     this.confDirty = true;
     if (this.state === Role.Leader) {
-      const next = this.log.lastIndex() + 1;
-      for (const p of this.peers) {
-        if (this.progress.has(p)) continue;
-        const pr = new Progress(next, this.cfg.maxInflightMsgs, this.cfg.maxInflightBytes);
-        pr.recentActive = true;
-        this.progress.set(p, pr);
-      }
-      for (const p of [...this.progress.keys()]) if (!this.peers.includes(p)) this.progress.delete(p);
-      if (this.leadTransferee !== null && !this.voters.includes(this.leadTransferee)) {
+      this.tracker.syncProgress(this.log.lastIndex() + 1);
+      if (this.leadTransferee !== null && !this.tracker.isVoter(this.leadTransferee)) {
         this.leadTransferee = null;
       }
     } else if (
