@@ -6,6 +6,7 @@ import { type Progress, ProgressState } from './Progress.js';
 import { ProgressTracker, VoteResult } from './ProgressTracker.js';
 import { RaftLog } from './RaftLog.js';
 import { ReadOnly } from './ReadOnly.js';
+import { Replicator } from './Replicator.js';
 import type { LogStorage } from './storage.js';
 import { type TestingBugs, testingBugsOf } from './testingBugs.js';
 import {
@@ -96,6 +97,8 @@ export class Raft {
   private needsBroadcast = false;
   private uncommittedBytes = 0;
 
+  /** AppendEntries, heartbeats and snapshots to followers, as their progress allows. */
+  private readonly replicator: Replicator;
   /** §6.4 linearizable reads: the ReadIndex queue, heartbeat rounds and the lease. */
   private readonly reads: ReadOnly;
 
@@ -133,6 +136,15 @@ export class Raft {
         }),
     );
     this.log = new RaftLog(storage, snapshot?.index ?? 0);
+    this.replicator = new Replicator({
+      id: this.id,
+      log: this.log,
+      tracker: this.tracker,
+      maxMsgBytes: this.cfg.maxMsgBytes,
+      term: () => this.currentTerm,
+      snapshot: () => this.snapshotMeta,
+      send: (m) => this.send(m),
+    });
     this.snapshotMeta = snapshot;
     this.confLog = new ConfLog(
       snapshot !== null
@@ -339,7 +351,7 @@ export class Raft {
     if (!this.maybeHandOver(to, pr) && pr.state !== ProgressState.Snapshot) {
       // Catch the target up now rather than at the next heartbeat: earlier appends may be lost.
       pr.becomeProbe();
-      this.sendAppend(to, pr);
+      this.replicator.sendAppend(to, pr);
     }
     return { ok: true };
   }
@@ -524,7 +536,7 @@ export class Raft {
     if (this.reads.takeRoundWanted() && this.state === Role.Leader) this.broadcastHeartbeat();
     if (this.needsBroadcast) {
       this.needsBroadcast = false;
-      if (this.state === Role.Leader) this.broadcastAppend();
+      if (this.state === Role.Leader) this.replicator.broadcastAppend();
     }
     if (!this.hasReady()) return null;
 
@@ -659,6 +671,12 @@ export class Raft {
 
   // ---------------------------------------------------------------------------------------------
   // Time
+
+  private broadcastHeartbeat(): void {
+    const context = this.reads.startRound();
+    this.heartbeatElapsed = 0;
+    this.replicator.broadcastHeartbeat(context);
+  }
 
   private tickElection(): void {
     this.electionElapsed++;
@@ -1036,12 +1054,12 @@ export class Raft {
       if (this.state !== Role.Leader) return;
       // A transfer target that caught up by InstallSnapshot may now hold the whole log.
       if (this.bugs.noHandOverAfterSnapshot !== true) this.maybeHandOver(m.from, pr);
-      this.sendAppend(m.from, pr);
+      this.replicator.sendAppend(m.from, pr);
       return;
     }
     if (m.reject) {
-      if (!this.backtrack(m, pr)) return;
-      this.sendAppend(m.from, pr);
+      if (!this.replicator.backtrack(m, pr)) return;
+      this.replicator.sendAppend(m.from, pr);
       return;
     }
     const wasProbe = pr.state === ProgressState.Probe;
@@ -1054,30 +1072,7 @@ export class Raft {
     if (this.maybeCommit()) this.needsBroadcast = true;
     if (this.state !== Role.Leader) return; // a removed leader stepped down on this commit
     this.maybeHandOver(m.from, pr);
-    this.sendAppend(m.from, pr);
-  }
-
-  /** Moves `next` back after a rejection using the follower's hint. Returns false for stale rejections. */
-  private backtrack(m: AppRespMessage, pr: Progress): boolean {
-    const rejected = m.index;
-    if (pr.state === ProgressState.Replicate) {
-      if (rejected <= pr.match) return false;
-      pr.becomeProbe();
-    } else if (rejected !== pr.next - 1) {
-      return false;
-    }
-    let next: number;
-    if (m.hintTerm > 0) {
-      // If we hold entries of the follower's conflicting term, our last one of them is where the
-      // logs may still agree; otherwise skip the follower's whole run of that term.
-      const at = this.log.lastIndexWithTermAtMost(rejected, m.hintTerm);
-      next = this.log.term(at) === m.hintTerm ? at + 1 : m.hintIndex;
-    } else {
-      next = m.hintIndex;
-    }
-    pr.next = Math.max(pr.match + 1, Math.min(next, rejected));
-    pr.probeSent = false;
-    return true;
+    this.replicator.sendAppend(m.from, pr);
   }
 
   private handleHeartbeatResp(m: HeartbeatRespMessage, pr: Progress): void {
@@ -1086,18 +1081,7 @@ export class Raft {
       pr.ackedRound = m.context;
       this.advanceReads();
     }
-    const last = this.log.lastIndex();
-    if (pr.match >= last || pr.state === ProgressState.Snapshot) return;
-    if (pr.state === ProgressState.Probe) {
-      pr.probeSent = false;
-      this.sendAppend(m.from, pr);
-      return;
-    }
-    // Replicate state with the follower behind: appends may have been lost. Let one more message
-    // through a full window, and when everything was already sent, probe the end of what we sent:
-    // a follower that lacks it rejects, which drops it back to probe state.
-    if (pr.inflights.full()) pr.inflights.freeFirst();
-    if (!this.sendAppend(m.from, pr)) this.sendEmptyAppend(m.from, pr);
+    this.replicator.catchUp(m.from, pr);
   }
 
   /** Commit index = what a majority holds, but only for entries of the current term (Fig. 8). */
@@ -1129,7 +1113,7 @@ export class Raft {
     if (this.confLog.pendingIndex(this.log.committed) > 0) return false;
     const best = this.tracker.mostCaughtUpVoter();
     // Announce the commit (so the successor applies the change too), then hand over.
-    this.broadcastAppend();
+    this.replicator.broadcastAppend();
     if (best !== null && best.match === this.log.lastIndex()) this.sendTimeoutNow(best.id);
     this.becomeFollower(this.currentTerm, null);
     return true;
@@ -1140,35 +1124,6 @@ export class Raft {
     let freed = 0;
     for (const e of this.log.slice(from + 1, to + 1, Number.MAX_SAFE_INTEGER)) freed += e.data.length;
     this.uncommittedBytes = Math.max(0, this.uncommittedBytes - freed);
-  }
-
-  private broadcastAppend(): void {
-    for (const p of this.tracker.peers) {
-      const pr = this.tracker.get(p)!;
-      const sentAny = this.sendAppend(p, pr);
-      if (!sentAny && pr.sentCommit < this.log.committed && pr.match >= this.log.committed) {
-        // Nothing new to send but the commit index moved: tell the follower so it can apply.
-        this.sendEmptyAppend(p, pr);
-      }
-    }
-  }
-
-  private broadcastHeartbeat(): void {
-    const context = this.reads.startRound();
-    this.heartbeatElapsed = 0;
-    for (const p of this.tracker.peers) {
-      const pr = this.tracker.get(p)!;
-      const commit = Math.min(pr.match, this.log.committed);
-      const hb: HeartbeatMessage = {
-        type: 'heartbeat',
-        from: this.id,
-        to: p,
-        term: this.currentTerm,
-        commit,
-        context,
-      };
-      this.send(hb);
-    }
   }
 
   /**
@@ -1207,78 +1162,6 @@ export class Raft {
   /** A heartbeat response moved a follower's acknowledged round: what has a quorum confirmed? */
   private advanceReads(): void {
     this.reads.confirm(this.tracker.confirmedRound(this.reads.lastRound));
-  }
-
-  /**
-   * Sends as many AppendEntries to `to` as flow control allows: one probe in probe state, a
-   * pipeline of messages up to the in-flight window in replicate state. Returns whether it sent.
-   */
-  private sendAppend(to: NodeId, pr: Progress): boolean {
-    let sent = false;
-    const last = this.log.lastIndex();
-    while (!pr.isPaused()) {
-      if (pr.state === ProgressState.Replicate && pr.next > last) break;
-      const prevIndex = pr.next - 1;
-      const prevTerm = this.log.term(prevIndex);
-      if (prevTerm < 0 || pr.next < this.log.firstIndex()) {
-        // §7: the entries this follower needs were compacted away; it gets the snapshot instead.
-        this.sendSnapshot(to, pr);
-        return true;
-      }
-      const entries = this.log.slice(pr.next, last + 1, this.cfg.maxMsgBytes);
-      const commit = this.log.committed;
-      this.send({
-        type: 'app',
-        from: this.id,
-        to,
-        term: this.currentTerm,
-        prevIndex,
-        prevTerm,
-        entries,
-        commit,
-      });
-      pr.sentCommit = commit;
-      sent = true;
-      if (pr.state === ProgressState.Replicate) {
-        if (entries.length === 0) break;
-        const lastSent = entries[entries.length - 1]!.index;
-        let bytes = 0;
-        for (const e of entries) bytes += e.data.length;
-        pr.inflights.add(lastSent, bytes);
-        pr.next = lastSent + 1;
-      } else {
-        pr.probeSent = true;
-      }
-    }
-    return sent;
-  }
-
-  private sendSnapshot(to: NodeId, pr: Progress): void {
-    const meta = this.snapshotMeta;
-    invariant(
-      meta !== null && meta.index >= this.log.firstIndex() - 1,
-      `${to} needs entry ${pr.next} but the log starts at ${this.log.firstIndex()} and no snapshot covers the gap`,
-    );
-    pr.becomeSnapshot(meta.index);
-    this.send({ type: 'snapshot', from: this.id, to, term: this.currentTerm, meta });
-  }
-
-  private sendEmptyAppend(to: NodeId, pr: Progress): void {
-    const prevIndex = pr.next - 1;
-    const prevTerm = this.log.term(prevIndex);
-    if (prevTerm < 0) return;
-    const commit = this.log.committed;
-    this.send({
-      type: 'app',
-      from: this.id,
-      to,
-      term: this.currentTerm,
-      prevIndex,
-      prevTerm,
-      entries: EMPTY,
-      commit,
-    });
-    pr.sentCommit = commit;
   }
 
   // ---------------------------------------------------------------------------------------------
