@@ -6,6 +6,7 @@ import { type Progress, ProgressState } from './Progress.js';
 import { ProgressTracker, VoteResult } from './ProgressTracker.js';
 import { RaftLog } from './RaftLog.js';
 import { ReadOnly } from './ReadOnly.js';
+import { ReadyRecords } from './ReadyRecords.js';
 import { Replicator } from './Replicator.js';
 import type { LogStorage } from './storage.js';
 import { type TestingBugs, testingBugsOf } from './testingBugs.js';
@@ -35,16 +36,6 @@ import {
 
 const EMPTY: readonly never[] = Object.freeze([]);
 const MAX_COMMITTED_BYTES_PER_READY = 64 * 1024 * 1024;
-
-interface PendingPersist {
-  readonly number: number;
-  /** Last entry carried by that Ready, or index -1 when it carried none. */
-  readonly index: number;
-  readonly term: number;
-  readonly hardState: HardState | null;
-  /** The snapshot that Ready installed, if any. */
-  readonly snapshot: { readonly index: number; readonly term: number } | null;
-}
 
 /**
  * The Raft engine: a deterministic state machine. Inputs are `step` (a peer message), `tick`
@@ -83,12 +74,8 @@ export class Raft {
   private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
 
-  private msgs: Message[] = [];
-  private msgsAfterPersist: Message[] = [];
-  private readyNumber = 0;
-  private readonly pendingPersist: PendingPersist[] = [];
-  private emittedHardState: HardState;
-  private emittedSoftState: SoftState;
+  /** Messages for the next Ready, what the last one carried, and what waits to be durable. */
+  private readonly records: ReadyRecords;
   /** Term and vote known to be on stable storage: a candidate counts its own vote only then. */
   private durableTerm: number;
   private durableVote: NodeId | null;
@@ -162,8 +149,10 @@ export class Raft {
     this.votedFor = hs.vote;
     this.durableTerm = hs.term;
     this.durableVote = hs.vote;
-    this.emittedHardState = { term: hs.term, vote: hs.vote, commit: this.log.committed };
-    this.emittedSoftState = { role: Role.Follower, leader: null, term: hs.term };
+    this.records = new ReadyRecords(
+      { term: hs.term, vote: hs.vote, commit: this.log.committed },
+      { role: Role.Follower, leader: null, term: hs.term },
+    );
     this.becomeFollower(this.currentTerm, null);
   }
 
@@ -481,26 +470,10 @@ export class Raft {
 
   /** Everything in Readys up to `readyNumber` is durable. */
   persisted(readyNumber: number): void {
-    let hardState: HardState | null = null;
-    const written: PendingPersist[] = [];
-    while (this.pendingPersist.length > 0 && this.pendingPersist[0]!.number <= readyNumber) {
-      const p = this.pendingPersist.shift()!;
-      if (p.snapshot !== null) this.log.snapshotDurable(p.snapshot.index, p.snapshot.term);
-      if (p.index >= 0) written.push(p);
-      if (p.hardState !== null) hardState = p.hardState;
-    }
+    const hardState = this.records.persisted(readyNumber, this.log);
     if (hardState !== null) {
       this.durableTerm = hardState.term;
       this.durableVote = hardState.vote;
-    }
-    // The newest write whose last entry is still in the log marks the durable end; a write whose
-    // tail a later Ready truncated no longer does.
-    for (let i = written.length - 1; i >= 0; i--) {
-      const p = written[i]!;
-      if (this.log.term(p.index) === p.term) {
-        this.log.stableTo(p.index, p.term);
-        break;
-      }
     }
 
     if (
@@ -522,12 +495,11 @@ export class Raft {
   /** Whether `ready()` would return something. */
   hasReady(): boolean {
     if (this.needsBroadcast && this.state === Role.Leader) return true;
-    if (this.msgs.length > 0 || this.msgsAfterPersist.length > 0 || this.reads.hasStates()) return true;
+    if (this.records.hasMessages() || this.reads.hasStates()) return true;
     if (this.reads.roundWanted && this.state === Role.Leader) return true;
     if (this.log.unwrittenCount() > 0) return true;
     if (this.pendingInstall !== null || this.confDirty) return true;
-    if (!sameVote(this.hardState(), this.emittedHardState)) return true;
-    if (!sameSoftState(this.softState(), this.emittedSoftState)) return true;
+    if (this.records.changed(this.hardState(), this.softState())) return true;
     return Math.min(this.log.committed, this.log.stableIndex()) > this.log.applying;
   }
 
@@ -540,49 +512,22 @@ export class Raft {
     }
     if (!this.hasReady()) return null;
 
-    const number = ++this.readyNumber;
     const snapshot = this.pendingInstall;
     this.pendingInstall = null;
     const conf = this.confDirty ? this.conf() : null;
     this.confDirty = false;
     const soft = this.softState();
-    const softState = sameSoftState(soft, this.emittedSoftState) ? null : soft;
-    if (softState !== null) this.emittedSoftState = softState;
     const entries = this.log.takeUnwritten();
-    // Term and vote must be durable before votes leave; the commit index need not be (a restarted
-    // node relearns it from the leader). So a commit-only change never costs a write of its own:
-    // it rides along with the next entries or vote.
-    const hs = this.hardState();
-    const hardState =
-      !sameVote(hs, this.emittedHardState) ||
-      (entries.length > 0 && hs.commit !== this.emittedHardState.commit)
-        ? hs
-        : null;
-    if (hardState !== null) this.emittedHardState = hardState;
-
-    const lastEntry = entries.length > 0 ? entries[entries.length - 1]! : undefined;
-    this.pendingPersist.push({
-      number,
-      index: lastEntry === undefined ? -1 : lastEntry.index,
-      term: lastEntry === undefined ? -1 : lastEntry.term,
-      hardState,
-      snapshot: snapshot === null ? null : { index: snapshot.index, term: snapshot.term },
-    });
-
-    const messages = this.msgs.length > 0 ? this.msgs : EMPTY;
-    const messagesAfterPersist = this.msgsAfterPersist.length > 0 ? this.msgsAfterPersist : EMPTY;
-    if (this.msgs.length > 0) this.msgs = [];
-    if (this.msgsAfterPersist.length > 0) this.msgsAfterPersist = [];
-
+    const head = this.records.next(this.hardState(), soft, entries, snapshot);
     const committed = this.log.takeCommitted(MAX_COMMITTED_BYTES_PER_READY);
     const readStates = this.reads.hasStates() ? this.reads.takeStates() : EMPTY;
     return {
-      number,
-      softState,
-      hardState,
+      number: head.number,
+      softState: head.softState,
+      hardState: head.hardState,
       entries: entries.length > 0 ? entries : EMPTY,
-      messages,
-      messagesAfterPersist,
+      messages: head.messages,
+      messagesAfterPersist: head.messagesAfterPersist,
       committed: committed.length > 0 ? committed : EMPTY,
       readStates,
       snapshot,
@@ -591,15 +536,11 @@ export class Raft {
   }
 
   hardState(): HardState {
-    const e = this.emittedHardState;
-    if (e.term === this.currentTerm && e.vote === this.votedFor && e.commit === this.log.committed) return e;
-    return { term: this.currentTerm, vote: this.votedFor, commit: this.log.committed };
+    return this.records.hardState(this.currentTerm, this.votedFor, this.log.committed);
   }
 
   softState(): SoftState {
-    const e = this.emittedSoftState;
-    if (e.role === this.state && e.leader === this.lead && e.term === this.currentTerm) return e;
-    return { role: this.state, leader: this.lead, term: this.currentTerm };
+    return this.records.softState(this.state, this.lead, this.currentTerm);
   }
 
   /** Per-follower replication state, for status pages (leader only; empty otherwise). */
@@ -1199,18 +1140,10 @@ export class Raft {
     switch (m.type) {
       case 'appResp':
       case 'voteResp':
-        this.msgsAfterPersist.push(m);
+        this.records.sendAfterPersist(m);
         return;
       default:
-        this.msgs.push(m);
+        this.records.send(m);
     }
   }
-}
-
-function sameVote(a: HardState, b: HardState): boolean {
-  return a.term === b.term && a.vote === b.vote;
-}
-
-function sameSoftState(a: SoftState, b: SoftState): boolean {
-  return a.role === b.role && a.leader === b.leader && a.term === b.term;
 }
