@@ -1,102 +1,38 @@
-import { ConfLog } from './ConfLog.js';
-import { applyConfChange, confOf, EMPTY_CONF, encodeConfEntry } from './confChange.js';
-import { type RaftConfig, type ResolvedRaftConfig, resolveConfig } from './config.js';
-import { invariant } from './errors.js';
-import { type Progress, ProgressState } from './Progress.js';
-import { ProgressTracker, VoteResult } from './ProgressTracker.js';
-import { RaftLog } from './RaftLog.js';
-import { ReadOnly } from './ReadOnly.js';
-import { ReadyRecords } from './ReadyRecords.js';
-import { Replicator } from './Replicator.js';
+import type { RaftConfig } from './config.js';
+import { RaftCore } from './RaftCore.js';
+import type { RaftLog } from './RaftLog.js';
 import type { LogStorage } from './storage.js';
-import { type TestingBugs, testingBugsOf } from './testingBugs.js';
-import {
-  type AppMessage,
-  type AppRespMessage,
-  type ConfChange,
-  type ConfChangeResult,
-  type ConfState,
-  type Entry,
-  EntryType,
-  type HardState,
-  type HeartbeatMessage,
-  type HeartbeatRespMessage,
-  type Message,
-  type NodeId,
-  type ProposeResult,
-  type Ready,
-  type Rejection,
+import type {
+  ConfChange,
+  ConfChangeResult,
+  ConfState,
+  HardState,
+  Message,
+  NodeId,
+  ProposeResult,
+  Ready,
+  Rejection,
   Role,
-  type SnapshotMessage,
-  type SnapshotMeta,
-  type SoftState,
-  type TransferResult,
-  type VoteMessage,
+  SnapshotMeta,
+  SoftState,
+  TransferResult,
 } from './types.js';
-
-const EMPTY: readonly never[] = Object.freeze([]);
-const MAX_COMMITTED_BYTES_PER_READY = 64 * 1024 * 1024;
 
 /**
  * The Raft engine: a deterministic state machine. Inputs are `step` (a peer message), `tick`
  * (logical time), `propose`, and the completions `persisted` and `applied`; effects come out of
  * `ready()`. It never blocks, sleeps, reads a clock or does I/O, so one seed replays one run.
  *
- * Structure follows the paper's Figure 2 and etcd raft: `step` applies the term rules common to
- * every role once, then hands the message to the current role's step function.
+ * This is the engine's public face (like etcd's RawNode over its raft struct): every input and
+ * every read-only view, and nothing that lets a caller change state except through an input. The
+ * state and the step core live in `RaftCore.ts`, each role's step function in `election.ts`,
+ * `follower.ts` and `leader.ts`. See `RaftCore` for what each input does.
  */
 export class Raft {
   readonly id: NodeId;
+  /** The log as the engine sees it (read its indexes; the engine alone changes it). */
   readonly log: RaftLog;
-  private readonly cfg: ResolvedRaftConfig;
-  private readonly bugs: TestingBugs;
-
-  // Figure 2's persistent state (currentTerm, votedFor) and this node's role and known leader:
-  // read-only from outside (the getters below); only the engine's inputs change them.
-  private currentTerm = 0;
-  private votedFor: NodeId | null = null;
-  private state: Role = Role.Follower;
-  private lead: NodeId | null = null;
-
-  /** Voters, replication targets, per-follower progress and the vote tally. */
-  private readonly tracker: ProgressTracker;
-
-  /** Membership (dissertation ch. 4): the configuration of every Config entry in the log. */
-  private readonly confLog: ConfLog;
-  /** The effective configuration changed since the last Ready. */
-  private confDirty = true;
-  /** The latest local snapshot (taken, installed or found at startup): what lagging followers get. */
-  private snapshotMeta: SnapshotMeta | null;
-  /** A snapshot accepted from the leader, to hand out in the next Ready. */
-  private pendingInstall: SnapshotMeta | null = null;
-
-  private electionElapsed = 0;
-  private heartbeatElapsed = 0;
-  private randomizedElectionTimeout = 0;
-
-  /** Messages for the next Ready, what the last one carried, and what waits to be durable. */
-  private readonly records: ReadyRecords;
-  /** Term and vote known to be on stable storage: a candidate counts its own vote only then. */
-  private durableTerm: number;
-  private durableVote: NodeId | null;
-
-  /** The leader has new entries or a new commit index to send: flushed once per Ready. */
-  private needsBroadcast = false;
-  private uncommittedBytes = 0;
-
-  /** AppendEntries, heartbeats and snapshots to followers, as their progress allows. */
-  private readonly replicator: Replicator;
-  /** §6.4 linearizable reads: the ReadIndex queue, heartbeat rounds and the lease. */
-  private readonly reads: ReadOnly;
-
-  // §3.10 leadership transfer.
-  private leadTransferee: NodeId | null = null;
-  private transferElapsed = 0;
-
-  // Fast failover: the transport told us the connection to the leader dropped.
-  private leaderLost = false;
-  /** Ticks since a message from a leader arrived; drives vote stickiness under lease reads. */
-  private sinceLeaderContact = 0;
+  readonly #core: RaftCore;
 
   /**
    * `snapshot`: the meta of the latest local snapshot, which the state machine was restored from
@@ -104,76 +40,44 @@ export class Raft {
    * entries in the log; `config.voters` only bootstraps a member that has neither.
    */
   constructor(config: RaftConfig, storage: LogStorage, snapshot: SnapshotMeta | null = null) {
-    this.cfg = resolveConfig(config);
-    this.bugs = testingBugsOf(config);
-    this.id = this.cfg.id;
-    this.tracker = new ProgressTracker(this.id, this.cfg.maxInflightMsgs, this.cfg.maxInflightBytes);
-    this.reads = new ReadOnly(
-      this.id,
-      { on: this.cfg.readLease, ticks: this.cfg.electionTicks - this.cfg.maxClockDriftTicks },
-      (to, context, index, reject) =>
-        this.send({
-          type: 'readIndexResp',
-          from: this.id,
-          to,
-          term: this.currentTerm,
-          context,
-          index,
-          reject,
-        }),
-    );
-    this.log = new RaftLog(storage, snapshot?.index ?? 0);
-    this.replicator = new Replicator({
-      id: this.id,
-      log: this.log,
-      tracker: this.tracker,
-      maxMsgBytes: this.cfg.maxMsgBytes,
-      term: () => this.currentTerm,
-      snapshot: () => this.snapshotMeta,
-      send: (m) => this.send(m),
-    });
-    this.snapshotMeta = snapshot;
-    this.confLog = new ConfLog(
-      snapshot !== null
-        ? snapshot.conf
-        : this.cfg.voters.length > 0
-          ? confOf(this.cfg.voters, [], this.cfg.addresses)
-          : EMPTY_CONF,
-      snapshot?.index ?? 0,
-    );
-    this.confLog.replay(this.log);
-    this.applyConf();
-    const hs = storage.initialState().hardState;
-    invariant(hs.term >= 0 && hs.commit >= 0, 'stored hard state is malformed');
-    this.currentTerm = hs.term;
-    this.votedFor = hs.vote;
-    this.durableTerm = hs.term;
-    this.durableVote = hs.vote;
-    this.records = new ReadyRecords(
-      { term: hs.term, vote: hs.vote, commit: this.log.committed },
-      { role: Role.Follower, leader: null, term: hs.term },
-    );
-    this.becomeFollower(this.currentTerm, null);
+    this.#core = new RaftCore(config, storage, snapshot);
+    this.id = this.#core.id;
+    this.log = this.#core.log;
   }
 
   /** The current term (Figure 2's currentTerm). */
   get term(): number {
-    return this.currentTerm;
+    return this.#core.term;
   }
 
   /** Whom this node voted for in the current term (Figure 2's votedFor), or null. */
   get vote(): NodeId | null {
-    return this.votedFor;
+    return this.#core.vote;
   }
 
   /** This node's role. */
   get role(): Role {
-    return this.state;
+    return this.#core.role;
   }
 
   /** The leader of the current term as far as this node knows, or null. */
   get leader(): NodeId | null {
-    return this.lead;
+    return this.#core.leader;
+  }
+
+  /** The latest local snapshot's meta, or null. */
+  get snapshot(): SnapshotMeta | null {
+    return this.#core.snapshot;
+  }
+
+  /** The minimum election timeout in ticks (T; timeouts are drawn from [T, 2T)). */
+  get electionTimeoutTicks(): number {
+    return this.#core.electionTimeoutTicks;
+  }
+
+  /** The member leadership is being transferred to, if a transfer is under way. */
+  get transferee(): NodeId | null {
+    return this.#core.transferee;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -181,969 +85,107 @@ export class Raft {
 
   /** Advances logical time by one tick. */
   tick(): void {
-    if (this.state === Role.Leader) this.tickLeader();
-    else {
-      this.sinceLeaderContact++;
-      this.tickElection();
-    }
+    this.#core.tick();
   }
 
   /** Handles a message from a peer. Messages for another node or from an unknown one are ignored. */
   step(m: Message): void {
-    if (m.to !== this.id || m.from === this.id) return;
-    // Chunks of a snapshot are the drivers' business; the engine sees the whole snapshot at once.
-    if (m.type === 'snapChunk' || m.type === 'snapAck') return;
-    // A removed member that keeps campaigning must not raise the cluster's terms (dissertation
-    // §4.2.3): vote requests from outside our configuration are ignored, unless the candidate's
-    // log is at least as up to date as ours. Our configuration may be the stale one (we joined
-    // and have not caught up, or were promoted without knowing): a legitimate candidate needs our
-    // vote then. A removed member lacks the entry that removed it, which the members that
-    // committed it hold, so they ignore it.
-    if (
-      (m.type === 'vote' || m.type === 'preVote') &&
-      !this.tracker.isVoter(m.from) &&
-      !this.log.isUpToDate(m.lastIndex, m.lastTerm)
-    ) {
-      return;
-    }
-
-    // Figure 2, "Rules for all servers": a higher term makes us a follower of that term. Votes are
-    // the exception that §9.6 and §6 carve out: pre-votes never change terms, and a node that has a
-    // live leader ignores vote requests (leader stickiness) unless they come from a transfer.
-    if (m.term > this.currentTerm) {
-      if ((m.type === 'vote' || m.type === 'preVote') && !m.transfer && this.inLease(m.type)) return;
-      if (m.type === 'preVote' || (m.type === 'preVoteResp' && !m.reject)) {
-        // No term change: a pre-vote is a question about a future term, not a claim to it.
-      } else if (m.type === 'app' || m.type === 'heartbeat' || m.type === 'snapshot') {
-        this.becomeFollower(m.term, m.from);
-      } else {
-        this.becomeFollower(m.term, null);
-      }
-    } else if (m.term < this.currentTerm) {
-      this.stepStale(m);
-      return;
-    }
-
-    switch (m.type) {
-      case 'vote':
-      case 'preVote':
-        this.handleVoteRequest(m);
-        return;
-      case 'readIndexResp':
-        // Valid whatever our role is now: the leader confirmed it led after the read was issued.
-        this.reads.answered(m.context, m.index, m.reject);
-        return;
-      case 'readIndex':
-        if (this.state === Role.Leader) this.leaderRead(m.from, m.context);
-        else this.reads.reject(m.from, m.context);
-        return;
-      default:
-        break;
-    }
-
-    switch (this.state) {
-      case Role.Leader:
-        this.stepLeader(m);
-        return;
-      case Role.Candidate:
-      case Role.PreCandidate:
-        this.stepCandidate(m);
-        return;
-      case Role.Follower:
-        this.stepFollower(m);
-        return;
-    }
+    this.#core.step(m);
   }
 
-  /**
-   * Proposes commands. Only the leader accepts; the result names the index of the first entry.
-   * Entries are sent to followers at the next `ready()`, so proposals between two Readys travel in
-   * the same AppendEntries messages (proposal batching).
-   */
+  /** Proposes commands (leader only); entries leave at the next `ready()`, batched. */
   propose(data: Uint8Array | readonly Uint8Array[]): ProposeResult {
-    if (this.state !== Role.Leader) return { ok: false, reason: 'not-leader', leaderHint: this.lead };
-    if (this.leadTransferee !== null) {
-      return {
-        ok: false,
-        reason: 'proposal-dropped',
-        message: `leadership is being transferred to ${this.leadTransferee}`,
-      };
-    }
-    const items = data instanceof Uint8Array ? [data] : data;
-    if (items.length === 0) return { ok: false, reason: 'proposal-dropped', message: 'nothing to propose' };
-    let bytes = 0;
-    for (const d of items) bytes += d.length;
-    if (this.uncommittedBytes > 0 && this.uncommittedBytes + bytes > this.cfg.maxUncommittedBytes) {
-      return {
-        ok: false,
-        reason: 'proposal-dropped',
-        message: `leader holds ${this.uncommittedBytes} uncommitted bytes (limit ${this.cfg.maxUncommittedBytes})`,
-      };
-    }
-    const first = this.log.lastIndex() + 1;
-    const entries: Entry[] = new Array(items.length);
-    for (let i = 0; i < items.length; i++) {
-      entries[i] = { index: first + i, term: this.currentTerm, type: EntryType.Normal, data: items[i]! };
-    }
-    this.log.appendOwn(entries);
-    this.uncommittedBytes += bytes;
-    this.needsBroadcast = true;
-    return { ok: true, firstIndex: first, term: this.currentTerm };
+    return this.#core.propose(data);
   }
 
   /** Starts an election now (as if the election timer fired). */
   campaign(): void {
-    if (this.state === Role.Leader || !this.promotable()) return;
-    this.hup();
+    this.#core.campaign();
   }
 
-  /**
-   * Starts a linearizable read (§6.4). The outcome arrives in a later Ready's `readStates` under
-   * `context` (chosen by the caller, unique among its pending reads). A follower forwards the
-   * request to its leader; with no known leader the read is refused at once.
-   */
+  /** Starts a linearizable read (§6.4); the outcome arrives in a later Ready's `readStates`. */
   readIndex(context: number): { readonly ok: true } | Rejection {
-    if (this.state === Role.Leader) {
-      this.leaderRead(this.id, context);
-      return { ok: true };
-    }
-    if (this.state === Role.Follower && this.lead !== null && !this.leaderLost) {
-      this.send({ type: 'readIndex', from: this.id, to: this.lead, term: this.currentTerm, context });
-      return { ok: true };
-    }
-    return { ok: false, reason: 'not-leader', leaderHint: this.leaderLost ? null : this.lead };
+    return this.#core.readIndex(context);
   }
 
-  /**
-   * Leadership transfer (dissertation §3.10): stop accepting proposals, bring `to` up to date,
-   * then send it TimeoutNow so it campaigns at once. Aborts after an election timeout.
-   */
+  /** Leadership transfer (dissertation §3.10). */
   transferLeader(to: NodeId): TransferResult {
-    if (this.state !== Role.Leader) return { ok: false, reason: 'not-leader', leaderHint: this.lead };
-    if (!this.tracker.isVoter(to)) {
-      return { ok: false, reason: 'unknown-member', message: `'${to}' is not a voting member` };
-    }
-    if (to === this.leadTransferee) {
-      // A retry of the pending transfer keeps its deadline (as etcd does): restarting the timer
-      // would let a caller that retries keep this leader refusing proposals forever.
-      return { ok: true };
-    }
-    // Any other request replaces the pending transfer; one to this leader itself only cancels it,
-    // so proposals are accepted again at once.
-    this.leadTransferee = null;
-    if (to === this.id) return { ok: true };
-    this.leadTransferee = to;
-    this.transferElapsed = 0;
-    // A leader handing over gives up its lease first: the target's election skips stickiness.
-    this.reads.dropLease();
-    const pr = this.tracker.get(to)!;
-    if (!this.maybeHandOver(to, pr) && pr.state !== ProgressState.Snapshot) {
-      // Catch the target up now rather than at the next heartbeat: earlier appends may be lost.
-      pr.becomeProbe();
-      this.replicator.sendAppend(to, pr);
-    }
-    return { ok: true };
+    return this.#core.transferLeader(to);
   }
 
-  /**
-   * Proposes a single-server membership change (dissertation §4.1). It takes effect on each member
-   * when its Config entry is appended there. Refused unless this node leads, no other change is
-   * uncommitted, an entry of this leader's term is committed (the fix of §4.1's 2015 bug: without
-   * it, a change could be lost to a leader that never saw an earlier one), and the change is valid.
-   */
+  /** Proposes a single-server membership change (dissertation §4.1). */
   proposeConfChange(cc: ConfChange): ConfChangeResult {
-    if (this.state !== Role.Leader) return { ok: false, reason: 'not-leader', leaderHint: this.lead };
-    if (this.leadTransferee !== null) {
-      return {
-        ok: false,
-        reason: 'proposal-dropped',
-        message: `leadership is being transferred to ${this.leadTransferee}`,
-      };
-    }
-    const pending = this.confLog.pendingIndex(this.log.committed);
-    if (pending > 0 && this.bugs.skipConfCommitCheck !== true) {
-      return {
-        ok: false,
-        reason: 'conf-change-pending',
-        message: `the change at index ${pending} is not committed yet (commit index ${this.log.committed})`,
-      };
-    }
-    if (this.log.term(this.log.committed) !== this.currentTerm) {
-      return {
-        ok: false,
-        reason: 'term-not-committed',
-        message: `the leader of term ${this.currentTerm} has not committed an entry of its term yet`,
-      };
-    }
-    const next = applyConfChange(this.conf(), cc);
-    if (typeof next === 'string') return { ok: false, reason: 'invalid-conf-change', message: next };
-    const index = this.log.lastIndex() + 1;
-    const e: Entry = {
-      index,
-      term: this.currentTerm,
-      type: EntryType.Config,
-      data: encodeConfEntry(cc, next),
-    };
-    this.log.appendOwn([e]);
-    this.confLog.push(e);
-    this.applyConf();
-    this.needsBroadcast = true;
-    return { ok: true, index, term: this.currentTerm };
+    return this.#core.proposeConfChange(cc);
   }
 
-  /** The effective configuration (the latest Config entry in the log, else the snapshot's). */
-  conf(): ConfState {
-    return this.confLog.current();
-  }
-
-  /** The configuration in effect at `index` (at least the snapshot index): what a snapshot there records. */
-  confAt(index: number): ConfState {
-    return this.confLog.at(index);
-  }
-
-  /** The latest local snapshot's meta, or null. */
-  get snapshot(): SnapshotMeta | null {
-    return this.snapshotMeta;
-  }
-
-  /** Whether this member may campaign: it is a voter of its configuration. */
-  promotable(): boolean {
-    return this.tracker.isVoter(this.id);
-  }
-
-  /**
-   * The driver saved a snapshot of the state machine up to `meta.index` (§7): from now on it is what
-   * a follower that needs compacted entries receives, and the log may be compacted up to it.
-   */
+  /** The driver saved a snapshot of the state machine up to `meta.index` (§7). */
   snapshotTaken(meta: SnapshotMeta): void {
-    invariant(meta.index <= this.log.applied, `snapshot at ${meta.index} beyond applied ${this.log.applied}`);
-    if (this.snapshotMeta !== null && meta.index <= this.snapshotMeta.index) return;
-    const t = this.log.term(meta.index);
-    invariant(t === -1 || t === meta.term, `snapshot ${meta.index}@${meta.term} but the log has term ${t}`);
-    this.snapshotMeta = meta;
-    this.confLog.compactTo(meta);
+    this.#core.snapshotTaken(meta);
   }
 
-  /**
-   * The driver's outcome of moving a snapshot to `peer` (§7). Failure: back to probing, retried at
-   * the next heartbeat response. Success: probe from the snapshot's index on, once the follower
-   * acknowledges.
-   */
+  /** The driver's outcome of moving a snapshot to `peer` (§7). */
   reportSnapshot(peer: NodeId, ok: boolean): void {
-    if (this.state !== Role.Leader) return;
-    const pr = this.tracker.get(peer);
-    if (pr === undefined || pr.state !== ProgressState.Snapshot) return;
-    if (!ok) pr.pendingSnapshot = 0;
-    pr.becomeProbe();
-    pr.probeSent = true;
+    this.#core.reportSnapshot(peer, ok);
   }
 
-  /** The minimum election timeout in ticks (T; timeouts are drawn from [T, 2T)). */
-  get electionTimeoutTicks(): number {
-    return this.cfg.electionTicks;
-  }
-
-  /** The member leadership is being transferred to, if a transfer is under way. */
-  get transferee(): NodeId | null {
-    return this.leadTransferee;
-  }
-
-  /**
-   * A transport hint: the connection to `peer` dropped. A follower that loses its leader this
-   * way campaigns (PreVote first) after 1 + rank ticks instead of a full election timeout. Safety
-   * never rests on this: a false hint costs at most a pre-vote round that others refuse.
-   */
+  /** A transport hint: the connection to `peer` dropped (fast failover). */
   peerDisconnected(peer: NodeId): void {
-    if (!this.cfg.fastFailover || this.state !== Role.Follower || !this.promotable()) return;
-    if (peer !== this.lead || this.leaderLost) return;
-    this.leaderLost = true;
-    // Stagger by rank among the survivors so two followers rarely split the vote.
-    const rank = this.tracker.voters.filter((v) => v !== peer).indexOf(this.id);
-    this.randomizedElectionTimeout = Math.min(
-      this.randomizedElectionTimeout,
-      this.electionElapsed + 1 + rank,
-    );
+    this.#core.peerDisconnected(peer);
   }
 
-  /** A transport hint: the connection to `peer` is up. Nothing to do: messages prove liveness. */
-  peerConnected(_peer: NodeId): void {}
+  /** A transport hint: the connection to `peer` is up. */
+  peerConnected(peer: NodeId): void {
+    this.#core.peerConnected(peer);
+  }
 
   /** Everything in Readys up to `readyNumber` is durable. */
   persisted(readyNumber: number): void {
-    const hardState = this.records.persisted(readyNumber, this.log);
-    if (hardState !== null) {
-      this.durableTerm = hardState.term;
-      this.durableVote = hardState.vote;
-    }
-
-    if (
-      this.state === Role.Candidate &&
-      this.durableTerm === this.currentTerm &&
-      this.durableVote === this.id
-    ) {
-      if (this.tracker.voteOf(this.id) === undefined) this.recordVote(this.id, true);
-    }
-    // §10.2.1: the leader counts itself toward a quorum only for what is durable on its own disk.
-    if (this.state === Role.Leader && this.maybeCommit()) this.needsBroadcast = true;
+    this.#core.persisted(readyNumber);
   }
 
   /** The driver applied every committed entry up to `index`. */
   applied(index: number): void {
-    this.log.appliedTo(index);
+    this.#core.applied(index);
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // Outputs and views
 
   /** Whether `ready()` would return something. */
   hasReady(): boolean {
-    if (this.needsBroadcast && this.state === Role.Leader) return true;
-    if (this.records.hasMessages() || this.reads.hasStates()) return true;
-    if (this.reads.roundWanted && this.state === Role.Leader) return true;
-    if (this.log.unwrittenCount() > 0) return true;
-    if (this.pendingInstall !== null || this.confDirty) return true;
-    if (this.records.changed(this.hardState(), this.softState())) return true;
-    return Math.min(this.log.committed, this.log.stableIndex()) > this.log.applying;
+    return this.#core.hasReady();
   }
 
   /** Collects the effects accumulated since the previous Ready, or null when there are none. */
   ready(): Ready | null {
-    if (this.reads.takeRoundWanted() && this.state === Role.Leader) this.broadcastHeartbeat();
-    if (this.needsBroadcast) {
-      this.needsBroadcast = false;
-      if (this.state === Role.Leader) this.replicator.broadcastAppend();
-    }
-    if (!this.hasReady()) return null;
-
-    const snapshot = this.pendingInstall;
-    this.pendingInstall = null;
-    const conf = this.confDirty ? this.conf() : null;
-    this.confDirty = false;
-    const soft = this.softState();
-    const entries = this.log.takeUnwritten();
-    const head = this.records.next(this.hardState(), soft, entries, snapshot);
-    const committed = this.log.takeCommitted(MAX_COMMITTED_BYTES_PER_READY);
-    const readStates = this.reads.hasStates() ? this.reads.takeStates() : EMPTY;
-    return {
-      number: head.number,
-      softState: head.softState,
-      hardState: head.hardState,
-      entries: entries.length > 0 ? entries : EMPTY,
-      messages: head.messages,
-      messagesAfterPersist: head.messagesAfterPersist,
-      committed: committed.length > 0 ? committed : EMPTY,
-      readStates,
-      snapshot,
-      conf,
-    };
+    return this.#core.ready();
   }
 
   hardState(): HardState {
-    return this.records.hardState(this.currentTerm, this.votedFor, this.log.committed);
+    return this.#core.hardState();
   }
 
   softState(): SoftState {
-    return this.records.softState(this.state, this.lead, this.currentTerm);
+    return this.#core.softState();
   }
 
-  /** Per-follower replication state, for status pages (leader only; empty otherwise). */
+  /** The effective configuration (the latest Config entry in the log, else the snapshot's). */
+  conf(): ConfState {
+    return this.#core.conf();
+  }
+
+  /** The configuration in effect at `index` (at least the snapshot index). */
+  confAt(index: number): ConfState {
+    return this.#core.confAt(index);
+  }
+
+  /** Whether this member may campaign: it is a voter of its configuration. */
+  promotable(): boolean {
+    return this.#core.promotable();
+  }
+
+  /** Per-follower replication state, for status pages (leader only; null otherwise). */
   progressOf(peer: NodeId): { match: number; next: number; state: string } | null {
-    const p = this.tracker.get(peer);
-    return p === undefined ? null : { match: p.match, next: p.next, state: p.state };
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Roles
-
-  private becomeFollower(term: number, leader: NodeId | null): void {
-    if (this.state === Role.Leader) this.reads.failAll();
-    if (term > this.currentTerm) {
-      this.currentTerm = term;
-      this.votedFor = null;
-    }
-    this.leaderLost = false;
-    this.leadTransferee = null;
-    this.state = Role.Follower;
-    this.lead = leader;
-    this.resetTimers();
-    this.tracker.clearProgress();
-    this.tracker.resetVotes();
-    this.uncommittedBytes = 0;
-  }
-
-  private becomePreCandidate(): void {
-    this.state = Role.PreCandidate;
-    this.lead = null;
-    this.tracker.resetVotes();
-    this.resetTimers();
-  }
-
-  private becomeCandidate(): void {
-    this.currentTerm += 1;
-    this.votedFor = this.id;
-    this.state = Role.Candidate;
-    this.lead = null;
-    this.tracker.resetVotes();
-    this.resetTimers();
-  }
-
-  private becomeLeader(): void {
-    this.state = Role.Leader;
-    this.lead = this.id;
-    this.leadTransferee = null;
-    this.leaderLost = false;
-    this.sinceLeaderContact = 0;
-    this.reads.reset();
-    this.resetTimers();
-    this.tracker.resetVotes();
-    const next = this.log.lastIndex() + 1;
-    this.tracker.resetProgress(next);
-    this.uncommittedBytes = 0;
-    // §5.4.2 / §8: a no-op of the new term lets the leader commit everything before it.
-    this.log.appendOwn([
-      { index: next, term: this.currentTerm, type: EntryType.Noop, data: new Uint8Array(0) },
-    ]);
-    this.needsBroadcast = true;
-  }
-
-  private resetTimers(): void {
-    this.electionElapsed = 0;
-    this.heartbeatElapsed = 0;
-    const t = this.cfg.electionTicks;
-    this.randomizedElectionTimeout = t + this.cfg.rng.int(t);
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Time
-
-  private broadcastHeartbeat(): void {
-    const context = this.reads.startRound();
-    this.heartbeatElapsed = 0;
-    this.replicator.broadcastHeartbeat(context);
-  }
-
-  private tickElection(): void {
-    this.electionElapsed++;
-    if (this.electionElapsed >= this.randomizedElectionTimeout) {
-      this.electionElapsed = 0;
-      // Learners, removed members and members waiting to join never campaign (§4.2.3).
-      if (this.promotable() || this.bugs.countLearnerVotes === true) this.hup();
-    }
-  }
-
-  private tickLeader(): void {
-    this.heartbeatElapsed++;
-    this.electionElapsed++;
-    this.reads.tick();
-    this.sinceLeaderContact = 0;
-    if (this.leadTransferee !== null && ++this.transferElapsed >= this.cfg.electionTicks) {
-      // §3.10: the target did not take over within an election timeout; resume normal service.
-      this.leadTransferee = null;
-    }
-    if (this.electionElapsed >= this.cfg.electionTicks) {
-      this.electionElapsed = 0;
-      // §6.2 CheckQuorum: a leader that has not heard from a quorum in an election timeout steps
-      // down, so a partitioned leader stops serving and clients move on.
-      // Voters only: learners never count toward a quorum.
-      if (this.cfg.checkQuorum && !this.tracker.quorumActive()) {
-        this.becomeFollower(this.currentTerm, null);
-        return;
-      }
-    }
-    if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
-      this.heartbeatElapsed = 0;
-      this.broadcastHeartbeat();
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Elections
-
-  /**
-   * Leader stickiness: a node that heard from a live leader within the minimum election timeout
-   * ignores (pre)votes (§6, §9.6). A dropped connection to the leader lifts it, except for real
-   * votes when lease reads are on: a leader's lease must outlive any hint.
-   */
-  private inLease(type: 'vote' | 'preVote'): boolean {
-    if (!this.cfg.checkQuorum) return false;
-    if (this.state === Role.Leader) return true;
-    if (type === 'vote' && this.cfg.readLease && this.sinceLeaderContact < this.cfg.electionTicks)
-      return true;
-    return this.lead !== null && !this.leaderLost && this.electionElapsed < this.cfg.electionTicks;
-  }
-
-  private hup(): void {
-    if (this.cfg.preVote) this.campaignPreVote();
-    else this.campaignVote(false);
-  }
-
-  private campaignPreVote(): void {
-    this.becomePreCandidate();
-    this.recordVote(this.id, true);
-    if (this.state !== Role.PreCandidate) return; // single-node cluster: already won
-    const lastIndex = this.log.lastIndex();
-    const lastTerm = this.log.lastTerm();
-    for (const p of this.electorate()) {
-      this.send({
-        type: 'preVote',
-        from: this.id,
-        to: p,
-        term: this.currentTerm + 1,
-        lastIndex,
-        lastTerm,
-        transfer: false,
-      });
-    }
-  }
-
-  private campaignVote(transfer: boolean): void {
-    this.becomeCandidate();
-    // The self-vote counts once this term and vote are durable (see persisted()).
-    const lastIndex = this.log.lastIndex();
-    const lastTerm = this.log.lastTerm();
-    for (const p of this.electorate()) {
-      this.send({
-        type: 'vote',
-        from: this.id,
-        to: p,
-        term: this.currentTerm,
-        lastIndex,
-        lastTerm,
-        transfer,
-      });
-    }
-  }
-
-  /** Who is asked for votes: the other voters (and, under a planted bug, the learners too). */
-  private electorate(): readonly NodeId[] {
-    return this.bugs.countLearnerVotes === true
-      ? this.tracker.peers
-      : this.tracker.voters.filter((v) => v !== this.id);
-  }
-
-  private handleVoteRequest(m: VoteMessage): void {
-    // Any member answers, learners included: one may have been promoted without knowing it yet
-    // (as etcd does). Only the candidate decides whose vote counts: voters of its configuration.
-    const respType = m.type === 'vote' ? 'voteResp' : 'preVoteResp';
-    const canVote =
-      this.votedFor === m.from ||
-      (this.votedFor === null && this.lead === null) ||
-      (m.type === 'preVote' && m.term > this.currentTerm) ||
-      (m.type === 'vote' && this.bugs.doubleVote === true);
-    const upToDate = this.log.isUpToDate(m.lastIndex, m.lastTerm);
-    if (canVote && upToDate && this.preVoteYields(m)) {
-      // A granted pre-vote answers in the future term it was asked about.
-      this.send({ type: respType, from: this.id, to: m.from, term: m.term, reject: false });
-      if (m.type === 'vote') {
-        this.electionElapsed = 0;
-        this.votedFor = m.from;
-      } else if (this.state === Role.PreCandidate) {
-        // Having backed another pre-candidate for the same term, stop our own campaign: if both
-        // went on to the real election they would split the vote.
-        this.becomeFollower(this.currentTerm, null);
-      }
-    } else {
-      this.send({ type: respType, from: this.id, to: m.from, term: this.currentTerm, reject: true });
-      if (canVote && upToDate && m.type === 'preVote') {
-        // We outrank this rival pre-candidate. It may have ignored our own request while it still
-        // heard its leader (stickiness); campaigning, it no longer does: ask it again now rather
-        // than at our next election timeout.
-        this.send({
-          type: 'preVote',
-          from: this.id,
-          to: m.from,
-          term: this.currentTerm + 1,
-          lastIndex: this.log.lastIndex(),
-          lastTerm: this.log.lastTerm(),
-          transfer: false,
-        });
-      }
-    }
-  }
-
-  /**
-   * Two followers that lose the same leader at the same moment (fast failover: both saw the
-   * connection drop) pre-campaign for the same term. Granting each other's pre-vote would send
-   * both into the real election, where each votes for itself: a split vote costs a whole election
-   * timeout, and on a loaded machine the 1 + rank tick stagger is lost in scheduling delays. So a
-   * pre-candidate backs a rival for the same term only if the rival ranks first: a strictly more
-   * up-to-date log, else an earlier place in the voter list. One of any two yields, whatever the
-   * message timing. Pre-votes change no state, so safety is untouched; a pre-candidate that
-   * yields to a rival that then fails campaigns again at its next election timeout.
-   */
-  private preVoteYields(m: VoteMessage): boolean {
-    if (m.type !== 'preVote' || this.state !== Role.PreCandidate || m.term !== this.currentTerm + 1)
-      return true;
-    const lastTerm = this.log.lastTerm();
-    const lastIndex = this.log.lastIndex();
-    if (m.lastTerm !== lastTerm || m.lastIndex !== lastIndex) return true; // theirs is newer (checked)
-    const voters = this.tracker.voters;
-    const theirs = voters.indexOf(m.from);
-    return theirs >= 0 && theirs < voters.indexOf(this.id);
-  }
-
-  private recordVote(from: NodeId, granted: boolean): void {
-    this.tracker.recordVote(from, granted);
-    const result = this.tracker.tallyVotes(this.bugs.countLearnerVotes === true);
-    if (result === VoteResult.Won) {
-      if (this.state === Role.PreCandidate) this.campaignVote(false);
-      // A candidate leads only once its own term and self-vote are durable (recorded by
-      // persisted()), even when other members' votes alone make a quorum: its vote requests left
-      // before that fsync, and a candidate that crashed first would restart in its old term free
-      // to vote for a rival in this one, which could then win the same term.
-      else if (this.state === Role.Candidate && this.tracker.voteOf(this.id) === true) this.becomeLeader();
-    } else if (result === VoteResult.Lost) {
-      this.becomeFollower(this.currentTerm, null);
-    }
-  }
-
-  private stepCandidate(m: Message): void {
-    switch (m.type) {
-      case 'app':
-        this.becomeFollower(m.term, m.from);
-        this.heardFromLeader(m.from);
-        this.handleAppend(m);
-        return;
-      case 'heartbeat':
-        this.becomeFollower(m.term, m.from);
-        this.heardFromLeader(m.from);
-        this.handleHeartbeat(m);
-        return;
-      case 'snapshot':
-        this.becomeFollower(m.term, m.from);
-        this.heardFromLeader(m.from);
-        this.handleSnapshot(m);
-        return;
-      case 'preVoteResp':
-        if (this.state === Role.PreCandidate) this.recordVote(m.from, !m.reject);
-        return;
-      case 'voteResp':
-        if (this.state === Role.Candidate) this.recordVote(m.from, !m.reject);
-        return;
-      default:
-        return;
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Followers
-
-  private stepFollower(m: Message): void {
-    switch (m.type) {
-      case 'app':
-        this.heardFromLeader(m.from);
-        this.handleAppend(m);
-        return;
-      case 'heartbeat':
-        this.heardFromLeader(m.from);
-        this.handleHeartbeat(m);
-        return;
-      case 'snapshot':
-        this.heardFromLeader(m.from);
-        this.handleSnapshot(m);
-        return;
-      case 'timeoutNow':
-        // §3.10: the leader hands over; campaign now, skipping PreVote and others' stickiness.
-        // A learner (or removed member) cannot: it has no vote to win with.
-        if (this.promotable()) this.campaignVote(true);
-        return;
-      default:
-        return;
-    }
-  }
-
-  private heardFromLeader(from: NodeId): void {
-    this.electionElapsed = 0;
-    this.sinceLeaderContact = 0;
-    this.leaderLost = false;
-    this.lead = from;
-  }
-
-  private handleAppend(m: AppMessage): void {
-    const reply = (index: number, reject: boolean, hintIndex: number, hintTerm: number): void => {
-      this.send({
-        type: 'appResp',
-        from: this.id,
-        to: m.from,
-        term: this.currentTerm,
-        index,
-        reject,
-        hintIndex,
-        hintTerm,
-      });
-    };
-    if (this.log.matchTerm(m.prevIndex, m.prevTerm)) {
-      const lastNew = this.log.appendAfter(m.prevIndex, m.entries);
-      if (this.confLog.afterAppend(m.entries, this.log)) this.applyConf();
-      // Figure 2, receiver step 5: commit up to what the leader committed, within what we hold.
-      this.log.commitTo(Math.min(m.commit, lastNew));
-      reply(lastNew, false, 0, 0);
-      return;
-    }
-    if (m.prevIndex < this.log.committed) {
-      // Everything up to our commit index matches the leader (Log Matching + Leader Completeness).
-      reply(this.log.committed, false, 0, 0);
-      return;
-    }
-    // Figure 2, receiver step 2: reject; hint where our log diverges so the leader skips a term.
-    const last = this.log.lastIndex();
-    if (m.prevIndex > last) {
-      reply(m.prevIndex, true, last + 1, 0);
-    } else {
-      const t = this.log.term(m.prevIndex);
-      reply(m.prevIndex, true, this.log.firstIndexOfTermAt(m.prevIndex), t);
-    }
-  }
-
-  /**
-   * InstallSnapshot (§7, Figure 13) once the driver stored every byte. A snapshot at or below the
-   * commit index is stale: answered with the current state, never installed. One whose last entry
-   * the log already holds only advances the commit index (Figure 13 step 6). Otherwise the log is
-   * replaced and the next Ready carries the snapshot to install; the acknowledgement leaves once
-   * that Ready is durable.
-   */
-  private handleSnapshot(m: SnapshotMessage): void {
-    const meta = m.meta;
-    const reply = (index: number): void => {
-      this.send({
-        type: 'appResp',
-        from: this.id,
-        to: m.from,
-        term: this.currentTerm,
-        index,
-        reject: false,
-        hintIndex: 0,
-        hintTerm: 0,
-      });
-    };
-    if (meta.index <= this.log.committed) {
-      reply(this.log.committed);
-      return;
-    }
-    if (this.log.matchTerm(meta.index, meta.term)) {
-      this.log.commitTo(meta.index);
-      reply(meta.index);
-      return;
-    }
-    this.log.installSnapshot(meta.index, meta.term);
-    this.snapshotMeta = meta;
-    this.pendingInstall = meta;
-    this.confLog.resetTo(meta);
-    this.applyConf();
-    reply(meta.index);
-  }
-
-  private handleHeartbeat(m: HeartbeatMessage): void {
-    // The leader sends min(match, commit), so this never commits an entry we might not share.
-    if (m.commit > this.log.committed) this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
-    this.send({
-      type: 'heartbeatResp',
-      from: this.id,
-      to: m.from,
-      term: this.currentTerm,
-      context: m.context,
-    });
-  }
-
-  /** A message from an older term: tell the sender about the newer term where that helps. */
-  private stepStale(m: Message): void {
-    if (
-      (m.type === 'app' || m.type === 'heartbeat' || m.type === 'snapshot') &&
-      (this.cfg.checkQuorum || this.cfg.preVote)
-    ) {
-      // A deposed leader (or one cut off for a while) learns the new term and steps down; without
-      // this a node with PreVote could never raise its term past a stale leader's.
-      this.send({
-        type: 'appResp',
-        from: this.id,
-        to: m.from,
-        term: this.currentTerm,
-        index: 0,
-        reject: true,
-        hintIndex: 0,
-        hintTerm: 0,
-      });
-    } else if (m.type === 'preVote') {
-      this.send({ type: 'preVoteResp', from: this.id, to: m.from, term: this.currentTerm, reject: true });
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Leader
-
-  private stepLeader(m: Message): void {
-    const pr = this.tracker.get(m.from);
-    if (pr === undefined) return;
-    switch (m.type) {
-      case 'appResp':
-        pr.recentActive = true;
-        this.handleAppResp(m, pr);
-        return;
-      case 'heartbeatResp':
-        this.handleHeartbeatResp(m, pr);
-        return;
-      default:
-        return;
-    }
-  }
-
-  private handleAppResp(m: AppRespMessage, pr: Progress): void {
-    if (pr.state === ProgressState.Snapshot) {
-      // The follower installed the snapshot (or never needed it): replicate from where it is.
-      if (m.reject) return;
-      pr.maybeUpdate(m.index);
-      if (pr.match < pr.pendingSnapshot) return;
-      pr.becomeReplicate();
-      if (this.maybeCommit()) this.needsBroadcast = true;
-      if (this.state !== Role.Leader) return;
-      // A transfer target that caught up by InstallSnapshot may now hold the whole log.
-      if (this.bugs.noHandOverAfterSnapshot !== true) this.maybeHandOver(m.from, pr);
-      this.replicator.sendAppend(m.from, pr);
-      return;
-    }
-    if (m.reject) {
-      if (!this.replicator.backtrack(m, pr)) return;
-      this.replicator.sendAppend(m.from, pr);
-      return;
-    }
-    const wasProbe = pr.state === ProgressState.Probe;
-    if (!pr.maybeUpdate(m.index)) {
-      if (wasProbe) pr.probeSent = false;
-      return;
-    }
-    if (wasProbe) pr.becomeReplicate();
-    else pr.inflights.freeLE(m.index);
-    if (this.maybeCommit()) this.needsBroadcast = true;
-    if (this.state !== Role.Leader) return; // a removed leader stepped down on this commit
-    this.maybeHandOver(m.from, pr);
-    this.replicator.sendAppend(m.from, pr);
-  }
-
-  private handleHeartbeatResp(m: HeartbeatRespMessage, pr: Progress): void {
-    pr.recentActive = true;
-    if (m.context > pr.ackedRound && m.context <= this.reads.lastRound) {
-      pr.ackedRound = m.context;
-      this.advanceReads();
-    }
-    this.replicator.catchUp(m.from, pr);
-  }
-
-  /** Commit index = what a majority holds, but only for entries of the current term (Fig. 8). */
-  private maybeCommit(): boolean {
-    // Voters only; a leader that its own pending change removes does not count itself (§4.2.2).
-    const index = this.tracker.committedIndex(this.log.stableIndex());
-    if (index <= this.log.committed) return false;
-    // §5.4.2: an entry from an earlier term is never committed by counting replicas.
-    if (this.log.term(index) !== this.currentTerm && this.bugs.commitOldTermByCounting !== true) {
-      return false;
-    }
-    const before = this.log.committed;
-    this.log.commitTo(index);
-    this.releaseUncommitted(before, index);
-    if (this.maybeStepDownRemoved()) return true;
-    if (this.log.term(index) === this.currentTerm) {
-      for (const r of this.reads.takeAwaitingTermCommit()) this.leaderRead(r.from, r.context);
-    }
-    return true;
-  }
-
-  /**
-   * A leader that a committed configuration no longer lists as a voter steps down (dissertation
-   * §4.2.2). It hands over to the most up-to-date voter with TimeoutNow, so the cluster need not
-   * wait out an election timeout, and never campaigns again (it is not promotable).
-   */
-  private maybeStepDownRemoved(): boolean {
-    if (this.state !== Role.Leader || this.promotable()) return false;
-    if (this.confLog.pendingIndex(this.log.committed) > 0) return false;
-    const best = this.tracker.mostCaughtUpVoter();
-    // Announce the commit (so the successor applies the change too), then hand over.
-    this.replicator.broadcastAppend();
-    if (best !== null && best.match === this.log.lastIndex()) this.sendTimeoutNow(best.id);
-    this.becomeFollower(this.currentTerm, null);
-    return true;
-  }
-
-  private releaseUncommitted(from: number, to: number): void {
-    if (this.uncommittedBytes === 0) return;
-    let freed = 0;
-    for (const e of this.log.slice(from + 1, to + 1, Number.MAX_SAFE_INTEGER)) freed += e.data.length;
-    this.uncommittedBytes = Math.max(0, this.uncommittedBytes - freed);
-  }
-
-  /**
-   * §3.10 step 2: once the transfer target's log matches the leader's (whether by appends or by
-   * InstallSnapshot), send it TimeoutNow. Returns whether it was sent. Every path that advances
-   * the target's match goes through here, so a transfer never waits out its timer needlessly.
-   */
-  private maybeHandOver(from: NodeId, pr: Progress): boolean {
-    if (from !== this.leadTransferee || pr.match !== this.log.lastIndex()) return false;
-    this.sendTimeoutNow(from);
-    return true;
-  }
-
-  private sendTimeoutNow(to: NodeId): void {
-    // The target may campaign whenever this arrives, skipping stickiness: no lease for the rest
-    // of this term, even if the transfer aborts (a late TimeoutNow could still elect it).
-    this.reads.revokeLease();
-    this.send({ type: 'timeoutNow', from: this.id, to, term: this.currentTerm });
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Reads (§6.4)
-
-  private leaderRead(from: NodeId, context: number): void {
-    const termCommitted = this.log.term(this.log.committed) === this.currentTerm;
-    const voters = this.tracker.voters;
-    const alone = voters.length === 1 && voters[0] === this.id;
-    this.reads.request(
-      from,
-      context,
-      termCommitted ? this.log.committed : null,
-      alone || this.reads.leaseValid(this.leadTransferee !== null),
-    );
-  }
-
-  /** A heartbeat response moved a follower's acknowledged round: what has a quorum confirmed? */
-  private advanceReads(): void {
-    this.reads.confirm(this.tracker.confirmedRound(this.reads.lastRound));
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Membership
-
-  /** Makes the effective configuration the one the engine acts on. */
-  private applyConf(): void {
-    const conf = this.conf();
-    this.tracker.setConf(conf);
-    this.confDirty = true;
-    if (this.state === Role.Leader) {
-      this.tracker.syncProgress(this.log.lastIndex() + 1);
-      if (this.leadTransferee !== null && !this.tracker.isVoter(this.leadTransferee)) {
-        this.leadTransferee = null;
-      }
-    } else if (
-      (this.state === Role.Candidate || this.state === Role.PreCandidate) &&
-      !this.promotable() &&
-      this.bugs.countLearnerVotes !== true
-    ) {
-      this.becomeFollower(this.currentTerm, null);
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Output
-
-  private send(m: Message): void {
-    // Votes and acknowledgements promise durable state: they leave only after the Ready that
-    // holds that state is persisted (Figure 2; DESIGN.md "Rules that carry the safety"). A vote
-    // *request* promises nothing: it leaves at once, so the candidate's fsync of its term and
-    // self-vote overlaps the voters' fsyncs instead of preceding them (one fsync fewer on the
-    // failover path). The self-vote counts only once durable (persisted()) and the candidate leads
-    // only then (recordVote), so one that crashes first never led and may vote anew on restart.
-    switch (m.type) {
-      case 'appResp':
-      case 'voteResp':
-        this.records.sendAfterPersist(m);
-        return;
-      default:
-        this.records.send(m);
-    }
+    return this.#core.progressOf(peer);
   }
 }
