@@ -41,7 +41,7 @@ export {
   decodeConfEntry,
   encodeConfEntry,
 } from './raft/confChange.js';
-export type { RaftConfig, ResolvedRaftConfig, TestingBugs } from './raft/config.js';
+export type { RaftConfig, ResolvedRaftConfig } from './raft/config.js';
 export { resolveConfig } from './raft/config.js';
 export { ErrorCode, InvariantError, invariant, KeelError } from './raft/errors.js';
 export {

@@ -1,137 +1,38 @@
-import { applyConfChange, confOf, decodeConfEntry, EMPTY_CONF, encodeConfEntry } from './confChange.js';
-import { type RaftConfig, type ResolvedRaftConfig, resolveConfig } from './config.js';
-import { invariant } from './errors.js';
-import { isQuorum, quorumIndex } from './majority.js';
-import { Progress, ProgressState } from './Progress.js';
-import { RaftLog } from './RaftLog.js';
+import type { RaftConfig } from './config.js';
+import { RaftCore } from './RaftCore.js';
+import type { RaftLog } from './RaftLog.js';
 import type { LogStorage } from './storage.js';
-import {
-  type AppMessage,
-  type AppRespMessage,
-  type ConfChange,
-  type ConfChangeResult,
-  type ConfState,
-  type Entry,
-  EntryType,
-  type HardState,
-  type HeartbeatMessage,
-  type HeartbeatRespMessage,
-  type Message,
-  type NodeId,
-  type ProposeResult,
-  type ReadState,
-  type Ready,
-  type Rejection,
+import type {
+  ConfChange,
+  ConfChangeResult,
+  ConfState,
+  HardState,
+  Message,
+  NodeId,
+  ProposeResult,
+  Ready,
+  Rejection,
   Role,
-  type SnapshotMessage,
-  type SnapshotMeta,
-  type SoftState,
-  type TransferResult,
-  type VoteMessage,
+  SnapshotMeta,
+  SoftState,
+  TransferResult,
 } from './types.js';
-
-const EMPTY: readonly never[] = Object.freeze([]);
-const MAX_COMMITTED_BYTES_PER_READY = 64 * 1024 * 1024;
-
-interface PendingPersist {
-  readonly number: number;
-  /** Last entry carried by that Ready, or index -1 when it carried none. */
-  readonly index: number;
-  readonly term: number;
-  readonly hardState: HardState | null;
-  /** The snapshot that Ready installed, if any. */
-  readonly snapshot: { readonly index: number; readonly term: number } | null;
-}
-
-/** A configuration that took effect when its Config entry was appended (dissertation §4.1). */
-interface ConfAt {
-  readonly index: number;
-  readonly term: number;
-  readonly conf: ConfState;
-}
 
 /**
  * The Raft engine: a deterministic state machine. Inputs are `step` (a peer message), `tick`
  * (logical time), `propose`, and the completions `persisted` and `applied`; effects come out of
  * `ready()`. It never blocks, sleeps, reads a clock or does I/O, so one seed replays one run.
  *
- * Structure follows the paper's Figure 2 and etcd raft: `step` applies the term rules common to
- * every role once, then hands the message to the current role's step function.
+ * This is the engine's public face (like etcd's RawNode over its raft struct): every input and
+ * every read-only view, and nothing that lets a caller change state except through an input. The
+ * state and the step core live in `RaftCore.ts`, each role's step function in `election.ts`,
+ * `follower.ts` and `leader.ts`. See `RaftCore` for what each input does.
  */
 export class Raft {
   readonly id: NodeId;
+  /** The log as the engine sees it (read its indexes; the engine alone changes it). */
   readonly log: RaftLog;
-  private readonly cfg: ResolvedRaftConfig;
-
-  term = 0;
-  vote: NodeId | null = null;
-  role: Role = Role.Follower;
-  leader: NodeId | null = null;
-
-  /** Voters of the effective configuration (sorted). */
-  private voters: readonly NodeId[] = [];
-  /** Every other member of the effective configuration, voters and learners: replication targets. */
-  private peers: readonly NodeId[] = [];
-
-  // Membership (dissertation ch. 4): the configuration at the snapshot (or the bootstrap one), and
-  // one per Config entry after it in the log. The last one is in effect: a configuration takes
-  // effect when its entry is appended, not when it commits, and is abandoned if the entry is
-  // truncated away.
-  private baseConf: ConfState;
-  private baseConfIndex: number;
-  private readonly confLog: ConfAt[] = [];
-  /** The effective configuration changed since the last Ready. */
-  private confDirty = true;
-  /** The latest local snapshot (taken, installed or found at startup): what lagging followers get. */
-  private snapshotMeta: SnapshotMeta | null;
-  /** A snapshot accepted from the leader, to hand out in the next Ready. */
-  private pendingInstall: SnapshotMeta | null = null;
-  private readonly progress = new Map<NodeId, Progress>();
-  private readonly votes = new Map<NodeId, boolean>();
-
-  private electionElapsed = 0;
-  private heartbeatElapsed = 0;
-  private randomizedElectionTimeout = 0;
-
-  private msgs: Message[] = [];
-  private msgsAfterPersist: Message[] = [];
-  private readyNumber = 0;
-  private readonly pendingPersist: PendingPersist[] = [];
-  private emittedHardState: HardState;
-  private emittedSoftState: SoftState;
-  /** Term and vote known to be on stable storage: a candidate counts its own vote only then. */
-  private durableTerm: number;
-  private durableVote: NodeId | null;
-
-  /** The leader has new entries or a new commit index to send: flushed once per Ready. */
-  private needsBroadcast = false;
-  private uncommittedBytes = 0;
-  private readonly matchScratch: number[] = [];
-  private readonly matchBuf: number[] = [];
-
-  // §6.4 linearizable reads. Every leader heartbeat broadcast is a numbered round; a read is
-  // released once a quorum has acknowledged a round that started after the read arrived.
-  private readStates: ReadState[] = [];
-  private pendingReads: { from: NodeId; context: number; index: number; round: number }[] = [];
-  private readsAwaitingTermCommit: { from: NodeId; context: number }[] = [];
-  private round = 0;
-  private confirmedRound = 0;
-  private needRound = false;
-  private readonly roundSentAt = new Map<number, number>();
-  /** Ticks since this node took office (the leader's lease clock). */
-  private leaderTicks = 0;
-  private leaseUntil = 0;
-  /** Set once this leader sent TimeoutNow: its lease is void for the rest of its term. */
-  private leaseRevoked = false;
-
-  // §3.10 leadership transfer.
-  private leadTransferee: NodeId | null = null;
-  private transferElapsed = 0;
-
-  // Fast failover: the transport told us the connection to the leader dropped.
-  private leaderLost = false;
-  /** Ticks since a message from a leader arrived; drives vote stickiness under lease reads. */
-  private sinceLeaderContact = 0;
+  readonly #core: RaftCore;
 
   /**
    * `snapshot`: the meta of the latest local snapshot, which the state machine was restored from
@@ -139,36 +40,44 @@ export class Raft {
    * entries in the log; `config.voters` only bootstraps a member that has neither.
    */
   constructor(config: RaftConfig, storage: LogStorage, snapshot: SnapshotMeta | null = null) {
-    this.cfg = resolveConfig(config);
-    this.id = this.cfg.id;
-    this.log = new RaftLog(storage, snapshot?.index ?? 0);
-    this.snapshotMeta = snapshot;
-    this.baseConf =
-      snapshot !== null
-        ? snapshot.conf
-        : this.cfg.voters.length > 0
-          ? confOf(this.cfg.voters, [], this.cfg.addresses)
-          : EMPTY_CONF;
-    this.baseConfIndex = snapshot?.index ?? 0;
-    // Replay the Config entries the log holds after the snapshot, in chunks so a long log is not
-    // loaded at once.
-    const first = Math.max(this.log.firstIndex(), this.baseConfIndex + 1);
-    const last = this.log.lastIndex();
-    for (let lo = first; lo <= last; ) {
-      const chunk = this.log.slice(lo, last + 1, 8 * 1024 * 1024);
-      for (const e of chunk) if (e.type === EntryType.Config) this.pushConf(e);
-      lo += chunk.length;
-    }
-    this.applyConf();
-    const hs = storage.initialState().hardState;
-    invariant(hs.term >= 0 && hs.commit >= 0, 'stored hard state is malformed');
-    this.term = hs.term;
-    this.vote = hs.vote;
-    this.durableTerm = hs.term;
-    this.durableVote = hs.vote;
-    this.emittedHardState = { term: hs.term, vote: hs.vote, commit: this.log.committed };
-    this.emittedSoftState = { role: Role.Follower, leader: null, term: hs.term };
-    this.becomeFollower(this.term, null);
+    this.#core = new RaftCore(config, storage, snapshot);
+    this.id = this.#core.id;
+    this.log = this.#core.log;
+  }
+
+  /** The current term (Figure 2's currentTerm). */
+  get term(): number {
+    return this.#core.term;
+  }
+
+  /** Whom this node voted for in the current term (Figure 2's votedFor), or null. */
+  get vote(): NodeId | null {
+    return this.#core.vote;
+  }
+
+  /** This node's role. */
+  get role(): Role {
+    return this.#core.role;
+  }
+
+  /** The leader of the current term as far as this node knows, or null. */
+  get leader(): NodeId | null {
+    return this.#core.leader;
+  }
+
+  /** The latest local snapshot's meta, or null. */
+  get snapshot(): SnapshotMeta | null {
+    return this.#core.snapshot;
+  }
+
+  /** The minimum election timeout in ticks (T; timeouts are drawn from [T, 2T)). */
+  get electionTimeoutTicks(): number {
+    return this.#core.electionTimeoutTicks;
+  }
+
+  /** The member leadership is being transferred to, if a transfer is under way. */
+  get transferee(): NodeId | null {
+    return this.#core.transferee;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -176,1299 +85,107 @@ export class Raft {
 
   /** Advances logical time by one tick. */
   tick(): void {
-    if (this.role === Role.Leader) this.tickLeader();
-    else {
-      this.sinceLeaderContact++;
-      this.tickElection();
-    }
+    this.#core.tick();
   }
 
   /** Handles a message from a peer. Messages for another node or from an unknown one are ignored. */
   step(m: Message): void {
-    if (m.to !== this.id || m.from === this.id) return;
-    // Chunks of a snapshot are the drivers' business; the engine sees the whole snapshot at once.
-    if (m.type === 'snapChunk' || m.type === 'snapAck') return;
-    // A removed member that keeps campaigning must not raise the cluster's terms (dissertation
-    // §4.2.3): vote requests from outside our configuration are ignored, unless the candidate's
-    // log is at least as up to date as ours. Our configuration may be the stale one (we joined
-    // and have not caught up, or were promoted without knowing): a legitimate candidate needs our
-    // vote then. A removed member lacks the entry that removed it, which the members that
-    // committed it hold, so they ignore it.
-    if (
-      (m.type === 'vote' || m.type === 'preVote') &&
-      !this.voters.includes(m.from) &&
-      !this.log.isUpToDate(m.lastIndex, m.lastTerm)
-    ) {
-      return;
-    }
-
-    // Figure 2, "Rules for all servers": a higher term makes us a follower of that term. Votes are
-    // the exception that §9.6 and §6 carve out: pre-votes never change terms, and a node that has a
-    // live leader ignores vote requests (leader stickiness) unless they come from a transfer.
-    if (m.term > this.term) {
-      if ((m.type === 'vote' || m.type === 'preVote') && !m.transfer && this.inLease(m.type)) return;
-      if (m.type === 'preVote' || (m.type === 'preVoteResp' && !m.reject)) {
-        // No term change: a pre-vote is a question about a future term, not a claim to it.
-      } else if (m.type === 'app' || m.type === 'heartbeat' || m.type === 'snapshot') {
-        this.becomeFollower(m.term, m.from);
-      } else {
-        this.becomeFollower(m.term, null);
-      }
-    } else if (m.term < this.term) {
-      this.stepStale(m);
-      return;
-    }
-
-    switch (m.type) {
-      case 'vote':
-      case 'preVote':
-        this.handleVoteRequest(m);
-        return;
-      case 'readIndexResp':
-        // Valid whatever our role is now: the leader confirmed it led after the read was issued.
-        this.readStates.push(
-          m.reject
-            ? { context: m.context, ok: false, reason: 'not-leader' }
-            : { context: m.context, ok: true, index: m.index },
-        );
-        return;
-      case 'readIndex':
-        if (this.role === Role.Leader) this.leaderRead(m.from, m.context);
-        else this.rejectRead(m);
-        return;
-      default:
-        break;
-    }
-
-    switch (this.role) {
-      case Role.Leader:
-        this.stepLeader(m);
-        return;
-      case Role.Candidate:
-      case Role.PreCandidate:
-        this.stepCandidate(m);
-        return;
-      case Role.Follower:
-        this.stepFollower(m);
-        return;
-    }
+    this.#core.step(m);
   }
 
-  /**
-   * Proposes commands. Only the leader accepts; the result names the index of the first entry.
-   * Entries are sent to followers at the next `ready()`, so proposals between two Readys travel in
-   * the same AppendEntries messages (proposal batching).
-   */
+  /** Proposes commands (leader only); entries leave at the next `ready()`, batched. */
   propose(data: Uint8Array | readonly Uint8Array[]): ProposeResult {
-    if (this.role !== Role.Leader) return { ok: false, reason: 'not-leader', leaderHint: this.leader };
-    if (this.leadTransferee !== null) {
-      return {
-        ok: false,
-        reason: 'proposal-dropped',
-        message: `leadership is being transferred to ${this.leadTransferee}`,
-      };
-    }
-    const items = data instanceof Uint8Array ? [data] : data;
-    if (items.length === 0) return { ok: false, reason: 'proposal-dropped', message: 'nothing to propose' };
-    let bytes = 0;
-    for (const d of items) bytes += d.length;
-    if (this.uncommittedBytes > 0 && this.uncommittedBytes + bytes > this.cfg.maxUncommittedBytes) {
-      return {
-        ok: false,
-        reason: 'proposal-dropped',
-        message: `leader holds ${this.uncommittedBytes} uncommitted bytes (limit ${this.cfg.maxUncommittedBytes})`,
-      };
-    }
-    const first = this.log.lastIndex() + 1;
-    const entries: Entry[] = new Array(items.length);
-    for (let i = 0; i < items.length; i++) {
-      entries[i] = { index: first + i, term: this.term, type: EntryType.Normal, data: items[i]! };
-    }
-    this.log.appendOwn(entries);
-    this.uncommittedBytes += bytes;
-    this.needsBroadcast = true;
-    return { ok: true, firstIndex: first, term: this.term };
+    return this.#core.propose(data);
   }
 
   /** Starts an election now (as if the election timer fired). */
   campaign(): void {
-    if (this.role === Role.Leader || !this.promotable()) return;
-    this.hup();
+    this.#core.campaign();
   }
 
-  /**
-   * Starts a linearizable read (§6.4). The outcome arrives in a later Ready's `readStates` under
-   * `context` (chosen by the caller, unique among its pending reads). A follower forwards the
-   * request to its leader; with no known leader the read is refused at once.
-   */
+  /** Starts a linearizable read (§6.4); the outcome arrives in a later Ready's `readStates`. */
   readIndex(context: number): { readonly ok: true } | Rejection {
-    if (this.role === Role.Leader) {
-      this.leaderRead(this.id, context);
-      return { ok: true };
-    }
-    if (this.role === Role.Follower && this.leader !== null && !this.leaderLost) {
-      this.send({ type: 'readIndex', from: this.id, to: this.leader, term: this.term, context });
-      return { ok: true };
-    }
-    return { ok: false, reason: 'not-leader', leaderHint: this.leaderLost ? null : this.leader };
+    return this.#core.readIndex(context);
   }
 
-  /**
-   * Leadership transfer (dissertation §3.10): stop accepting proposals, bring `to` up to date,
-   * then send it TimeoutNow so it campaigns at once. Aborts after an election timeout.
-   */
+  /** Leadership transfer (dissertation §3.10). */
   transferLeader(to: NodeId): TransferResult {
-    if (this.role !== Role.Leader) return { ok: false, reason: 'not-leader', leaderHint: this.leader };
-    if (!this.voters.includes(to)) {
-      return { ok: false, reason: 'unknown-member', message: `'${to}' is not a voting member` };
-    }
-    if (to === this.leadTransferee) {
-      // A retry of the pending transfer keeps its deadline (as etcd does): restarting the timer
-      // would let a caller that retries keep this leader refusing proposals forever.
-      return { ok: true };
-    }
-    // Any other request replaces the pending transfer; one to this leader itself only cancels it,
-    // so proposals are accepted again at once.
-    this.leadTransferee = null;
-    if (to === this.id) return { ok: true };
-    this.leadTransferee = to;
-    this.transferElapsed = 0;
-    // A leader handing over gives up its lease first: the target's election skips stickiness.
-    this.leaseUntil = 0;
-    const pr = this.progress.get(to)!;
-    if (!this.maybeHandOver(to, pr) && pr.state !== ProgressState.Snapshot) {
-      // Catch the target up now rather than at the next heartbeat: earlier appends may be lost.
-      pr.becomeProbe();
-      this.sendAppend(to, pr);
-    }
-    return { ok: true };
+    return this.#core.transferLeader(to);
   }
 
-  /**
-   * Proposes a single-server membership change (dissertation §4.1). It takes effect on each member
-   * when its Config entry is appended there. Refused unless this node leads, no other change is
-   * uncommitted, an entry of this leader's term is committed (the fix of §4.1's 2015 bug: without
-   * it, a change could be lost to a leader that never saw an earlier one), and the change is valid.
-   */
+  /** Proposes a single-server membership change (dissertation §4.1). */
   proposeConfChange(cc: ConfChange): ConfChangeResult {
-    if (this.role !== Role.Leader) return { ok: false, reason: 'not-leader', leaderHint: this.leader };
-    if (this.leadTransferee !== null) {
-      return {
-        ok: false,
-        reason: 'proposal-dropped',
-        message: `leadership is being transferred to ${this.leadTransferee}`,
-      };
-    }
-    const pending = this.pendingConfIndex();
-    if (pending > 0 && this.cfg.testingBugs.skipConfCommitCheck !== true) {
-      return {
-        ok: false,
-        reason: 'conf-change-pending',
-        message: `the change at index ${pending} is not committed yet (commit index ${this.log.committed})`,
-      };
-    }
-    if (this.log.term(this.log.committed) !== this.term) {
-      return {
-        ok: false,
-        reason: 'term-not-committed',
-        message: `the leader of term ${this.term} has not committed an entry of its term yet`,
-      };
-    }
-    const next = applyConfChange(this.conf(), cc);
-    if (typeof next === 'string') return { ok: false, reason: 'invalid-conf-change', message: next };
-    const index = this.log.lastIndex() + 1;
-    const e: Entry = { index, term: this.term, type: EntryType.Config, data: encodeConfEntry(cc, next) };
-    this.log.appendOwn([e]);
-    this.pushConf(e);
-    this.applyConf();
-    this.needsBroadcast = true;
-    return { ok: true, index, term: this.term };
+    return this.#core.proposeConfChange(cc);
   }
 
-  /** The effective configuration (the latest Config entry in the log, else the snapshot's). */
-  conf(): ConfState {
-    const n = this.confLog.length;
-    return n > 0 ? this.confLog[n - 1]!.conf : this.baseConf;
-  }
-
-  /** The configuration in effect at `index` (at least the snapshot index): what a snapshot there records. */
-  confAt(index: number): ConfState {
-    for (let i = this.confLog.length - 1; i >= 0; i--) {
-      const c = this.confLog[i]!;
-      if (c.index <= index) return c.conf;
-    }
-    return this.baseConf;
-  }
-
-  /** The latest local snapshot's meta, or null. */
-  get snapshot(): SnapshotMeta | null {
-    return this.snapshotMeta;
-  }
-
-  /** Whether this member may campaign: it is a voter of its configuration. */
-  promotable(): boolean {
-    return this.voters.includes(this.id);
-  }
-
-  /**
-   * The driver saved a snapshot of the state machine up to `meta.index` (§7): from now on it is what
-   * a follower that needs compacted entries receives, and the log may be compacted up to it.
-   */
+  /** The driver saved a snapshot of the state machine up to `meta.index` (§7). */
   snapshotTaken(meta: SnapshotMeta): void {
-    invariant(meta.index <= this.log.applied, `snapshot at ${meta.index} beyond applied ${this.log.applied}`);
-    if (this.snapshotMeta !== null && meta.index <= this.snapshotMeta.index) return;
-    const t = this.log.term(meta.index);
-    invariant(t === -1 || t === meta.term, `snapshot ${meta.index}@${meta.term} but the log has term ${t}`);
-    this.snapshotMeta = meta;
-    // The configurations up to the snapshot are folded into its own: the log before it may go.
-    while (this.confLog.length > 0 && this.confLog[0]!.index <= meta.index) this.confLog.shift();
-    this.baseConf = meta.conf;
-    this.baseConfIndex = meta.index;
+    this.#core.snapshotTaken(meta);
   }
 
-  /**
-   * The driver's outcome of moving a snapshot to `peer` (§7). Failure: back to probing, retried at
-   * the next heartbeat response. Success: probe from the snapshot's index on, once the follower
-   * acknowledges.
-   */
+  /** The driver's outcome of moving a snapshot to `peer` (§7). */
   reportSnapshot(peer: NodeId, ok: boolean): void {
-    if (this.role !== Role.Leader) return;
-    const pr = this.progress.get(peer);
-    if (pr === undefined || pr.state !== ProgressState.Snapshot) return;
-    if (!ok) pr.pendingSnapshot = 0;
-    pr.becomeProbe();
-    pr.probeSent = true;
+    this.#core.reportSnapshot(peer, ok);
   }
 
-  /** The minimum election timeout in ticks (T; timeouts are drawn from [T, 2T)). */
-  get electionTimeoutTicks(): number {
-    return this.cfg.electionTicks;
-  }
-
-  /** The member leadership is being transferred to, if a transfer is under way. */
-  get transferee(): NodeId | null {
-    return this.leadTransferee;
-  }
-
-  /**
-   * A transport hint: the connection to `peer` dropped. A follower that loses its leader this
-   * way campaigns (PreVote first) after 1 + rank ticks instead of a full election timeout. Safety
-   * never rests on this: a false hint costs at most a pre-vote round that others refuse.
-   */
+  /** A transport hint: the connection to `peer` dropped (fast failover). */
   peerDisconnected(peer: NodeId): void {
-    if (!this.cfg.fastFailover || this.role !== Role.Follower || !this.promotable()) return;
-    if (peer !== this.leader || this.leaderLost) return;
-    this.leaderLost = true;
-    // Stagger by rank among the survivors so two followers rarely split the vote.
-    const rank = this.voters.filter((v) => v !== peer).indexOf(this.id);
-    this.randomizedElectionTimeout = Math.min(
-      this.randomizedElectionTimeout,
-      this.electionElapsed + 1 + rank,
-    );
+    this.#core.peerDisconnected(peer);
   }
 
-  /** A transport hint: the connection to `peer` is up. Nothing to do: messages prove liveness. */
-  peerConnected(_peer: NodeId): void {}
+  /** A transport hint: the connection to `peer` is up. */
+  peerConnected(peer: NodeId): void {
+    this.#core.peerConnected(peer);
+  }
 
   /** Everything in Readys up to `readyNumber` is durable. */
   persisted(readyNumber: number): void {
-    let hardState: HardState | null = null;
-    const written: PendingPersist[] = [];
-    while (this.pendingPersist.length > 0 && this.pendingPersist[0]!.number <= readyNumber) {
-      const p = this.pendingPersist.shift()!;
-      if (p.snapshot !== null) this.log.snapshotDurable(p.snapshot.index, p.snapshot.term);
-      if (p.index >= 0) written.push(p);
-      if (p.hardState !== null) hardState = p.hardState;
-    }
-    if (hardState !== null) {
-      this.durableTerm = hardState.term;
-      this.durableVote = hardState.vote;
-    }
-    // The newest write whose last entry is still in the log marks the durable end; a write whose
-    // tail a later Ready truncated no longer does.
-    for (let i = written.length - 1; i >= 0; i--) {
-      const p = written[i]!;
-      if (this.log.term(p.index) === p.term) {
-        this.log.stableTo(p.index, p.term);
-        break;
-      }
-    }
-
-    if (this.role === Role.Candidate && this.durableTerm === this.term && this.durableVote === this.id) {
-      if (!this.votes.has(this.id)) this.recordVote(this.id, true);
-    }
-    // §10.2.1: the leader counts itself toward a quorum only for what is durable on its own disk.
-    if (this.role === Role.Leader && this.maybeCommit()) this.needsBroadcast = true;
+    this.#core.persisted(readyNumber);
   }
 
   /** The driver applied every committed entry up to `index`. */
   applied(index: number): void {
-    this.log.appliedTo(index);
+    this.#core.applied(index);
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // Outputs and views
 
   /** Whether `ready()` would return something. */
   hasReady(): boolean {
-    if (this.needsBroadcast && this.role === Role.Leader) return true;
-    if (this.msgs.length > 0 || this.msgsAfterPersist.length > 0 || this.readStates.length > 0) return true;
-    if (this.needRound && this.role === Role.Leader) return true;
-    if (this.log.unwrittenCount() > 0) return true;
-    if (this.pendingInstall !== null || this.confDirty) return true;
-    if (!sameVote(this.hardState(), this.emittedHardState)) return true;
-    if (!sameSoftState(this.softState(), this.emittedSoftState)) return true;
-    return Math.min(this.log.committed, this.log.stableIndex()) > this.log.applying;
+    return this.#core.hasReady();
   }
 
   /** Collects the effects accumulated since the previous Ready, or null when there are none. */
   ready(): Ready | null {
-    if (this.needRound) {
-      this.needRound = false;
-      if (this.role === Role.Leader) this.broadcastHeartbeat();
-    }
-    if (this.needsBroadcast) {
-      this.needsBroadcast = false;
-      if (this.role === Role.Leader) this.broadcastAppend();
-    }
-    if (!this.hasReady()) return null;
-
-    const number = ++this.readyNumber;
-    const snapshot = this.pendingInstall;
-    this.pendingInstall = null;
-    const conf = this.confDirty ? this.conf() : null;
-    this.confDirty = false;
-    const soft = this.softState();
-    const softState = sameSoftState(soft, this.emittedSoftState) ? null : soft;
-    if (softState !== null) this.emittedSoftState = softState;
-    const entries = this.log.takeUnwritten();
-    // Term and vote must be durable before votes leave; the commit index need not be (a restarted
-    // node relearns it from the leader). So a commit-only change never costs a write of its own:
-    // it rides along with the next entries or vote.
-    const hs = this.hardState();
-    const hardState =
-      !sameVote(hs, this.emittedHardState) ||
-      (entries.length > 0 && hs.commit !== this.emittedHardState.commit)
-        ? hs
-        : null;
-    if (hardState !== null) this.emittedHardState = hardState;
-
-    const lastEntry = entries.length > 0 ? entries[entries.length - 1]! : undefined;
-    this.pendingPersist.push({
-      number,
-      index: lastEntry === undefined ? -1 : lastEntry.index,
-      term: lastEntry === undefined ? -1 : lastEntry.term,
-      hardState,
-      snapshot: snapshot === null ? null : { index: snapshot.index, term: snapshot.term },
-    });
-
-    const messages = this.msgs.length > 0 ? this.msgs : EMPTY;
-    const messagesAfterPersist = this.msgsAfterPersist.length > 0 ? this.msgsAfterPersist : EMPTY;
-    if (this.msgs.length > 0) this.msgs = [];
-    if (this.msgsAfterPersist.length > 0) this.msgsAfterPersist = [];
-
-    const committed = this.log.takeCommitted(MAX_COMMITTED_BYTES_PER_READY);
-    const readStates = this.readStates.length > 0 ? this.readStates : EMPTY;
-    if (this.readStates.length > 0) this.readStates = [];
-    return {
-      number,
-      softState,
-      hardState,
-      entries: entries.length > 0 ? entries : EMPTY,
-      messages,
-      messagesAfterPersist,
-      committed: committed.length > 0 ? committed : EMPTY,
-      readStates,
-      snapshot,
-      conf,
-    };
+    return this.#core.ready();
   }
 
   hardState(): HardState {
-    const e = this.emittedHardState;
-    if (e.term === this.term && e.vote === this.vote && e.commit === this.log.committed) return e;
-    return { term: this.term, vote: this.vote, commit: this.log.committed };
+    return this.#core.hardState();
   }
 
   softState(): SoftState {
-    const e = this.emittedSoftState;
-    if (e.role === this.role && e.leader === this.leader && e.term === this.term) return e;
-    return { role: this.role, leader: this.leader, term: this.term };
+    return this.#core.softState();
   }
 
-  /** Per-follower replication state, for status pages (leader only; empty otherwise). */
+  /** The effective configuration (the latest Config entry in the log, else the snapshot's). */
+  conf(): ConfState {
+    return this.#core.conf();
+  }
+
+  /** The configuration in effect at `index` (at least the snapshot index). */
+  confAt(index: number): ConfState {
+    return this.#core.confAt(index);
+  }
+
+  /** Whether this member may campaign: it is a voter of its configuration. */
+  promotable(): boolean {
+    return this.#core.promotable();
+  }
+
+  /** Per-follower replication state, for status pages (leader only; null otherwise). */
   progressOf(peer: NodeId): { match: number; next: number; state: string } | null {
-    const p = this.progress.get(peer);
-    return p === undefined ? null : { match: p.match, next: p.next, state: p.state };
+    return this.#core.progressOf(peer);
   }
-
-  // ---------------------------------------------------------------------------------------------
-  // Roles
-
-  private becomeFollower(term: number, leader: NodeId | null): void {
-    if (this.role === Role.Leader) this.failReads();
-    if (term > this.term) {
-      this.term = term;
-      this.vote = null;
-    }
-    this.leaderLost = false;
-    this.leadTransferee = null;
-    this.role = Role.Follower;
-    this.leader = leader;
-    this.resetTimers();
-    this.progress.clear();
-    this.votes.clear();
-    this.uncommittedBytes = 0;
-  }
-
-  private becomePreCandidate(): void {
-    this.role = Role.PreCandidate;
-    this.leader = null;
-    this.votes.clear();
-    this.resetTimers();
-  }
-
-  private becomeCandidate(): void {
-    this.term += 1;
-    this.vote = this.id;
-    this.role = Role.Candidate;
-    this.leader = null;
-    this.votes.clear();
-    this.resetTimers();
-  }
-
-  private becomeLeader(): void {
-    this.role = Role.Leader;
-    this.leader = this.id;
-    this.leadTransferee = null;
-    this.leaderLost = false;
-    this.sinceLeaderContact = 0;
-    this.round = 0;
-    this.confirmedRound = 0;
-    this.roundSentAt.clear();
-    this.leaderTicks = 0;
-    this.leaseUntil = 0;
-    this.leaseRevoked = false;
-    this.resetTimers();
-    this.votes.clear();
-    this.progress.clear();
-    const next = this.log.lastIndex() + 1;
-    for (const p of this.peers) {
-      const pr = new Progress(next, this.cfg.maxInflightMsgs, this.cfg.maxInflightBytes);
-      pr.recentActive = true;
-      this.progress.set(p, pr);
-    }
-    this.uncommittedBytes = 0;
-    // §5.4.2 / §8: a no-op of the new term lets the leader commit everything before it.
-    this.log.appendOwn([{ index: next, term: this.term, type: EntryType.Noop, data: new Uint8Array(0) }]);
-    this.needsBroadcast = true;
-  }
-
-  private resetTimers(): void {
-    this.electionElapsed = 0;
-    this.heartbeatElapsed = 0;
-    const t = this.cfg.electionTicks;
-    this.randomizedElectionTimeout = t + this.cfg.rng.int(t);
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Time
-
-  private tickElection(): void {
-    this.electionElapsed++;
-    if (this.electionElapsed >= this.randomizedElectionTimeout) {
-      this.electionElapsed = 0;
-      // Learners, removed members and members waiting to join never campaign (§4.2.3).
-      if (this.promotable() || this.cfg.testingBugs.countLearnerVotes === true) this.hup();
-    }
-  }
-
-  private tickLeader(): void {
-    this.heartbeatElapsed++;
-    this.electionElapsed++;
-    this.leaderTicks++;
-    this.sinceLeaderContact = 0;
-    if (this.leadTransferee !== null && ++this.transferElapsed >= this.cfg.electionTicks) {
-      // §3.10: the target did not take over within an election timeout; resume normal service.
-      this.leadTransferee = null;
-    }
-    if (this.electionElapsed >= this.cfg.electionTicks) {
-      this.electionElapsed = 0;
-      // §6.2 CheckQuorum: a leader that has not heard from a quorum in an election timeout steps
-      // down, so a partitioned leader stops serving and clients move on.
-      if (this.cfg.checkQuorum && !this.quorumActive()) {
-        this.becomeFollower(this.term, null);
-        return;
-      }
-    }
-    if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
-      this.heartbeatElapsed = 0;
-      this.broadcastHeartbeat();
-    }
-  }
-
-  private quorumActive(): boolean {
-    // Voters only: learners never count toward a quorum.
-    let active = 0;
-    for (const v of this.voters) {
-      if (v === this.id) active++;
-      else if (this.progress.get(v)?.recentActive === true) active++;
-    }
-    for (const [, pr] of this.progress) pr.recentActive = false;
-    return isQuorum(active, this.voters.length);
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Elections
-
-  /**
-   * Leader stickiness: a node that heard from a live leader within the minimum election timeout
-   * ignores (pre)votes (§6, §9.6). A dropped connection to the leader lifts it, except for real
-   * votes when lease reads are on: a leader's lease must outlive any hint.
-   */
-  private inLease(type: 'vote' | 'preVote'): boolean {
-    if (!this.cfg.checkQuorum) return false;
-    if (this.role === Role.Leader) return true;
-    if (type === 'vote' && this.cfg.readLease && this.sinceLeaderContact < this.cfg.electionTicks)
-      return true;
-    return this.leader !== null && !this.leaderLost && this.electionElapsed < this.cfg.electionTicks;
-  }
-
-  private hup(): void {
-    if (this.cfg.preVote) this.campaignPreVote();
-    else this.campaignVote(false);
-  }
-
-  private campaignPreVote(): void {
-    this.becomePreCandidate();
-    this.recordVote(this.id, true);
-    if (this.role !== Role.PreCandidate) return; // single-node cluster: already won
-    const lastIndex = this.log.lastIndex();
-    const lastTerm = this.log.lastTerm();
-    for (const p of this.electorate()) {
-      this.send({
-        type: 'preVote',
-        from: this.id,
-        to: p,
-        term: this.term + 1,
-        lastIndex,
-        lastTerm,
-        transfer: false,
-      });
-    }
-  }
-
-  private campaignVote(transfer: boolean): void {
-    this.becomeCandidate();
-    // The self-vote counts once this term and vote are durable (see persisted()).
-    const lastIndex = this.log.lastIndex();
-    const lastTerm = this.log.lastTerm();
-    for (const p of this.electorate()) {
-      this.send({ type: 'vote', from: this.id, to: p, term: this.term, lastIndex, lastTerm, transfer });
-    }
-  }
-
-  /** Who is asked for votes: the other voters (and, under a planted bug, the learners too). */
-  private electorate(): readonly NodeId[] {
-    return this.cfg.testingBugs.countLearnerVotes === true
-      ? this.peers
-      : this.voters.filter((v) => v !== this.id);
-  }
-
-  private handleVoteRequest(m: VoteMessage): void {
-    // Any member answers, learners included: one may have been promoted without knowing it yet
-    // (as etcd does). Only the candidate decides whose vote counts: voters of its configuration.
-    const respType = m.type === 'vote' ? 'voteResp' : 'preVoteResp';
-    const canVote =
-      this.vote === m.from ||
-      (this.vote === null && this.leader === null) ||
-      (m.type === 'preVote' && m.term > this.term) ||
-      (m.type === 'vote' && this.cfg.testingBugs.doubleVote === true);
-    const upToDate = this.log.isUpToDate(m.lastIndex, m.lastTerm);
-    if (canVote && upToDate && this.preVoteYields(m)) {
-      // A granted pre-vote answers in the future term it was asked about.
-      this.send({ type: respType, from: this.id, to: m.from, term: m.term, reject: false });
-      if (m.type === 'vote') {
-        this.electionElapsed = 0;
-        this.vote = m.from;
-      } else if (this.role === Role.PreCandidate) {
-        // Having backed another pre-candidate for the same term, stop our own campaign: if both
-        // went on to the real election they would split the vote.
-        this.becomeFollower(this.term, null);
-      }
-    } else {
-      this.send({ type: respType, from: this.id, to: m.from, term: this.term, reject: true });
-      if (canVote && upToDate && m.type === 'preVote') {
-        // We outrank this rival pre-candidate. It may have ignored our own request while it still
-        // heard its leader (stickiness); campaigning, it no longer does: ask it again now rather
-        // than at our next election timeout.
-        this.send({
-          type: 'preVote',
-          from: this.id,
-          to: m.from,
-          term: this.term + 1,
-          lastIndex: this.log.lastIndex(),
-          lastTerm: this.log.lastTerm(),
-          transfer: false,
-        });
-      }
-    }
-  }
-
-  /**
-   * Two followers that lose the same leader at the same moment (fast failover: both saw the
-   * connection drop) pre-campaign for the same term. Granting each other's pre-vote would send
-   * both into the real election, where each votes for itself: a split vote costs a whole election
-   * timeout, and on a loaded machine the 1 + rank tick stagger is lost in scheduling delays. So a
-   * pre-candidate backs a rival for the same term only if the rival ranks first: a strictly more
-   * up-to-date log, else an earlier place in the voter list. One of any two yields, whatever the
-   * message timing. Pre-votes change no state, so safety is untouched; a pre-candidate that
-   * yields to a rival that then fails campaigns again at its next election timeout.
-   */
-  private preVoteYields(m: VoteMessage): boolean {
-    if (m.type !== 'preVote' || this.role !== Role.PreCandidate || m.term !== this.term + 1) return true;
-    const lastTerm = this.log.lastTerm();
-    const lastIndex = this.log.lastIndex();
-    if (m.lastTerm !== lastTerm || m.lastIndex !== lastIndex) return true; // theirs is newer (checked)
-    const theirs = this.voters.indexOf(m.from);
-    return theirs >= 0 && theirs < this.voters.indexOf(this.id);
-  }
-
-  private recordVote(from: NodeId, granted: boolean): void {
-    const countAll = this.cfg.testingBugs.countLearnerVotes === true;
-    if (!this.votes.has(from)) this.votes.set(from, granted);
-    let yes = 0;
-    let no = 0;
-    for (const [id, g] of this.votes) {
-      // Only voters of the current configuration count (learners never do).
-      if (!countAll && !this.voters.includes(id)) continue;
-      if (g) yes++;
-      else no++;
-    }
-    const n = this.voters.length;
-    if (isQuorum(yes, n)) {
-      if (this.role === Role.PreCandidate) this.campaignVote(false);
-      // A candidate leads only once its own term and self-vote are durable (recorded by
-      // persisted()), even when other members' votes alone make a quorum: its vote requests left
-      // before that fsync, and a candidate that crashed first would restart in its old term free
-      // to vote for a rival in this one, which could then win the same term.
-      else if (this.role === Role.Candidate && this.votes.get(this.id) === true) this.becomeLeader();
-    } else if (isQuorum(no, n)) {
-      this.becomeFollower(this.term, null);
-    }
-  }
-
-  private stepCandidate(m: Message): void {
-    switch (m.type) {
-      case 'app':
-        this.becomeFollower(m.term, m.from);
-        this.heardFromLeader(m.from);
-        this.handleAppend(m);
-        return;
-      case 'heartbeat':
-        this.becomeFollower(m.term, m.from);
-        this.heardFromLeader(m.from);
-        this.handleHeartbeat(m);
-        return;
-      case 'snapshot':
-        this.becomeFollower(m.term, m.from);
-        this.heardFromLeader(m.from);
-        this.handleSnapshot(m);
-        return;
-      case 'preVoteResp':
-        if (this.role === Role.PreCandidate) this.recordVote(m.from, !m.reject);
-        return;
-      case 'voteResp':
-        if (this.role === Role.Candidate) this.recordVote(m.from, !m.reject);
-        return;
-      default:
-        return;
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Followers
-
-  private stepFollower(m: Message): void {
-    switch (m.type) {
-      case 'app':
-        this.heardFromLeader(m.from);
-        this.handleAppend(m);
-        return;
-      case 'heartbeat':
-        this.heardFromLeader(m.from);
-        this.handleHeartbeat(m);
-        return;
-      case 'snapshot':
-        this.heardFromLeader(m.from);
-        this.handleSnapshot(m);
-        return;
-      case 'timeoutNow':
-        // §3.10: the leader hands over; campaign now, skipping PreVote and others' stickiness.
-        // A learner (or removed member) cannot: it has no vote to win with.
-        if (this.promotable()) this.campaignVote(true);
-        return;
-      default:
-        return;
-    }
-  }
-
-  private heardFromLeader(from: NodeId): void {
-    this.electionElapsed = 0;
-    this.sinceLeaderContact = 0;
-    this.leaderLost = false;
-    this.leader = from;
-  }
-
-  private handleAppend(m: AppMessage): void {
-    const reply = (index: number, reject: boolean, hintIndex: number, hintTerm: number): void => {
-      this.send({
-        type: 'appResp',
-        from: this.id,
-        to: m.from,
-        term: this.term,
-        index,
-        reject,
-        hintIndex,
-        hintTerm,
-      });
-    };
-    if (this.log.matchTerm(m.prevIndex, m.prevTerm)) {
-      const lastNew = this.log.appendAfter(m.prevIndex, m.entries);
-      this.confAfterAppend(m.entries);
-      // Figure 2, receiver step 5: commit up to what the leader committed, within what we hold.
-      this.log.commitTo(Math.min(m.commit, lastNew));
-      reply(lastNew, false, 0, 0);
-      return;
-    }
-    if (m.prevIndex < this.log.committed) {
-      // Everything up to our commit index matches the leader (Log Matching + Leader Completeness).
-      reply(this.log.committed, false, 0, 0);
-      return;
-    }
-    // Figure 2, receiver step 2: reject; hint where our log diverges so the leader skips a term.
-    const last = this.log.lastIndex();
-    if (m.prevIndex > last) {
-      reply(m.prevIndex, true, last + 1, 0);
-    } else {
-      const t = this.log.term(m.prevIndex);
-      reply(m.prevIndex, true, this.log.firstIndexOfTermAt(m.prevIndex), t);
-    }
-  }
-
-  /**
-   * InstallSnapshot (§7, Figure 13) once the driver stored every byte. A snapshot at or below the
-   * commit index is stale: answered with the current state, never installed. One whose last entry
-   * the log already holds only advances the commit index (Figure 13 step 6). Otherwise the log is
-   * replaced and the next Ready carries the snapshot to install; the acknowledgement leaves once
-   * that Ready is durable.
-   */
-  private handleSnapshot(m: SnapshotMessage): void {
-    const meta = m.meta;
-    const reply = (index: number): void => {
-      this.send({
-        type: 'appResp',
-        from: this.id,
-        to: m.from,
-        term: this.term,
-        index,
-        reject: false,
-        hintIndex: 0,
-        hintTerm: 0,
-      });
-    };
-    if (meta.index <= this.log.committed) {
-      reply(this.log.committed);
-      return;
-    }
-    if (this.log.matchTerm(meta.index, meta.term)) {
-      this.log.commitTo(meta.index);
-      reply(meta.index);
-      return;
-    }
-    this.log.installSnapshot(meta.index, meta.term);
-    this.snapshotMeta = meta;
-    this.pendingInstall = meta;
-    this.confLog.length = 0;
-    this.baseConf = meta.conf;
-    this.baseConfIndex = meta.index;
-    this.applyConf();
-    reply(meta.index);
-  }
-
-  private handleHeartbeat(m: HeartbeatMessage): void {
-    // The leader sends min(match, commit), so this never commits an entry we might not share.
-    if (m.commit > this.log.committed) this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
-    this.send({ type: 'heartbeatResp', from: this.id, to: m.from, term: this.term, context: m.context });
-  }
-
-  /** A message from an older term: tell the sender about the newer term where that helps. */
-  private stepStale(m: Message): void {
-    if (
-      (m.type === 'app' || m.type === 'heartbeat' || m.type === 'snapshot') &&
-      (this.cfg.checkQuorum || this.cfg.preVote)
-    ) {
-      // A deposed leader (or one cut off for a while) learns the new term and steps down; without
-      // this a node with PreVote could never raise its term past a stale leader's.
-      this.send({
-        type: 'appResp',
-        from: this.id,
-        to: m.from,
-        term: this.term,
-        index: 0,
-        reject: true,
-        hintIndex: 0,
-        hintTerm: 0,
-      });
-    } else if (m.type === 'preVote') {
-      this.send({ type: 'preVoteResp', from: this.id, to: m.from, term: this.term, reject: true });
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Leader
-
-  private stepLeader(m: Message): void {
-    const pr = this.progress.get(m.from);
-    if (pr === undefined) return;
-    switch (m.type) {
-      case 'appResp':
-        pr.recentActive = true;
-        this.handleAppResp(m, pr);
-        return;
-      case 'heartbeatResp':
-        this.handleHeartbeatResp(m, pr);
-        return;
-      default:
-        return;
-    }
-  }
-
-  private handleAppResp(m: AppRespMessage, pr: Progress): void {
-    if (pr.state === ProgressState.Snapshot) {
-      // The follower installed the snapshot (or never needed it): replicate from where it is.
-      if (m.reject) return;
-      pr.maybeUpdate(m.index);
-      if (pr.match < pr.pendingSnapshot) return;
-      pr.becomeReplicate();
-      if (this.maybeCommit()) this.needsBroadcast = true;
-      if (this.role !== Role.Leader) return;
-      // A transfer target that caught up by InstallSnapshot may now hold the whole log.
-      if (this.cfg.testingBugs.noHandOverAfterSnapshot !== true) this.maybeHandOver(m.from, pr);
-      this.sendAppend(m.from, pr);
-      return;
-    }
-    if (m.reject) {
-      if (!this.backtrack(m, pr)) return;
-      this.sendAppend(m.from, pr);
-      return;
-    }
-    const wasProbe = pr.state === ProgressState.Probe;
-    if (!pr.maybeUpdate(m.index)) {
-      if (wasProbe) pr.probeSent = false;
-      return;
-    }
-    if (wasProbe) pr.becomeReplicate();
-    else pr.inflights.freeLE(m.index);
-    if (this.maybeCommit()) this.needsBroadcast = true;
-    if (this.role !== Role.Leader) return; // a removed leader stepped down on this commit
-    this.maybeHandOver(m.from, pr);
-    this.sendAppend(m.from, pr);
-  }
-
-  /** Moves `next` back after a rejection using the follower's hint. Returns false for stale rejections. */
-  private backtrack(m: AppRespMessage, pr: Progress): boolean {
-    const rejected = m.index;
-    if (pr.state === ProgressState.Replicate) {
-      if (rejected <= pr.match) return false;
-      pr.becomeProbe();
-    } else if (rejected !== pr.next - 1) {
-      return false;
-    }
-    let next: number;
-    if (m.hintTerm > 0) {
-      // If we hold entries of the follower's conflicting term, our last one of them is where the
-      // logs may still agree; otherwise skip the follower's whole run of that term.
-      const at = this.log.lastIndexWithTermAtMost(rejected, m.hintTerm);
-      next = this.log.term(at) === m.hintTerm ? at + 1 : m.hintIndex;
-    } else {
-      next = m.hintIndex;
-    }
-    pr.next = Math.max(pr.match + 1, Math.min(next, rejected));
-    pr.probeSent = false;
-    return true;
-  }
-
-  private handleHeartbeatResp(m: HeartbeatRespMessage, pr: Progress): void {
-    pr.recentActive = true;
-    if (m.context > pr.ackedRound && m.context <= this.round) {
-      pr.ackedRound = m.context;
-      this.advanceReads();
-    }
-    const last = this.log.lastIndex();
-    if (pr.match >= last || pr.state === ProgressState.Snapshot) return;
-    if (pr.state === ProgressState.Probe) {
-      pr.probeSent = false;
-      this.sendAppend(m.from, pr);
-      return;
-    }
-    // Replicate state with the follower behind: appends may have been lost. Let one more message
-    // through a full window, and when everything was already sent, probe the end of what we sent:
-    // a follower that lacks it rejects, which drops it back to probe state.
-    if (pr.inflights.full()) pr.inflights.freeFirst();
-    if (!this.sendAppend(m.from, pr)) this.sendEmptyAppend(m.from, pr);
-  }
-
-  /** Commit index = what a majority holds, but only for entries of the current term (Fig. 8). */
-  private maybeCommit(): boolean {
-    const matches = this.matchBuf;
-    matches.length = 0;
-    // Voters only; a leader that its own pending change removes does not count itself (§4.2.2).
-    for (const v of this.voters) {
-      matches.push(v === this.id ? this.log.stableIndex() : (this.progress.get(v)?.match ?? 0));
-    }
-    const index = quorumIndex(matches, this.matchScratch);
-    if (index <= this.log.committed) return false;
-    // §5.4.2: an entry from an earlier term is never committed by counting replicas.
-    if (this.log.term(index) !== this.term && this.cfg.testingBugs.commitOldTermByCounting !== true) {
-      return false;
-    }
-    const before = this.log.committed;
-    this.log.commitTo(index);
-    this.releaseUncommitted(before, index);
-    if (this.maybeStepDownRemoved()) return true;
-    if (this.readsAwaitingTermCommit.length > 0 && this.log.term(index) === this.term) {
-      const waiting = this.readsAwaitingTermCommit;
-      this.readsAwaitingTermCommit = [];
-      for (const r of waiting) this.leaderRead(r.from, r.context);
-    }
-    return true;
-  }
-
-  /**
-   * A leader that a committed configuration no longer lists as a voter steps down (dissertation
-   * §4.2.2). It hands over to the most up-to-date voter with TimeoutNow, so the cluster need not
-   * wait out an election timeout, and never campaigns again (it is not promotable).
-   */
-  private maybeStepDownRemoved(): boolean {
-    if (this.role !== Role.Leader || this.promotable()) return false;
-    if (this.pendingConfIndex() > 0) return false;
-    let best: NodeId | null = null;
-    let bestMatch = -1;
-    for (const v of this.voters) {
-      const m = this.progress.get(v)?.match ?? -1;
-      if (m > bestMatch) {
-        best = v;
-        bestMatch = m;
-      }
-    }
-    // Announce the commit (so the successor applies the change too), then hand over.
-    this.broadcastAppend();
-    if (best !== null && bestMatch === this.log.lastIndex()) this.sendTimeoutNow(best);
-    this.becomeFollower(this.term, null);
-    return true;
-  }
-
-  private releaseUncommitted(from: number, to: number): void {
-    if (this.uncommittedBytes === 0) return;
-    let freed = 0;
-    for (const e of this.log.slice(from + 1, to + 1, Number.MAX_SAFE_INTEGER)) freed += e.data.length;
-    this.uncommittedBytes = Math.max(0, this.uncommittedBytes - freed);
-  }
-
-  private broadcastAppend(): void {
-    for (const p of this.peers) {
-      const pr = this.progress.get(p)!;
-      const sentAny = this.sendAppend(p, pr);
-      if (!sentAny && pr.sentCommit < this.log.committed && pr.match >= this.log.committed) {
-        // Nothing new to send but the commit index moved: tell the follower so it can apply.
-        this.sendEmptyAppend(p, pr);
-      }
-    }
-  }
-
-  private broadcastHeartbeat(): void {
-    this.round++;
-    this.roundSentAt.set(this.round, this.leaderTicks);
-    this.heartbeatElapsed = 0;
-    this.needRound = false;
-    for (const p of this.peers) {
-      const pr = this.progress.get(p)!;
-      const commit = Math.min(pr.match, this.log.committed);
-      const context = this.round;
-      const hb: HeartbeatMessage = {
-        type: 'heartbeat',
-        from: this.id,
-        to: p,
-        term: this.term,
-        commit,
-        context,
-      };
-      this.send(hb);
-    }
-  }
-
-  /**
-   * §3.10 step 2: once the transfer target's log matches the leader's (whether by appends or by
-   * InstallSnapshot), send it TimeoutNow. Returns whether it was sent. Every path that advances
-   * the target's match goes through here, so a transfer never waits out its timer needlessly.
-   */
-  private maybeHandOver(from: NodeId, pr: Progress): boolean {
-    if (from !== this.leadTransferee || pr.match !== this.log.lastIndex()) return false;
-    this.sendTimeoutNow(from);
-    return true;
-  }
-
-  private sendTimeoutNow(to: NodeId): void {
-    // The target may campaign whenever this arrives, skipping stickiness: no lease for the rest
-    // of this term, even if the transfer aborts (a late TimeoutNow could still elect it).
-    this.leaseRevoked = true;
-    this.send({ type: 'timeoutNow', from: this.id, to, term: this.term });
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Reads (§6.4)
-
-  private leaderRead(from: NodeId, context: number): void {
-    // §6.4 step 1: until an entry of its own term is committed, a new leader does not know the
-    // commit index of its predecessor; the read waits for the no-op to commit.
-    if (this.log.term(this.log.committed) !== this.term) {
-      this.readsAwaitingTermCommit.push({ from, context });
-      return;
-    }
-    const index = this.log.committed;
-    if ((this.voters.length === 1 && this.voters[0] === this.id) || this.leaseValid()) {
-      this.releaseRead(from, context, index);
-      return;
-    }
-    // Steps 2-3: confirm leadership with a heartbeat round that starts after this read arrived;
-    // every read that arrives before that round starts shares it.
-    this.pendingReads.push({ from, context, index, round: this.round + 1 });
-    this.needRound = true;
-  }
-
-  private leaseValid(): boolean {
-    return (
-      this.cfg.readLease &&
-      !this.leaseRevoked &&
-      this.leadTransferee === null &&
-      this.leaderTicks < this.leaseUntil
-    );
-  }
-
-  private advanceReads(): void {
-    const acked = this.matchBuf;
-    acked.length = 0;
-    for (const v of this.voters) {
-      acked.push(v === this.id ? this.round : (this.progress.get(v)?.ackedRound ?? 0));
-    }
-    const q = quorumIndex(acked, this.matchScratch);
-    if (q <= this.confirmedRound) return;
-    this.confirmedRound = q;
-    const sentAt = this.roundSentAt.get(q);
-    if (sentAt !== undefined && this.cfg.readLease) {
-      // The lease runs from when the confirmed round was sent, not from when it was acknowledged.
-      this.leaseUntil = Math.max(
-        this.leaseUntil,
-        sentAt + this.cfg.electionTicks - this.cfg.maxClockDriftTicks,
-      );
-    }
-    for (const key of this.roundSentAt.keys()) {
-      if (key >= q) break;
-      this.roundSentAt.delete(key);
-    }
-    let released = 0;
-    while (released < this.pendingReads.length && this.pendingReads[released]!.round <= q) {
-      const r = this.pendingReads[released]!;
-      this.releaseRead(r.from, r.context, r.index);
-      released++;
-    }
-    if (released > 0) this.pendingReads.splice(0, released);
-  }
-
-  private releaseRead(from: NodeId, context: number, index: number): void {
-    if (from === this.id) this.readStates.push({ context, ok: true, index });
-    else this.sendReadResp(from, context, index, false);
-  }
-
-  private rejectRead(m: { readonly from: NodeId; readonly context: number }): void {
-    this.sendReadResp(m.from, m.context, 0, true);
-  }
-
-  private sendReadResp(to: NodeId, context: number, index: number, reject: boolean): void {
-    this.send({ type: 'readIndexResp', from: this.id, to, term: this.term, context, index, reject });
-  }
-
-  /** Leadership ends: no pending read may be served any more (it could be stale). */
-  private failReads(): void {
-    const all = [...this.readsAwaitingTermCommit, ...this.pendingReads];
-    this.readsAwaitingTermCommit = [];
-    this.pendingReads = [];
-    for (const r of all) {
-      if (r.from === this.id) {
-        this.readStates.push({ context: r.context, ok: false, reason: 'leadership-lost' });
-      } else {
-        this.rejectRead(r);
-      }
-    }
-  }
-
-  /**
-   * Sends as many AppendEntries to `to` as flow control allows: one probe in probe state, a
-   * pipeline of messages up to the in-flight window in replicate state. Returns whether it sent.
-   */
-  private sendAppend(to: NodeId, pr: Progress): boolean {
-    let sent = false;
-    const last = this.log.lastIndex();
-    while (!pr.isPaused()) {
-      if (pr.state === ProgressState.Replicate && pr.next > last) break;
-      const prevIndex = pr.next - 1;
-      const prevTerm = this.log.term(prevIndex);
-      if (prevTerm < 0 || pr.next < this.log.firstIndex()) {
-        // §7: the entries this follower needs were compacted away; it gets the snapshot instead.
-        this.sendSnapshot(to, pr);
-        return true;
-      }
-      const entries = this.log.slice(pr.next, last + 1, this.cfg.maxMsgBytes);
-      const commit = this.log.committed;
-      this.send({ type: 'app', from: this.id, to, term: this.term, prevIndex, prevTerm, entries, commit });
-      pr.sentCommit = commit;
-      sent = true;
-      if (pr.state === ProgressState.Replicate) {
-        if (entries.length === 0) break;
-        const lastSent = entries[entries.length - 1]!.index;
-        let bytes = 0;
-        for (const e of entries) bytes += e.data.length;
-        pr.inflights.add(lastSent, bytes);
-        pr.next = lastSent + 1;
-      } else {
-        pr.probeSent = true;
-      }
-    }
-    return sent;
-  }
-
-  private sendSnapshot(to: NodeId, pr: Progress): void {
-    const meta = this.snapshotMeta;
-    invariant(
-      meta !== null && meta.index >= this.log.firstIndex() - 1,
-      `${to} needs entry ${pr.next} but the log starts at ${this.log.firstIndex()} and no snapshot covers the gap`,
-    );
-    pr.becomeSnapshot(meta.index);
-    this.send({ type: 'snapshot', from: this.id, to, term: this.term, meta });
-  }
-
-  private sendEmptyAppend(to: NodeId, pr: Progress): void {
-    const prevIndex = pr.next - 1;
-    const prevTerm = this.log.term(prevIndex);
-    if (prevTerm < 0) return;
-    const commit = this.log.committed;
-    this.send({
-      type: 'app',
-      from: this.id,
-      to,
-      term: this.term,
-      prevIndex,
-      prevTerm,
-      entries: EMPTY,
-      commit,
-    });
-    pr.sentCommit = commit;
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Membership
-
-  /** Index of the latest Config entry if it is not committed yet, else 0. */
-  private pendingConfIndex(): number {
-    const n = this.confLog.length;
-    if (n === 0) return 0;
-    const top = this.confLog[n - 1]!.index;
-    return top > this.log.committed ? top : 0;
-  }
-
-  /**
-   * Records the configuration a Config entry makes effective. The entry carries the whole
-   * configuration (validated by the leader that appended it), so no earlier one is needed to read it.
-   */
-  private pushConf(e: Entry): void {
-    const decoded = decodeConfEntry(e.data);
-    invariant(decoded !== null, `Config entry ${e.index}@${e.term} cannot be decoded`);
-    this.confLog.push({ index: e.index, term: e.term, conf: decoded.conf });
-  }
-
-  /**
-   * After a follower's append: configurations whose entries a conflicting suffix replaced are
-   * rolled back, and the new Config entries take effect (dissertation §4.1).
-   */
-  private confAfterAppend(entries: readonly Entry[]): void {
-    let changed = false;
-    while (this.confLog.length > 0) {
-      const top = this.confLog[this.confLog.length - 1]!;
-      if (top.index < this.log.firstIndex() || this.log.term(top.index) === top.term) break;
-      this.confLog.pop();
-      changed = true;
-    }
-    const n = this.confLog.length;
-    let after = n > 0 ? this.confLog[n - 1]!.index : this.baseConfIndex;
-    for (const e of entries) {
-      if (e.type !== EntryType.Config || e.index <= after || this.log.term(e.index) !== e.term) continue;
-      this.pushConf(e);
-      after = e.index;
-      changed = true;
-    }
-    if (changed) this.applyConf();
-  }
-
-  /** Makes the effective configuration the one the engine acts on. */
-  private applyConf(): void {
-    const conf = this.conf();
-    this.voters = conf.voters;
-    this.peers = [...conf.voters, ...conf.learners].filter((p) => p !== this.id).sort();
-    this.confDirty = true;
-    if (this.role === Role.Leader) {
-      const next = this.log.lastIndex() + 1;
-      for (const p of this.peers) {
-        if (this.progress.has(p)) continue;
-        const pr = new Progress(next, this.cfg.maxInflightMsgs, this.cfg.maxInflightBytes);
-        pr.recentActive = true;
-        this.progress.set(p, pr);
-      }
-      for (const p of [...this.progress.keys()]) if (!this.peers.includes(p)) this.progress.delete(p);
-      if (this.leadTransferee !== null && !this.voters.includes(this.leadTransferee)) {
-        this.leadTransferee = null;
-      }
-    } else if (
-      (this.role === Role.Candidate || this.role === Role.PreCandidate) &&
-      !this.promotable() &&
-      this.cfg.testingBugs.countLearnerVotes !== true
-    ) {
-      this.becomeFollower(this.term, null);
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Output
-
-  private send(m: Message): void {
-    // Votes and acknowledgements promise durable state: they leave only after the Ready that
-    // holds that state is persisted (Figure 2; DESIGN.md "Rules that carry the safety"). A vote
-    // *request* promises nothing: it leaves at once, so the candidate's fsync of its term and
-    // self-vote overlaps the voters' fsyncs instead of preceding them (one fsync fewer on the
-    // failover path). The self-vote counts only once durable (persisted()) and the candidate leads
-    // only then (recordVote), so one that crashes first never led and may vote anew on restart.
-    switch (m.type) {
-      case 'appResp':
-      case 'voteResp':
-        this.msgsAfterPersist.push(m);
-        return;
-      default:
-        this.msgs.push(m);
-    }
-  }
-}
-
-function sameVote(a: HardState, b: HardState): boolean {
-  return a.term === b.term && a.vote === b.vote;
-}
-
-function sameSoftState(a: SoftState, b: SoftState): boolean {
-  return a.role === b.role && a.leader === b.leader && a.term === b.term;
 }

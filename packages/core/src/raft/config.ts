@@ -3,6 +3,9 @@ import { InvalidMemberIdError, isValidMemberId } from './memberId.js';
 import type { Rng } from './rng.js';
 import type { NodeId } from './types.js';
 
+// The simulator (packages/core/src/testing) still imports the planted-bug type from here.
+export type { TestingBugs } from './testingBugs.js';
+
 export interface RaftConfig {
   /** This member's id; must be one of `voters` unless `voters` is empty. */
   readonly id: NodeId;
@@ -49,27 +52,9 @@ export interface RaftConfig {
    * instead of waiting out its election timeout. Default true.
    */
   readonly fastFailover?: boolean;
-  /**
-   * Deliberate bugs, for tests that prove the simulator's checks can fail. Never set in production.
-   * - commitOldTermByCounting: commit any index a quorum holds, ignoring Figure 8's term rule.
-   * - doubleVote: grant a vote even after voting for someone else in the same term.
-   * - skipConfCommitCheck: accept a configuration change while another is still uncommitted.
-   * - countLearnerVotes: learners answer vote requests and their grants count toward the quorum.
-   */
-  readonly testingBugs?: TestingBugs;
 }
 
-export interface TestingBugs {
-  readonly commitOldTermByCounting?: boolean;
-  readonly doubleVote?: boolean;
-  readonly skipConfCommitCheck?: boolean;
-  readonly countLearnerVotes?: boolean;
-  /** Issue #15's first transfer bug: no TimeoutNow when the target catches up by InstallSnapshot. */
-  readonly noHandOverAfterSnapshot?: boolean;
-}
-
-export type ResolvedRaftConfig = Required<Omit<RaftConfig, 'testingBugs' | 'addresses'>> & {
-  readonly testingBugs: TestingBugs;
+export type ResolvedRaftConfig = Required<Omit<RaftConfig, 'addresses'>> & {
   readonly addresses: ReadonlyMap<NodeId, string>;
 };
 
@@ -88,7 +73,6 @@ export function resolveConfig(c: RaftConfig): ResolvedRaftConfig {
     fastFailover: true,
     ...c,
     addresses: c.addresses ?? new Map<NodeId, string>(),
-    testingBugs: c.testingBugs ?? {},
   };
   const bad = (msg: string): never => {
     throw new KeelError(ErrorCode.InvalidConfig, msg);

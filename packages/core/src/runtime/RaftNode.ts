@@ -26,6 +26,7 @@ import {
   type TimerHandle,
   type Transport,
 } from './interfaces.js';
+import { PendingRequests } from './PendingRequests.js';
 import { SnapshotTransfer } from './SnapshotTransfer.js';
 import { concatChunks, type SnapshotBytes, type SnapshotChunks, toChunks } from './snapshotBytes.js';
 
@@ -199,16 +200,8 @@ export class RaftNode<R = unknown> {
     durable: boolean;
     after: readonly Message[];
   }[] = [];
-  private readonly readTimeoutMs: number;
-  private readCounter = 0;
-  /** Reads waiting for the leader's confirmation, by context. */
-  private readonly reads = new Map<number, { done: (o: ReadOutcome) => void; timer: TimerHandle }>();
-  /** Confirmed reads waiting for the local apply to reach their index, oldest first. */
-  private readonly readsAwaitingApply: { index: number; done: (o: ReadOutcome) => void }[] = [];
-  /** Proposals waiting for their entry to be applied, by index. */
-  private readonly waiting = new Map<number, { term: number; done: (o: ProposeOutcome<R>) => void }>();
-  /** Membership changes waiting for their Config entry to be applied, by index. */
-  private readonly confWaiting = new Map<number, { term: number; done: (o: ConfChangeOutcome) => void }>();
+  /** Proposals, membership changes and reads waiting for their outcome. */
+  private readonly pending: PendingRequests<R>;
 
   constructor(options: RaftNodeOptions<R>) {
     this.snapshotStore = options.snapshotStore;
@@ -256,7 +249,9 @@ export class RaftNode<R = unknown> {
     this.scheduler = options.scheduler;
     this.tickMs = options.tickMs ?? 10;
     this.onFatal = options.onFatal;
-    this.readTimeoutMs = options.readTimeoutMs ?? 2000;
+    this.pending = new PendingRequests<R>(this.scheduler, options.readTimeoutMs ?? 2000, (index) =>
+      this.raft.confAt(index),
+    );
     const store = this.snapshotStore;
     this.transfer =
       store === undefined
@@ -312,7 +307,7 @@ export class RaftNode<R = unknown> {
       done(r.reason === 'not-leader' ? r : { ok: false, reason: 'proposal-dropped', message: r.message });
       return;
     }
-    this.waiting.set(r.firstIndex, { term: r.term, done });
+    this.pending.addProposal(r.firstIndex, r.term, done);
     this.schedulePump();
   }
 
@@ -328,19 +323,13 @@ export class RaftNode<R = unknown> {
     }
     // Time first: after a pause, the lease must be judged by the clock, not by missed timer firings.
     this.catchUpTicks();
-    const context = ++this.readCounter;
+    const context = this.pending.nextReadContext();
     const r = this.raft.readIndex(context);
     if (!r.ok) {
       done(r.reason === 'not-leader' ? r : { ok: false, reason: 'leadership-lost', message: r.message });
       return;
     }
-    const timer = this.scheduler.setTimeout(() => {
-      const w = this.reads.get(context);
-      if (w === undefined) return;
-      this.reads.delete(context);
-      w.done({ ok: false, reason: 'timeout', message: `read not confirmed within ${this.readTimeoutMs} ms` });
-    }, this.readTimeoutMs);
-    this.reads.set(context, { done, timer });
+    this.pending.addRead(context, done);
     this.schedulePump();
   }
 
@@ -366,7 +355,7 @@ export class RaftNode<R = unknown> {
       done(r);
       return;
     }
-    this.confWaiting.set(r.index, { term: r.term, done });
+    this.pending.addConfChange(r.index, r.term, done);
     this.schedulePump();
   }
 
@@ -460,17 +449,7 @@ export class RaftNode<R = unknown> {
     if (this.tickTimer !== null) this.scheduler.clearTimeout(this.tickTimer);
     this.tickTimer = null;
     this.transfer?.close();
-    const waiting = [...this.waiting.values()];
-    this.waiting.clear();
-    for (const w of waiting) w.done({ ok: false, reason: 'stopped', message: 'the node stopped' });
-    const confWaiting = [...this.confWaiting.values()];
-    this.confWaiting.clear();
-    for (const w of confWaiting) w.done({ ok: false, reason: 'stopped', message: 'the node stopped' });
-    const reads = [...this.reads.values()].map((r) => r.done);
-    for (const r of this.reads.values()) this.scheduler.clearTimeout(r.timer);
-    this.reads.clear();
-    for (const r of this.readsAwaitingApply.splice(0)) reads.push(r.done);
-    for (const done of reads) done({ ok: false, reason: 'stopped', message: 'the node stopped' });
+    this.pending.stopAll();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -643,20 +622,7 @@ export class RaftNode<R = unknown> {
     if (!item.write) this.releaseDurable();
 
     if (rd.committed.length > 0) this.apply(rd.committed);
-    for (const rs of rd.readStates) {
-      const w = this.reads.get(rs.context);
-      if (w === undefined) continue; // timed out already
-      this.reads.delete(rs.context);
-      this.scheduler.clearTimeout(w.timer);
-      if (!rs.ok) {
-        const message = rs.reason === 'not-leader' ? 'the leader refused the read' : 'leadership was lost';
-        w.done({ ok: false, reason: 'leadership-lost', message });
-      } else if (rs.index <= this.raft.log.applied) {
-        w.done({ ok: true, index: rs.index });
-      } else {
-        this.awaitApply(rs.index, w.done);
-      }
-    }
+    for (const rs of rd.readStates) this.pending.readState(rs, this.raft.log.applied);
   }
 
   /**
@@ -712,25 +678,7 @@ export class RaftNode<R = unknown> {
     this.observer?.restore?.(this.id, stored.meta, data);
     if (at.index > this.lastSnapshotIndex) this.lastSnapshotIndex = at.index;
     this.appliedBytesAtSnapshot = this.appliedBytes;
-    // Whatever waited for an entry the snapshot covers will not be applied here.
-    for (const [index, w] of this.waiting) {
-      if (index > at.index) continue;
-      this.waiting.delete(index);
-      w.done({
-        ok: false,
-        reason: 'stopped',
-        message: `a snapshot replaced the log up to ${at.index}; outcome unknown`,
-      });
-    }
-    for (const [index, w] of this.confWaiting) {
-      if (index > at.index) continue;
-      this.confWaiting.delete(index);
-      w.done({
-        ok: false,
-        reason: 'stopped',
-        message: `a snapshot replaced the log up to ${at.index}; outcome unknown`,
-      });
-    }
+    this.pending.snapshotInstalled(at.index);
     this.storage.compact!(at.index, at.term, onDurable);
     if (this.storage.lastIndex() !== at.index || this.storage.term(at.index) !== at.term) {
       this.fail(
@@ -740,14 +688,7 @@ export class RaftNode<R = unknown> {
         ),
       );
     }
-    this.serveReads(at.index);
-  }
-
-  private awaitApply(index: number, done: (o: ReadOutcome) => void): void {
-    const q = this.readsAwaitingApply;
-    let at = q.length;
-    while (at > 0 && q[at - 1]!.index > index) at--;
-    q.splice(at, 0, { index, done });
+    this.pending.serveReads(at.index);
   }
 
   /** Sends what waited for durability, in Ready order, and tells the engine how far it got. */
@@ -767,32 +708,11 @@ export class RaftNode<R = unknown> {
       this.appliedBytes += e.data.length;
       let result: R | undefined;
       if (e.type === EntryType.Normal) result = this.stateMachine.apply(e);
-      const cw = e.type === EntryType.Config ? this.confWaiting.get(e.index) : undefined;
-      if (cw !== undefined) {
-        this.confWaiting.delete(e.index);
-        if (cw.term === e.term) cw.done({ ok: true, index: e.index, conf: this.raft.confAt(e.index) });
-        else
-          cw.done({
-            ok: false,
-            reason: 'proposal-dropped',
-            message: `entry ${e.index} was replaced by a newer leader`,
-          });
-      }
-      const w = this.waiting.get(e.index);
-      if (w !== undefined) {
-        this.waiting.delete(e.index);
-        if (w.term === e.term) w.done({ ok: true, index: e.index, result: result as R });
-        else
-          w.done({
-            ok: false,
-            reason: 'proposal-dropped',
-            message: `entry ${e.index} was replaced by a newer leader`,
-          });
-      }
+      this.pending.applied(e, result);
     }
     const last = entries[entries.length - 1]!.index;
     this.raft.applied(last);
-    this.serveReads(last);
+    this.pending.serveReads(last);
     if (
       this.snapshotStore !== undefined &&
       ((this.snapshotEntries > 0 && last - this.lastSnapshotIndex >= this.snapshotEntries) ||
@@ -800,13 +720,6 @@ export class RaftNode<R = unknown> {
     ) {
       this.takeSnapshot();
     }
-  }
-
-  private serveReads(applied: number): void {
-    const q = this.readsAwaitingApply;
-    let served = 0;
-    while (served < q.length && q[served]!.index <= applied) served++;
-    if (served > 0) for (const r of q.splice(0, served)) r.done({ ok: true, index: r.index });
   }
 
   private fail(err: Error): void {

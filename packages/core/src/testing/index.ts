@@ -1,3 +1,4 @@
+export type { RaftTestingConfig, TestingBugs } from '../raft/testingBugs.js';
 export { type CatchUpTransferOutcome, catchUpTransfer } from './catchUpTransfer.js';
 export { describeMessage, describeReady } from './describe.js';
 export { InvariantChecker, type InvariantViolation, Property } from './invariants.js';

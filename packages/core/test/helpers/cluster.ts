@@ -1,6 +1,6 @@
-import type { RaftConfig } from '../../src/raft/config.js';
 import { Raft } from '../../src/raft/Raft.js';
 import { SeededRng } from '../../src/raft/rng.js';
+import type { RaftTestingConfig } from '../../src/raft/testingBugs.js';
 import type { Entry, Message, NodeId, Ready, SnapshotMeta } from '../../src/raft/types.js';
 import { MemoryLogStore } from '../../src/testing/MemoryLogStore.js';
 
@@ -30,7 +30,7 @@ export class TestCluster {
 
   constructor(
     readonly ids: readonly NodeId[],
-    readonly extra: Partial<RaftConfig> = {},
+    readonly extra: Partial<RaftTestingConfig> = {},
     seed = 1,
     /** Pre-existing durable logs, as the term of each entry from index 1, and the stored term. */
     initial: Record<NodeId, { terms: number[]; term?: number }> = {},
