@@ -1,14 +1,25 @@
-import { decodeMessage, encodeMessage } from '../codec/messages.js';
-import { confOf, decodeConfEntry } from '../raft/confChange.js';
-import type { RaftConfig, TestingBugs } from '../raft/config.js';
-import type { SeededRng } from '../raft/rng.js';
-import { type ConfChange, type ConfState, EntryType, type NodeId, type Ready, Role } from '../raft/types.js';
-import { type ConfChangeOutcome, type ProposeOutcome, RaftNode } from '../runtime/RaftNode.js';
-import { concatChunks } from '../runtime/snapshotBytes.js';
+import {
+  type ConfChange,
+  type ConfChangeOutcome,
+  type ConfState,
+  concatChunks,
+  confOf,
+  decodeConfEntry,
+  decodeMessage,
+  EntryType,
+  encodeMessage,
+  type NodeId,
+  type ProposeOutcome,
+  type RaftConfig,
+  RaftNode,
+  type Ready,
+  Role,
+  type SeededRng,
+  type TestingBugs,
+} from '@keel/core';
+import { MemoryLogStore, MemorySnapshotStore } from '@keel/core/testing';
 import { describeMessage, describeReady, formatTime } from './describe.js';
 import { type DurableView, InvariantChecker, type InvariantViolation, Property } from './invariants.js';
-import { MemoryLogStore } from './MemoryLogStore.js';
-import { MemorySnapshotStore } from './MemorySnapshotStore.js';
 import type { NemesisTarget } from './Nemesis.js';
 import { commandId, RegisterMachine, type RegisterResult } from './RegisterMachine.js';
 import { SimDisk } from './SimDisk.js';
