@@ -171,7 +171,7 @@ switch (job) {
     process.exit(pnpm(['--filter', '@keel/cli', 'run', '--silent', 'keel', ...rest]));
     break;
   case 'sim':
-    process.exit(pnpm(['--filter', '@keel/sim', 'run', '--silent', 'sim', ...rest]));
+    process.exit(pnpm(['--filter', '@keel/sim-cli', 'run', '--silent', 'sim', ...rest]));
     break;
   case 'bench':
     process.exit(pnpm(['exec', 'turbo', 'run', 'bench', '--output-logs=full', '--concurrency=1', ...rest]));

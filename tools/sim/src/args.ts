@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ALL_FAULTS, type Fault, FaultMix } from '@keel/core/testing';
+import { ALL_FAULTS, type Fault, FaultMix } from '@keel/sim';
 
 /** A bad command line: printed as one line, exit code 2. */
 export class UsageError extends Error {

@@ -1,4 +1,4 @@
-import { runSeed, type SimOptions } from '@keel/core/testing';
+import { runSeed, type SimOptions } from '@keel/sim';
 import { PLANTED_BUGS, parseSimArgs, type SimArgs, USAGE, UsageError } from './args.js';
 import { runSeeds, type SeedOutcome } from './runner.js';
 

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { runSeed, type SimOptions } from '@keel/core/testing';
+import { runSeed, type SimOptions } from '@keel/sim';
 
 /** What the runner reports per seed (small enough to pass between threads by the thousand). */
 export interface SeedOutcome {

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { SimOptions } from '@keel/core/testing';
+import type { SimOptions } from '@keel/sim';
 import { type ChunkJob, runChunk } from './runner.js';
 
 // One simulation thread: runs the chunks of seeds it is handed and sends back their outcomes.

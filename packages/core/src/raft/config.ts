@@ -4,7 +4,6 @@ import type { Rng } from './rng.js';
 import type { NodeId } from './types.js';
 
 // The simulator (packages/core/src/testing) still imports the planted-bug type from here.
-export type { TestingBugs } from './testingBugs.js';
 
 export interface RaftConfig {
   /** This member's id; must be one of `voters` unless `voters` is empty. */

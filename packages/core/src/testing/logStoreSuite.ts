@@ -1,7 +1,7 @@
 /**
  * One conformance suite that every LogStore passes: the in-memory store of this kit and the
  * on-disk WAL of `@keel/log`. It imports vitest, so it is NOT re-exported from the testing kit's
- * index (vitest throws when imported outside its runner, and the simulator imports the kit).
+ * index (vitest throws when imported outside its runner, and `@keel/sim` imports the kit).
  */
 import { describe, expect, it } from 'vitest';
 import type { Entry, EntryType, HardState } from '../raft/types.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FaultMix, runSeed } from '../src/testing/index.js';
+import { FaultMix, runSeed } from '../src/index.js';
 import { mixStart, runSeeds, SIM_SEEDS } from './helpers/seeds.js';
 
 // Membership changes (add a learner and promote it, remove, replace) and snapshot installs mixed

@@ -1,4 +1,4 @@
-import type { Scheduler, TimerHandle } from '../runtime/interfaces.js';
+import type { Scheduler, TimerHandle } from '@keel/core';
 
 /** One scheduled callback. Cancelling marks it; the queue skips it when it reaches the front. */
 export class SimTimer {

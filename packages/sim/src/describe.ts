@@ -1,4 +1,4 @@
-import type { Entry, Message, Ready } from '../raft/types.js';
+import type { Entry, Message, Ready } from '@keel/core';
 
 /** Virtual milliseconds, fixed width so that trace lines align. */
 export function formatTime(ms: number): string {

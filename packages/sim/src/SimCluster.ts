@@ -1,14 +1,28 @@
-import { decodeMessage, encodeMessage } from '../codec/messages.js';
-import { confOf, decodeConfEntry } from '../raft/confChange.js';
-import type { RaftConfig, TestingBugs } from '../raft/config.js';
-import type { SeededRng } from '../raft/rng.js';
-import { type ConfChange, type ConfState, EntryType, type NodeId, type Ready, Role } from '../raft/types.js';
-import { type ConfChangeOutcome, type ProposeOutcome, RaftNode } from '../runtime/RaftNode.js';
-import { concatChunks } from '../runtime/snapshotBytes.js';
+import {
+  type ConfChange,
+  type ConfChangeOutcome,
+  type ConfState,
+  concatChunks,
+  confOf,
+  decodeConfEntry,
+  decodeMessage,
+  EntryType,
+  encodeMessage,
+  type NodeId,
+  type ProposeOutcome,
+  RaftNode,
+  type Ready,
+  Role,
+  type SeededRng,
+} from '@keel/core';
+import {
+  MemoryLogStore,
+  MemorySnapshotStore,
+  type RaftTestingConfig,
+  type TestingBugs,
+} from '@keel/core/testing';
 import { describeMessage, describeReady, formatTime } from './describe.js';
 import { type DurableView, InvariantChecker, type InvariantViolation, Property } from './invariants.js';
-import { MemoryLogStore } from './MemoryLogStore.js';
-import { MemorySnapshotStore } from './MemorySnapshotStore.js';
 import type { NemesisTarget } from './Nemesis.js';
 import { commandId, RegisterMachine, type RegisterResult } from './RegisterMachine.js';
 import { SimDisk } from './SimDisk.js';
@@ -619,7 +633,7 @@ export class SimCluster implements NemesisTarget, ClientGateway {
         : `RESTART (log ends at ${m.disk.lastIndex()}${m.bootVoters.length === 0 ? ', join mode' : ''})`,
     );
     this.checker.nodeStarted(id, m.disk);
-    const raft: RaftConfig = {
+    const raft: RaftTestingConfig = {
       id,
       voters: m.bootVoters,
       rng: streamRng(this.options.seed, Stream.Node, m.index, m.incarnation),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runSeed } from '../src/testing/index.js';
+import { runSeed } from '../src/index.js';
 
 describe('simulation determinism', () => {
   it('the same seed gives a byte-identical trace and the same stats', () => {

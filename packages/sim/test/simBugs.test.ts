@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FaultMix, Property, runSeed, type SimOptions } from '../src/testing/index.js';
+import { FaultMix, Property, runSeed, type SimOptions } from '../src/index.js';
 
 /** The first seed in [0, limit) whose run reports a violation, with that violation. */
 function firstCaught(options: SimOptions, limit: number): { seed: number; violation: string } | null {

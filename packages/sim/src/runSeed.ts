@@ -1,6 +1,6 @@
 import { checkHistory, formatViolation } from '@keel/checker';
-import type { TestingBugs } from '../raft/config.js';
-import { Role } from '../raft/types.js';
+import { Role } from '@keel/core';
+import type { TestingBugs } from '@keel/core/testing';
 import { type CatchUpTransferOutcome, catchUpTransfer } from './catchUpTransfer.js';
 import { Property } from './invariants.js';
 import { ALL_FAULTS, Fault, Nemesis } from './Nemesis.js';

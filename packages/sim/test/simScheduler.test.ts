@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SimHost } from '../src/testing/SimHost.js';
-import { SimScheduler } from '../src/testing/SimScheduler.js';
+import { SimHost } from '../src/SimHost.js';
+import { SimScheduler } from '../src/SimScheduler.js';
 
 describe('SimScheduler', () => {
   it('runs events in time order, and in scheduling order at equal times', () => {

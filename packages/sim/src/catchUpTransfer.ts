@@ -1,4 +1,4 @@
-import { type NodeId, Role } from '../raft/types.js';
+import { type NodeId, Role } from '@keel/core';
 import { Property } from './invariants.js';
 import type { SimCluster } from './SimCluster.js';
 import { chance, pick, Stream, streamRng } from './simRng.js';

@@ -1,6 +1,11 @@
-import type { SeededRng } from '../raft/rng.js';
-import type { Message, NodeId } from '../raft/types.js';
-import { PeerEvent, type Transport, type TransportHandlers } from '../runtime/interfaces.js';
+import {
+  type Message,
+  type NodeId,
+  PeerEvent,
+  type SeededRng,
+  type Transport,
+  type TransportHandlers,
+} from '@keel/core';
 import type { SimHost } from './SimHost.js';
 import type { SimScheduler } from './SimScheduler.js';
 import { chance, uniform } from './simRng.js';

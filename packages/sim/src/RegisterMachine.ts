@@ -1,5 +1,4 @@
-import type { Entry } from '../raft/types.js';
-import type { StateMachine } from '../runtime/interfaces.js';
+import type { Entry, StateMachine } from '@keel/core';
 
 /** One operation on one register; `null` is the value of a register never written. */
 export type RegisterOp =

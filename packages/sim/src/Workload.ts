@@ -1,7 +1,5 @@
 import type { Operation } from '@keel/checker';
-import type { SeededRng } from '../raft/rng.js';
-import type { NodeId } from '../raft/types.js';
-import type { ProposeOutcome } from '../runtime/RaftNode.js';
+import type { NodeId, ProposeOutcome, SeededRng } from '@keel/core';
 import { encodeCommand, type RegisterOp, type RegisterResult } from './RegisterMachine.js';
 import type { SimScheduler } from './SimScheduler.js';
 import { chance, pick, uniform } from './simRng.js';

@@ -1,14 +1,7 @@
+import { type Entry, EntryType, type HardState, type Ready, Role, type SoftState } from '@keel/core';
+import { MemoryLogStore } from '@keel/core/testing';
 import { describe, expect, it } from 'vitest';
-import {
-  type Entry,
-  EntryType,
-  type HardState,
-  type Ready,
-  Role,
-  type SoftState,
-} from '../src/raft/types.js';
-import { InvariantChecker, Property } from '../src/testing/invariants.js';
-import { MemoryLogStore } from '../src/testing/MemoryLogStore.js';
+import { InvariantChecker, Property } from '../src/invariants.js';
 
 const enc = new TextEncoder();
 

@@ -1,5 +1,5 @@
+import type { ProposeOutcome } from '@keel/core';
 import { describe, expect, it } from 'vitest';
-import type { ProposeOutcome } from '../src/runtime/RaftNode.js';
 import {
   encodeCommand,
   Fault,
@@ -8,7 +8,7 @@ import {
   type RegisterResult,
   runSeed,
   SimCluster,
-} from '../src/testing/index.js';
+} from '../src/index.js';
 import { mixStart, runSeeds, SIM_SEEDS } from './helpers/seeds.js';
 
 // Leadership transfer (dissertation §3.10) under the simulator: the nemesis asks the leader to hand

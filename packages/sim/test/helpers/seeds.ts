@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FaultMix, runSeed, type SimOptions, type SimResult } from '../../src/testing/index.js';
+import { FaultMix, runSeed, type SimOptions, type SimResult } from '../../src/index.js';
 
 /** Seeds in the default suite, over all simulator test files (KEEL_SIM_SEEDS scales it). */
 export const SIM_SEEDS = Number(process.env.KEEL_SIM_SEEDS ?? 2400);

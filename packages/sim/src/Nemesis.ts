@@ -1,6 +1,4 @@
-import type { SeededRng } from '../raft/rng.js';
-import type { NodeId } from '../raft/types.js';
-import { PeerEvent } from '../runtime/interfaces.js';
+import { type NodeId, PeerEvent, type SeededRng } from '@keel/core';
 import type { SimNetwork } from './SimNetwork.js';
 import type { SimScheduler } from './SimScheduler.js';
 import { chance, pick, shuffled, uniform } from './simRng.js';

@@ -1,7 +1,5 @@
-import type { SeededRng } from '../raft/rng.js';
-import type { Entry, HardState } from '../raft/types.js';
-import type { LogStore } from '../runtime/interfaces.js';
-import type { MemoryLogStore } from './MemoryLogStore.js';
+import type { Entry, HardState, LogStore, SeededRng } from '@keel/core';
+import type { MemoryLogStore } from '@keel/core/testing';
 import type { SimHost } from './SimHost.js';
 import { chance, uniform } from './simRng.js';
 

@@ -1,5 +1,4 @@
-import type { NodeId } from '../raft/types.js';
-import type { Scheduler, TimerHandle } from '../runtime/interfaces.js';
+import type { NodeId, Scheduler, TimerHandle } from '@keel/core';
 import type { SimScheduler } from './SimScheduler.js';
 
 interface HostTimer {

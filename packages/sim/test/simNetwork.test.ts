@@ -1,10 +1,15 @@
+import {
+  type HeartbeatMessage,
+  type Message,
+  type NodeId,
+  type PeerEvent,
+  SeededRng,
+  type Transport,
+} from '@keel/core';
 import { describe, expect, it } from 'vitest';
-import { SeededRng } from '../src/raft/rng.js';
-import type { HeartbeatMessage, Message, NodeId } from '../src/raft/types.js';
-import type { PeerEvent, Transport } from '../src/runtime/interfaces.js';
-import { SimHost } from '../src/testing/SimHost.js';
-import { SimNetwork } from '../src/testing/SimNetwork.js';
-import { SimScheduler } from '../src/testing/SimScheduler.js';
+import { SimHost } from '../src/SimHost.js';
+import { SimNetwork } from '../src/SimNetwork.js';
+import { SimScheduler } from '../src/SimScheduler.js';
 
 function hb(from: NodeId, to: NodeId, commit: number): HeartbeatMessage {
   return { type: 'heartbeat', from, to, term: 1, commit, context: 0 };

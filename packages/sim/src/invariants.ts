@@ -1,5 +1,4 @@
-import type { LogStorage } from '../raft/storage.js';
-import { type Entry, type NodeId, type Ready, Role, type SnapshotMeta } from '../raft/types.js';
+import { type Entry, type LogStorage, type NodeId, type Ready, Role, type SnapshotMeta } from '@keel/core';
 
 /** The safety properties of Raft (Figure 3) plus the contracts the simulator can see from outside. */
 export const Property = {

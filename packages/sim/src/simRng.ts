@@ -1,4 +1,4 @@
-import { SeededRng } from '../raft/rng.js';
+import { SeededRng } from '@keel/core';
 
 /**
  * Independent random streams from one run seed. Each part of the simulation (network, nemesis,
