@@ -95,12 +95,23 @@ describe('LoopbackNetwork', () => {
     net.close();
   });
 
-  it('gives one transport per id and none after close()', () => {
+  it('gives one open transport per id, a new one after it closed (a restart), none after close()', async () => {
     const net = new LoopbackNetwork();
-    net.transport('a');
+    const a1 = net.transport('a');
     expect(() => net.transport('a')).toThrow(/already has/);
+    const rb = recorder();
+    net.transport('b').start(rb.handlers);
+    a1.start(recorder().handlers);
+    a1.send([hb('a', 'b', 1)]);
+    await a1.close(); // crashed with a message in flight
+    const a2 = net.transport('a');
+    a2.start(recorder().handlers);
+    a2.send([hb('a', 'b', 2)]);
+    await turn();
+    // Only the new incarnation's message arrives; the old one died with its sender.
+    expect(rb.got.map((m) => m.term)).toEqual([2]);
     net.close();
-    expect(() => net.transport('b')).toThrow(/closed/);
+    expect(() => net.transport('c')).toThrow(/closed/);
   });
 
   it('hands batches over through the given defer (e.g. a Scheduler in virtual time)', () => {

@@ -37,11 +37,14 @@ export class LoopbackNetwork {
     this.#defer = options.defer ?? queueMicrotask;
   }
 
-  /** The transport of member `id` (one per id; a closed id cannot come back on this network). */
+  /**
+   * The transport of member `id`. One at a time per id: once it is closed (the member crashed or
+   * stopped), a new one may be taken for the member's next incarnation.
+   */
   transport(id: NodeId): Transport {
     if (this.#closed) throw new KeelError(ErrorCode.InvalidArgument, 'the loopback network is closed');
-    if (this.#endpoints.has(id)) {
-      throw new KeelError(ErrorCode.InvalidArgument, `member ${id} already has a loopback transport`);
+    if (this.#endpoints.get(id)?.closed === false) {
+      throw new KeelError(ErrorCode.InvalidArgument, `member ${id} already has an open loopback transport`);
     }
     const self: Endpoint = { handlers: null, closed: false };
     this.#endpoints.set(id, self);
@@ -55,7 +58,7 @@ export class LoopbackNetwork {
         if (self.closed || messages.length === 0) return;
         // Copy the batch: the caller may reuse its array once send returns.
         const batch = messages.slice();
-        this.#defer(() => this.#deliver(batch));
+        this.#defer(() => this.#deliver(self, batch));
       },
       close: async () => {
         this.#closeEndpoint(id, self);
@@ -94,11 +97,11 @@ export class LoopbackNetwork {
     });
   }
 
-  #deliver(batch: readonly Message[]): void {
+  #deliver(from: Endpoint, batch: readonly Message[]): void {
     for (const m of batch) {
-      const from = this.#endpoints.get(m.from);
-      // A member closed after sending: its messages in flight are lost with it.
-      if (from === undefined || from.closed) return;
+      // The sender closed after sending: its messages in flight are lost with it (and never
+      // delivered as if from its next incarnation).
+      if (from.closed) return;
       this.#endpoints.get(m.to)?.handlers?.message(m);
     }
   }
