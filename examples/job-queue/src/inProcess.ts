@@ -35,8 +35,10 @@ export interface InProcessCluster {
   readonly propose: Propose;
   /** The running member that believes it leads, if any (a hint: it may be deposed already). */
   leader(): InProcessMember | null;
-  /** Crashes member `id`: its driver stops and it leaves the network. */
+  /** Crashes member `id`: its driver stops, it leaves the network, it keeps only what was durable. */
   kill(id: NodeId): Promise<void>;
+  /** Starts a killed member again from what its disks kept; it catches up from the leader. */
+  restart(id: NodeId): void;
   /** Stops every member and the network; no timer is left behind. */
   close(): Promise<void>;
 }
@@ -63,7 +65,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * A job-queue cluster inside this process: RaftNode + MemoryLogStore + LoopbackNetwork +
- * realScheduler + JobQueue per member. For tests and demos; nothing survives the process.
+ * realScheduler + JobQueue per member. For tests and demos; nothing survives the process (a killed
+ * member restarts from its in-memory "disks").
  */
 export function startInProcessCluster(
   ids: readonly NodeId[],
@@ -72,23 +75,33 @@ export function startInProcessCluster(
   const net = new LoopbackNetwork();
   const members = new Map<NodeId, InProcessMember>();
   const transports = new Map<NodeId, Transport>();
-  ids.forEach((id, i) => {
+  /** Each member's "disks": what a killed member restarts from. */
+  const disks = new Map<NodeId, { log: MemoryLogStore; snapshots: MemorySnapshotStore }>();
+  const snapshotEntries = options.snapshotEntries ?? 10_000;
+
+  const start = (id: NodeId): void => {
+    const disk = disks.get(id) ?? {
+      log: new MemoryLogStore(),
+      snapshots: new MemorySnapshotStore({ schedule: realScheduler.defer }),
+    };
+    disks.set(id, disk);
     const queue = new JobQueue();
     const transport = net.transport(id);
     transports.set(id, transport);
     const node = new RaftNode<JobResult>({
-      raft: { id, voters: [...ids], rng: new SeededRng((options.seed ?? 1) * 1000 + i) },
-      storage: new MemoryLogStore(),
-      snapshotStore: new MemorySnapshotStore({ schedule: realScheduler.defer }),
-      snapshotEntries: options.snapshotEntries ?? 10_000,
-      compactKeepEntries: Math.min(5_000, Math.floor((options.snapshotEntries ?? 10_000) / 2)),
+      raft: { id, voters: [...ids], rng: new SeededRng((options.seed ?? 1) * 1000 + ids.indexOf(id)) },
+      storage: disk.log,
+      snapshotStore: disk.snapshots,
+      snapshotEntries,
+      compactKeepEntries: Math.min(5_000, Math.floor(snapshotEntries / 2)),
       transport,
       stateMachine: queue,
       scheduler: realScheduler,
     });
     members.set(id, { id, node, queue });
     node.start();
-  });
+  };
+  for (const id of ids) start(id);
 
   const leader = (): InProcessMember | null => {
     for (const m of members.values()) if (m.node.status().role === 'leader') return m;
@@ -127,6 +140,13 @@ export function startInProcessCluster(
       members.delete(id);
       m.node.stop();
       await transports.get(id)?.close();
+      // What survives the crash: only what was durable (a power loss, not a clean shutdown).
+      const disk = disks.get(id)!;
+      disks.set(id, { log: disk.log.crash(), snapshots: disk.snapshots.crash() });
+    },
+    restart(id) {
+      if (members.has(id) || !disks.has(id)) return;
+      start(id);
     },
     async close() {
       for (const m of members.values()) m.node.stop();
