@@ -71,7 +71,7 @@ function installIsFresh() {
     join(root, 'package.json'),
     join(root, 'pnpm-workspace.yaml'),
   ];
-  for (const group of ['packages', 'apps', 'tools']) {
+  for (const group of ['packages', 'apps', 'tools', 'examples']) {
     const dir = join(root, group);
     if (!existsSync(dir)) continue;
     for (const name of readdirSync(dir)) {
@@ -100,7 +100,7 @@ function summarizeTests() {
   let failed = 0;
   let skipped = 0;
   let files = 0;
-  for (const group of ['packages', 'apps', 'tools']) {
+  for (const group of ['packages', 'apps', 'tools', 'examples']) {
     const dir = join(root, group);
     if (!existsSync(dir)) continue;
     for (const name of readdirSync(dir)) {
@@ -122,7 +122,7 @@ function summarizeTests() {
 }
 
 function clearReports() {
-  for (const group of ['packages', 'apps', 'tools']) {
+  for (const group of ['packages', 'apps', 'tools', 'examples']) {
     const dir = join(root, group);
     if (!existsSync(dir)) continue;
     for (const name of readdirSync(dir)) rmSync(join(dir, name, '.vitest-report.json'), { force: true });

@@ -102,6 +102,8 @@ export type {
   TransportHandlers,
 } from './runtime/interfaces.js';
 export { ChannelErrorCode, PeerEvent } from './runtime/interfaces.js';
+export type { LoopbackNetworkOptions } from './runtime/LoopbackNetwork.js';
+export { LoopbackNetwork } from './runtime/LoopbackNetwork.js';
 export type {
   ConfChangeOutcome,
   NodeStatus,

@@ -16,7 +16,21 @@ function harness(store: MemoryLogStore) {
   };
 }
 
-logStoreConformance('MemoryLogStore (sync on demand)', async () => harness(new MemoryLogStore()));
+logStoreConformance('MemoryLogStore (sync on demand)', async () =>
+  harness(new MemoryLogStore({ schedule: 'manual' })),
+);
+
+logStoreConformance('MemoryLogStore (no schedule: completes on its own)', async () => {
+  let current = new MemoryLogStore();
+  return {
+    store: current,
+    reopen: async () => {
+      await current.close();
+      current = current.crash();
+      return current;
+    },
+  };
+});
 
 logStoreConformance('MemoryLogStore (scheduled completions)', async () => {
   const schedule = (fn: () => void) => queueMicrotask(fn);
@@ -85,6 +99,66 @@ describe('MemoryLogStore', () => {
     queue.shift()!();
     expect(done).toEqual([1, 2]);
     expect(s.pendingCount).toBe(0);
+  });
+
+  it('without a schedule, an append completes on its own once the current job is done', async () => {
+    const s = new MemoryLogStore();
+    const done: Array<Error | null> = [];
+    s.append([entry(1, 1)], { term: 1, vote: 'a', commit: 0 }, (e) => done.push(e));
+    s.compact(0, 0, (e) => done.push(e));
+    // Never from inside append: the caller's driver must not be re-entered.
+    expect(done).toEqual([]);
+    expect(s.pendingCount).toBe(1);
+    await Promise.resolve();
+    expect(done).toEqual([null, null]);
+    expect(s.pendingCount).toBe(0);
+    expect(s.crash().lastIndex()).toBe(1);
+  });
+
+  it('without a schedule, sync() hands durability to the caller for good', async () => {
+    const s = new MemoryLogStore();
+    const done: number[] = [];
+    s.append([entry(1, 1)], null, () => done.push(1));
+    s.sync();
+    expect(done).toEqual([1]);
+    s.append([entry(2, 1)], null, () => done.push(2));
+    await new Promise((r) => setImmediate(r));
+    expect(done).toEqual([1]);
+    expect(s.crash().lastIndex()).toBe(1);
+    s.sync();
+    expect(done).toEqual([1, 2]);
+  });
+
+  it('without a schedule, crash() loses the pending appends: they never complete afterwards', async () => {
+    const s = new MemoryLogStore();
+    const done: number[] = [];
+    s.append([entry(1, 1)], null, () => done.push(1));
+    const c = s.crash();
+    await new Promise((r) => setImmediate(r));
+    expect(done).toEqual([]);
+    expect(c.lastIndex()).toBe(0);
+    // The successor completes the way its predecessor did: on its own until driven by hand.
+    c.append([entry(1, 2)], null, () => done.push(2));
+    await Promise.resolve();
+    expect(done).toEqual([2]);
+    c.sync();
+    c.append([entry(2, 2)], null, () => done.push(3));
+    const d = c.crash();
+    d.append([entry(2, 3)], null, () => done.push(4));
+    await new Promise((r) => setImmediate(r));
+    expect(done).toEqual([2]);
+    d.sync();
+    expect(done).toEqual([2, 4]);
+  });
+
+  it("schedule: 'manual' completes only on sync()", async () => {
+    const s = new MemoryLogStore({ schedule: 'manual' });
+    const done: number[] = [];
+    s.append([entry(1, 1)], null, () => done.push(1));
+    await new Promise((r) => setImmediate(r));
+    expect(done).toEqual([]);
+    s.sync();
+    expect(done).toEqual([1]);
   });
 
   it('sync() completes earlier than scheduled; the late completion is then a no-op', () => {

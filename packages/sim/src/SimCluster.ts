@@ -192,7 +192,12 @@ export class SimCluster implements NemesisTarget, ClientGateway {
       const drift = options.clockDrift ?? 0.02;
       const host = new SimHost(id, this.sched, 1 + (clockRng.float() * 2 - 1) * drift);
       this.network.addHost(host);
-      const disk = new SimDisk(new MemoryLogStore(), host, this.diskRng, options.lyingDisks === true);
+      const disk = new SimDisk(
+        new MemoryLogStore({ schedule: 'manual' }),
+        host,
+        this.diskRng,
+        options.lyingDisks === true,
+      );
       const initial = index < options.nodes;
       this.byId.set(id, {
         id,
@@ -509,7 +514,12 @@ export class SimCluster implements NemesisTarget, ClientGateway {
     this.trace(id, 'RETIRE (removed from the configuration)');
     if (m.host.up) this.crash(id);
     m.state = 'retired';
-    m.disk = new SimDisk(new MemoryLogStore(), m.host, this.diskRng, this.options.lyingDisks === true);
+    m.disk = new SimDisk(
+      new MemoryLogStore({ schedule: 'manual' }),
+      m.host,
+      this.diskRng,
+      this.options.lyingDisks === true,
+    );
     m.snaps = this.snapshotStore(m.host);
     this.membership.retired++;
   }

@@ -5,10 +5,18 @@ import type { LogStore } from '../runtime/interfaces.js';
 
 export interface MemoryLogStoreOptions {
   /**
-   * If given, every append schedules its own durability completion through this (e.g.
-   * scheduler.defer). If absent, completions happen only when sync() is called.
+   * When appends (and compactions) become durable and their callbacks fire:
+   * - a function: every append schedules its own completion through it (e.g. a Scheduler's defer,
+   *   or virtual time in the simulator);
+   * - `'manual'`: only when sync() is called (a harness or a hand-driven test owns the "fsync");
+   * - absent: on its own, in a microtask after the append — so a `RaftNode` over a bare
+   *   `new MemoryLogStore()` works — until the store is driven by hand: the first call to sync()
+   *   switches it to `'manual'` for good (and crash() then returns a `'manual'` store), so a
+   *   harness that syncs before yielding to the event loop (the simulator's disk; the engine
+   *   tests) keeps full control of what is durable. A harness that yields first should say
+   *   `'manual'`.
    */
-  schedule?: (fn: () => void) => void;
+  schedule?: ((fn: () => void) => void) | 'manual';
   /** Initial durable content (used by crash()). */
   initial?: {
     hardState: HardState;
@@ -86,6 +94,8 @@ function storageFailed(message: string, cause?: unknown): KeelError {
  */
 export class MemoryLogStore implements LogStore {
   readonly #schedule: ((fn: () => void) => void) | undefined;
+  /** No schedule given and not yet driven by hand: completions run in a microtask. */
+  #auto: boolean;
   readonly #live: LogImage;
   readonly #durable: LogImage;
   #pending: PendingOp[] = [];
@@ -97,7 +107,8 @@ export class MemoryLogStore implements LogStore {
   #closed = false;
 
   constructor(opts: MemoryLogStoreOptions = {}) {
-    this.#schedule = opts.schedule;
+    this.#schedule = typeof opts.schedule === 'function' ? opts.schedule : undefined;
+    this.#auto = opts.schedule === undefined;
     const init = opts.initial;
     const first = init?.firstIndex ?? 1;
     const firstTerm = init?.firstTerm ?? 0;
@@ -158,7 +169,7 @@ export class MemoryLogStore implements LogStore {
     }
     this.#pending.push({ kind: 'append', seq, entries, hardState, onDurable });
     this.#pendingAppends++;
-    if (this.#schedule) this.#schedule(() => this.#flushThrough(seq));
+    this.#scheduleCompletion(seq);
   }
 
   /**
@@ -171,7 +182,7 @@ export class MemoryLogStore implements LogStore {
     const seq = ++this.#seq;
     if (this.#failure === null) applyCompact(this.#live, index, term);
     this.#pending.push({ kind: 'compact', seq, index, term, onDurable });
-    if (this.#schedule) this.#schedule(() => this.#flushThrough(seq));
+    this.#scheduleCompletion(seq);
   }
 
   /** What survives a crash right now: the term at `index` in the durable image (-1 if absent). */
@@ -190,6 +201,7 @@ export class MemoryLogStore implements LogStore {
 
   /** Makes every pending append durable and fires their callbacks in call order (one "fsync"). */
   sync(): void {
+    this.#auto = false;
     this.#flushThrough(this.#seq);
   }
 
@@ -200,12 +212,18 @@ export class MemoryLogStore implements LogStore {
 
   /** A new store holding exactly what was durable (what survives a power loss): pending appends are lost. */
   crash(): MemoryLogStore {
+    // The successor completes the way this store did; this store's pending appends were lost with
+    // the crash, so they must never complete on their own afterwards.
+    const schedule = this.#schedule ?? (this.#auto ? undefined : 'manual');
+    this.#auto = false;
     const d = this.#durable;
-    const opts: MemoryLogStoreOptions = {
-      initial: { hardState: d.hardState, entries: d.entries, firstIndex: d.first, firstTerm: d.firstTerm },
+    const initial = {
+      hardState: d.hardState,
+      entries: d.entries,
+      firstIndex: d.first,
+      firstTerm: d.firstTerm,
     };
-    if (this.#schedule) opts.schedule = this.#schedule;
-    return new MemoryLogStore(opts);
+    return new MemoryLogStore(schedule === undefined ? { initial } : { initial, schedule });
   }
 
   /**
@@ -218,7 +236,7 @@ export class MemoryLogStore implements LogStore {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.sync();
+    this.#flushThrough(this.#seq);
     this.#closed = true;
   }
 
@@ -236,6 +254,15 @@ export class MemoryLogStore implements LogStore {
       if (entries[i]!.index !== first + i) {
         throw new KeelError(ErrorCode.InvalidArgument, `append entries are not contiguous at ${first + i}`);
       }
+    }
+  }
+
+  #scheduleCompletion(seq: number): void {
+    if (this.#schedule) this.#schedule(() => this.#flushThrough(seq));
+    else if (this.#auto) {
+      queueMicrotask(() => {
+        if (this.#auto) this.#flushThrough(seq);
+      });
     }
   }
 

@@ -1,0 +1,20 @@
+export { JobQueueDecodeError } from './bytes.js';
+export {
+  type Claimed,
+  JobQueueClient,
+  type JobQueueClientOptions,
+  JobQueueProtocolError,
+  type Propose,
+} from './client.js';
+export { CODEC_VERSION, decodeCommand, decodeResult, encodeCommand, encodeResult } from './codec.js';
+export type { Command, CommandKind, Job, JobResult, Refusal } from './commands.js';
+export { Limits } from './commands.js';
+export {
+  type InProcessCluster,
+  type InProcessClusterOptions,
+  type InProcessMember,
+  OutcomeUnknownError,
+  startInProcessCluster,
+  UnavailableError,
+} from './inProcess.js';
+export { JobQueue, type QueueView } from './JobQueue.js';
