@@ -6,7 +6,7 @@ import type { AddressBook } from './addressBook.js';
 import { hostPort } from './addresses.js';
 import type { AdminHttpServer } from './adminHttp.js';
 import type { DepartingPeers } from './DepartingPeers.js';
-import type { MemberChangeReply, MemberChangeRequest, MembersView } from './membership.js';
+import type { MemberAddresses, MemberChangeReply, MemberChangeRequest, MembersView } from './membership.js';
 import { changeMembers, type MembershipContext, membersView } from './membershipOps.js';
 import type { NodeMetrics } from './metrics.js';
 import type { ResolvedOptions, ServedStateMachine } from './options.js';
@@ -27,6 +27,15 @@ export interface MemberHandle {
   members(): MembersView;
   /** One membership change, on the leader: add (a learner by default), promote or remove (`POST /members`). */
   changeMembers(req: MemberChangeRequest): Promise<MemberChangeReply>;
+  /** Adds a member, as a learner unless `learner: false` (it votes only once promoted). */
+  addMember(
+    id: NodeId,
+    addresses: Partial<MemberAddresses>,
+    options?: { readonly learner?: boolean },
+  ): Promise<MemberChangeReply>;
+  /** Makes a learner a voter; refused while it lags (`learner-not-ready`) unless `force`. */
+  promoteMember(id: NodeId, options?: { readonly force?: boolean }): Promise<MemberChangeReply>;
+  removeMember(id: NodeId): Promise<MemberChangeReply>;
   /** Hands leadership to `to` (leader only); the outcome shows in `status()` within an election timeout. */
   transfer(to: NodeId): TransferResult;
   /** Snapshots the state now (false: nothing new since the last one, or one is under way). */
@@ -85,6 +94,31 @@ export class RunningMember<Machine extends ServedStateMachine<Result>, Result> i
 
   changeMembers(req: MemberChangeRequest): Promise<MemberChangeReply> {
     return changeMembers(this.membership, req);
+  }
+
+  addMember(
+    id: NodeId,
+    addresses: Partial<MemberAddresses>,
+    options: { readonly learner?: boolean } = {},
+  ): Promise<MemberChangeReply> {
+    return this.changeMembers({
+      action: 'add',
+      id,
+      ...addresses,
+      ...(options.learner === undefined ? {} : { learner: options.learner }),
+    });
+  }
+
+  promoteMember(id: NodeId, options: { readonly force?: boolean } = {}): Promise<MemberChangeReply> {
+    return this.changeMembers({
+      action: 'promote',
+      id,
+      ...(options.force === undefined ? {} : { force: options.force }),
+    });
+  }
+
+  removeMember(id: NodeId): Promise<MemberChangeReply> {
+    return this.changeMembers({ action: 'remove', id });
   }
 
   transfer(to: NodeId): TransferResult {

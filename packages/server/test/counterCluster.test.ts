@@ -55,6 +55,9 @@ describe('a member of your own state machine (a replicated counter, 3 members in
       expect(s.stats.clientRequests).toBeGreaterThan(0);
       expect(s.stateHash).toBeUndefined();
       expect(cluster.members[1]!.members().members.map((m) => m.id)).toEqual(['a', 'b', 'c']);
+      // Membership through the handle: promoting a member that is not a learner is refused on
+      // every member (not-leader on followers, a refusal on the leader), never applied.
+      for (const m of cluster.members) expect((await m.promoteMember('zz')).ok).toBe(false);
       expect(await cluster.members[2]!.metricsText()).toMatch(
         /keel_client_requests_total\{kind="add",node_id="c"\}/,
       );
