@@ -2,18 +2,11 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { InvalidMemberIdError, isValidMemberId } from '@keel/core';
 import { DEFAULT_SESSION_TIMEOUT_MS } from '@keel/kv';
-import { type PeerAddress, parseAddress, parsePeers } from './peers.js';
+import { type Address, ConfigError, type PeerAddress, parseAddress, parsePeers } from '@keel/server';
 
-/** A configuration mistake: reported as one line, never as a stack trace. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  readonly code = 'KEEL_CONFIG';
-}
-
-export interface Address {
-  readonly host: string;
-  readonly port: number;
-}
+export type { Address };
+/** A configuration mistake: reported as one line, never as a stack trace (exit 2). */
+export { ConfigError };
 
 export interface NodeConfig {
   readonly id: string;
@@ -295,12 +288,4 @@ export function parseNodeConfig(
   };
 }
 
-/** Engine ticks for the configured times (rounded so the timeout is never shorter than asked). */
-export function engineTicks(c: NodeConfig): { electionTicks: number; heartbeatTicks: number } {
-  const electionTicks = Math.max(2, Math.ceil(c.electionTimeoutMs / c.tickMs));
-  const heartbeatTicks = Math.min(
-    electionTicks - 1,
-    Math.max(1, Math.round(c.heartbeatIntervalMs / c.tickMs)),
-  );
-  return { electionTicks, heartbeatTicks };
-}
+export { engineTicks } from '@keel/server';

@@ -1,12 +1,19 @@
-export { adminJson } from './adminClient.js';
-export { makeDirectory } from './makeDirectory.js';
 export type {
   MemberAddresses,
   MemberChangeReply,
   MemberChangeRequest,
   MemberInfo,
   MembersView,
-} from './membership.js';
-export { changeInEffect, MemberAction, PROMOTE_MAX_LAG, RETRYABLE_REFUSALS } from './membership.js';
-export type { ParseResult, PeerAddress } from './peers.js';
-export { parseAddress, parsePeers } from './peers.js';
+  ParseResult,
+  PeerAddress,
+} from '@keel/server';
+export {
+  changeInEffect,
+  MemberAction,
+  makeDirectory,
+  PROMOTE_MAX_LAG,
+  parseAddress,
+  parsePeers,
+  RETRYABLE_REFUSALS,
+} from '@keel/server';
+export { adminJson } from './adminClient.js';

@@ -1,6 +1,30 @@
-import { ConfigError, NODE_USAGE, parseNodeConfig } from './config.js';
+import { KvStateMachine, kvService } from '@keel/kv';
+import { type MemberHandle, peerRoutes, StartupError, startMember } from '@keel/server';
+import type { Logger } from 'pino';
+import { ConfigError, NODE_USAGE, type NodeConfig, parseNodeConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { Member, StartupError } from './Member.js';
+
+/** A KV member of the configuration: `keel node` is `startMember` of a `KvStateMachine`. */
+function startKvMember(
+  config: NodeConfig,
+  log: Logger,
+  onFatal: (err: Error) => void,
+): Promise<MemberHandle> {
+  const { logLevel: _level, logFormat: _format, sessionTimeoutMs, ...options } = config;
+  return startMember({
+    ...options,
+    stateMachine: new KvStateMachine({
+      sessionTimeoutMs,
+      // Snapshots of a large store are encoded in slices between other work.
+      snapshotYield: () => new Promise<void>((resolve) => setImmediate(resolve)),
+    }),
+    service: kvService,
+    logger: log,
+    onFatal,
+    peerRoutes: peerRoutes(process.env),
+    walSyncFile: process.env.KEEL_TEST_WAL_SYNC_FILE ?? '',
+  });
+}
 
 /**
  * `keel node`: one cluster member. Configuration mistakes and environment problems print one
@@ -23,7 +47,7 @@ export async function runNode(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const log = createLogger(config);
-  let member: Member;
+  let member: MemberHandle;
   const fatal = (err: Error): void => {
     log.fatal({ err, code: (err as { code?: string }).code }, `fatal: ${err.message}; stopping`);
     log.flush?.();
@@ -31,7 +55,7 @@ export async function runNode(argv: readonly string[]): Promise<number> {
     setImmediate(() => process.exit(1));
   };
   try {
-    member = await Member.start(config, log, fatal);
+    member = await startKvMember(config, log, fatal);
   } catch (err) {
     if (err instanceof ConfigError || err instanceof StartupError) {
       process.stderr.write(`keel node: ${err.message}\n`);
@@ -49,7 +73,7 @@ export async function runNode(argv: readonly string[]): Promise<number> {
       }
       stopping = true;
       log.info({ signal }, 'stopping');
-      member.shutdown().then(
+      member.close().then(
         () => resolve(0),
         (err: unknown) => {
           log.error({ err }, 'shutdown failed');

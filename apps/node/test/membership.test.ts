@@ -1,6 +1,3 @@
-import { describe, expect, it } from 'vitest';
-import { parseNodeConfig } from '../src/config.js';
-import { roleChangeReason } from '../src/Member.js';
 import {
   changeInEffect,
   decodeMemberAddresses,
@@ -9,7 +6,10 @@ import {
   MemberChangeProblem,
   PROMOTE_MAX_LAG,
   parseMemberChange,
-} from '../src/membership.js';
+  roleChangeReason,
+} from '@keel/server';
+import { describe, expect, it } from 'vitest';
+import { parseNodeConfig } from '../src/config.js';
 
 const base = [
   '--id',

@@ -114,5 +114,12 @@ export type {
 } from './runtime/RaftNode.js';
 export { RaftNode } from './runtime/RaftNode.js';
 export { realScheduler } from './runtime/realScheduler.js';
+export type {
+  ReadConsistencyLevel,
+  RequestError,
+  RequestService,
+  ServiceRequest,
+} from './runtime/requestService.js';
+export { RequestErrorCode } from './runtime/requestService.js';
 export type { SnapshotBytes, SnapshotChunks } from './runtime/snapshotBytes.js';
 export { ChunkReader, chunksLength, concatChunks, toChunks } from './runtime/snapshotBytes.js';

@@ -85,6 +85,7 @@ export type {
   ScanResult,
 } from './results.js';
 export { ResultCode, readResult, writeResult } from './results.js';
+export { kvService } from './service.js';
 export {
   encodeSnapshotInBackground,
   SNAPSHOT_CHUNK_BYTES,

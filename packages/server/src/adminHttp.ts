@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Address } from './config.js';
-import type { MemberStatus } from './Member.js';
+import type { Address } from './addresses.js';
 import {
   MemberChangeProblem,
   type MemberChangeReply,
@@ -9,12 +8,14 @@ import {
   parseMemberChange,
 } from './membership.js';
 import type { NodeMetrics } from './metrics.js';
+import type { MemberStatus } from './status.js';
 
-export interface HttpServer {
+export interface AdminHttpServer {
   close(): Promise<void>;
 }
 
-interface StatusSource {
+/** What the admin API serves: the member handle. */
+export interface StatusSource {
   status(withHash?: boolean): MemberStatus;
   refreshMetrics(): void;
   members(): MembersView;
@@ -86,7 +87,11 @@ function handleMembersPost(req: IncomingMessage, res: ServerResponse, member: St
  * `POST /snapshot` (snapshot the store now; 202 started, 409 nothing new or one under way). The endpoint
  * is unauthenticated: bind it to loopback or a private network.
  */
-export function startHttp(at: Address, member: StatusSource, metrics: NodeMetrics): Promise<HttpServer> {
+export function startAdminHttp(
+  at: Address,
+  member: StatusSource,
+  metrics: NodeMetrics,
+): Promise<AdminHttpServer> {
   const server: Server = createServer((req, res) => {
     const [path, query = ''] = (req.url ?? '/').split('?');
     if (path === '/members' && req.method === 'POST') {

@@ -1,7 +1,7 @@
 import type { NodeId } from '@keel/core';
-import { ConfigError } from './config.js';
+import { type Address, parseAddress, parsePeers, tcpEndpoint } from './addresses.js';
+import { ConfigError } from './errors.js';
 import { decodeMemberAddresses } from './membership.js';
-import { parseAddress, parsePeers } from './peers.js';
 
 /**
  * TEST ONLY. With `KEEL_TEST_PEER_ROUTES=id=host:port,...` set, this member dials the named
@@ -13,7 +13,7 @@ import { parseAddress, parsePeers } from './peers.js';
  * follower the leader's view: the followers would dial the leader at its real port, past the
  * proxies, and each other through the leader's links, and the nemesis would cut the wrong links.
  */
-export function peerRoutes(env: Readonly<Record<string, string | undefined>>): ReadonlyMap<NodeId, HostPort> {
+export function peerRoutes(env: Readonly<Record<string, string | undefined>>): ReadonlyMap<NodeId, Address> {
   const text = env.KEEL_TEST_PEER_ROUTES;
   if (text === undefined || text.trim() === '') return new Map();
   const parsed = parsePeers(text);
@@ -28,7 +28,7 @@ export function peerRoutes(env: Readonly<Record<string, string | undefined>>): R
  */
 export function dialAddresses(
   members: ReadonlyMap<NodeId, string>,
-  routes: ReadonlyMap<NodeId, HostPort>,
+  routes: ReadonlyMap<NodeId, Address>,
 ): Map<NodeId, string> {
   const out = new Map<NodeId, string>();
   for (const [id, text] of members) {
@@ -41,14 +41,4 @@ export function dialAddresses(
     out.set(id, parsed.ok ? tcpEndpoint(parsed.value) : '');
   }
   return out;
-}
-
-interface HostPort {
-  readonly host: string;
-  readonly port: number;
-}
-
-/** `tcp://host:port` (IPv6 hosts in brackets), as ZeroMQ names an endpoint. */
-export function tcpEndpoint(a: HostPort): string {
-  return `tcp://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
 }

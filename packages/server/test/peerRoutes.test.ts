@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../src/config.js';
+import { ConfigError } from '../src/errors.js';
 import { encodeMemberAddresses } from '../src/membership.js';
 import { dialAddresses, peerRoutes } from '../src/peerRoutes.js';
 

@@ -1,9 +1,14 @@
 import { InvalidMemberIdError, isValidMemberId } from '@keel/core';
 
-export interface PeerAddress {
-  readonly id: string;
+/** A host and port to bind or dial (IPv6 hosts without brackets). */
+export interface Address {
   readonly host: string;
   readonly port: number;
+}
+
+/** A member id with an address: one entry of a peer list. */
+export interface PeerAddress extends Address {
+  readonly id: string;
 }
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -36,4 +41,14 @@ export function parsePeers(text: string): ParseResult<PeerAddress[]> {
   }
   if (peers.length === 0) return { ok: false, message: 'the peer list is empty' };
   return { ok: true, value: peers };
+}
+
+/** `host:port`, IPv6 hosts in brackets: how addresses are shown and advertised. */
+export function hostPort(a: Address): string {
+  return `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+}
+
+/** `tcp://host:port` (IPv6 hosts in brackets), as ZeroMQ names an endpoint. */
+export function tcpEndpoint(a: Address): string {
+  return `tcp://${hostPort(a)}`;
 }

@@ -1,38 +1,38 @@
-import { ChannelErrorCode, DecodeError, KeelError, type NodeId, type RaftNode } from '@keel/core';
 import {
-  decodeRequest,
-  encodeEntry,
-  encodeResponse,
-  isWriteCommand,
-  type KvRequest,
-  type KvResponse,
-  type KvResult,
-  type KvStateMachine,
-} from '@keel/kv';
+  ChannelErrorCode,
+  KeelError,
+  type NodeId,
+  type RaftNode,
+  type RequestError,
+  type RequestService,
+  type ServiceRequest,
+} from '@keel/core';
 import { ClientConnection, type ClientRequest } from '@keel/transport-zmq';
+import { parseAddress, tcpEndpoint } from './addresses.js';
 import type { NodeMetrics } from './metrics.js';
-import { tcpEndpoint } from './peerRoutes.js';
-import { parseAddress } from './peers.js';
 
 const PROPOSAL_TIMEOUT_MS = 5000;
 const FORWARD_TIMEOUT_MS = 5000;
 
 /** What serving clients needs from the member around it. */
-export interface ClientServiceDeps {
+export interface RequestServerDeps<Machine, Result> {
   readonly id: NodeId;
   readonly readLease: boolean;
-  readonly node: RaftNode<KvResult>;
-  readonly sm: KvStateMachine;
+  readonly node: RaftNode<Result>;
+  readonly machine: Machine;
+  readonly service: RequestService<Machine, Result>;
   readonly metrics: NodeMetrics;
   /** A member's advertised client endpoint (`host:port`), for forwarding writes to the leader. */
   readonly clientAddress: (id: NodeId) => string | undefined;
 }
 
 /**
- * The KV request server of one member: decodes client requests, serves reads (stale, lease,
- * ReadIndex), proposes writes on the leader and forwards them from followers.
+ * The client request server of one member, for any state machine: the service decodes each
+ * request into a write or a read; writes are proposed on the leader and forwarded from followers
+ * (the client never needs to know who leads); reads run once safe (stale, lease, ReadIndex).
+ * Every request taken gets exactly one answer.
  */
-export class ClientService {
+export class RequestServer<Machine, Result> {
   /**
    * Set when the member starts shutting down: new requests are refused as `not-leader` with the
    * leader's id when known (certainly not executed, so the client retries there at once).
@@ -44,7 +44,7 @@ export class ClientService {
   private unanswered = 0;
   private idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly deps: ClientServiceDeps) {}
+  constructor(private readonly deps: RequestServerDeps<Machine, Result>) {}
 
   /** Requests taken and not yet answered. */
   get inFlight(): number {
@@ -94,53 +94,32 @@ export class ClientService {
 
   private route(req: ClientRequest): void {
     if (this.stopping) {
-      this.reply(req, {
-        kind: 'error',
+      this.fail(req, {
         code: 'not-leader',
         message: 'the member is shutting down',
         leaderHint: this.hint(),
       });
       return;
     }
-    let request: KvRequest;
-    try {
-      request = decodeRequest(req.payload);
-    } catch (err) {
-      this.deps.metrics.clientRequests.inc({ kind: 'malformed' });
-      const message = err instanceof DecodeError ? err.message : 'malformed request';
-      this.reply(req, { kind: 'error', code: 'bad-request', message, leaderHint: null });
-      return;
-    }
-    const cmd = request.command;
-    this.deps.metrics.clientRequests.inc({ kind: cmd.type });
-    if (cmd.type === 'get' || cmd.type === 'scan') {
-      this.serveRead(req, request);
-      return;
-    }
-    if (
-      isWriteCommand(cmd) ||
-      cmd.type === 'registerSession' ||
-      cmd.type === 'keepAlive' ||
-      cmd.type === 'closeSession'
-    ) {
-      this.serveWrite(req, request);
-      return;
-    }
-    this.reply(req, { kind: 'error', code: 'unsupported', message: `unsupported command`, leaderHint: null });
+    const request = this.deps.service.decode(req.payload);
+    this.deps.metrics.clientRequests.inc({ kind: request.label });
+    if (request.kind === 'read') this.serveRead(req, request);
+    else if (request.kind === 'write') this.serveWrite(req, request.command);
+    else this.fail(req, { code: request.code, message: request.message, leaderHint: null });
   }
 
-  private serveRead(req: ClientRequest, request: KvRequest): void {
-    const cmd = request.command;
-    if (cmd.type !== 'get' && cmd.type !== 'scan') return;
+  private serveRead(
+    req: ClientRequest,
+    request: Extract<ServiceRequest<Machine, Result>, { readonly kind: 'read' }>,
+  ): void {
     if (request.consistency === 'stale') {
       this.stats.reads++;
       this.deps.metrics.reads.inc({ consistency: 'stale' });
-      this.reply(req, { kind: 'result', result: this.deps.sm.read(cmd) });
+      this.answer(req, request.run(this.deps.machine));
       return;
     }
     if (request.consistency === 'lease' && !this.deps.readLease) {
-      this.reply(req, {
-        kind: 'error',
+      this.fail(req, {
         code: 'unsupported',
         message: 'lease reads are disabled on this member (start it with --read-lease)',
         leaderHint: null,
@@ -151,30 +130,28 @@ export class ClientService {
       if (outcome.ok) {
         this.stats.reads++;
         this.deps.metrics.reads.inc({ consistency: request.consistency });
-        this.reply(req, { kind: 'result', result: this.deps.sm.read(cmd) });
+        this.answer(req, request.run(this.deps.machine));
       } else if (outcome.reason === 'not-leader') {
-        this.reply(req, {
-          kind: 'error',
+        this.fail(req, {
           code: 'not-leader',
           message: 'no leader known',
           leaderHint: outcome.leaderHint,
         });
       } else {
         const code = outcome.reason === 'stopped' ? 'stopped' : 'timeout';
-        this.reply(req, { kind: 'error', code, message: outcome.message, leaderHint: this.hint() });
+        this.fail(req, { code, message: outcome.message, leaderHint: this.hint() });
       }
     });
   }
 
-  private serveWrite(req: ClientRequest, request: KvRequest): void {
+  private serveWrite(req: ClientRequest, command: (leaderTime: number) => Uint8Array): void {
     const status = this.deps.node.status();
     if (status.role !== 'leader') {
       if (status.leader !== null && status.leader !== this.deps.id) {
         this.forward(req, status.leader);
         return;
       }
-      this.reply(req, {
-        kind: 'error',
+      this.fail(req, {
         code: 'not-leader',
         message: 'no leader known yet',
         leaderHint: null,
@@ -183,11 +160,10 @@ export class ClientService {
     }
     let data: Uint8Array;
     try {
-      // The leader stamps its clock on the entry: sessions expire by log time, never local time (§6.3).
-      data = encodeEntry({ time: Date.now(), command: request.command }).slice();
+      // The leader's clock, for services that stamp it on the entry (time decided by the log, §6.3).
+      data = command(Date.now());
     } catch (err) {
-      this.reply(req, {
-        kind: 'error',
+      this.fail(req, {
         code: 'bad-request',
         message: (err as Error).message,
         leaderHint: null,
@@ -202,8 +178,7 @@ export class ClientService {
       if (answered) return;
       answered = true;
       this.deps.metrics.proposalsFailed.inc({ reason: 'timeout' });
-      this.reply(req, {
-        kind: 'error',
+      this.fail(req, {
         code: 'timeout',
         message: `not committed within ${PROPOSAL_TIMEOUT_MS} ms; it may still apply (retry within the session)`,
         leaderHint: this.deps.node.status().leader,
@@ -215,13 +190,12 @@ export class ClientService {
       clearTimeout(timer);
       if (outcome.ok) {
         this.deps.metrics.commitLatency.observe((performance.now() - t0) / 1000);
-        this.reply(req, { kind: 'result', result: outcome.result });
+        this.answer(req, outcome.result);
         return;
       }
       this.deps.metrics.proposalsFailed.inc({ reason: outcome.reason });
       if (outcome.reason === 'not-leader') {
-        this.reply(req, {
-          kind: 'error',
+        this.fail(req, {
           code: 'not-leader',
           message: 'not the leader',
           leaderHint: outcome.leaderHint,
@@ -229,8 +203,7 @@ export class ClientService {
       } else {
         // `stopped` may or may not have taken effect; the hint sends the client's retry (same session
         // seq, so executed at most once) straight to the new leader.
-        this.reply(req, {
-          kind: 'error',
+        this.fail(req, {
           code: outcome.reason,
           message: outcome.message,
           leaderHint: outcome.reason === 'stopped' ? this.hint() : null,
@@ -245,8 +218,7 @@ export class ClientService {
     const parsed = parseAddress(known);
     const target = parsed.ok ? parsed.value : undefined;
     if (target === undefined) {
-      this.reply(req, {
-        kind: 'error',
+      this.fail(req, {
         code: 'not-leader',
         message: `leader is ${leader}`,
         leaderHint: leader,
@@ -262,8 +234,7 @@ export class ClientService {
     this.forwardTo.conn.request(payload, { timeoutMs: FORWARD_TIMEOUT_MS }).then(
       (reply) => req.reply(reply),
       (err: Error) =>
-        this.reply(req, {
-          kind: 'error',
+        this.fail(req, {
           // Never reached the leader: certainly not executed. Otherwise nobody knows.
           code: err instanceof KeelError && err.code === ChannelErrorCode.NotSent ? 'not-leader' : 'timeout',
           message: `forwarding to leader ${leader} failed: ${err.message}`,
@@ -272,10 +243,18 @@ export class ClientService {
     );
   }
 
-  private reply(req: ClientRequest, res: KvResponse): void {
+  private answer(req: ClientRequest, result: Result): void {
+    this.send(req, () => this.deps.service.encodeResult(result));
+  }
+
+  private fail(req: ClientRequest, error: RequestError): void {
+    this.send(req, () => this.deps.service.encodeError(error));
+  }
+
+  private send(req: ClientRequest, encode: () => Uint8Array): void {
     let bytes: Uint8Array;
     try {
-      bytes = encodeResponse(res).slice();
+      bytes = encode();
     } catch (err) {
       req.fail(`cannot encode the response: ${(err as Error).message}`);
       return;

@@ -8,7 +8,7 @@
  * endpoints there as JSON: `{"peer":"host:port","client":"host:port","http":"host:port"}`.
  */
 import { InvalidMemberIdError, isValidMemberId, MEMBER_ID_ERROR_CODE } from '@keel/core';
-import { parseAddress } from './peers.js';
+import { parseAddress } from './addresses.js';
 
 export interface MemberAddresses {
   /** Where peers connect (advertised), `host:port`. */

@@ -4,7 +4,6 @@ const ROLES = ['follower', 'pre-candidate', 'candidate', 'leader'] as const;
 
 /** Prometheus metrics of one member. Gauges that mirror engine state are read at scrape time. */
 export class NodeMetrics {
-  readonly registry = new Registry();
   readonly term: Gauge;
   readonly role: Gauge;
   readonly isLeader: Gauge;
@@ -31,7 +30,11 @@ export class NodeMetrics {
   readonly snapshotsRestored: Counter;
   readonly snapshotBytes: Gauge;
 
-  constructor(labels: { nodeId: string }) {
+  /** `registry`: where to register (default: a new one); it gets the default label `node_id`. */
+  constructor(
+    labels: { nodeId: string },
+    readonly registry: Registry = new Registry(),
+  ) {
     const r = this.registry;
     r.setDefaultLabels({ node_id: labels.nodeId });
     const g = (name: string, help: string, labelNames: string[] = []) =>

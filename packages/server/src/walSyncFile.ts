@@ -2,7 +2,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import type { WalLogStore } from '@keel/log';
 
 /**
- * TEST ONLY. With `KEEL_TEST_WAL_SYNC_FILE=<path>` set, `publish()` rewrites that file with the
+ * TEST ONLY (`keel node` sets it from `KEEL_TEST_WAL_SYNC_FILE=<path>`). `publish()` rewrites the file at `path` with the
  * WAL's `syncState()` (per segment: bytes known to be fsynced, whether its name is durable). The
  * member calls it after opening the log and after every fsync, before the append is acknowledged,
  * so the file never claims less than what any acknowledgement relied on. A fault injector that
@@ -11,12 +11,7 @@ import type { WalLogStore } from '@keel/log';
  * The file itself is not fsynced: the emulated power loss is of the member, the OS survives the
  * SIGKILL. It is replaced by rename, so a kill mid-write leaves the previous version.
  */
-export function walSyncPublisher(
-  wal: WalLogStore,
-  env: Readonly<Record<string, string | undefined>>,
-): (() => void) | null {
-  const path = env.KEEL_TEST_WAL_SYNC_FILE;
-  if (path === undefined || path === '') return null;
+export function walSyncPublisher(wal: WalLogStore, path: string): () => void {
   const tmp = `${path}.tmp`;
   const publish = (): void => {
     writeFileSync(tmp, `${JSON.stringify({ pid: process.pid, segments: wal.syncState() })}\n`);

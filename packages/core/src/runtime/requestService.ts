@@ -1,0 +1,69 @@
+import type { NodeId } from '../raft/types.js';
+
+/**
+ * The seam between a member's generic client request server (`@keel/server`) and one state
+ * machine's client protocol (for example `@keel/kv`'s `kvService`). The server owns the network,
+ * leadership, forwarding, ReadIndex/lease reads and timeouts; the service owns the bytes: it says
+ * what a request is (a command to replicate, or a read to run once it is safe) and encodes answers.
+ * It lives here, beside `StateMachine`, so a state machine package can implement it without
+ * depending on the server (a state machine package stays free of I/O).
+ */
+export interface RequestService<Machine, Result> {
+  /** Decodes one request. Never throws: a request that does not decode is a `reject`. */
+  decode(payload: Uint8Array): ServiceRequest<Machine, Result>;
+  /** The reply carrying a result: an applied write's, or a read's. */
+  encodeResult(result: Result): Uint8Array;
+  /** The reply carrying an error from the server (not the state machine). */
+  encodeError(error: RequestError): Uint8Array;
+}
+
+/** How fresh a read must be: ReadIndex (§6.4), the leader's lease (§6.4.1), or local state. */
+export type ReadConsistencyLevel = 'linearizable' | 'lease' | 'stale';
+
+/**
+ * What a request asks for. `label` names the request kind in metrics (`keel_client_requests_total`).
+ * - `write`: `command(leaderTime)` gives the bytes to propose; the leader's wall clock is passed so
+ *   a service can stamp it into the entry (time decided by the log, never by each member's clock).
+ *   It may throw: the request is then answered `bad-request` with the error's message.
+ * - `read`: `run(machine)` is called once a read at `consistency` is safe on this member.
+ * - `reject`: answered at once with `code` and `message`.
+ */
+export type ServiceRequest<Machine, Result> =
+  | { readonly kind: 'write'; readonly label: string; readonly command: (leaderTime: number) => Uint8Array }
+  | {
+      readonly kind: 'read';
+      readonly label: string;
+      readonly consistency: ReadConsistencyLevel;
+      readonly run: (machine: Machine) => Result;
+    }
+  | {
+      readonly kind: 'reject';
+      readonly label: string;
+      readonly code: typeof RequestErrorCode.BadRequest | typeof RequestErrorCode.Unsupported;
+      readonly message: string;
+    };
+
+/** Why a member answered a request with an error instead of a result (the codes clients see). */
+export const RequestErrorCode = {
+  /** This member is not the leader; retry at `leaderHint` (null: no leader known yet). */
+  NotLeader: 'not-leader',
+  /** The command was not committed (overload, or leadership changed first): it had no effect. */
+  ProposalDropped: 'proposal-dropped',
+  /** No answer in time: the command may or may not have been applied. */
+  Timeout: 'timeout',
+  /** The member is shutting down: the command may or may not have been applied. */
+  Stopped: 'stopped',
+  /** The request did not decode or broke a limit. */
+  BadRequest: 'bad-request',
+  /** A feature this member does not offer (for example lease reads when they are disabled). */
+  Unsupported: 'unsupported',
+  /** Too many requests in flight; retry later. */
+  Busy: 'busy',
+} as const;
+export type RequestErrorCode = (typeof RequestErrorCode)[keyof typeof RequestErrorCode];
+
+export interface RequestError {
+  readonly code: RequestErrorCode;
+  readonly message: string;
+  readonly leaderHint: NodeId | null;
+}

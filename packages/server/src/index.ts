@@ -1,0 +1,34 @@
+export type { Address, ParseResult, PeerAddress } from './addresses.js';
+export { hostPort, parseAddress, parsePeers, tcpEndpoint } from './addresses.js';
+export type { AdminHttpServer, StatusSource } from './adminHttp.js';
+export { startAdminHttp } from './adminHttp.js';
+export { claimDataDir } from './dataDir.js';
+export { ConfigError, StartupError } from './errors.js';
+export { makeDirectory } from './makeDirectory.js';
+export type {
+  MemberAddresses,
+  MemberChangeReply,
+  MemberChangeRequest,
+  MemberInfo,
+  MembersView,
+} from './membership.js';
+export {
+  changeInEffect,
+  decodeMemberAddresses,
+  encodeMemberAddresses,
+  learnerNotReady,
+  MemberAction,
+  MemberChangeProblem,
+  PROMOTE_MAX_LAG,
+  parseMemberChange,
+  RETRYABLE_REFUSALS,
+} from './membership.js';
+export { NodeMetrics } from './metrics.js';
+export type { MemberOptions, ServedStateMachine } from './options.js';
+export { engineTicks } from './options.js';
+export { dialAddresses, peerRoutes } from './peerRoutes.js';
+export type { MemberHandle } from './RunningMember.js';
+export { roleChangeReason } from './roleChange.js';
+export { startMember } from './startMember.js';
+export type { MemberStatus } from './status.js';
+export { walSyncPublisher } from './walSyncFile.js';
