@@ -1,4 +1,3 @@
-export { adminJson } from './adminClient.js';
 export { makeDirectory } from './makeDirectory.js';
 export type {
   MemberAddresses,
