@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { makeDirectory } from '@keel/node';
+import { busyPorts, killPid, memberPorts } from '@keel/ops';
 import {
   type ClusterFile,
   ClusterFileError,
@@ -26,16 +27,9 @@ import {
   stopMember,
 } from '../cluster/launcher.js';
 import { fileSize, followFile, prettyLogLine, tailLines } from '../cluster/logs.js';
-import { checkOwnership, sendSignal } from '../cluster/ownership.js';
+import { checkOwnership } from '../cluster/ownership.js';
 import { defaultClusterDir, memberProgram, repoRoot } from '../cluster/paths.js';
-import {
-  basePortProblem,
-  busyPorts,
-  CLUSTER_HOST,
-  DEFAULT_BASE_PORT,
-  MAX_MEMBERS,
-  memberPorts,
-} from '../cluster/ports.js';
+import { basePortProblem, CLUSTER_HOST, DEFAULT_BASE_PORT, MAX_MEMBERS } from '../cluster/ports.js';
 import { type ClusterSample, leaderSettled, sampleCluster } from '../cluster/sample.js';
 import { changeLines, LiveFrame, renderTable, sampleJson, summaryLine, viewHeader } from '../cluster/view.js';
 import { ExitCode, type Io } from '../io.js';
@@ -666,7 +660,7 @@ async function pause(ctx: Context): Promise<ExitCode> {
       ExitCode.Failure,
     );
   }
-  sendSignal(m.pid as number, 'SIGSTOP');
+  killPid(m.pid as number, 'SIGSTOP');
   updateMember(ctx.dir, m.id, { state: MemberState.Paused });
   return memberResult(
     ctx,
@@ -680,7 +674,7 @@ async function resume(ctx: Context): Promise<ExitCode> {
   const { m } = liveMember(ctx);
   if (m.state !== MemberState.Paused)
     throw new CommandError(`member ${m.id} is not paused`, ExitCode.Failure);
-  sendSignal(m.pid as number, 'SIGCONT');
+  killPid(m.pid as number, 'SIGCONT');
   updateMember(ctx.dir, m.id, { state: MemberState.Running });
   return memberResult(ctx, m, 'resumed', `${m.id} (pid ${m.pid}) resumed with SIGCONT`);
 }
