@@ -62,6 +62,7 @@ const FIXTURES: readonly Fixture[] = [
   { path: 'apps/cli/src/ok.ts', source: "import { x } from '@keel/ops';", ban: null },
   { path: 'tools/chaos/src/ok.ts', source: "import { sleep } from '@keel/ops';", ban: null },
   { path: 'tools/bench/src/ok.ts', source: "import { x } from '@keel/node';", ban: null },
+  { path: 'packages/ops/examples/ok.ts', source: "import { x } from '@keel/ops';", ban: null },
 ];
 
 interface Diagnostic {
