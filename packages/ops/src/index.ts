@@ -5,6 +5,8 @@ export { adminJson } from './adminClient.js';
 export { writeFileMkdir } from './files.js';
 export type { LaunchedProcess, LaunchOptions, MemberCommand } from './launch.js';
 export { addressList, launchMember, memberCommand, startMemberProcess } from './launch.js';
+export type { Agreement, LeaderView } from './leader.js';
+export { agreedLeader, claimedLeader } from './leader.js';
 export type { MemberStatus, PeerStatus } from './MemberStatus.js';
 export { asMemberStatus } from './MemberStatus.js';
 export type { MemberPorts } from './ports.js';

@@ -1,5 +1,12 @@
 /** What the bench reads from a member's HTTP endpoint: `/status` (JSON) and `/metrics` (Prometheus text). */
-import { fetchMetrics, fetchStatus, type MemberStatus, sleep } from '@keel/ops';
+import {
+  type Agreement,
+  agreedLeader as agreedAmong,
+  fetchMetrics,
+  fetchStatus,
+  type MemberStatus,
+  sleep,
+} from '@keel/ops';
 
 /**
  * What the bench needs of a member's view of the cluster: the core of a Keel member's `/status`
@@ -47,22 +54,12 @@ export function tcpAddress(hostPort: string): string {
   return `tcp://${hostPort}`;
 }
 
-export interface Leadership {
-  readonly leader: string;
-  readonly term: number;
-  readonly statuses: readonly RaftView[];
-}
+/** The leader the members agree on, with their statuses (Keel's or etcd's). */
+export type Leadership = Agreement<RaftView>;
 
 /** The leader every answering member agrees on (`all`: every endpoint must answer), or null. */
 export async function agreedLeader(eps: readonly Endpoint[], all = true): Promise<Leadership | null> {
-  const statuses = await Promise.all(eps.map((e) => fetchStatus(e.http)));
-  const live = statuses.filter((s): s is MemberStatus => s !== null);
-  if (live.length === 0 || (all && live.length !== eps.length)) return null;
-  const leader = live[0]!.leader;
-  if (leader === null || !live.every((s) => s.leader === leader)) return null;
-  const ls = live.find((s) => s.id === leader);
-  if (ls === undefined || ls.role !== 'leader') return null;
-  return { leader, term: ls.term, statuses: live };
+  return agreedAmong(await Promise.all(eps.map((e) => fetchStatus(e.http))), all);
 }
 
 /** Waits (bounded) until every member follows one leader and has applied its commit index. */

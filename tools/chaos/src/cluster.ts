@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   addressList,
+  claimedLeader,
   fetchStatus,
   freeBasePort,
   LOOPBACK as HOST,
@@ -212,12 +213,7 @@ export class ChaosCluster {
    * until CheckQuorum steps it down: the one with the highest term wins.
    */
   async leader(): Promise<number | null> {
-    const st = await this.statuses(300);
-    let best: number | null = null;
-    for (const [i, s] of st.entries()) {
-      if (s !== null && s.role === 'leader' && (best === null || s.term > st[best]!.term)) best = i;
-    }
-    return best;
+    return claimedLeader(await this.statuses(300));
   }
 
   /**

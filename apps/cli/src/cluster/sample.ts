@@ -1,4 +1,4 @@
-import { fetchStatus, type MemberStatus } from '@keel/ops';
+import { claimedLeader, fetchStatus, type MemberStatus } from '@keel/ops';
 import type { ClusterFile, MemberRecord } from './ClusterFile.js';
 import { checkOwnership } from './ownership.js';
 
@@ -60,10 +60,8 @@ export async function sampleCluster(file: ClusterFile, opts: SampleOptions = {})
   );
   // The leader is the member that says it leads in the highest term (an old leader cut off from
   // the others may still believe it leads in an older one).
-  let leader: MemberStatus | null = null;
-  for (const r of raw) {
-    if (r.status?.role === 'leader' && (leader === null || r.status.term > leader.term)) leader = r.status;
-  }
+  const claimed = claimedLeader(raw.map((r) => r.status));
+  const leader: MemberStatus | null = claimed === null ? null : raw[claimed]!.status;
   const terms = raw.flatMap((r) => (r.status === null ? [] : [r.status.term]));
   const prev = new Map((opts.previous?.members ?? []).map((p) => [p.id, p]));
   const dt = opts.previous ? (at - opts.previous.at) / 1000 : 0;

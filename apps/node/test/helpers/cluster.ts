@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KvClient, type KvClientOptions } from '@keel/kv';
-import { addressList } from '@keel/ops';
+import { addressList, agreedLeader as opsAgreedLeader } from '@keel/ops';
 import { ClientConnection } from '@keel/transport-zmq';
 import { freePorts, type Proc, startNode, status, waitFor } from './procs.js';
 
@@ -50,9 +50,8 @@ export async function agreedLeader(members: readonly TestMember[], timeoutMs = 2
     async () => {
       const live = members.filter((m) => m.proc.child.exitCode === null && m.proc.child.signalCode === null);
       const seen = await Promise.all(live.map((m) => status(m.http)));
-      const leader = seen[0]?.leader;
-      if (leader === null || leader === undefined || seen.some((s) => s.leader !== leader)) return undefined;
-      return members.find((m) => m.id === leader);
+      const agreed = opsAgreedLeader(seen);
+      return agreed === null ? undefined : members.find((m) => m.id === agreed.leader);
     },
     timeoutMs,
   );
