@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { readProcStat } from '@keel/ops';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { readClusterFile } from '../src/cluster/ClusterFile.js';
-import { readProcStat } from '../src/cluster/ownership.js';
 import { ExitCode, runCli } from '../src/index.js';
 import { CLI_MAIN, capture, FAKE_MEMBER, freeBasePort, ProcessTracker, tempDir, until } from './helpers.js';
 

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { readProcStat } from '@keel/ops';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { readClusterFile } from '../src/cluster/ClusterFile.js';
-import { readProcStat } from '../src/cluster/ownership.js';
 import { memberProgram } from '../src/cluster/paths.js';
 import { ExitCode, runCli } from '../src/index.js';
 import { capture, freeBasePort, ProcessTracker, tempDir, until } from './helpers.js';

@@ -1,13 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '@keel/ops';
 import { readClusterFile } from '../src/cluster/ClusterFile.js';
-import { busyPorts, CLUSTER_HOST, memberPorts } from '../src/cluster/ports.js';
 import type { Io } from '../src/index.js';
 
 export const FAKE_MEMBER = fileURLToPath(new URL('./fixtures/fake-member.mjs', import.meta.url));
+export { freeBasePort } from '@keel/ops';
+
 export const CLI_MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
 export interface Captured {
@@ -80,31 +81,11 @@ export function tempDir(prefix: string): { path: string; remove(): void } {
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** A base port whose whole block (for `size` members) is free right now. */
-export async function freeBasePort(size: number, from: number, to: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = from + Math.floor((Math.random() * (to - from)) / 10) * 10;
-    const ports = Array.from({ length: size }, (_v, i) => memberPorts(base, i + 1)).flatMap((p) => [
-      p.peer,
-      p.client,
-      p.http,
-    ]);
-    if ((await busyPorts(CLUSTER_HOST, ports)).length === 0) return base;
-  }
-  throw new Error(`no free port block in ${from}-${to}`);
-}
-
-/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function until<T>(
+/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs` (@keel/ops `waitFor`). */
+export function until<T>(
   what: string,
   timeoutMs: number,
   probe: () => Promise<T | undefined> | T | undefined,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
+  return waitFor(what, probe, timeoutMs, 50);
 }

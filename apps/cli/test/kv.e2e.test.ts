@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeResponse, encodeRequest, type KeyValue, KvClient, type KvClientOptions } from '@keel/kv';
+import { fetchStatus, type MemberStatus, readProcStat } from '@keel/ops';
 import { ClientConnection } from '@keel/transport-zmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ClusterFile, readClusterFile } from '../src/cluster/ClusterFile.js';
-import { readProcStat } from '../src/cluster/ownership.js';
 import { memberProgram } from '../src/cluster/paths.js';
-import { getJson, type MemberStatus } from '../src/cluster/sample.js';
 import { ExitCode, runCli } from '../src/index.js';
 import { capture, freeBasePort, ProcessTracker, tempDir, until } from './helpers.js';
 
@@ -55,7 +54,7 @@ const endpointOf = (id: string): string => {
 async function statusOf(id: string): Promise<MemberStatus | null> {
   const m = file().members.find((x) => x.id === id);
   if (m === undefined) return null;
-  return (await getJson('127.0.0.1', m.ports.http, '/status', 500)) as MemberStatus | null;
+  return fetchStatus(`127.0.0.1:${m.ports.http}`, 500);
 }
 
 /** The member that leads, once every member in `among` agrees on it. */

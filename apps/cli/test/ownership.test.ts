@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readProcStat } from '@keel/ops';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type MemberRecord, writeClusterFile } from '../src/cluster/ClusterFile.js';
 import { planCluster, startMember } from '../src/cluster/launcher.js';
-import { checkOwnership, readProcStat } from '../src/cluster/ownership.js';
+import { checkOwnership } from '../src/cluster/ownership.js';
 import { ExitCode, runCli } from '../src/index.js';
 import { capture, FAKE_MEMBER, freeBasePort, ProcessTracker, tempDir, until } from './helpers.js';
 
@@ -48,7 +49,7 @@ describe('PID ownership', () => {
   it('reads state and start time from /proc/<pid>/stat even with spaces and parens in the name', () => {
     const m = member(dir);
     const root = fakeProc(pid, 'S', 987654, m.command);
-    expect(readProcStat(pid, root)).toEqual({ state: 'S', startTime: 987654 });
+    expect(readProcStat(pid, root)).toMatchObject({ state: 'S', startTime: 987654 });
   });
 
   it('is ours when the start time and the command line match the record', () => {

@@ -16,4 +16,3 @@ export {
   parsePeers,
   RETRYABLE_REFUSALS,
 } from '@keel/server';
-export { adminJson } from './adminClient.js';

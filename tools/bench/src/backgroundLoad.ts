@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { killPid, REPO_ROOT, trackPid, untrackPid } from './cluster.js';
+import { killPid, trackPid, untrackPid } from '@keel/ops';
+import { REPO_ROOT } from './cluster.js';
 
 /** The repository's load generator: CPU spinners and fsync loops, bounded in time. */
 export const LOAD_PROGRAM = join(REPO_ROOT, 'scripts', 'load.mjs');

@@ -1,10 +1,11 @@
 import { loadavg } from 'node:os';
 import { decodeResponse, encodeRequest } from '@keel/kv';
+import { fetchStatus, type MemberStatus, sleep } from '@keel/ops';
 import { ClientConnection } from '@keel/transport-zmq';
 import { BackgroundLoad, type LoadSummary } from './backgroundLoad.js';
 import { LocalCluster } from './cluster.js';
 import { sampleSummary } from './histogram.js';
-import { type Endpoint, fetchStatus, type MemberStatus, sleep, waitForCatchUp } from './member.js';
+import { type Endpoint, waitForCatchUp } from './member.js';
 import { describeMachine, type MachineInfo } from './proc.js';
 import { type Progress, silentProgress } from './throughput.js';
 
@@ -141,7 +142,7 @@ class Watch {
   ) {
     this.loops = survivors.map(async (ep) => {
       while (!this.stopped) {
-        const s = await fetchStatus(ep, 250);
+        const s = await fetchStatus(ep.http, 250);
         if (s !== null) {
           this.latest.set(ep.id, s);
           this.check();

@@ -8,16 +8,16 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alive, freeBasePort, killPid, trackPid, untrackPid } from './cluster.js';
 import {
-  type Endpoint,
+  processAlive as alive,
   fetchMetrics,
-  type Leadership,
-  type MemberStatus,
-  metricValue,
+  freeBasePort,
+  killPid,
   sleep,
-  type WalCounters,
-} from './member.js';
+  trackPid,
+  untrackPid,
+} from '@keel/ops';
+import { type Endpoint, type Leadership, metricValue, type RaftView, type WalCounters } from './member.js';
 
 const HOST = '127.0.0.1';
 
@@ -143,12 +143,12 @@ export class EtcdCluster {
     return cluster;
   }
 
-  /** Each member's view as the bench's MemberStatus (role from whether it is the leader it reports). */
-  async statuses(): Promise<MemberStatus[]> {
+  /** Each member's view as the bench's RaftView (role from whether it is the leader it reports). */
+  async statuses(): Promise<RaftView[]> {
     const raw = await Promise.all(
       this.members.map((m) => postJson<GatewayStatus>(m.client, '/v3/maintenance/status', 1000)),
     );
-    const out: MemberStatus[] = [];
+    const out: RaftView[] = [];
     // Map etcd's numeric member ids to our names: each member reports its own id in the header.
     const names = new Map<string, string>();
     raw.forEach((s, k) => {

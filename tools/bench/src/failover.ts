@@ -1,8 +1,9 @@
 import { KvClient, KvClientError } from '@keel/kv';
+import { sleep } from '@keel/ops';
 import { ClientConnection } from '@keel/transport-zmq';
 import { LocalCluster } from './cluster.js';
 import { sampleSummary } from './histogram.js';
-import { agreedLeader, type Endpoint, sleep } from './member.js';
+import { agreedLeader, type Endpoint } from './member.js';
 import { describeMachine } from './proc.js';
 
 /**

@@ -3,18 +3,12 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeFileMkdir } from '@keel/ops';
 import { endpointsFromClusterFile, endpointsFromList } from './cluster.js';
 import { DEFAULT_ELECTION, FAST_ELECTION_TIMEOUT_MS, type FaultMode, runElection } from './election.js';
 import { ETCD_MISSING, etcdVersion } from './etcd.js';
 import { DEFAULT_FAILOVER, FailoverScenario, runFailover } from './failover.js';
-import {
-  type BenchReport,
-  htmlReport,
-  jsonReport,
-  parseJsonReport,
-  textReport,
-  writeFileMkdir,
-} from './report.js';
+import { type BenchReport, htmlReport, jsonReport, parseJsonReport, textReport } from './report.js';
 import { DEFAULT_SNAPSHOT_BENCH, runSnapshotBench } from './snapshot.js';
 import {
   DEFAULT_THROUGHPUT,

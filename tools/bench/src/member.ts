@@ -1,18 +1,22 @@
 /** What the bench reads from a member's HTTP endpoint: `/status` (JSON) and `/metrics` (Prometheus text). */
+import {
+  type Agreement,
+  agreedLeader as agreedAmong,
+  fetchMetrics,
+  fetchStatus,
+  type MemberStatus,
+  sleep,
+} from '@keel/ops';
 
-export interface MemberStatus {
-  readonly id: string;
-  readonly role: string;
-  readonly term: number;
-  readonly leader: string | null;
-  readonly commitIndex: number;
-  readonly appliedIndex: number;
-  readonly lastIndex: number;
-  readonly pid: number;
-  /** Latest snapshot's index (0: none); absent on members from before snapshots. */
-  readonly snapshotIndex?: number;
-  readonly firstIndex?: number;
-}
+/**
+ * What the bench needs of a member's view of the cluster: the core of a Keel member's `/status`
+ * (`MemberStatus` of @keel/ops), which an etcd member's status can fill in as well.
+ */
+export type RaftView = Pick<
+  MemberStatus,
+  'id' | 'role' | 'term' | 'leader' | 'commitIndex' | 'appliedIndex' | 'lastIndex' | 'pid'
+> &
+  Partial<Pick<MemberStatus, 'snapshotIndex' | 'firstIndex'>>;
 
 /** A member as the bench addresses it. */
 export interface Endpoint {
@@ -22,20 +26,6 @@ export interface Endpoint {
   /** HTTP endpoint, `host:port`. */
   readonly http: string;
 }
-
-export async function fetchStatus(ep: Endpoint, timeoutMs = 500, query = ''): Promise<MemberStatus | null> {
-  try {
-    const res = await fetch(`http://${ep.http}/status${query}`, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) return null;
-    const s = (await res.json()) as MemberStatus;
-    return typeof s.role === 'string' && typeof s.term === 'number' ? s : null;
-  } catch {
-    return null;
-  }
-}
-
-/** A JSON request to a member's HTTP admin API: the shared client of `@keel/node`. */
-export { adminJson as httpJson } from '@keel/node';
 
 /** The WAL counters of one member, from `/metrics` (cumulative since the member started). */
 export interface WalCounters {
@@ -51,16 +41,6 @@ export function metricValue(text: string, name: string): number | null {
   return m === null ? null : Number(m[1]);
 }
 
-/** A member's `/metrics` text (Keel's or etcd's), or null when it does not answer. */
-export async function fetchMetrics(http: string, timeoutMs = 1000): Promise<string | null> {
-  try {
-    const res = await fetch(`http://${http}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
-    return res.ok ? await res.text() : null;
-  } catch {
-    return null;
-  }
-}
-
 export async function fetchWalCounters(ep: Endpoint, timeoutMs = 1000): Promise<WalCounters | null> {
   const text = await fetchMetrics(ep.http, timeoutMs);
   if (text === null) return null;
@@ -74,26 +54,12 @@ export function tcpAddress(hostPort: string): string {
   return `tcp://${hostPort}`;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-export interface Leadership {
-  readonly leader: string;
-  readonly term: number;
-  readonly statuses: readonly MemberStatus[];
-}
+/** The leader the members agree on, with their statuses (Keel's or etcd's). */
+export type Leadership = Agreement<RaftView>;
 
 /** The leader every answering member agrees on (`all`: every endpoint must answer), or null. */
 export async function agreedLeader(eps: readonly Endpoint[], all = true): Promise<Leadership | null> {
-  const statuses = await Promise.all(eps.map((e) => fetchStatus(e)));
-  const live = statuses.filter((s): s is MemberStatus => s !== null);
-  if (live.length === 0 || (all && live.length !== eps.length)) return null;
-  const leader = live[0]!.leader;
-  if (leader === null || !live.every((s) => s.leader === leader)) return null;
-  const ls = live.find((s) => s.id === leader);
-  if (ls === undefined || ls.role !== 'leader') return null;
-  return { leader, term: ls.term, statuses: live };
+  return agreedAmong(await Promise.all(eps.map((e) => fetchStatus(e.http))), all);
 }
 
 /** Waits (bounded) until every member follows one leader and has applied its commit index. */

@@ -1,5 +1,3 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { ElectionReport, ElectionRun } from './election.js';
 import type { MachineInfo } from './proc.js';
 import { type SnapshotReport, snapshotTable } from './snapshot.js';
@@ -169,11 +167,6 @@ export function textReport(r: BenchReport): string {
 
 export function jsonReport(r: BenchReport, command: readonly string[]): string {
   return `${JSON.stringify({ tool: 'keel-bench', schema_version: REPORT_SCHEMA_VERSION, command, ...r }, null, 2)}\n`;
-}
-
-export function writeFileMkdir(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, text);
 }
 
 /** A report read back from its JSON document (for `keel-bench report`), with the command that made it. */

@@ -6,9 +6,10 @@
  * throughput while snapshots are taken against without.
  */
 import { decodeResponse, encodeRequest } from '@keel/kv';
+import { fetchMetrics, fetchStatus, sleep } from '@keel/ops';
 import { ClientConnection } from '@keel/transport-zmq';
 import { LocalCluster, type LocalMember } from './cluster.js';
-import { type Endpoint, fetchMetrics, fetchStatus, metricValue, sleep, waitForCatchUp } from './member.js';
+import { type Endpoint, metricValue, waitForCatchUp } from './member.js';
 import { describeMachine, type MachineInfo } from './proc.js';
 import { type Progress, silentProgress } from './throughput.js';
 
@@ -161,7 +162,7 @@ async function timedCatchUp(cluster: LocalCluster, m: LocalMember, index: number
   const t0 = performance.now();
   cluster.restart(m.id);
   await until(`${m.id} to apply ${index}`, 600_000, async () => {
-    const s = await fetchStatus(m, 200);
+    const s = await fetchStatus(m.http, 200);
     return s !== null && s.appliedIndex >= index ? true : undefined;
   });
   return Math.round(performance.now() - t0);
@@ -174,12 +175,12 @@ async function stopMember(cluster: LocalCluster, id: string): Promise<void> {
 
 /** Takes a snapshot on `m` now and waits until it is saved; returns the time it took. */
 async function takeSnapshot(m: Endpoint): Promise<number> {
-  const from = (await fetchStatus(m, 2000))?.snapshotIndex ?? 0;
+  const from = (await fetchStatus(m.http, 2000))?.snapshotIndex ?? 0;
   const t0 = performance.now();
   const code = await post(m.http, '/snapshot');
   if (code !== 202) throw new Error(`POST /snapshot on ${m.id} answered ${code}`);
   await until(`${m.id}'s snapshot to be saved`, 300_000, async () => {
-    const s = await fetchStatus(m, 1000);
+    const s = await fetchStatus(m.http, 1000);
     return s !== null && (s.snapshotIndex ?? 0) > from ? true : undefined;
   });
   return Math.round(performance.now() - t0);
@@ -242,11 +243,11 @@ export async function runSnapshotBench(
       count: opts.compactKeep * 2 + 100,
     });
     await takeSnapshot(leader);
-    const target = (await fetchStatus(leader, 2000))!.commitIndex;
+    const target = (await fetchStatus(leader.http, 2000))!.commitIndex;
     await stallMs(leader.http);
     const installMs = await timedCatchUp(cluster, follower, target);
     const installStall = await stallMs(leader.http);
-    const restored = await fetchStatus(follower, 2000);
+    const restored = await fetchStatus(follower.http, 2000);
     if ((restored?.snapshotIndex ?? 0) < entries) {
       throw new Error(`${follower.id} caught up without installing the leader's snapshot`);
     }

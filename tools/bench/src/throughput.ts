@@ -1,18 +1,26 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { killPid, LocalCluster, trackPid, untrackPid } from './cluster.js';
+import {
+  cpuPercent,
+  fetchStatus,
+  killPid,
+  type ProcSample,
+  sampleProc,
+  sleep,
+  trackPid,
+  untrackPid,
+} from '@keel/ops';
+import { LocalCluster } from './cluster.js';
 import { EtcdCluster, fetchEtcdWalCounters } from './etcd.js';
 import { Histogram, type LatencySummary } from './histogram.js';
 import {
   agreedLeader,
   type Endpoint,
-  fetchStatus,
   fetchWalCounters,
   type Leadership,
-  sleep,
   type WalCounters,
 } from './member.js';
-import { cpuPercent, describeMachine, type MachineInfo, type ProcSample, sampleProc } from './proc.js';
+import { describeMachine, type MachineInfo } from './proc.js';
 import type { BenchSystem, FromWorker, ToWorker, WorkerResult, WorkerStep } from './workerProtocol.js';
 
 export const LoadMode = { Write: 'write', Read: 'read', Mixed: 'mixed' } as const;
@@ -282,7 +290,7 @@ async function findLeader(eps: readonly Endpoint[], timeoutMs: number): Promise<
 async function identify(eps: readonly Endpoint[]): Promise<Endpoint[]> {
   return Promise.all(
     eps.map(async (e) => {
-      const s = await fetchStatus(e, 2000);
+      const s = await fetchStatus(e.http, 2000);
       if (s === null) throw new Error(`member at http://${e.http}/status does not answer`);
       return { ...e, id: s.id };
     }),

@@ -1,6 +1,6 @@
+import { processAlive as alive } from '@keel/ops';
 import { describe, expect, it } from 'vitest';
 import { BackgroundLoad } from '../src/backgroundLoad.js';
-import { alive } from '../src/cluster.js';
 
 describe('BackgroundLoad (scripts/load.mjs beside a benchmark)', () => {
   it('starts, stops by PID with a summary, and leaves no process behind', async () => {

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { killAllStarted } from '@keel/ops';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { killAllStarted, MEMBER_PROGRAM } from '../src/cluster.js';
+import { MEMBER_PROGRAM } from '../src/cluster.js';
 import { ETCD_MISSING, etcdVersion } from '../src/etcd.js';
 import { ExitCode, runBenchCli } from '../src/main.js';
 import { captureIo, expectStepSchema, readJson, tempDir } from './helpers.js';

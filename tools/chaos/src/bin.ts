@@ -4,7 +4,7 @@ import { type ChaosIo, runChaosCli } from './main.js';
 
 const io: ChaosIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 const onSignal = (): void => {
-  // @keel/bench's exit hook kills every member by PID; the netns hook removes the namespaces.
+  // @keel/ops's exit hook kills every member by PID; the netns hook removes the namespaces.
   io.err('\nkeel chaos: interrupted; stopping the processes it started\n');
   process.exit(130);
 };

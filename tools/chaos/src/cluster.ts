@@ -1,31 +1,36 @@
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
-  alive,
-  type Endpoint,
+  addressList,
+  claimedLeader,
   fetchStatus,
   freeBasePort,
+  LOOPBACK as HOST,
   killPid,
-  MEMBER_PROGRAM,
+  launchMember,
   type MemberStatus,
+  memberCommand,
+  processAlive,
   sleep,
-  trackPid,
-  untrackPid,
-} from '@keel/bench';
+  stopPids,
+  waitGone,
+} from '@keel/ops';
 import { NETNS_PORTS, NetnsNetwork } from './netns.js';
 import { type Network, ProxyNetwork } from './network.js';
 
-const HOST = '127.0.0.1';
+/** The member program: apps/node's build (the tool names the app it runs; @keel/ops cannot). */
+export const MEMBER_PROGRAM = fileURLToPath(new URL('../../../apps/node/dist/main.js', import.meta.url));
 
-/** What `/status` says, plus the state hash this tool relies on. */
-export interface ChaosStatus extends MemberStatus {
-  readonly stateHash?: string;
-  /** The configuration the member has. */
-  readonly conf?: { readonly voters: readonly string[]; readonly learners: readonly string[] };
-}
+/** What `/status` says, polled with `?hash=1` so it carries the state hash this tool compares. */
+export type ChaosStatus = MemberStatus;
 
-export interface ChaosMember extends Endpoint {
+export interface ChaosMember {
+  readonly id: string;
+  /** Client endpoint, `host:port`. */
+  readonly client: string;
+  /** HTTP (admin) endpoint, `host:port`. */
+  readonly http: string;
   readonly index: number;
   /** The peer address it advertises (its own `--peers` entry): what a re-add puts in the configuration. */
   readonly peer: string;
@@ -55,7 +60,7 @@ export interface ChaosClusterOptions {
  * Real `keel node` processes (apps/node's build) wired so the nemesis owns the network between
  * them: through a `ProxyNetwork` (member i dials j at the proxy of link i→j, j binds its real port
  * with --peer-bind) or inside network namespaces. Clients and this tool's status polls reach members
- * directly. PIDs are tracked with @keel/bench's process registry, so every exit path kills them.
+ * directly. PIDs are tracked with @keel/ops's process registry, so every exit path kills them.
  */
 export class ChaosCluster {
   /**
@@ -99,42 +104,34 @@ export class ChaosCluster {
       });
     }
     const ids = Array.from({ length: o.nodes }, (_v, i) => `n${i + 1}`);
-    const clients = ids.map((id, i) => `${id}=${address(i, 'client')}`).join(',');
+    const clients = addressList(ids, (_id, i) => address(i, 'client'));
     const members = ids.map((id, i): ChaosMember => {
       const dataDir = join(o.dir, id);
-      const peers = ids
-        .map((other, j) => `${other}=${j === i ? address(i, 'peer') : network.peerAddress(i, j)}`)
-        .join(',');
+      const peers = addressList(ids, (_other, j) =>
+        j === i ? address(i, 'peer') : network.peerAddress(i, j),
+      );
       // The configuration carries one address per member, the proposer's view, but with proxies
       // member i reaches j at the proxy of link i→j only: routes keep each member on its own links
       // after membership changes and snapshots.
       const routes = ids
         .flatMap((other, j) => (j === i ? [] : [`${other}=${network.peerAddress(i, j)}`]))
         .join(',');
-      const args = [
-        MEMBER_PROGRAM,
-        '--id',
+      const command = memberCommand({
+        program: MEMBER_PROGRAM,
         id,
-        '--peers',
         peers,
-        '--peer-bind',
-        bind(i, 'peer'),
-        '--clients',
         clients,
-        '--client-bind',
-        bind(i, 'client'),
-        '--http',
-        bind(i, 'http'),
-        '--data-dir',
+        http: bind(i, 'http'),
         dataDir,
-        '--log-format',
-        'json',
-        ...(o.memberArgs ?? []),
-      ];
-      const argv =
-        network instanceof NetnsNetwork
-          ? [...network.wrapper(i), process.execPath, ...args]
-          : [process.execPath, ...args];
+        extraArgs: [
+          '--peer-bind',
+          bind(i, 'peer'),
+          '--client-bind',
+          bind(i, 'client'),
+          ...(o.memberArgs ?? []),
+        ],
+      });
+      const argv = network instanceof NetnsNetwork ? [...network.wrapper(i), ...command] : command;
       return {
         id,
         index: i,
@@ -161,31 +158,21 @@ export class ChaosCluster {
   }
 
   private spawn(m: ChaosMember): void {
-    mkdirSync(m.dataDir, { recursive: true });
-    const fd = openSync(join(m.dataDir, 'member.log'), 'a');
-    try {
-      const [cmd, ...args] = m.argv as [string, ...string[]];
-      const child = spawn(cmd, args, {
-        stdio: ['ignore', fd, fd],
-        cwd: m.dataDir,
-        env: { ...process.env, ...m.env, KEEL_TEST_WAL_SYNC_FILE: m.syncFile },
-      });
-      if (child.pid === undefined) throw new Error(`could not start member ${m.id}`);
-      child.on('error', () => {});
-      const pid = child.pid;
-      m.pid = pid;
-      m.paused = false;
-      trackPid(pid);
-      child.once('exit', (code) => {
-        untrackPid(pid);
-        // A signal exit (SIGKILL, SIGTERM's graceful exit is code 0) is the nemesis's doing.
-        if (code !== null && code !== 0) {
-          this.crashes.push({ id: m.id, pid, code, logTail: logTail(join(m.dataDir, 'member.log')) });
-        }
-      });
-    } finally {
-      closeSync(fd);
-    }
+    const p = launchMember({
+      id: m.id,
+      command: m.argv,
+      cwd: m.dataDir,
+      env: { ...process.env, ...m.env, KEEL_TEST_WAL_SYNC_FILE: m.syncFile },
+      output: { logFile: join(m.dataDir, 'member.log') },
+    });
+    m.pid = p.pid;
+    m.paused = false;
+    void p.exited.then(({ code }) => {
+      // A signal exit (SIGKILL, SIGTERM's graceful exit is code 0) is the nemesis's doing.
+      if (code !== null && code !== 0) {
+        this.crashes.push({ id: m.id, pid: p.pid, code, logTail: logTail(join(m.dataDir, 'member.log')) });
+      }
+    });
   }
 
   member(id: string): ChaosMember {
@@ -195,7 +182,7 @@ export class ChaosCluster {
   }
 
   running(m: ChaosMember): boolean {
-    return m.pid > 0 && alive(m.pid);
+    return m.pid > 0 && processAlive(m.pid);
   }
 
   signal(m: ChaosMember, signal: NodeJS.Signals): boolean {
@@ -207,9 +194,7 @@ export class ChaosCluster {
 
   /** Waits (bounded) until the member's process is gone. */
   async waitGone(m: ChaosMember, timeoutMs = 10_000): Promise<boolean> {
-    const deadline = performance.now() + timeoutMs;
-    while (alive(m.pid) && performance.now() < deadline) await sleep(5);
-    return !alive(m.pid);
+    return waitGone(m.pid, timeoutMs);
   }
 
   /** Starts a stopped member again with its command line and data dir. */
@@ -220,9 +205,7 @@ export class ChaosCluster {
 
   async statuses(timeoutMs = 500): Promise<(ChaosStatus | null)[]> {
     // `?hash=1`: the member computes its state hash only when asked.
-    return Promise.all(
-      this.members.map((m) => fetchStatus(m, timeoutMs, '?hash=1') as Promise<ChaosStatus | null>),
-    );
+    return Promise.all(this.members.map((m) => fetchStatus(m.http, timeoutMs, '?hash=1')));
   }
 
   /**
@@ -230,12 +213,7 @@ export class ChaosCluster {
    * until CheckQuorum steps it down: the one with the highest term wins.
    */
   async leader(): Promise<number | null> {
-    const st = await this.statuses(300);
-    let best: number | null = null;
-    for (const [i, s] of st.entries()) {
-      if (s !== null && s.role === 'leader' && (best === null || s.term > st[best]!.term)) best = i;
-    }
-    return best;
+    return claimedLeader(await this.statuses(300));
   }
 
   /**
@@ -254,17 +232,11 @@ export class ChaosCluster {
 
   /** SIGCONT + SIGTERM, SIGKILL after `graceMs`; by PID only. Closes the network last. */
   async stop(graceMs = 3000): Promise<void> {
-    const live = this.members.filter((m) => this.running(m));
-    for (const m of live) {
-      killPid(m.pid, 'SIGCONT');
-      killPid(m.pid, 'SIGTERM');
-    }
-    const deadline = performance.now() + graceMs;
-    while (live.some((m) => alive(m.pid)) && performance.now() < deadline) await sleep(20);
-    for (const m of live) if (alive(m.pid)) killPid(m.pid, 'SIGKILL');
-    const hard = performance.now() + 5000;
-    while (live.some((m) => alive(m.pid)) && performance.now() < hard) await sleep(20);
-    for (const m of live) untrackPid(m.pid);
+    await stopPids(
+      this.members.filter((m) => this.running(m)).map((m) => m.pid),
+      graceMs,
+      5000,
+    );
     await this.network.close();
   }
 }

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeFileMkdir } from '@keel/bench';
+import { writeFileMkdir } from '@keel/ops';
 import { htmlTimeline } from './html.js';
 import { netnsUnavailable } from './netns.js';
 import { jsonReport, textReport, verdictLine } from './report.js';

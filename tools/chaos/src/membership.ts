@@ -1,10 +1,10 @@
-import { httpJson, sleep } from '@keel/bench';
 import {
   changeInEffect,
   type MemberInfo as NodeMemberInfo,
   type MembersView as NodeMembersView,
   RETRYABLE_REFUSALS,
 } from '@keel/node';
+import { adminJson, sleep } from '@keel/ops';
 
 /** What the client needs of a cluster: the members' HTTP endpoints and who says it leads. */
 export interface LeaderLookup {
@@ -79,7 +79,7 @@ export class MembershipClient {
       const i = await this.cluster.leader();
       if (i !== null) {
         const member = this.cluster.members[i]!;
-        const view = (await httpJson<MembersView>(member.http, '/members', 1000))?.json;
+        const view = (await adminJson<MembersView>(member.http, '/members', 1000))?.json;
         if (view !== undefined && view.leader === view.id) return { member, view };
       }
       if (performance.now() >= deadline) return null;
@@ -113,7 +113,7 @@ export class MembershipClient {
       }
       attempts++;
       const r = (
-        await httpJson<ChangeReply>(
+        await adminJson<ChangeReply>(
           member.http,
           '/members',
           Math.min(10_000, Math.max(1000, deadline - performance.now())),

@@ -1,5 +1,5 @@
-import { sleep } from '@keel/bench';
 import { SeededRng } from '@keel/core';
+import { sleep } from '@keel/ops';
 import type { ChaosCluster, ChaosMember } from './cluster.js';
 import type { FaultEvent } from './faults.js';
 import { type ChangeOutcome, MembershipClient } from './membership.js';

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sleep } from '@keel/bench';
 import type { Operation } from '@keel/checker';
+import { sleep } from '@keel/ops';
 import { ChaosCluster } from './cluster.js';
 import type { FaultEvent } from './faults.js';
 import { Nemesis } from './nemesis.js';

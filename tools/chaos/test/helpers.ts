@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killAllStarted, MEMBER_PROGRAM } from '@keel/bench';
+import { killAllStarted } from '@keel/ops';
+import { MEMBER_PROGRAM } from '../src/cluster.js';
 import { runChaosCli } from '../src/index.js';
 
 export const MEMBER_BUILT = existsSync(MEMBER_PROGRAM);

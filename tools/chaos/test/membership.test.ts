@@ -1,4 +1,4 @@
-import { sleep } from '@keel/bench';
+import { sleep } from '@keel/ops';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type MemberChange, type MemberInfo, MembershipClient, type MembersView } from '../src/index.js';
 import { jsonServer } from './helpers.js';

@@ -1,4 +1,4 @@
-import { sleep } from '@keel/bench';
+import { sleep } from '@keel/ops';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type ChaosCluster,

@@ -2,7 +2,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidMemberIdError, isValidMemberId } from '@keel/core';
 import { makeDirectory } from '@keel/node';
-import type { MemberPorts } from './ports.js';
+import type { MemberPorts } from '@keel/ops';
 
 export const CLUSTER_FILE_NAME = 'cluster.json';
 export const CLUSTER_FILE_VERSION = 1;

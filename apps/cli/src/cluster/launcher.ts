@@ -1,11 +1,16 @@
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { makeDirectory } from '@keel/node';
+import {
+  addressList,
+  killPid,
+  type MemberPorts,
+  memberCommand,
+  memberPorts,
+  sleep,
+  startMemberProcess,
+} from '@keel/ops';
 import { CLUSTER_FILE_VERSION, type ClusterFile, type MemberRecord, MemberState } from './ClusterFile.js';
-import { checkOwnership, pidStartTime, sendSignal } from './ownership.js';
-import { type MemberPorts, memberPorts } from './ports.js';
+import { checkOwnership, pidStartTime } from './ownership.js';
 
 export interface ClusterPlan {
   readonly dir: string;
@@ -51,33 +56,32 @@ export function newMemberRecord(
 
 /** The cluster file for a plan, every member not yet started. */
 export function planCluster(plan: ClusterPlan, now = new Date()): ClusterFile {
-  const indexes = Array.from({ length: plan.size }, (_v, i) => i + 1);
+  const ids = Array.from({ length: plan.size }, (_v, i) => memberId(i + 1));
   const list = (kind: 'peer' | 'client'): string =>
-    indexes.map((i) => `${memberId(i)}=${plan.host}:${memberPorts(plan.basePort, i)[kind]}`).join(',');
+    addressList(ids, (_id, i) => `${plan.host}:${memberPorts(plan.basePort, i + 1)[kind]}`);
   const peers = list('peer');
   const clients = list('client');
-  const members = indexes.map((i): MemberRecord => {
-    const id = memberId(i);
-    const ports = memberPorts(plan.basePort, i);
+  const members = ids.map((id, i): MemberRecord => {
+    const ports = memberPorts(plan.basePort, i + 1);
     const dataDir = join(plan.dir, id);
-    return newMemberRecord(id, ports, dataDir, [
-      plan.nodeBinary,
-      plan.program,
-      '--id',
+    return newMemberRecord(
       id,
-      '--peers',
-      peers,
-      '--clients',
-      clients,
-      '--http',
-      `${plan.host}:${ports.http}`,
-      '--data-dir',
+      ports,
       dataDir,
-      '--log-format',
-      'json',
-      ...(plan.clusterId !== undefined ? ['--cluster-id', plan.clusterId] : []),
-      ...(plan.extraArgs ?? []),
-    ]);
+      memberCommand({
+        nodeBinary: plan.nodeBinary,
+        program: plan.program,
+        id,
+        peers,
+        clients,
+        http: `${plan.host}:${ports.http}`,
+        dataDir,
+        extraArgs: [
+          ...(plan.clusterId !== undefined ? ['--cluster-id', plan.clusterId] : []),
+          ...(plan.extraArgs ?? []),
+        ],
+      }),
+    );
   });
   return {
     version: CLUSTER_FILE_VERSION,
@@ -111,39 +115,29 @@ export interface StartOptions {
  */
 export async function startMember(m: MemberRecord, opts: StartOptions): Promise<MemberRecord> {
   makeDirectory(m.dataDir);
-  const fd = openSync(m.logFile, 'a');
-  const [bin, ...args] = m.command;
-  if (bin === undefined) throw new Error(`member ${m.id} has no command line in the cluster file`);
-  try {
-    writeSync(
-      fd,
-      `--- keel cluster: starting ${m.id} at ${new Date().toISOString()}: ${m.command.join(' ')}\n`,
-    );
-    const child = spawn(bin, args, {
-      detached: true,
-      stdio: ['ignore', fd, fd],
-      cwd: m.dataDir,
-      env: { ...opts.env },
-    });
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', resolve);
-      child.once('error', (err) => reject(new Error(`could not start member ${m.id}: ${err.message}`)));
-    });
-    const pid = child.pid;
-    if (pid === undefined) throw new Error(`could not start member ${m.id}: no PID`);
-    opts.onSpawn?.(pid);
-    child.once('exit', (code, signal) => opts.onExit?.({ id: m.id, pid, code, signal }));
-    child.unref();
-    return {
-      ...m,
-      pid,
-      pidStartTime: pidStartTime(pid),
-      state: MemberState.Running,
-      startedAt: new Date().toISOString(),
-    };
-  } finally {
-    closeSync(fd);
-  }
+  const p = await startMemberProcess({
+    id: m.id,
+    command: m.command,
+    cwd: m.dataDir,
+    env: opts.env,
+    output: {
+      logFile: m.logFile,
+      banner: `--- keel cluster: starting ${m.id} at ${new Date().toISOString()}: ${m.command.join(' ')}`,
+    },
+    detached: true,
+    // The cluster file records the PID; `keel cluster` finds its members again from there.
+    track: false,
+  });
+  opts.onSpawn?.(p.pid);
+  void p.exited.then(({ code, signal }) => opts.onExit?.({ id: m.id, pid: p.pid, code, signal }));
+  p.child.unref();
+  return {
+    ...m,
+    pid: p.pid,
+    pidStartTime: pidStartTime(p.pid),
+    state: MemberState.Running,
+    startedAt: new Date().toISOString(),
+  };
 }
 
 /** How a stop went, for the report line. */
@@ -175,12 +169,12 @@ export async function stopMember(m: MemberRecord, graceMs: number, force = false
   const pid = m.pid as number;
   const started = Date.now();
   if (!force) {
-    sendSignal(pid, 'SIGTERM');
+    killPid(pid, 'SIGTERM');
     // A paused (SIGSTOPped) member only sees the SIGTERM once it runs again.
-    sendSignal(pid, 'SIGCONT');
+    killPid(pid, 'SIGCONT');
     if (await waitUntilGone(m, graceMs)) return { kind: 'terminated', ms: Date.now() - started };
   }
-  if (checkOwnership(m).kind === 'ours') sendSignal(pid, 'SIGKILL');
+  if (checkOwnership(m).kind === 'ours') killPid(pid, 'SIGKILL');
   if (await waitUntilGone(m, 5000)) return { kind: 'killed', ms: Date.now() - started };
   return { kind: 'stuck', ms: Date.now() - started };
 }

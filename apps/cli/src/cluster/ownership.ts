@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readProcStat } from '@keel/ops';
 import type { MemberRecord } from './ClusterFile.js';
 
 /**
@@ -28,21 +29,6 @@ function alive(pid: number): 'yes' | 'no' | 'not-ours' {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM' ? 'not-ours' : 'no';
   }
-}
-
-/** Field 22 (starttime) and field 3 (state) of /proc/<pid>/stat; the command name may hold spaces. */
-export function readProcStat(pid: number, procRoot = '/proc'): { state: string; startTime: number } | null {
-  let text: string;
-  try {
-    text = readFileSync(join(procRoot, String(pid), 'stat'), 'utf8');
-  } catch {
-    return null;
-  }
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  // fields[0] is field 3 (state); field 22 is fields[19].
-  const startTime = Number(fields[19]);
-  if (fields[0] === undefined || !Number.isInteger(startTime)) return null;
-  return { state: fields[0], startTime };
 }
 
 function readCmdline(pid: number, procRoot: string): string[] | null {
@@ -123,14 +109,4 @@ export function checkOwnership(m: MemberRecord, probe: OwnershipProbe = {}): Pid
 /** Start time of a PID we just spawned, for the cluster file; null where /proc is missing. */
 export function pidStartTime(pid: number, procRoot = '/proc'): number | null {
   return readProcStat(pid, procRoot)?.startTime ?? null;
-}
-
-/** Sends a signal; false if the process is gone. */
-export function sendSignal(pid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
 }

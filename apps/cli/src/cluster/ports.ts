@@ -1,23 +1,12 @@
-import { createServer } from 'node:net';
-
-/** Members listen on loopback only: a local cluster is a development tool. */
-export const CLUSTER_HOST = '127.0.0.1';
-export const DEFAULT_BASE_PORT = 7100;
-export const MAX_MEMBERS = 9;
-
-export interface MemberPorts {
-  readonly peer: number;
-  readonly client: number;
-  readonly http: number;
-}
+import { LOOPBACK, memberPorts } from '@keel/ops';
 
 /**
- * The port scheme, from a base port B and the member's 1-based index i: peer B+i, client B+100+i,
- * HTTP B+200+i. With the default B=7100, n1 uses 7101, 7201 and 7301.
+ * Members listen on loopback only: a local cluster is a development tool. The port scheme
+ * (`memberPorts`: peer B+i, client B+100+i, HTTP B+200+i) is @keel/ops's.
  */
-export function memberPorts(basePort: number, index: number): MemberPorts {
-  return { peer: basePort + index, client: basePort + 100 + index, http: basePort + 200 + index };
-}
+export const CLUSTER_HOST = LOOPBACK;
+export const DEFAULT_BASE_PORT = 7100;
+export const MAX_MEMBERS = 9;
 
 /** Why a base port cannot serve `size` members, or null if it can. */
 export function basePortProblem(basePort: number, size: number): string | null {
@@ -27,19 +16,4 @@ export function basePortProblem(basePort: number, size: number): string | null {
   if (highest > 65535)
     return `--base-port ${basePort} is too high: member n${size} would need port ${highest}`;
   return null;
-}
-
-/** True when nothing listens on host:port (checked by binding it for a moment). */
-export function portFree(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
-
-/** The ports of the list that something already holds, in order. */
-export async function busyPorts(host: string, ports: readonly number[]): Promise<number[]> {
-  const free = await Promise.all(ports.map((p) => portFree(host, p)));
-  return ports.filter((_p, i) => !free[i]);
 }

@@ -1,20 +1,6 @@
-import { request } from 'node:http';
+import { claimedLeader, fetchStatus, type MemberStatus } from '@keel/ops';
 import type { ClusterFile, MemberRecord } from './ClusterFile.js';
 import { checkOwnership } from './ownership.js';
-
-/** What a member's `/status` returns (the fields the CLI reads; others are passed through). */
-export interface MemberStatus {
-  readonly id: string;
-  readonly role: string;
-  readonly term: number;
-  readonly leader: string | null;
-  readonly commitIndex: number;
-  readonly appliedIndex: number;
-  readonly lastIndex: number;
-  readonly pid?: number;
-  readonly uptimeMs?: number;
-  readonly [key: string]: unknown;
-}
 
 /**
  * What the CLI shows for a member:
@@ -47,52 +33,6 @@ export interface ClusterSample {
   readonly members: readonly MemberSample[];
 }
 
-/** GET a JSON document with a hard deadline; null on any failure (the member counts as silent). */
-export function getJson(host: string, port: number, path: string, timeoutMs: number): Promise<unknown> {
-  return new Promise((resolve) => {
-    let done = false;
-    const finish = (v: unknown): void => {
-      if (!done) {
-        done = true;
-        clearTimeout(timer);
-        resolve(v);
-      }
-    };
-    const req = request(
-      { host, port, path, method: 'GET', agent: false, headers: { accept: 'application/json' } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          if (res.statusCode !== 200) return finish(null);
-          try {
-            finish(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-          } catch {
-            finish(null);
-          }
-        });
-        res.on('error', () => finish(null));
-      },
-    );
-    const timer = setTimeout(() => {
-      req.destroy();
-      finish(null);
-    }, timeoutMs);
-    req.on('error', () => finish(null));
-    req.end();
-  });
-}
-
-function asStatus(v: unknown): MemberStatus | null {
-  if (typeof v !== 'object' || v === null) return null;
-  const s = v as Record<string, unknown>;
-  const num = (k: string): boolean => typeof s[k] === 'number';
-  if (typeof s.id !== 'string' || typeof s.role !== 'string' || !num('term')) return null;
-  if (!num('commitIndex') || !num('appliedIndex') || !num('lastIndex')) return null;
-  if (s.leader !== null && typeof s.leader !== 'string') return null;
-  return s as MemberStatus;
-}
-
 /** How long a member that does not answer yet counts as starting rather than unreachable. */
 const STARTING_MS = 10_000;
 
@@ -112,7 +52,7 @@ export async function sampleCluster(file: ClusterFile, opts: SampleOptions = {})
       const own = checkOwnership(m);
       if (own.kind !== 'ours') return { m, condition: 'down' as const, status: null };
       if (m.state === 'paused') return { m, condition: 'paused' as const, status: null };
-      const status = asStatus(await getJson(file.host, m.ports.http, '/status', timeoutMs));
+      const status = await fetchStatus(`${file.host}:${m.ports.http}`, timeoutMs);
       if (status !== null) return { m, condition: 'running' as const, status };
       const young = m.startedAt !== null && at - Date.parse(m.startedAt) < STARTING_MS;
       return { m, condition: young ? ('starting' as const) : ('unreachable' as const), status };
@@ -120,10 +60,8 @@ export async function sampleCluster(file: ClusterFile, opts: SampleOptions = {})
   );
   // The leader is the member that says it leads in the highest term (an old leader cut off from
   // the others may still believe it leads in an older one).
-  let leader: MemberStatus | null = null;
-  for (const r of raw) {
-    if (r.status?.role === 'leader' && (leader === null || r.status.term > leader.term)) leader = r.status;
-  }
+  const claimed = claimedLeader(raw.map((r) => r.status));
+  const leader: MemberStatus | null = claimed === null ? null : raw[claimed]!.status;
   const terms = raw.flatMap((r) => (r.status === null ? [] : [r.status.term]));
   const prev = new Map((opts.previous?.members ?? []).map((p) => [p.id, p]));
   const dt = opts.previous ? (at - opts.previous.at) / 1000 : 0;

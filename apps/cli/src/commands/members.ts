@@ -7,13 +7,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { InvalidMemberIdError, isValidMemberId } from '@keel/core';
 import {
-  adminJson,
   changeInEffect,
   type MemberChangeRequest,
   type MemberInfo,
   type MembersView,
   RETRYABLE_REFUSALS,
 } from '@keel/node';
+import { adminJson } from '@keel/ops';
 import { ClusterFileError, MemberState, readClusterFile } from '../cluster/ClusterFile.js';
 import { defaultClusterDir } from '../cluster/paths.js';
 import { ExitCode, type Io } from '../io.js';

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KvClient, type KvClientOptions } from '@keel/kv';
+import { addressList, agreedLeader as opsAgreedLeader } from '@keel/ops';
 import { ClientConnection } from '@keel/transport-zmq';
 import { freePorts, type Proc, startNode, status, waitFor } from './procs.js';
 
@@ -17,8 +18,8 @@ export interface TestMember {
 export async function startCluster(n: number): Promise<TestMember[]> {
   const ports = await freePorts(n * 3);
   const ids = Array.from({ length: n }, (_, i) => `n${i + 1}`);
-  const peers = ids.map((id, i) => `${id}=127.0.0.1:${ports[i * 3]}`).join(',');
-  const clients = ids.map((id, i) => `${id}=127.0.0.1:${ports[i * 3 + 1]}`).join(',');
+  const peers = addressList(ids, (_id, i) => `127.0.0.1:${ports[i * 3]}`);
+  const clients = addressList(ids, (_id, i) => `127.0.0.1:${ports[i * 3 + 1]}`);
   return ids.map((id, i) => {
     const args = [
       '--id',
@@ -49,9 +50,8 @@ export async function agreedLeader(members: readonly TestMember[], timeoutMs = 2
     async () => {
       const live = members.filter((m) => m.proc.child.exitCode === null && m.proc.child.signalCode === null);
       const seen = await Promise.all(live.map((m) => status(m.http)));
-      const leader = seen[0]?.leader;
-      if (leader === null || leader === undefined || seen.some((s) => s.leader !== leader)) return undefined;
-      return members.find((m) => m.id === leader);
+      const agreed = opsAgreedLeader(seen);
+      return agreed === null ? undefined : members.find((m) => m.id === agreed.leader);
     },
     timeoutMs,
   );
