@@ -137,7 +137,7 @@ function workspaces(): Workspace[] {
 function layerTable(): Map<string, Set<string>> {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const table = new Map<string, Set<string>>();
-  for (const m of readme.matchAll(/^\| ((?:packages|apps|tools)\/[\w-]+) \| (.+) \|$/gm)) {
+  for (const m of readme.matchAll(/^\| ((?:packages|apps|tools|examples)\/[\w-]+) \| (.+) \|$/gm)) {
     table.set(m[1]!, new Set([...m[2]!.matchAll(/`(@keel\/[\w-]+)`/g)].map((n) => n[1]!)));
   }
   return table;
