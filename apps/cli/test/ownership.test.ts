@@ -57,6 +57,13 @@ describe('PID ownership', () => {
     expect(checkOwnership(m, { procRoot: fakeProc(pid, 'S', 555, m.command) })).toEqual({ kind: 'ours' });
   });
 
+  it('is still ours while it exits: an empty command line with the recorded start time', () => {
+    const m = member(dir, { pid, pidStartTime: 556 });
+    expect(checkOwnership(m, { procRoot: fakeProc(pid, 'R', 556, []) })).toEqual({ kind: 'ours' });
+    const unverified = member(dir, { pid, pidStartTime: null });
+    expect(checkOwnership(unverified, { procRoot: fakeProc(pid, 'R', 556, []) }).kind).toBe('stranger');
+  });
+
   it('is a stranger when the PID was reused by a process started later', () => {
     const m = member(dir, { pid, pidStartTime: 555 });
     const own = checkOwnership(m, { procRoot: fakeProc(pid, 'S', 777, m.command) });

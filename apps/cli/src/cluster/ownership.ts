@@ -81,6 +81,10 @@ export function checkOwnership(m: MemberRecord, probe: OwnershipProbe = {}): Pid
     }
     const argv = readCmdline(pid, procRoot);
     if (argv === null) return { kind: 'gone' };
+    // A process that is exiting (after SIGKILL, say) has released its memory, so its command line
+    // reads empty for a moment before it turns zombie. Its start time still names it: it is ours
+    // and not gone yet (calling it gone let `down` return while the member still ran).
+    if (argv.length === 0 && m.pidStartTime !== null) return { kind: 'ours' };
     if (
       !argv.includes(want.script) ||
       flagValue(argv, '--id') !== want.id ||
