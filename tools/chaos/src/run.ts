@@ -158,12 +158,14 @@ export async function runChaos(o: ChaosOptions, progress: ChaosProgress): Promis
       () => undefined,
     );
 
-    // The final reads: one linearizable get per key, retried until one succeeds (bounded).
+    // The final reads: one linearizable get per key, retried until one succeeds. One deadline for
+    // all keys, not one per key: a cluster that cannot serve (amnesia) would otherwise hold the run
+    // 30 s per key before the probe and the convergence check add their own bounds.
     const reader = w.client();
     const finalReads = new Map<string, Operation>();
+    const readsDeadline = clock() + 30_000;
     for (const key of w.keyNames) {
-      const deadline = clock() + 30_000;
-      while (clock() < deadline) {
+      while (clock() < readsDeadline) {
         const v = await w.get('final', reader, key);
         if (v !== undefined) {
           finalReads.set(key, w.history[w.history.length - 1]!);
