@@ -1,38 +1,3 @@
-export type { ClientReplyRecord, ClientRequestRecord } from './codec/client.js';
-export {
-  CLIENT_HEADER_MAX_BYTES,
-  clientRecordSizeBound,
-  decodeClientReplies,
-  decodeClientRequests,
-  ReplyStatus,
-  writeClientReplies,
-  writeClientRequests,
-} from './codec/client.js';
-export { CodecErrorCode, DecodeError, DecodeErrorReason, EncodeError } from './codec/errors.js';
-export type { CodecLimits } from './codec/frame.js';
-export {
-  DEFAULT_CODEC_LIMITS,
-  FrameKind,
-  openFrame,
-  readId,
-  WIRE_VERSION,
-  writeFrameHeader,
-  writeId,
-} from './codec/frame.js';
-export {
-  BATCH_HEADER_MAX_BYTES,
-  decodeBatch,
-  decodeMessage,
-  encodeBatch,
-  encodeMessage,
-  MessageCode,
-  messageSizeBound,
-  readMessage,
-  writeBatch,
-  writeMessage,
-} from './codec/messages.js';
-export { Reader } from './codec/Reader.js';
-export { DEFAULT_WRITER_POOL_BYTES, MAX_VARINT_BYTES, Writer } from './codec/Writer.js';
 export {
   applyConfChange,
   CONF_CHANGE_VERSION,

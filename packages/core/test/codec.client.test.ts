@@ -9,7 +9,7 @@ import {
   Writer,
   writeClientReplies,
   writeClientRequests,
-} from '../src/index.js';
+} from '../src/codec/index.js';
 import { assertProperty } from './helpers/propertySeeds.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');

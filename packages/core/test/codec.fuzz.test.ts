@@ -4,11 +4,9 @@ import {
   DecodeError,
   DecodeErrorReason,
   decodeBatch,
-  EntryType,
   encodeBatch,
-  type Message,
-  MessageType,
-} from '../src/index.js';
+} from '../src/codec/index.js';
+import { EntryType, type Message, MessageType } from '../src/index.js';
 
 /** xorshift32: fast, seeded, reproducible; fast-check is too slow for a million frames. */
 function rng(seed: number): () => number {

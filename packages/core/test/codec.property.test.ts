@@ -4,16 +4,18 @@ import {
   DecodeError,
   DecodeErrorReason,
   decodeBatch,
+  encodeBatch,
+  messageSizeBound,
+  Reader,
+  Writer,
+} from '../src/codec/index.js';
+import {
   type Entry,
   EntryType,
-  encodeBatch,
   type Message,
   MessageType,
-  messageSizeBound,
   type NodeId,
-  Reader,
   type SnapChunkMessage,
-  Writer,
 } from '../src/index.js';
 import { INVALID_IDS, SPECIAL_VALID_IDS } from '../src/testing/index.js';
 import { assertProperty } from './helpers/propertySeeds.js';

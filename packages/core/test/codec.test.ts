@@ -5,12 +5,9 @@ import {
   decodeBatch,
   decodeMessage,
   EncodeError,
-  EntryType,
   encodeBatch,
   encodeMessage,
   FrameKind,
-  type Message,
-  MessageType,
   messageSizeBound,
   openFrame,
   Reader,
@@ -18,7 +15,8 @@ import {
   Writer,
   writeBatch,
   writeFrameHeader,
-} from '../src/index.js';
+} from '../src/codec/index.js';
+import { EntryType, type Message, MessageType } from '../src/index.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));

@@ -1,4 +1,5 @@
-import { DecodeError, type Entry, type StateMachine } from '@keel/core';
+import type { Entry, StateMachine } from '@keel/core';
+import { DecodeError } from '@keel/core/codec';
 import {
   type CasCommand,
   type CasExpect,

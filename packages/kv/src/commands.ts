@@ -30,7 +30,7 @@
  * every accepted byte string re-encodes to itself: members that agree on the bytes agree on the
  * command. Decoded byte fields are copies, never views into the input.
  */
-import { DecodeError, DecodeErrorReason, EncodeError, Reader, Writer } from '@keel/core';
+import { DecodeError, DecodeErrorReason, EncodeError, Reader, Writer } from '@keel/core/codec';
 import { DEFAULT_KV_LIMITS, type KvLimits } from './limits.js';
 
 /** Which client sent a write, and its position in that client's sequence (dissertation §6.3). */

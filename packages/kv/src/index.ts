@@ -86,10 +86,4 @@ export type {
 } from './results.js';
 export { ResultCode, readResult, writeResult } from './results.js';
 export { kvService } from './service.js';
-export {
-  encodeSnapshotInBackground,
-  SNAPSHOT_CHUNK_BYTES,
-  SNAPSHOT_MAGIC,
-  SNAPSHOT_SLICE_KEYS,
-  SNAPSHOT_VERSION,
-} from './snapshot.js';
+export { SNAPSHOT_CHUNK_BYTES, SNAPSHOT_VERSION } from './snapshot.js';

@@ -19,13 +19,13 @@
  * allocated, and malformed input raises a `DecodeError` (code `KEEL_DECODE_FAILED`), never another
  * exception.
  */
+import type { NodeId } from '@keel/core';
 import {
   DecodeError,
   DecodeErrorReason,
   decodeClientReplies,
   decodeClientRequests,
   EncodeError,
-  type NodeId,
   Reader,
   ReplyStatus,
   readId,
@@ -33,7 +33,7 @@ import {
   writeClientReplies,
   writeClientRequests,
   writeId,
-} from '@keel/core';
+} from '@keel/core/codec';
 import { defaultWriter, type KvCommand, readCommand, writeCommand } from './commands.js';
 import { DEFAULT_KV_LIMITS, type KvLimits } from './limits.js';
 import { clampMessage, type KvResult, readResult, writeResult } from './results.js';

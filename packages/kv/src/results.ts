@@ -18,7 +18,7 @@
  *   kv = key  value  version:varint  createRevision:varint  modRevision:varint  (key, value: len:varint bytes)
  *   message = len:varint UTF-8
  */
-import { DecodeErrorReason, EncodeError, type Reader, type Writer } from '@keel/core';
+import { DecodeErrorReason, EncodeError, type Reader, type Writer } from '@keel/core/codec';
 import { DEFAULT_KV_LIMITS, type KvLimits } from './limits.js';
 
 /**

@@ -1,4 +1,5 @@
-import { DecodeError, type RequestService, type ServiceRequest } from '@keel/core';
+import type { RequestService, ServiceRequest } from '@keel/core';
+import { DecodeError } from '@keel/core/codec';
 import { encodeEntry, isWriteCommand } from './commands.js';
 import type { KvStateMachine } from './KvStateMachine.js';
 import { decodeRequest, encodeResponse, type KvRequest } from './protocol.js';

@@ -17,7 +17,7 @@
  * (keys strictly ascending, revisions ordered, session ids issued, activity ordered) so a snapshot
  * that passes is one the store could have produced.
  */
-import { DecodeError, Reader, Writer } from '@keel/core';
+import { DecodeError, Reader, Writer } from '@keel/core/codec';
 import { crc32 } from './crc32.js';
 import { SnapshotError, SnapshotErrorReason } from './errors.js';
 import { DEFAULT_KV_LIMITS, type KvLimits } from './limits.js';

@@ -1,4 +1,4 @@
-import { DecodeError, EncodeError, Reader, Writer } from '@keel/core';
+import { DecodeError, EncodeError, Reader, Writer } from '@keel/core/codec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {

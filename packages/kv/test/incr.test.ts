@@ -1,4 +1,4 @@
-import { Reader, Writer } from '@keel/core';
+import { Reader, Writer } from '@keel/core/codec';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   CommandCode,

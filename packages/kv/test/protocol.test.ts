@@ -1,4 +1,5 @@
-import { DecodeError, EncodeError, MEMBER_ID_PATTERN, Writer } from '@keel/core';
+import { MEMBER_ID_PATTERN } from '@keel/core';
+import { DecodeError, EncodeError, Writer } from '@keel/core/codec';
 import { SPECIAL_VALID_IDS } from '@keel/core/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

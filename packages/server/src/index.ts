@@ -26,9 +26,8 @@ export {
 export { NodeMetrics } from './metrics.js';
 export type { MemberOptions, ServedStateMachine } from './options.js';
 export { engineTicks } from './options.js';
-export { dialAddresses, peerRoutes } from './peerRoutes.js';
+export { peerRoutes } from './peerRoutes.js';
 export type { MemberHandle } from './RunningMember.js';
 export { roleChangeReason } from './roleChange.js';
 export { startMember } from './startMember.js';
 export type { MemberStatus } from './status.js';
-export { walSyncPublisher } from './walSyncFile.js';

@@ -5,9 +5,7 @@ import {
   concatChunks,
   confOf,
   decodeConfEntry,
-  decodeMessage,
   EntryType,
-  encodeMessage,
   type NodeId,
   type ProposeOutcome,
   RaftNode,
@@ -15,6 +13,7 @@ import {
   Role,
   type SeededRng,
 } from '@keel/core';
+import { decodeMessage, encodeMessage } from '@keel/core/codec';
 import {
   MemoryLogStore,
   MemorySnapshotStore,

@@ -13,7 +13,8 @@
  */
 import { cpus } from 'node:os';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { type AppMessage, EntryType, encodeMessage, type Message, MessageType } from '@keel/core';
+import { type AppMessage, EntryType, type Message, MessageType } from '@keel/core';
+import { encodeMessage } from '@keel/core/codec';
 import * as zmq from 'zeromq';
 import { PeerTransport } from '../src/index.js';
 

@@ -1,5 +1,5 @@
+import type { ChannelState } from '@keel/core';
 import {
-  type ChannelState,
   CLIENT_HEADER_MAX_BYTES,
   type ClientRequestRecord,
   type CodecLimits,
@@ -9,7 +9,7 @@ import {
   ReplyStatus,
   Writer,
   writeClientRequests,
-} from '@keel/core';
+} from '@keel/core/codec';
 import * as zmq from 'zeromq';
 import { assertCurveKey, type CurveKeyPair } from './curve.js';
 import { TransportError, TransportErrorCode } from './errors.js';

@@ -10,7 +10,7 @@ import {
   ReplyStatus,
   Writer,
   writeClientReplies,
-} from '@keel/core';
+} from '@keel/core/codec';
 import * as zmq from 'zeromq';
 import { GOING_AWAY_CLEAN, GOING_AWAY_ID } from './ClientConnection.js';
 import { assertCurveKey, type CurveKeyPair, ZapHandler } from './curve.js';

@@ -1,21 +1,23 @@
 import {
+  InvalidMemberIdError,
+  isValidMemberId,
+  type Message,
+  type NodeId,
+  PeerEvent,
+  type Transport,
+  type TransportHandlers,
+} from '@keel/core';
+import {
   BATCH_HEADER_MAX_BYTES,
   type CodecLimits,
   DEFAULT_CODEC_LIMITS,
   DecodeError,
   DecodeErrorReason,
   decodeBatch,
-  InvalidMemberIdError,
-  isValidMemberId,
-  type Message,
   messageSizeBound,
-  type NodeId,
-  PeerEvent,
-  type Transport,
-  type TransportHandlers,
   Writer,
   writeBatch,
-} from '@keel/core';
+} from '@keel/core/codec';
 import * as zmq from 'zeromq';
 import { assertCurveKey, type CurveKeyPair, ZapHandler } from './curve.js';
 import { TransportError, TransportErrorCode } from './errors.js';

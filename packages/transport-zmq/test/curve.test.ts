@@ -1,4 +1,5 @@
-import { encodeBatch, type HeartbeatMessage, MessageType, Writer, writeClientRequests } from '@keel/core';
+import { type HeartbeatMessage, MessageType } from '@keel/core';
+import { encodeBatch, Writer, writeClientRequests } from '@keel/core/codec';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as zmq from 'zeromq';
 import {

@@ -2,13 +2,13 @@ import {
   type AppMessage,
   type Entry,
   EntryType,
-  encodeBatch,
   type HeartbeatMessage,
   type Message,
   MessageType,
   PeerEvent,
   type SnapChunkMessage,
 } from '@keel/core';
+import { encodeBatch } from '@keel/core/codec';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as zmq from 'zeromq';
 import { DropReason, PeerFrameRejectReason, PeerTransport } from '../src/index.js';

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+
+describe('public surface', () => {
+  it('exports startMember, its options and handle, address parsing, membership codes, admin HTTP and metrics', async () => {
+    // This list pins @keel/server's public surface. Changing it changes the package's API: it must be
+    // deliberate, update the README and come with a changeset (removing a name is breaking).
+    expect(Object.keys(await import('../src/index.js')).sort()).toEqual([
+      'ConfigError',
+      'MemberAction',
+      'MemberChangeProblem',
+      'NodeMetrics',
+      'PROMOTE_MAX_LAG',
+      'RETRYABLE_REFUSALS',
+      'StartupError',
+      'changeInEffect',
+      'claimDataDir',
+      'decodeMemberAddresses',
+      'encodeMemberAddresses',
+      'engineTicks',
+      'hostPort',
+      'learnerNotReady',
+      'makeDirectory',
+      'parseAddress',
+      'parseMemberChange',
+      'parsePeers',
+      'peerRoutes',
+      'roleChangeReason',
+      'startAdminHttp',
+      'startMember',
+      'tcpEndpoint',
+    ]);
+  });
+});
