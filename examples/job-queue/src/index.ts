@@ -18,3 +18,16 @@ export {
   UnavailableError,
 } from './inProcess.js';
 export { JobQueue, type QueueView } from './JobQueue.js';
+export {
+  type ClientAddress,
+  RemoteJobQueue,
+  type RemoteJobQueueOptions,
+} from './RemoteJobQueue.js';
+export {
+  commandRequest,
+  decodeReply,
+  type JobQueueReply,
+  jobQueueService,
+  type ServedResult,
+  viewRequest,
+} from './service.js';
