@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import {
   addressList,
   agreedLeader,
@@ -25,6 +27,7 @@ import {
 // Three job-queue members as real OS processes (src/member.ts under tsx, as the README runs it),
 // a producer and a worker over the client ports, the leader SIGKILLed mid-load and restarted.
 
+const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MEMBER = join(ROOT, 'src', 'member.ts');
 const ids = ['a', 'b', 'c'];
@@ -199,8 +202,29 @@ describe('three member processes, the leader SIGKILLed mid-load', () => {
         await producerQueue.close();
         await workerQueue.close();
       }
+    },
+    6 * WAIT_MS,
+  );
 
-      // SIGTERM: each member closes gracefully and exits 0.
+  it(
+    "runs the README's remote.ts against the members",
+    async () => {
+      const { stdout, stderr } = await run(
+        process.execPath,
+        ['--conditions=source', '--import', 'tsx', join(ROOT, 'remote.ts'), '--clients', clients],
+        { cwd: ROOT, timeout: WAIT_MS },
+      );
+      expect(stderr).toBe('');
+      for (let i = 1; i <= 10; i++) expect(stdout).toContain(`email #${i}`);
+      expect(stdout).toMatch(/\d+ done, 0 queued, 0 leased \(leader [abc]\)/);
+    },
+    2 * WAIT_MS,
+  );
+
+  it(
+    'closes each member gracefully on SIGTERM (exit code 0)',
+    async () => {
+      expect(running.size).toBe(3);
       for (const [id, p] of running) {
         killPid(p.pid, 'SIGTERM');
         const exit = await Promise.race([
@@ -210,6 +234,6 @@ describe('three member processes, the leader SIGKILLed mid-load', () => {
         expect(exit, `member ${id} after SIGTERM`).toEqual({ code: 0, signal: null });
       }
     },
-    6 * WAIT_MS,
+    2 * WAIT_MS,
   );
 });
