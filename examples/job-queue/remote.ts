@@ -2,13 +2,16 @@
  * A producer and a worker against job-queue members running as separate processes (README, "As
  * separate processes"): enqueue ten jobs through the client ports, work them off, print the queue.
  *
- *   pnpm remote -- --clients a=127.0.0.1:7201,b=127.0.0.1:7202,c=127.0.0.1:7203
+ *   pnpm remote --clients a=127.0.0.1:7201,b=127.0.0.1:7202,c=127.0.0.1:7203
  */
 import { parseArgs } from 'node:util';
 import { parsePeers } from '@keel/server';
 import { JobQueueClient, RemoteJobQueue } from './src/index.js';
 
+// `pnpm remote -- --x` passes the `--` on: skip it.
+const argv = process.argv.slice(2);
 const { values } = parseArgs({
+  args: argv[0] === '--' ? argv.slice(1) : argv,
   options: { clients: { type: 'string', default: 'a=127.0.0.1:7201,b=127.0.0.1:7202,c=127.0.0.1:7203' } },
 });
 const members = parsePeers(values.clients);

@@ -15,7 +15,10 @@ import { encodeCommand } from './codec.js';
 import { JobQueue } from './JobQueue.js';
 import { commandRequest, decodeReply, jobQueueService } from './service.js';
 
+// `pnpm member -- --x` passes the `--` on: skip it.
+const argv = process.argv.slice(2);
 const { values } = parseArgs({
+  args: argv[0] === '--' ? argv.slice(1) : argv,
   options: {
     id: { type: 'string' },
     'data-dir': { type: 'string' },

@@ -172,16 +172,22 @@ describe('three member processes, the leader SIGKILLed mid-load', () => {
 
         // Every member (the restarted one included) reaches the same state: compare their own
         // (stale) views until they agree — the leader's ticker keeps moving `now`, so retry.
+        let last = '';
         const views = await waitFor(
           'every member to hold the same queue state',
           async () => {
             const vs = await Promise.all(ids.map((id) => workerQueue.view(id, 'stale')));
+            last = JSON.stringify(
+              vs.map((v) => ({ ...v, queued: v.queued.slice(0, 5), leased: v.leased.slice(0, 5) })),
+            );
             const same = vs.every((v) => JSON.stringify(v) === JSON.stringify(vs[0]));
             return same && vs[0]!.queued.length === 0 && vs[0]!.leased.length === 0 ? vs : undefined;
           },
           WAIT_MS,
           50,
-        );
+        ).catch((err: unknown) => {
+          throw new Error(`${(err as Error).message}; last views ${last}; killed ${killed}`);
+        });
         const final: QueueView = views[0]!;
         const issued = final.nextJobId - 1;
 
@@ -204,6 +210,25 @@ describe('three member processes, the leader SIGKILLed mid-load', () => {
       }
     },
     6 * WAIT_MS,
+  );
+
+  it(
+    "moves the log's clock while no client writes: the leader's ticker",
+    async () => {
+      const q = new RemoteJobQueue(clientAddresses);
+      try {
+        const before = await q.view(await leader(), 'stale');
+        await waitFor(
+          'a tick to move the clock',
+          async () => ((await q.view(await leader(), 'stale')).now > before.now ? true : undefined),
+          WAIT_MS,
+          100,
+        );
+      } finally {
+        await q.close();
+      }
+    },
+    2 * WAIT_MS,
   );
 
   it(
