@@ -15,7 +15,7 @@ import {
   launchMember,
   waitFor,
 } from '@keel/ops';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ClientAddress,
   JobQueueClient,
@@ -45,6 +45,7 @@ const http = new Map<string, string>();
 const running = new Map<string, LaunchedProcess>();
 const allStarted: LaunchedProcess[] = [];
 let clientAddresses: ClientAddress[] = [];
+let failed = false;
 
 function start(id: string): LaunchedProcess {
   const p = launchMember({
@@ -92,10 +93,16 @@ beforeAll(async () => {
   await leader();
 });
 
+afterEach((ctx) => {
+  if (ctx.task.result?.state === 'fail') failed = true;
+});
+
 afterAll(async () => {
   for (const p of allStarted) killPid(p.pid, 'SIGKILL');
   await Promise.all(allStarted.map((p) => p.exited));
-  if (dir !== '') await rm(dir, { recursive: true, force: true });
+  // Kept when a test failed: the members' logs are there.
+  if (dir !== '' && !failed) await rm(dir, { recursive: true, force: true });
+  else if (failed) console.error(`member logs kept in ${dir}`);
 });
 
 describe('three member processes, the leader SIGKILLed mid-load', () => {
@@ -176,10 +183,18 @@ describe('three member processes, the leader SIGKILLed mid-load', () => {
         const views = await waitFor(
           'every member to hold the same queue state',
           async () => {
-            const vs = await Promise.all(ids.map((id) => workerQueue.view(id, 'stale')));
-            last = JSON.stringify(
-              vs.map((v) => ({ ...v, queued: v.queued.slice(0, 5), leased: v.leased.slice(0, 5) })),
+            const tries = await Promise.all(
+              ids.map((id) => workerQueue.view(id, 'stale').catch((err: unknown) => (err as Error).message)),
             );
+            last = JSON.stringify(
+              tries.map((v) =>
+                typeof v === 'string'
+                  ? v
+                  : { ...v, queued: v.queued.slice(0, 5), leased: v.leased.slice(0, 5) },
+              ),
+            );
+            const vs = tries.filter((v): v is QueueView => typeof v !== 'string');
+            if (vs.length !== ids.length) return undefined;
             const same = vs.every((v) => JSON.stringify(v) === JSON.stringify(vs[0]));
             return same && vs[0]!.queued.length === 0 && vs[0]!.leased.length === 0 ? vs : undefined;
           },
