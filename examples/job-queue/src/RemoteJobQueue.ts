@@ -1,8 +1,7 @@
 import { ClientConnection, TransportError, TransportErrorCode } from '@keel/transport-zmq';
 import type { Propose } from './client.js';
 import { decodeCommand } from './codec.js';
-import type { JobResult } from './commands.js';
-import { OutcomeUnknownError, UnavailableError } from './inProcess.js';
+import { OutcomeUnknownError, UnavailableError } from './errors.js';
 import type { QueueView } from './JobQueue.js';
 import { commandRequest, decodeReply, type JobQueueReply, viewRequest } from './service.js';
 
@@ -67,7 +66,7 @@ export class RemoteJobQueue {
         await sleep(50);
         continue;
       }
-      if (reply.kind === 'result') return reply.result satisfies JobResult;
+      if (reply.kind === 'result') return reply.result;
       if (reply.kind !== 'error') throw new Error(`${kind}: a view came back for a command`);
       const e = reply.error;
       if (e.code === 'timeout' || e.code === 'stopped') {
