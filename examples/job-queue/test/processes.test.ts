@@ -35,6 +35,12 @@ const JOBS = 200;
 const KILL_AT = 70;
 const RESTART_AT = 140;
 const LEASE_MS = 2000;
+/**
+ * The members' ticker period. Each tick changes the state (`now`), so members agree only between
+ * a tick's commit on the leader and its apply on the followers; a slow period leaves long windows
+ * for the final comparison even when a busy machine delays replication.
+ */
+const TICK_MS = 1000;
 /** Every wait is bounded; generous, because the machine is shared and two cores run tsx for three members. */
 const WAIT_MS = 60_000;
 
@@ -57,7 +63,7 @@ function start(id: string): LaunchedProcess {
       'tsx',
       MEMBER,
       ...['--id', id, '--data-dir', join(dir, id), '--peers', peers, '--clients', clients],
-      ...['--http', http.get(id)!, '--tick-ms', '200'],
+      ...['--http', http.get(id)!, '--tick-ms', String(TICK_MS)],
     ],
     cwd: ROOT,
     env: { ...process.env, KEEL_LOG_LEVEL: process.env.KEEL_TEST_LOG_LEVEL ?? 'warn' },
@@ -178,7 +184,7 @@ describe('three member processes, the leader SIGKILLed mid-load', () => {
         expect(running.size).toBe(3);
 
         // Every member (the restarted one included) reaches the same state: compare their own
-        // (stale) views until they agree — the leader's ticker keeps moving `now`, so retry.
+        // (stale) views until they agree — the leader's ticker keeps moving `now` (TICK_MS), so retry.
         let last = '';
         const views = await waitFor(
           'every member to hold the same queue state',
