@@ -10,6 +10,7 @@ import {
 import { MemoryLogStore, MemorySnapshotStore } from '@keel/core/testing';
 import type { Propose } from './client.js';
 import type { JobResult } from './commands.js';
+import { OutcomeUnknownError, UnavailableError } from './errors.js';
 import { JobQueue } from './JobQueue.js';
 
 /** One member of an in-process cluster: its driver and its copy of the queue. */
@@ -41,24 +42,6 @@ export interface InProcessCluster {
   restart(id: NodeId): void;
   /** Stops every member and the network; no timer is left behind. */
   close(): Promise<void>;
-}
-
-/** The outcome of a command is unknown: the member stopped after it was handed over. */
-export class OutcomeUnknownError extends Error {
-  readonly code = 'JOBQ_OUTCOME_UNKNOWN';
-  constructor(message: string) {
-    super(message);
-    this.name = 'OutcomeUnknownError';
-  }
-}
-
-/** No member accepted the command in time; it was certainly not applied. */
-export class UnavailableError extends Error {
-  readonly code = 'JOBQ_UNAVAILABLE';
-  constructor(message: string) {
-    super(message);
-    this.name = 'UnavailableError';
-  }
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
