@@ -1,6 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { killAllStarted } from '@keel/ops';
+import { afterEach, describe, expect, it } from 'vitest';
 import { buildSchedule, ChaosExit, type FaultFamily, familyOf } from '../src/index.js';
 import { chaos, MEMBER_BUILT, VERDICT_LINE } from './helpers.js';
+
+// A test that times out never reaches chaos()'s own cleanup: kill what it started, by PID, here.
+afterEach(() => killAllStarted());
 
 // Short real runs in the default suite: real `keel node` processes (apps/node's build), real
 // clients, real faults. Any violation, lost write, wrong counter or failure to converge fails them;

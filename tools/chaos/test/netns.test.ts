@@ -1,6 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { killAllStarted } from '@keel/ops';
+import { afterEach, describe, expect, it } from 'vitest';
 import { netnsUnavailable } from '../src/index.js';
 import { chaos, MEMBER_BUILT, VERDICT_LINE } from './helpers.js';
+
+// A test that times out never reaches chaos()'s own cleanup: kill what it started, by PID, here.
+afterEach(() => killAllStarted());
 
 const why = netnsUnavailable() ?? (MEMBER_BUILT ? null : 'apps/node is not built');
 if (why !== null) console.log(`netns chaos test skipped: ${why}`);
