@@ -36,6 +36,7 @@ const SIDEWAYS = 'they never import each other';
 const FRONT_END = 'only through the lazy front ends';
 const TOOLS = 'tools do not use each other as libraries';
 const OPS = '@keel/ops knows member processes from the outside only';
+const SIM = 'The simulator runs the engine over in-memory stores';
 
 const FIXTURES: readonly Fixture[] = [
   { path: 'packages/kv/src/a.ts', source: "import { x } from '@keel/log';", ban: SIDEWAYS },
@@ -51,12 +52,16 @@ const FIXTURES: readonly Fixture[] = [
     ban: 'by a relative path',
   },
   { path: 'packages/ops/src/a.ts', source: "import { x } from '@keel/core';", ban: OPS },
+  { path: 'packages/sim/src/a.ts', source: "import { x } from '@keel/log';", ban: SIM },
+  { path: 'packages/sim/src/b.ts', source: "import { x } from '@keel/server';", ban: SIM },
+  { path: 'packages/sim/src/c.ts', source: "import { x } from '@keel/node';", ban: UP },
   { path: 'apps/node/src/a.ts', source: "import { x } from '@keel/bench';", ban: FRONT_END },
   { path: 'apps/cli/src/commands/a.ts', source: "const m = await import('@keel/chaos');", ban: FRONT_END },
   { path: 'apps/cli/test/a.ts', source: "import { x } from '@keel/bench';", ban: FRONT_END },
   { path: 'tools/chaos/src/a.ts', source: "import { sleep } from '@keel/bench';", ban: TOOLS },
   // Allowed: imports that point down, and the two lazy front ends.
   { path: 'packages/kv/src/ok.ts', source: "import { x } from '@keel/core';", ban: null },
+  { path: 'packages/sim/src/ok.ts', source: "import { x } from '@keel/checker';", ban: null },
   { path: 'packages/log/src/ok.ts', source: "import { x } from './segment.js';", ban: null },
   { path: 'apps/cli/src/cli.ts', source: "const b = await import('@keel/bench');", ban: null },
   { path: 'apps/cli/src/ok.ts', source: "import { x } from '@keel/ops';", ban: null },
