@@ -19,7 +19,7 @@
  * allocated, and malformed input raises a `DecodeError` (code `KEEL_DECODE_FAILED`), never another
  * exception.
  */
-import type { NodeId } from '@keel/core';
+import { type NodeId, RequestErrorCode } from '@keel/core';
 import {
   DecodeError,
   DecodeErrorReason,
@@ -65,24 +65,12 @@ export interface KvRequest {
   readonly consistency: ReadConsistency;
 }
 
-/** Why a member answered with an error instead of a state machine result. */
-export const MemberErrorCode = {
-  /** This member is not the leader; retry at `leaderHint` (null: no leader known yet). */
-  NotLeader: 'not-leader',
-  /** The command was not committed (overload, or leadership changed first): it had no effect. */
-  ProposalDropped: 'proposal-dropped',
-  /** No answer in time: the command may or may not have been applied (retry within the session). */
-  Timeout: 'timeout',
-  /** The member is shutting down. */
-  Stopped: 'stopped',
-  /** The request did not decode or broke a limit. */
-  BadRequest: 'bad-request',
-  /** A feature this member does not offer (for example lease reads when they are disabled). */
-  Unsupported: 'unsupported',
-  /** Too many requests in flight; retry later. */
-  Busy: 'busy',
-} as const;
-export type MemberErrorCode = (typeof MemberErrorCode)[keyof typeof MemberErrorCode];
+/**
+ * Why a member answered with an error instead of a state machine result: the server's codes
+ * (`RequestErrorCode` in @keel/core), under the name KV clients know.
+ */
+export const MemberErrorCode = RequestErrorCode;
+export type MemberErrorCode = RequestErrorCode;
 
 const ERROR_CODES: readonly MemberErrorCode[] = [
   'not-leader',
