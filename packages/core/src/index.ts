@@ -86,5 +86,17 @@ export type {
   ServiceRequest,
 } from './runtime/requestService.js';
 export { RequestErrorCode } from './runtime/requestService.js';
+export type {
+  SessionFailure,
+  SessionLimits,
+  SessionRecord,
+  SessionsImage,
+} from './runtime/SessionTable.js';
+export {
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_SESSION_TIMEOUT_MS,
+  SessionErrorCode,
+  SessionTable,
+} from './runtime/SessionTable.js';
 export type { SnapshotBytes, SnapshotChunks } from './runtime/snapshotBytes.js';
 export { ChunkReader, chunksLength, concatChunks, toChunks } from './runtime/snapshotBytes.js';

@@ -6,13 +6,15 @@ import { describe, expect, it } from 'vitest';
 const keys = async (load: () => Promise<object>): Promise<string[]> => Object.keys(await load()).sort();
 
 describe('public surface', () => {
-  it('the root exports the engine, the driver, the interfaces, errors, the member-id rule and confChange', async () => {
+  it('the root exports the engine, the driver, the interfaces, errors, the member-id rule, confChange and the session table', async () => {
     expect(await keys(() => import('../src/index.js'))).toEqual([
       'CONF_CHANGE_VERSION',
       'ChannelErrorCode',
       'ChunkReader',
       'ConfChangeRejection',
       'ConfChangeType',
+      'DEFAULT_MAX_SESSIONS',
+      'DEFAULT_SESSION_TIMEOUT_MS',
       'EntryType',
       'ErrorCode',
       'InvalidMemberIdError',
@@ -30,6 +32,8 @@ describe('public surface', () => {
       'RequestErrorCode',
       'Role',
       'SeededRng',
+      'SessionErrorCode',
+      'SessionTable',
       'applyConfChange',
       'checkMemberId',
       'chunksLength',
@@ -75,12 +79,14 @@ describe('public surface', () => {
       'openFrame',
       'readId',
       'readMessage',
+      'readSessions',
       'writeBatch',
       'writeClientReplies',
       'writeClientRequests',
       'writeFrameHeader',
       'writeId',
       'writeMessage',
+      'writeSessions',
     ]);
   });
 

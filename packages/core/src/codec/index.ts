@@ -34,4 +34,5 @@ export {
   writeMessage,
 } from './messages.js';
 export { Reader } from './Reader.js';
+export { readSessions, writeSessions } from './sessions.js';
 export { DEFAULT_WRITER_POOL_BYTES, MAX_VARINT_BYTES, Writer } from './Writer.js';
