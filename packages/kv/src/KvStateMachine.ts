@@ -1,4 +1,10 @@
-import type { Entry, StateMachine } from '@keel/core';
+import {
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_SESSION_TIMEOUT_MS,
+  type Entry,
+  type SessionLimits,
+  type StateMachine,
+} from '@keel/core';
 import { DecodeError } from '@keel/core/codec';
 import {
   type CasCommand,
@@ -32,18 +38,16 @@ import {
   freeze,
   SNAPSHOT_SLICE_KEYS,
 } from './snapshot.js';
-import { emptyState, type KvState, type SessionRecord } from './state.js';
+import { emptyState, type KvState } from './state.js';
 
 /**
- * A session unheard of for this long (in log time) expires: 10 minutes. The one default of Keel —
- * `keel node --session-timeout` uses it too — since members that disagree on it disagree on which
- * sessions are alive. Long enough for a client to ride out a leader change, a restart or a long
- * pause without losing its exactly-once guarantee; short enough that a crashed client's cached
- * responses do not linger.
+ * A session unheard of for this long (in log time) expires: 10 minutes (@keel/core's
+ * `SessionTable` default). `keel node --session-timeout` uses it too, since members that disagree
+ * on it disagree on which sessions are alive. Long enough for a client to ride out a leader change,
+ * a restart or a long pause; short enough that a crashed client's cached responses do not linger.
+ * `DEFAULT_MAX_SESSIONS`: sessions kept at most; registering one more evicts the least recently active.
  */
-export const DEFAULT_SESSION_TIMEOUT_MS = 10 * 60_000;
-/** Sessions kept at most; registering one more evicts the least recently active. */
-export const DEFAULT_MAX_SESSIONS = 10_000;
+export { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_TIMEOUT_MS };
 
 /**
  * Settings that are part of the replicated semantics: every member must use the same values, or
@@ -96,13 +100,14 @@ function describeExpect(e: CasExpect): string {
  * linearizable reads once the member's ReadIndex says this state is recent enough.
  */
 export class KvStateMachine implements StateMachine<KvResult> {
-  private state: KvState = emptyState();
+  private state: KvState;
   /** `stateHash()` of the current state; dropped by every apply and restore. */
   private hash: string | null = null;
   readonly sessionTimeoutMs: number;
   readonly maxSessions: number;
   readonly limits: KvLimits;
   private readonly snapshotYield: (() => Promise<void>) | undefined;
+  private readonly sessionLimits: SessionLimits;
 
   constructor(options: KvStateMachineOptions = {}) {
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
@@ -115,6 +120,8 @@ export class KvStateMachine implements StateMachine<KvResult> {
     if (!(Number.isSafeInteger(this.maxSessions) && this.maxSessions > 0)) {
       throw new RangeError(`maxSessions must be a positive integer, got ${this.maxSessions}`);
     }
+    this.sessionLimits = { timeoutMs: this.sessionTimeoutMs, maxSessions: this.maxSessions };
+    this.state = emptyState(this.sessionLimits);
   }
 
   /** The store revision: how many writes changed a key so far. */
@@ -151,7 +158,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
     }
     const s = this.state;
     if (decoded.time > s.clock) s.clock = decoded.time;
-    this.expireSessions();
+    s.sessions.expire(s.clock);
     return this.execute(decoded.command, entry.index);
   }
 
@@ -160,17 +167,18 @@ export class KvStateMachine implements StateMachine<KvResult> {
       case 'get':
       case 'scan':
         return this.read(cmd);
-      case 'registerSession':
-        return this.registerSession(index);
+      case 'registerSession': {
+        // The entry's index is unique in the log, so it names the session on every member alike.
+        const r = this.state.sessions.register(index, this.state.clock);
+        return r.ok ? { ok: true, type: 'registerSession', clientId: r.clientId } : r;
+      }
       case 'keepAlive': {
-        const found = this.session(cmd.clientId);
-        return found.ok ? { ok: true, type: 'keepAlive' } : found;
+        const r = this.state.sessions.keepAlive(cmd.clientId, this.state.clock);
+        return r.ok ? { ok: true, type: 'keepAlive' } : r;
       }
       case 'closeSession': {
-        const found = this.session(cmd.clientId);
-        if (!found.ok) return found;
-        this.state.sessions.delete(cmd.clientId);
-        return { ok: true, type: 'closeSession' };
+        const r = this.state.sessions.close(cmd.clientId, this.state.clock);
+        return r.ok ? { ok: true, type: 'closeSession' } : r;
       }
       default:
         return this.executeWrite(cmd);
@@ -179,22 +187,9 @@ export class KvStateMachine implements StateMachine<KvResult> {
 
   private executeWrite(cmd: WriteCommand): KvResult {
     if (cmd.session === undefined) return this.write(cmd);
+    // §6.3: a command already executed is answered from the session's cache, never executed again.
     const { clientId, seq } = cmd.session;
-    const found = this.session(clientId);
-    if (!found.ok) return found;
-    const session = found.session;
-    // §6.3: a command already executed is answered from the cache, never executed again.
-    if (seq === session.lastSeq && session.lastResult !== null) return session.lastResult;
-    if (seq <= session.lastSeq) {
-      return fail(
-        'stale-sequence',
-        `session ${clientId}: sequence ${seq} is below the last executed ${session.lastSeq}; its response is gone`,
-      );
-    }
-    const result = this.write(cmd);
-    session.lastSeq = seq;
-    session.lastResult = result;
-    return result;
+    return this.state.sessions.execute(clientId, seq, this.state.clock, () => this.write(cmd));
   }
 
   private write(cmd: WriteCommand): KvResult {
@@ -291,50 +286,6 @@ export class KvStateMachine implements StateMachine<KvResult> {
     }
     const del = this.delete(cmd.key);
     return { ok: true, type: 'cas', revision: del.revision, version: 0 };
-  }
-
-  // --- sessions --------------------------------------------------------------------------------
-
-  private registerSession(index: number): KvResult {
-    const s = this.state;
-    // The entry's index is unique in the log, so it names the session on every member alike.
-    const clientId = index;
-    if (clientId <= s.highestClientId || s.sessions.has(clientId)) {
-      // Only reachable if entries are applied out of order: the log is the broken party.
-      return fail('invalid-command', `entry ${index} cannot register a session: ids must increase`);
-    }
-    while (s.sessions.size >= this.maxSessions) {
-      const oldest = s.sessions.keys().next().value as number;
-      s.sessions.delete(oldest);
-    }
-    s.highestClientId = clientId;
-    s.sessions.set(clientId, { lastSeq: 0, lastResult: null, lastActive: s.clock });
-    return { ok: true, type: 'registerSession', clientId };
-  }
-
-  /** Finds a live session and marks it active (moving it to the back of the expiry order). */
-  private session(clientId: number): { ok: true; session: SessionRecord } | Failure {
-    const s = this.state;
-    const session = s.sessions.get(clientId);
-    if (session === undefined) {
-      return clientId <= s.highestClientId
-        ? fail('session-expired', `session ${clientId} expired or was closed; register a new one`)
-        : fail('unknown-session', `session ${clientId} was never registered`);
-    }
-    session.lastActive = s.clock;
-    s.sessions.delete(clientId);
-    s.sessions.set(clientId, session);
-    return { ok: true, session };
-  }
-
-  /** Drops sessions idle for longer than the timeout; the oldest are at the front. */
-  private expireSessions(): void {
-    const s = this.state;
-    const deadline = s.clock - this.sessionTimeoutMs;
-    for (const [id, session] of s.sessions) {
-      if (session.lastActive >= deadline) break;
-      s.sessions.delete(id);
-    }
   }
 
   // --- local reads -----------------------------------------------------------------------------
@@ -440,7 +391,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
    * current state is left as it was.
    */
   restore(bytes: Uint8Array): void {
-    this.state = decodeSnapshot(bytes, this.limits);
+    this.state = decodeSnapshot(bytes, this.limits, this.sessionLimits);
     this.hash = null;
   }
 

@@ -7,6 +7,7 @@
  *              keyCount:varint      kv*           (ascending byte order)
  *              crc32:u32                          (IEEE CRC-32 of every byte before it, big-endian)
  *   session  = clientId:varint  lastSeq:varint  lastActive:varint  hasResult:u8  [result]
+ *              (highestClientId, sessionCount and the sessions are @keel/core's `writeSessions`)
  *   kv       = key  value  version:varint  createRevision:varint  modRevision:varint
  *
  * Sessions keep their activity order because expiry walks them oldest first: a restored member must
@@ -17,13 +18,21 @@
  * (keys strictly ascending, revisions ordered, session ids issued, activity ordered) so a snapshot
  * that passes is one the store could have produced.
  */
-import { DecodeError, Reader, Writer } from '@keel/core/codec';
+import { type SessionLimits, type SessionsImage, SessionTable } from '@keel/core';
+import { DecodeError, Reader, readSessions, Writer, writeSessions } from '@keel/core/codec';
 import { crc32 } from './crc32.js';
 import { SnapshotError, SnapshotErrorReason } from './errors.js';
 import { DEFAULT_KV_LIMITS, type KvLimits } from './limits.js';
-import { type KeyValue, readKeyValue, readResult, writeKeyValue, writeResult } from './results.js';
+import {
+  type KeyValue,
+  type KvResult,
+  readKeyValue,
+  readResult,
+  writeKeyValue,
+  writeResult,
+} from './results.js';
 import { keyString, SortedKeys } from './SortedKeys.js';
-import type { KvState, SessionRecord } from './state.js';
+import type { KvState } from './state.js';
 
 /** "KVSN" */
 export const SNAPSHOT_MAGIC = Uint8Array.of(0x4b, 0x56, 0x53, 0x4e);
@@ -42,8 +51,7 @@ export function encodeSnapshot(state: KvState, limits: KvLimits = DEFAULT_KV_LIM
 interface Captured {
   readonly revision: number;
   readonly clock: number;
-  readonly highestClientId: number;
-  readonly sessions: readonly (readonly [number, SessionRecord])[];
+  readonly sessions: SessionsImage<KvResult>;
   /** In key order. */
   readonly kvs: readonly KeyValue[];
   readonly estimate: number;
@@ -61,13 +69,10 @@ function capture(state: KvState): Captured {
     kvs[i++] = kv;
     estimate += kv.key.length + kv.value.length + 48;
   }
-  // Session records change in place: copy them.
-  const sessions = [...state.sessions].map(([id, s]) => [id, { ...s }] as const);
   return {
     revision: state.revision,
     clock: state.clock,
-    highestClientId: state.highestClientId,
-    sessions,
+    sessions: state.sessions.image(),
     kvs,
     estimate,
   };
@@ -81,15 +86,7 @@ function startSnapshot(c: HeaderFields, limits: KvLimits): Writer {
   w.u8(SNAPSHOT_VERSION);
   w.varint(c.revision);
   w.varint(c.clock);
-  w.varint(c.highestClientId);
-  w.varint(c.sessions.length);
-  for (const [clientId, s] of c.sessions) {
-    w.varint(clientId);
-    w.varint(s.lastSeq);
-    w.varint(s.lastActive);
-    w.u8(s.lastResult === null ? 0 : 1);
-    if (s.lastResult !== null) writeResult(w, s.lastResult, limits);
-  }
+  writeSessions(w, c.sessions, (out, result) => writeResult(out, result, limits));
   w.varint(c.kvs.length);
   return w;
 }
@@ -114,8 +111,7 @@ export const SNAPSHOT_SLICE_KEYS = 10_000;
 export interface FrozenState {
   readonly revision: number;
   readonly clock: number;
-  readonly highestClientId: number;
-  readonly sessions: readonly (readonly [number, SessionRecord])[];
+  readonly sessions: SessionsImage<KvResult>;
   readonly keyChunks: readonly (readonly string[])[];
   readonly count: number;
 }
@@ -127,8 +123,7 @@ export function freeze(state: KvState): FrozenState {
   return {
     revision: state.revision,
     clock: state.clock,
-    highestClientId: state.highestClientId,
-    sessions: [...state.sessions].map(([id, s]) => [id, { ...s }] as const),
+    sessions: state.sessions.image(),
     keyChunks,
     count,
   };
@@ -180,7 +175,11 @@ function corrupt(message: string): never {
 }
 
 /** Decodes and validates a snapshot into a fresh state, or throws a SnapshotError. */
-export function decodeSnapshot(bytes: Uint8Array, limits: KvLimits = DEFAULT_KV_LIMITS): KvState {
+export function decodeSnapshot(
+  bytes: Uint8Array,
+  limits: KvLimits = DEFAULT_KV_LIMITS,
+  sessionLimits: SessionLimits = {},
+): KvState {
   if (bytes.length < HEADER_BYTES + CRC_BYTES) {
     throw new SnapshotError(SnapshotErrorReason.Truncated, `snapshot of ${bytes.length} bytes is too short`);
   }
@@ -205,7 +204,7 @@ export function decodeSnapshot(bytes: Uint8Array, limits: KvLimits = DEFAULT_KV_
     );
   }
   try {
-    return readBody(new Reader(bytes, HEADER_BYTES, bodyEnd), limits);
+    return readBody(new Reader(bytes, HEADER_BYTES, bodyEnd), limits, sessionLimits);
   } catch (err) {
     if (err instanceof DecodeError) {
       throw new SnapshotError(SnapshotErrorReason.Malformed, `snapshot body: ${err.message}`, { cause: err });
@@ -214,33 +213,12 @@ export function decodeSnapshot(bytes: Uint8Array, limits: KvLimits = DEFAULT_KV_
   }
 }
 
-function readBody(r: Reader, limits: KvLimits): KvState {
+function readBody(r: Reader, limits: KvLimits, sessionLimits: SessionLimits): KvState {
   const revision = r.varint();
   const clock = r.varint();
-  const highestClientId = r.varint();
-
+  const image = readSessions(r, clock, (input) => readResult(input, limits), corrupt);
   // Counts are bounded by the bytes left (every record takes at least one byte per field), so a
   // corrupt count cannot make the decoder allocate more than the snapshot's own size.
-  const sessionCount = r.count(r.remaining, 'session count');
-  const sessions = new Map<number, SessionRecord>();
-  let lastActivity = 0;
-  for (let i = 0; i < sessionCount; i++) {
-    const clientId = r.varint();
-    const lastSeq = r.varint();
-    const lastActive = r.varint();
-    const hasResult = r.u8();
-    if (hasResult > 1) corrupt(`session ${clientId}: result flag ${hasResult}`);
-    const lastResult = hasResult === 1 ? readResult(r, limits) : null;
-    if (clientId === 0 || clientId > highestClientId) corrupt(`session ${clientId} was never issued`);
-    if (sessions.has(clientId)) corrupt(`session ${clientId} appears twice`);
-    if ((lastSeq === 0) !== (lastResult === null))
-      corrupt(`session ${clientId}: sequence and response disagree`);
-    if (lastActive < lastActivity || lastActive > clock)
-      corrupt(`session ${clientId}: activity out of order`);
-    lastActivity = lastActive;
-    sessions.set(clientId, { lastSeq, lastResult, lastActive });
-  }
-
   const keyCount = r.count(r.remaining, 'key count');
   const data = new Map<string, KeyValue>();
   const order: string[] = [];
@@ -255,5 +233,11 @@ function readBody(r: Reader, limits: KvLimits): KvState {
     data.set(ks, kv);
   }
   r.done();
-  return { revision, clock, highestClientId, data, index: SortedKeys.fromSorted(order), sessions };
+  return {
+    revision,
+    clock,
+    data,
+    index: SortedKeys.fromSorted(order),
+    sessions: new SessionTable(sessionLimits, image),
+  };
 }
