@@ -1,7 +1,13 @@
-import type { Entry, StateMachine } from '@keel/core';
+import {
+  type Entry,
+  type SessionFailure,
+  type SessionLimits,
+  SessionTable,
+  type StateMachine,
+} from '@keel/core';
 import { JobQueueDecodeError } from './bytes.js';
 import { decodeCommand } from './codec.js';
-import type { Command, Job, JobResult } from './commands.js';
+import type { Command, Job, JobResult, Refusal, SessionCommand } from './commands.js';
 import { decodeSnapshot, encodeSnapshot, type QueueState } from './snapshot.js';
 
 /**
@@ -31,9 +37,29 @@ import { decodeSnapshot, encodeSnapshot, type QueueState } from './snapshot.js';
  * time a lease lapses: a proposer whose clock runs ahead moves `now` forward for everyone and leases
  * lapse early (more redeliveries); one whose clock runs behind changes nothing (max). No clock can
  * make an acked job come back or lose an enqueued one — those follow from rules 2–4 alone.
+ *
+ * Exactly-once writes — @keel/core's `SessionTable` (dissertation §6.3): a client opens a session
+ * (`openSession`; its id is that entry's index) and numbers its writes 1, 2, 3... A write whose
+ * outcome the client never heard (the member died after taking it) is resent with the same number:
+ * the machine executes a number once and answers the resend with the first result, so a resent
+ * enqueue is one job, not two, and a resent claim hands back the same lease. Sessions idle for
+ * `sessionTimeoutMs` of log time expire. Writes without a session are at-least-once, as before.
  */
 export class JobQueue implements StateMachine<JobResult> {
-  #s: QueueState = emptyState();
+  readonly #sessionLimits: SessionLimits;
+  #s: QueueState;
+
+  /**
+   * `sessionTimeoutMs` and `maxSessions` are replicated semantics (every member must use the same
+   * values); defaults: 10 minutes of log time and 10 000 sessions.
+   */
+  constructor(options: { readonly sessionTimeoutMs?: number; readonly maxSessions?: number } = {}) {
+    this.#sessionLimits = {
+      ...(options.sessionTimeoutMs === undefined ? {} : { timeoutMs: options.sessionTimeoutMs }),
+      ...(options.maxSessions === undefined ? {} : { maxSessions: options.maxSessions }),
+    };
+    this.#s = emptyState(this.#sessionLimits);
+  }
 
   apply(entry: Entry): JobResult {
     let c: Command;
@@ -47,6 +73,32 @@ export class JobQueue implements StateMachine<JobResult> {
     const s = this.#s;
     if (c.at > s.now) s.now = c.at;
     this.#expire();
+    const now = Math.floor(s.now);
+    s.sessions.expire(now);
+    switch (c.kind) {
+      case 'tick':
+        return { kind: 'ticked', now: s.now };
+      case 'openSession': {
+        const r = s.sessions.register(entry.index, now);
+        return r.ok ? { kind: 'sessionOpened', clientId: r.clientId } : refusal(r);
+      }
+      case 'closeSession': {
+        const r = s.sessions.close(c.clientId, now);
+        return r.ok ? { kind: 'sessionClosed' } : refusal(r);
+      }
+      default: {
+        if (c.session === undefined) return this.#write(c, entry.index);
+        const r = s.sessions.execute(c.session.clientId, c.session.seq, now, () =>
+          this.#write(c, entry.index),
+        );
+        return 'ok' in r ? refusal(r) : r;
+      }
+    }
+  }
+
+  /** Rules 3 and 4, and enqueue. */
+  #write(c: SessionCommand, index: number): JobResult {
+    const s = this.#s;
     switch (c.kind) {
       case 'enqueue': {
         const job = { id: s.nextJobId++, payload: c.payload, attempt: 0 };
@@ -58,9 +110,9 @@ export class JobQueue implements StateMachine<JobResult> {
         if (queued === undefined) return { kind: 'refused', reason: 'empty' };
         const job: Job = { ...queued, attempt: queued.attempt + 1 };
         const deadline = s.now + c.leaseMs;
-        s.leases.set(entry.index, { job, deadline, worker: c.worker });
+        s.leases.set(index, { job, deadline, worker: c.worker });
         if (deadline < s.nextDeadline) s.nextDeadline = deadline;
-        return { kind: 'claimed', job, leaseId: entry.index, deadline };
+        return { kind: 'claimed', job, leaseId: index, deadline };
       }
       case 'ack':
       case 'nack': {
@@ -74,8 +126,6 @@ export class JobQueue implements StateMachine<JobResult> {
         s.done++;
         return { kind: 'acked', jobId: lease.job.id };
       }
-      case 'tick':
-        return { kind: 'ticked', now: s.now };
     }
   }
 
@@ -115,7 +165,7 @@ export class JobQueue implements StateMachine<JobResult> {
   }
 
   restore(data: Uint8Array): void {
-    this.#s = decodeSnapshot(data);
+    this.#s = decodeSnapshot(data, this.#sessionLimits);
   }
 
   /** A read-only view for dashboards and tests (read it after a linearizable `read` to be current). */
@@ -132,6 +182,7 @@ export class JobQueue implements StateMachine<JobResult> {
       })),
       done: s.done,
       nextJobId: s.nextJobId,
+      sessions: s.sessions.size,
     };
   }
 }
@@ -150,9 +201,17 @@ export interface QueueView {
   readonly done: number;
   /** Ids below this were issued; a job id not queued, not leased and below it is done. */
   readonly nextJobId: number;
+  /** Live client sessions. */
+  readonly sessions: number;
 }
 
-function emptyState(): QueueState {
+/** A session failure as the queue's refusal (a registration out of order is a bad command). */
+function refusal(f: SessionFailure): JobResult {
+  const reason: Refusal = f.code === 'invalid-command' ? 'bad-command' : f.code;
+  return { kind: 'refused', reason };
+}
+
+function emptyState(sessionLimits: SessionLimits): QueueState {
   return {
     now: 0,
     nextJobId: 1,
@@ -160,5 +219,6 @@ function emptyState(): QueueState {
     ready: [],
     leases: new Map(),
     nextDeadline: Number.POSITIVE_INFINITY,
+    sessions: new SessionTable(sessionLimits),
   };
 }

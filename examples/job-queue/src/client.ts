@@ -1,5 +1,6 @@
 import { encodeCommand } from './codec.js';
-import type { Command, Job, JobResult } from './commands.js';
+import type { Command, Job, JobResult, SessionCommand } from './commands.js';
+import { OutcomeUnknownError } from './errors.js';
 
 /**
  * Gets one command committed and returns the machine's result for it. In one process that is a
@@ -16,6 +17,20 @@ export interface JobQueueClientOptions {
   readonly worker?: string;
   /** Lease length for claim() when not given there; default 30 s. */
   readonly leaseMs?: number;
+  /**
+   * With a session open (`openSession()`), how long one write keeps resending while its outcome is
+   * unknown (ms); default 30 000. Keep it well below the machine's session timeout.
+   */
+  readonly resendForMs?: number;
+}
+
+/** The session this client wrote in is gone (expired or closed): a write's outcome may be unknown. */
+export class JobQueueSessionError extends Error {
+  readonly code = 'JOBQ_SESSION_LOST';
+  constructor(message: string) {
+    super(message);
+    this.name = 'JobQueueSessionError';
+  }
 }
 
 /** A job handed to this client, and the lease it holds it under until `deadline` (log clock). */
@@ -40,12 +55,42 @@ export class JobQueueClient {
   readonly #now: () => number;
   readonly #worker: string;
   readonly #leaseMs: number;
+  readonly #resendForMs: number;
+  /** The open session: its id and the last sequence number used. */
+  #session: { clientId: number; seq: number } | null = null;
+  /** Writes in a session go one at a time (a session keeps one result): each waits for this. */
+  #tail: Promise<unknown> = Promise.resolve();
 
   constructor(propose: Propose, options: JobQueueClientOptions = {}) {
     this.#propose = propose;
     this.#now = options.now ?? Date.now;
     this.#worker = options.worker ?? 'worker';
     this.#leaseMs = options.leaseMs ?? 30_000;
+    this.#resendForMs = options.resendForMs ?? 30_000;
+  }
+
+  /**
+   * Makes this client's writes exactly-once: from here on enqueue, claim, ack and nack carry the
+   * session's next sequence number and go one at a time; a write whose outcome is unknown (the
+   * member died after taking it) is resent with the same number until its result comes back (the
+   * queue executes it once) or `resendForMs` passes. Without a session a write whose outcome is
+   * unknown rejects with `OutcomeUnknownError` and is never resent.
+   */
+  async openSession(): Promise<number> {
+    if (this.#session !== null) throw new Error('a session is already open');
+    const r = await this.#propose(encodeCommand({ kind: 'openSession', at: this.#now() }));
+    if (r.kind !== 'sessionOpened') throw new JobQueueProtocolError('openSession', r);
+    this.#session = { clientId: r.clientId, seq: 0 };
+    return r.clientId;
+  }
+
+  /** Ends the session (best effort: an unclosed one expires by the log's clock). */
+  async closeSession(): Promise<void> {
+    const session = this.#session;
+    if (session === null) return;
+    await this.#tail.catch(() => {});
+    this.#session = null;
+    await this.#propose(encodeCommand({ kind: 'closeSession', at: this.#now(), clientId: session.clientId }));
   }
 
   /** Adds a job at the tail; resolves with its id once committed. */
@@ -90,7 +135,36 @@ export class JobQueueClient {
     throw new JobQueueProtocolError(kind, r);
   }
 
-  #run(c: Command): Promise<JobResult> {
-    return this.#propose(encodeCommand(c));
+  #run(c: SessionCommand | Extract<Command, { kind: 'tick' }>): Promise<JobResult> {
+    if (this.#session === null || c.kind === 'tick') return this.#propose(encodeCommand(c));
+    const run = this.#tail.then(
+      () => this.#inSession(c),
+      () => this.#inSession(c),
+    );
+    this.#tail = run.catch(() => {});
+    return run;
+  }
+
+  /** One write in the session: numbered once, resent while its outcome is unknown. */
+  async #inSession(c: SessionCommand): Promise<JobResult> {
+    const session = this.#session;
+    if (session === null) throw new JobQueueSessionError(`${c.kind}: the session was closed`);
+    const bytes = encodeCommand({ ...c, session: { clientId: session.clientId, seq: ++session.seq } });
+    const giveUp = performance.now() + this.#resendForMs;
+    for (let pause = 20; ; pause = Math.min(pause * 2, 500)) {
+      let r: JobResult;
+      try {
+        r = await this.#propose(bytes);
+      } catch (err) {
+        if (!(err instanceof OutcomeUnknownError) || performance.now() > giveUp) throw err;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+        continue;
+      }
+      if (r.kind === 'refused' && (r.reason === 'session-expired' || r.reason === 'unknown-session')) {
+        this.#session = null;
+        throw new JobQueueSessionError(`${c.kind}: session ${session.clientId}: ${r.reason}`);
+      }
+      return r;
+    }
   }
 }

@@ -4,10 +4,19 @@ export {
   JobQueueClient,
   type JobQueueClientOptions,
   JobQueueProtocolError,
+  JobQueueSessionError,
   type Propose,
 } from './client.js';
 export { CODEC_VERSION, decodeCommand, decodeResult, encodeCommand, encodeResult } from './codec.js';
-export type { Command, CommandKind, Job, JobResult, Refusal } from './commands.js';
+export type {
+  Command,
+  CommandKind,
+  Job,
+  JobResult,
+  Refusal,
+  SessionCommand,
+  SessionRef,
+} from './commands.js';
 export { Limits } from './commands.js';
 export { OutcomeUnknownError, UnavailableError } from './errors.js';
 export {

@@ -1,5 +1,8 @@
+import { type SessionLimits, SessionTable } from '@keel/core';
+import { DecodeError, Reader, readSessions, Writer, writeSessions } from '@keel/core/codec';
 import { ByteReader, ByteWriter, JobQueueDecodeError } from './bytes.js';
-import { type Job, Limits } from './commands.js';
+import { decodeResult, encodeResult } from './codec.js';
+import { type Job, type JobResult, Limits } from './commands.js';
 
 /** A job under a lease. */
 export interface Lease {
@@ -20,15 +23,23 @@ export interface QueueState {
   leases: Map<number, Lease>;
   /** The earliest deadline among the leases (Infinity when none): derived, not stored. */
   nextDeadline: number;
+  /** Exactly-once client sessions, expiring by the log's clock (`now`, in whole milliseconds). */
+  readonly sessions: SessionTable<JobResult>;
 }
 
-const SNAPSHOT_VERSION = 1;
+/** 2 adds the sessions; 1 (no sessions) is still read. */
+const SNAPSHOT_VERSION = 2;
+/** Largest encoded result kept by a session: a claimed job with its payload, and some. */
+const MAX_RESULT_BYTES = Limits.payloadBytes + 64;
 /** Upper bound on counts read from a snapshot, to refuse a corrupt one before allocating. */
 const MAX_ITEMS = 100_000_000;
 
 /**
- *   1 | now:f64 | nextJobId | done | ready count | (id attempt payload)* |
- *   lease count | (leaseId deadline:f64 worker id attempt payload)*
+ *   2 | now:f64 | nextJobId | done | ready count | (id attempt payload)* |
+ *   lease count | (leaseId deadline:f64 worker id attempt payload)* | sessions:bytes
+ *
+ * `sessions` is @keel/core's `writeSessions` of the session table, each kept result as length-
+ * prefixed `encodeResult` bytes.
  */
 export function encodeSnapshot(s: QueueState): Uint8Array {
   const w = new ByteWriter().u8(SNAPSHOT_VERSION).f64(s.now).varint(s.nextJobId).varint(s.done);
@@ -43,13 +54,16 @@ export function encodeSnapshot(s: QueueState): Uint8Array {
       .varint(l.job.attempt)
       .bytes(l.job.payload);
   }
-  return w.finish();
+  const sessions = new Writer();
+  writeSessions(sessions, s.sessions.image(), (out, result) => out.lenBytes(encodeResult(result)));
+  return w.bytes(sessions.finish()).finish();
 }
 
-export function decodeSnapshot(data: Uint8Array): QueueState {
+export function decodeSnapshot(data: Uint8Array, sessionLimits: SessionLimits = {}): QueueState {
   const r = new ByteReader(data);
   const version = r.u8();
-  if (version !== SNAPSHOT_VERSION) throw new JobQueueDecodeError(`unknown snapshot version ${version}`);
+  if (version !== 1 && version !== SNAPSHOT_VERSION)
+    throw new JobQueueDecodeError(`unknown snapshot version ${version}`);
   const now = r.f64();
   const nextJobId = r.varint();
   const done = r.varint();
@@ -67,6 +81,25 @@ export function decodeSnapshot(data: Uint8Array): QueueState {
     leases.set(leaseId, { job, deadline, worker });
     if (deadline < nextDeadline) nextDeadline = deadline;
   }
+  const sessions =
+    version === 1
+      ? new SessionTable<JobResult>(sessionLimits)
+      : new SessionTable(sessionLimits, readSessionBlob(r.bytes(data.length), Math.floor(now)));
   r.done();
-  return { now, nextJobId, done, ready, leases, nextDeadline };
+  return { now, nextJobId, done, ready, leases, nextDeadline, sessions };
+}
+
+function readSessionBlob(blob: Uint8Array, clock: number) {
+  const corrupt = (message: string): never => {
+    throw new JobQueueDecodeError(`snapshot sessions: ${message}`);
+  };
+  try {
+    const r = new Reader(blob);
+    const image = readSessions(r, clock, (input) => decodeResult(input.lenBytes(MAX_RESULT_BYTES)), corrupt);
+    r.done();
+    return image;
+  } catch (err) {
+    if (err instanceof DecodeError) corrupt(err.message);
+    throw err;
+  }
 }

@@ -196,6 +196,6 @@ describe('JobQueue: determinism and snapshots', () => {
     expect(other.snapshot()).toEqual(snap);
     expect(() => new JobQueue().restore(snap.subarray(0, snap.length - 1))).toThrow(/truncated/);
     expect(() => new JobQueue().restore(new Uint8Array([...snap, 0]))).toThrow(/trailing/);
-    expect(() => new JobQueue().restore(new Uint8Array([2, ...snap.subarray(1)]))).toThrow(/version/);
+    expect(() => new JobQueue().restore(new Uint8Array([9, ...snap.subarray(1)]))).toThrow(/version/);
   });
 });
