@@ -1,7 +1,8 @@
 /**
  * What a member's `GET /status` answers (JSON), field for field: the one description of that
  * document for every reader (the CLI's dashboard, the benchmarks, the chaos tool, tests). The
- * member's admin API writes it; a change there is a change here.
+ * member's admin API writes it (`@keel/server`'s `MemberStatus`); a change there is a change here,
+ * and apps/node/test/statusContract.test.ts fails until both say the same.
  */
 export interface MemberStatus {
   readonly id: string;

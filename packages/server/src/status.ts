@@ -1,6 +1,10 @@
 import type { NodeId } from '@keel/core';
 
-/** `GET /status`: one member's view, as `keel status`, bench and chaos read it. */
+/**
+ * `GET /status`: one member's view, as `keel status`, bench and chaos read it (through
+ * `@keel/ops`'s reader-side copy of this type; apps/node/test/statusContract.test.ts keeps the two
+ * the same document).
+ */
 export interface MemberStatus {
   readonly id: NodeId;
   readonly clusterId: string;
