@@ -16,13 +16,18 @@ function cluster(opts: { readLease?: boolean } = {}) {
   const ids = ['a', 'b', 'c'];
   const handlers = new Map<NodeId, TransportHandlers>();
   let connected = true;
+  /** Members cut off from the others: their messages, both ways, are dropped. */
+  const isolated = new Set<NodeId>();
   const transport = (): Transport => ({
     start: (h) => {
       handlers.set(ids[handlers.size]!, h);
     },
     send: (msgs: readonly Message[]) => {
       if (!connected) return;
-      for (const m of msgs) sched.defer(() => handlers.get(m.to)?.message(m));
+      for (const m of msgs) {
+        if (isolated.has(m.from) || isolated.has(m.to)) continue;
+        sched.defer(() => handlers.get(m.to)?.message(m));
+      }
     },
     close: async () => {},
   });
@@ -65,6 +70,8 @@ function cluster(opts: { readLease?: boolean } = {}) {
     cut: () => {
       connected = false;
     },
+    isolate: (id: NodeId) => isolated.add(id),
+    heal: () => isolated.clear(),
     electLeader: (): RaftNode<string> => {
       for (let i = 0; i < 100 && leader() === undefined; i++) sched.advance(10);
       const l = leader();
@@ -157,5 +164,33 @@ describe('RaftNode driver', () => {
     expect(c.fatal).toHaveLength(1);
     expect((c.fatal[0] as { code?: string }).code).toBe('KEEL_STORAGE_FAILED');
     expect(outcomes).toEqual([{ ok: false, reason: 'stopped', message: 'the node stopped' }]);
+  });
+
+  it('answers a membership change whose entry a newer leader replaced with its own entries', () => {
+    const c = cluster();
+    const old = c.electLeader();
+    c.isolate(old.id);
+    const outcomes: unknown[] = [];
+    // Appended at the old leader only: it cannot commit without the others.
+    old.proposeConfChange({ type: 'addLearner', id: 'd', address: 'd' }, (o) => outcomes.push(o));
+    const others = c.nodes.filter((n) => n !== old);
+    const newLeader = (): RaftNode<string> | undefined => others.find((n) => n.status().role === 'leader');
+    for (let i = 0; i < 200 && newLeader() === undefined; i++) c.sched.advance(10);
+    const next = newLeader();
+    if (next === undefined) throw new Error('no new leader');
+    next.propose(new TextEncoder().encode('after'), () => {});
+    c.sched.advance(100);
+    c.heal();
+    // The old leader learns of the newer term; the entry at the change's index is now the new
+    // leader's no-op, then 'after': applied there, the change must be answered as dropped.
+    for (let i = 0; i < 200 && !c.applied.get(old.id)!.includes('after'); i++) c.sched.advance(10);
+    expect(c.applied.get(old.id)).toContain('after');
+    expect(outcomes).toEqual([
+      {
+        ok: false,
+        reason: 'proposal-dropped',
+        message: expect.stringMatching(/was replaced by a newer leader/),
+      },
+    ]);
   });
 });

@@ -89,4 +89,21 @@ describe('PendingRequests (the driver waiters)', () => {
       { ok: false, reason: 'stopped', message: 'the node stopped' },
     ]);
   });
+
+  it('answers a membership change whose index a newer leader filled with another kind of entry', () => {
+    const pending = new PendingRequests<string>(new ManualScheduler(), 100, () => ({
+      voters: [],
+      learners: [],
+      addresses: new Map(),
+    }));
+    const outcomes: unknown[] = [];
+    pending.addConfChange(5, 2, (o) => outcomes.push(o));
+    pending.addConfChange(6, 2, (o) => outcomes.push(o));
+    pending.applied({ index: 5, term: 3, type: 1, data: new Uint8Array(0) }, 'a command'); // Normal
+    pending.applied({ index: 6, term: 3, type: 0, data: new Uint8Array(0) }, undefined); // Noop
+    expect(outcomes).toEqual([
+      { ok: false, reason: 'proposal-dropped', message: 'entry 5 was replaced by a newer leader' },
+      { ok: false, reason: 'proposal-dropped', message: 'entry 6 was replaced by a newer leader' },
+    ]);
+  });
 });

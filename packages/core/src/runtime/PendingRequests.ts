@@ -75,10 +75,12 @@ export class PendingRequests<R> {
 
   /** Entry `e` was applied (with the state machine's `result` for a Normal entry): answer its proposer. */
   applied(e: Entry, result: R | undefined): void {
-    const cw = e.type === EntryType.Config ? this.confChanges.get(e.index) : undefined;
+    // Whatever kind of entry a newer leader put at the index (a command, its no-op), the change is gone.
+    const cw = this.confChanges.get(e.index);
     if (cw !== undefined) {
       this.confChanges.delete(e.index);
-      if (cw.term === e.term) cw.done({ ok: true, index: e.index, conf: this.confAt(e.index) });
+      if (cw.term === e.term && e.type === EntryType.Config)
+        cw.done({ ok: true, index: e.index, conf: this.confAt(e.index) });
       else cw.done(replaced(e.index));
     }
     const w = this.proposals.get(e.index);
