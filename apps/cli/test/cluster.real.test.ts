@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readProcStat } from '@keel/ops';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -74,6 +74,16 @@ describe.skipIf(!existsSync(MAIN))('keel cluster with real keel node processes',
         : undefined;
     });
     const oldLeader = settled.leader as string;
+
+    // A laptop cluster stays small on disk: 4 MiB WAL segments (the member default is 64 MiB,
+    // and a member keeps its current segment and the next one preallocated).
+    for (const m of readClusterFile(dir)?.members ?? []) {
+      expect(m.command.join(' ')).toContain('--wal-segment-size 4MiB');
+      const wal = join(m.dataDir, 'wal');
+      let bytes = 0;
+      for (const f of readdirSync(wal)) bytes += statSync(join(wal, f)).size;
+      expect(bytes).toBeLessThanOrEqual(3 * 4 * 1024 ** 2);
+    }
 
     const k = await cli('cluster', 'kill', oldLeader);
     expect(k.code).toBe(ExitCode.Ok);

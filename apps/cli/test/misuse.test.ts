@@ -114,6 +114,9 @@ describe('keel cluster misuse: one line saying what to do, and a non-zero exit',
     expect((await run('cluster', 'up', '--base-port', '80', '--dir', empty)).err).toEqual([
       "keel cluster up: --base-port must be an integer of at least 1024; run 'keel cluster --help'",
     ]);
+    expect((await run('cluster', 'up', '--wal-segment-size', '1KiB', '--dir', empty)).err).toEqual([
+      "keel cluster up: --wal-segment-size must be a size from 64KiB to 1GiB (bytes, or with KiB, MiB or GiB), got '1KiB'; run 'keel cluster --help'",
+    ]);
   });
 
   it.each([

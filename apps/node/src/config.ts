@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { InvalidMemberIdError, isValidMemberId } from '@keel/core';
 import { DEFAULT_SESSION_TIMEOUT_MS } from '@keel/kv';
-import { type Address, ConfigError, type PeerAddress, parseAddress, parsePeers } from '@keel/server';
+import {
+  type Address,
+  ConfigError,
+  DEFAULT_WAL_SEGMENT_BYTES,
+  type PeerAddress,
+  parseAddress,
+  parsePeers,
+} from '@keel/server';
 
 export type { Address };
 /** A configuration mistake: reported as one line, never as a stack trace (exit 2). */
@@ -42,6 +49,8 @@ export interface NodeConfig {
   readonly snapshotBytes: number;
   /** Entries kept in the WAL behind a snapshot, for slow followers. */
   readonly compactKeepEntries: number;
+  /** Bytes per WAL segment file (the current one and the next, preallocated, are on disk). */
+  readonly walSegmentBytes: number;
 }
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -71,6 +80,10 @@ Options:
   --snapshot-bytes <size>       ...or once applied entries carry this much data, whichever comes
                                 first: bytes, or with KiB/MiB/GiB (default 64MiB; 0: no limit)
   --compact-keep <n>            entries kept in the WAL behind a snapshot (default 5000)
+  --wal-segment-size <size>     bytes per WAL segment file; the current one and the next,
+                                preallocated, are on disk, so the WAL takes about twice this
+                                (default 64MiB for servers; 'keel cluster up' uses 4MiB;
+                                64KiB to 1GiB)
   --log-level <level>           trace|debug|info|warn|error|fatal|silent (KEEL_LOG_LEVEL; default info)
   --log-format <json|pretty>    default: pretty on a TTY, JSON otherwise
   --config <file.json>          read options from a JSON file (flags and environment win)
@@ -96,6 +109,7 @@ const FLAGS = {
   'snapshot-entries': { type: 'string' },
   'snapshot-bytes': { type: 'string' },
   'compact-keep': { type: 'string' },
+  'wal-segment-size': { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
   config: { type: 'string' },
@@ -285,7 +299,15 @@ export function parseNodeConfig(
     snapshotEntries: int('snapshot-entries', 10_000, 0, 1_000_000_000),
     snapshotBytes: size('snapshot-bytes', 64 * 1024 ** 2),
     compactKeepEntries: int('compact-keep', 5_000, 0, 1_000_000_000),
+    walSegmentBytes: walSegmentBytes(size('wal-segment-size', DEFAULT_WAL_SEGMENT_BYTES)),
   };
 }
 
 export { engineTicks } from '@keel/server';
+
+function walSegmentBytes(n: number): number {
+  if (n < 64 * 1024 || n > 1024 ** 3) {
+    throw new ConfigError(`--wal-segment-size must be between 64KiB and 1GiB, got ${n} bytes`);
+  }
+  return n;
+}

@@ -47,6 +47,23 @@ describe('keel node configuration', () => {
     expect(NODE_USAGE).toContain('client session expiry, by log time (default 600000)');
   });
 
+  it('sizes WAL segments: 64 MiB by default, --wal-segment-size or KEEL_WAL_SEGMENT_SIZE, bounded', () => {
+    const parse = (argv: string[], env: Record<string, string> = {}) => {
+      const c = parseNodeConfig(argv, env);
+      if (c === 'help') throw new Error('unexpected help');
+      return c.walSegmentBytes;
+    };
+    expect(parse(base)).toBe(64 * 1024 ** 2);
+    expect(parse([...base, '--wal-segment-size', '4MiB'])).toBe(4 * 1024 ** 2);
+    expect(parse(base, { KEEL_WAL_SEGMENT_SIZE: '256KiB' })).toBe(256 * 1024);
+    expect(error([...base, '--wal-segment-size', '1KiB'])).toBe(
+      '--wal-segment-size must be between 64KiB and 1GiB, got 1024 bytes',
+    );
+    expect(error([...base, '--wal-segment-size', 'lots'])).toMatch(
+      /^--wal-segment-size must be a size in bytes/,
+    );
+  });
+
   it('takes the environment, then a config file; flags win', () => {
     const dir = mkdtempSync(join(tmpdir(), 'keel-cfg-'));
     const file = join(dir, 'c.json');

@@ -25,7 +25,7 @@ export {
 } from './membership.js';
 export { NodeMetrics } from './metrics.js';
 export type { MemberOptions, ServedStateMachine } from './options.js';
-export { engineTicks } from './options.js';
+export { DEFAULT_WAL_SEGMENT_BYTES, engineTicks } from './options.js';
 export { peerRoutes } from './peerRoutes.js';
 export type { MemberHandle } from './RunningMember.js';
 export { roleChangeReason } from './roleChange.js';

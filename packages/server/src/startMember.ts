@@ -47,7 +47,10 @@ export async function startMember<Machine extends ServedStateMachine<Result>, Re
 
   let wal: WalLogStore;
   try {
-    wal = await openLog(join(config.dataDir, 'wal'), { logger: log.child({ component: 'wal' }) });
+    wal = await openLog(join(config.dataDir, 'wal'), {
+      logger: log.child({ component: 'wal' }),
+      segmentSize: config.walSegmentBytes,
+    });
   } catch (err) {
     if (err instanceof WalError) throw new StartupError(err.code, `cannot open the WAL: ${err.message}`);
     throw err;

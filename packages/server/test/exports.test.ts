@@ -6,6 +6,7 @@ describe('public surface', () => {
     // deliberate, update the README and come with a changeset (removing a name is breaking).
     expect(Object.keys(await import('../src/index.js')).sort()).toEqual([
       'ConfigError',
+      'DEFAULT_WAL_SEGMENT_BYTES',
       'MemberAction',
       'MemberChangeProblem',
       'NodeMetrics',

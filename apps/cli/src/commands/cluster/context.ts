@@ -54,6 +54,7 @@ export const OPTIONS = {
     members: { type: 'string', short: 'n' },
     'base-port': { type: 'string' },
     detach: { type: 'boolean' },
+    'wal-segment-size': { type: 'string' },
   },
   down: { ...COMMON, ...TIMEOUT, clean: { type: 'boolean' } },
   status: COMMON,
@@ -79,6 +80,7 @@ export type OptionName =
   | 'members'
   | 'base-port'
   | 'detach'
+  | 'wal-segment-size'
   | 'clean'
   | 'follow'
   | 'lines'
@@ -158,6 +160,18 @@ export function intOption(ctx: Context, name: OptionName, dflt: number, min: num
   if (!/^\d+$/.test(v) || n < min || n > max)
     throw usage(`--${name} must be an integer from ${min} to ${max}, got '${v}'`);
   return n;
+}
+
+/** A `--<name>` size: bytes, or with KiB/MiB/GiB (e.g. 4MiB), between `min` and `max` bytes. */
+export function sizeOption(ctx: Context, name: OptionName, dflt: string, min: number, max: number): string {
+  const v = ctx.values[name];
+  if (typeof v !== 'string') return dflt;
+  const m = /^(\d+)(B|KiB|MiB|GiB)?$/.exec(v);
+  const unit = m?.[2] === 'KiB' ? 1024 : m?.[2] === 'MiB' ? 1024 ** 2 : m?.[2] === 'GiB' ? 1024 ** 3 : 1;
+  const n = m === null ? Number.NaN : Number(m[1]) * unit;
+  if (!(n >= min && n <= max))
+    throw usage(`--${name} must be a size from 64KiB to 1GiB (bytes, or with KiB, MiB or GiB), got '${v}'`);
+  return v;
 }
 
 export function noCluster(ctx: Context, detail = ''): CommandError {

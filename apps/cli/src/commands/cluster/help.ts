@@ -5,7 +5,7 @@ export const CLUSTER_HELP = `keel cluster — run a local cluster of real \`keel
 Usage: keel cluster <command> [options]
 
 Commands:
-  up [-n <count>] [--base-port <p>] [--detach]
+  up [-n <count>] [--base-port <p>] [--detach] [--wal-segment-size <size>]
                       start members n1..n<count> (default 3) and show a live view; Ctrl-C
                       stops the cluster. --detach returns once a leader is elected.
   status              one table (or --json) of every member
@@ -31,6 +31,9 @@ Options:
   --base-port <p>     member i listens on peer p+i, client p+100+i, HTTP p+200+i
                       (default ${DEFAULT_BASE_PORT}: n1 uses 7101, 7201, 7301)
   --detach            up: return once a leader is elected, leave the members running
+  --wal-segment-size <size>
+                      up: each member's WAL segment file (default 4MiB; a member keeps
+                      about two on disk); 'keel node' defaults to 64MiB for servers
   --timeout <s>       up --detach: seconds to wait for a leader (default 15);
                       down/stop/restart: seconds before SIGKILL (default 5)
   --json              machine-readable output (one JSON document on stdout)

@@ -34,9 +34,13 @@ import {
   intOption,
   isLive,
   requireUsableDir,
+  sizeOption,
   usage,
 } from './context.js';
 import { downCluster } from './down.js';
+
+/** WAL segment size of a local cluster's members: about 8 MiB of WAL each on a laptop. */
+const LOCAL_WAL_SEGMENT_SIZE = '4MiB';
 
 export async function up(ctx: Context): Promise<ExitCode> {
   requireUsableDir(ctx);
@@ -84,6 +88,11 @@ export async function up(ctx: Context): Promise<ExitCode> {
     program,
     nodeBinary: process.execPath,
     ...(clusterId !== undefined ? { clusterId } : {}),
+    // Small WAL segments: a laptop cluster takes ~8 MiB of WAL per member, not 128 MiB.
+    extraArgs: [
+      '--wal-segment-size',
+      sizeOption(ctx, 'wal-segment-size', LOCAL_WAL_SEGMENT_SIZE, 64 * 1024, 1024 ** 3),
+    ],
   });
   // After add-node/remove-node the members are no longer n1..n<size>: start the recorded ones.
   if (existing?.members.some((m, i) => m.id !== plan.members[i]?.id)) {
