@@ -112,6 +112,8 @@ export class ClientConnection {
     this.context = new zmq.Context({ blocky: false });
     this.dealer = new zmq.Dealer({
       context: this.context,
+      // IPv6 literals ([::1]) as well as IPv4: without it ZeroMQ refuses them ("No such device").
+      ipv6: true,
       linger: 0,
       immediate: true,
       reconnectInterval: options.reconnectIntervalMs ?? 100,

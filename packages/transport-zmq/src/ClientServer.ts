@@ -124,6 +124,8 @@ export class ClientServer {
     this.context = new zmq.Context({ blocky: false });
     this.router = new zmq.Router({
       context: this.context,
+      // IPv6 literals ([::1]) as well as IPv4: without it ZeroMQ refuses them ("No such device").
+      ipv6: true,
       linger: 0,
       maxMessageSize: this.limits.maxFrameBytes,
       ...(curve === undefined

@@ -174,6 +174,8 @@ export class PeerTransport implements Transport {
     this.context = new zmq.Context({ blocky: false });
     this.router = new zmq.Router({
       context: this.context,
+      // IPv6 literals ([::1]) as well as IPv4: without it ZeroMQ refuses them ("No such device").
+      ipv6: true,
       linger: 0,
       // A restarted member reconnects with the same routing id before the old connection is
       // noticed dead; without handover the ROUTER would refuse it.
@@ -250,6 +252,8 @@ export class PeerTransport implements Transport {
     const o = this.options;
     const dealer = new zmq.Dealer({
       context: this.context,
+      // IPv6 literals ([::1]) as well as IPv4: without it ZeroMQ refuses them ("No such device").
+      ipv6: true,
       routingId: this.id,
       linger: 0,
       // Frames wait in our queue (where they batch and can be dropped), not in a pipe to nobody.

@@ -10,16 +10,21 @@ export interface TestMember {
   readonly id: string;
   readonly client: string;
   readonly http: number;
+  /** The host its HTTP endpoint listens on, as a URL writes it (`127.0.0.1`, `[::1]`). */
+  readonly httpHost: string;
   readonly args: readonly string[];
   proc: Proc;
 }
 
-/** Starts `n` `keel node` processes on 127.0.0.1 as one cluster (every process tracked for killAll). */
-export async function startCluster(n: number): Promise<TestMember[]> {
+/**
+ * Starts `n` `keel node` processes as one cluster on `host` (default 127.0.0.1; `[::1]` for IPv6),
+ * every process tracked for killAll.
+ */
+export async function startCluster(n: number, host = '127.0.0.1'): Promise<TestMember[]> {
   const ports = await freePorts(n * 3);
   const ids = Array.from({ length: n }, (_, i) => `n${i + 1}`);
-  const peers = addressList(ids, (_id, i) => `127.0.0.1:${ports[i * 3]}`);
-  const clients = addressList(ids, (_id, i) => `127.0.0.1:${ports[i * 3 + 1]}`);
+  const peers = addressList(ids, (_id, i) => `${host}:${ports[i * 3]}`);
+  const clients = addressList(ids, (_id, i) => `${host}:${ports[i * 3 + 1]}`);
   return ids.map((id, i) => {
     const args = [
       '--id',
@@ -29,14 +34,15 @@ export async function startCluster(n: number): Promise<TestMember[]> {
       '--clients',
       clients,
       '--http',
-      `127.0.0.1:${ports[i * 3 + 2]}`,
+      `${host}:${ports[i * 3 + 2]}`,
       '--data-dir',
       mkdtempSync(join(tmpdir(), `keel-${id}-`)),
     ];
     return {
       id,
-      client: `127.0.0.1:${ports[i * 3 + 1]}`,
+      client: `${host}:${ports[i * 3 + 1]}`,
       http: ports[i * 3 + 2]!,
+      httpHost: host,
       args,
       proc: startNode(args),
     };
@@ -49,7 +55,7 @@ export async function agreedLeader(members: readonly TestMember[], timeoutMs = 2
     'a leader all live members agree on',
     async () => {
       const live = members.filter((m) => m.proc.child.exitCode === null && m.proc.child.signalCode === null);
-      const seen = await Promise.all(live.map((m) => status(m.http)));
+      const seen = await Promise.all(live.map((m) => status(m.http, m.httpHost)));
       const agreed = opsAgreedLeader(seen);
       return agreed === null ? undefined : members.find((m) => m.id === agreed.leader);
     },

@@ -57,9 +57,9 @@ export function waitFor<T>(
   return opsWaitFor(what, fn, timeoutMs);
 }
 
-/** A member's `/status` on 127.0.0.1; throws when it does not answer (waitFor retries). */
-export async function status(httpPort: number): Promise<MemberStatus> {
-  const s = await fetchStatus(`127.0.0.1:${httpPort}`, 1000);
+/** A member's `/status` (on 127.0.0.1 unless `host` says); throws when it does not answer (waitFor retries). */
+export async function status(httpPort: number, host = '127.0.0.1'): Promise<MemberStatus> {
+  const s = await fetchStatus(`${host}:${httpPort}`, 1000);
   if (s === null) throw new Error(`no /status answer on port ${httpPort}`);
   return s;
 }
