@@ -178,10 +178,13 @@ export class RunningMember<Machine extends ServedStateMachine<Result>, Result> i
 
   /** Refreshes the gauges that mirror engine, WAL and transport state (called at scrape time). */
   refreshMetrics(): void {
-    const m = this.p.metrics;
-    m.raft.refresh(this.p.node.status());
+    const { metrics: m, node } = this.p;
+    const s = node.status();
+    m.raft.refresh(s);
     m.disk.refresh(this.p.wal.metrics);
-    m.network.refresh(this.p.peers.metrics, this.p.book.others(this.id));
+    const lag = (peer: NodeId): number =>
+      s.role === 'leader' ? Math.max(0, s.lastIndex - (node.progress(peer)?.match ?? 0)) : 0;
+    m.network.refresh(this.p.peers.metrics, this.p.book.others(this.id), lag);
   }
 
   metricsText(): Promise<string> {

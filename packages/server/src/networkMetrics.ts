@@ -1,7 +1,7 @@
 import type { NodeId } from '@keel/core';
 import type { PeerTransportMetrics } from '@keel/transport-zmq';
-import type { Counter, Histogram, Registry } from 'prom-client';
-import { counter, histogram, mirror } from './metricKit.js';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { counter, gauge, histogram, mirror } from './metricKit.js';
 
 /** Round trips on a LAN take tens of µs to ms; beyond a second a peer is as good as gone. */
 const RTT_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
@@ -15,6 +15,7 @@ export class NetworkMetrics {
   readonly peerSentBytes: Counter;
   readonly peerReceivedBytes: Counter;
   readonly peerRoundTrip: Histogram;
+  readonly peerLag: Gauge;
   /** The peers whose series exist now. */
   private peers = new Set<NodeId>();
 
@@ -49,6 +50,12 @@ export class NetworkMetrics {
       RTT_BUCKETS,
       ['peer'],
     );
+    this.peerLag = gauge(
+      r,
+      'keel_raft_peer_lag_entries',
+      "Leader only (0 elsewhere): entries of the leader's log the peer is not known to hold (last index - match index)",
+      ['peer'],
+    );
   }
 
   /**
@@ -56,7 +63,7 @@ export class NetworkMetrics {
    * configuration; each has its per-peer series from the moment it is known, and loses them once
    * it has left.
    */
-  refresh(t: PeerTransportMetrics, peers: readonly NodeId[]): void {
+  refresh(t: PeerTransportMetrics, peers: readonly NodeId[], lag: (peer: NodeId) => number): void {
     mirror(this.messagesSent, t.sent);
     mirror(this.messagesReceived, t.received);
     // Every reason of the transport's closed sets is present in these records, at 0 until counted.
@@ -67,6 +74,7 @@ export class NetworkMetrics {
       const b = t.peerBytes.get(peer);
       mirror(this.peerSentBytes, b?.sent ?? 0, { peer });
       mirror(this.peerReceivedBytes, b?.received ?? 0, { peer });
+      this.peerLag.set({ peer }, lag(peer));
     }
   }
 
@@ -78,6 +86,7 @@ export class NetworkMetrics {
       this.peerSentBytes.remove({ peer });
       this.peerReceivedBytes.remove({ peer });
       this.peerRoundTrip.remove({ peer });
+      this.peerLag.remove({ peer });
     }
     for (const peer of now) if (!this.peers.has(peer)) this.peerRoundTrip.zero({ peer });
     this.peers = now;

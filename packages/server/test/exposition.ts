@@ -251,10 +251,16 @@ function parseLabels(body: string, into: Map<string, string>): string | null {
   return null;
 }
 
+/**
+ * A sample value or `le` as Prometheus reads it (Go's strconv.ParseFloat): a decimal float, or
+ * NaN / Inf / Infinity with an optional sign, in any case (prom-client writes NaN as `Nan`).
+ */
 function parseValue(v: string): number | null {
-  if (v === '+Inf' || v === 'Inf') return Number.POSITIVE_INFINITY;
-  if (v === '-Inf') return Number.NEGATIVE_INFINITY;
-  if (v === 'NaN') return Number.NaN;
+  const special = /^([-+]?)(inf|infinity|nan)$/i.exec(v);
+  if (special !== null) {
+    if (special[2]!.toLowerCase() === 'nan') return Number.NaN;
+    return special[1] === '-' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+  }
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v)) return null;
   return Number(v);
 }

@@ -114,6 +114,7 @@ describe("a member's /metrics", () => {
         expect(value(text, 'keel_network_peer_sent_bytes_total', { peer }), peer).not.toBeNull();
         expect(value(text, 'keel_network_peer_received_bytes_total', { peer }), peer).not.toBeNull();
         expect(value(text, 'keel_network_peer_round_trip_time_seconds_count', { peer }), peer).not.toBeNull();
+        expect(value(text, 'keel_raft_peer_lag_entries', { peer }), peer).not.toBeNull();
       }
       for (const kind of REQUEST_LABELS) expect(value(text, 'keel_client_requests_total', { kind })).toBe(0);
       for (const consistency of ['linearizable', 'lease', 'stale']) {
@@ -181,6 +182,8 @@ describe("a member's /metrics", () => {
     expect(value(text, 'keel_disk_wal_entries_total')).toBeGreaterThanOrEqual(6);
     expect(value(text, 'keel_server_apply_duration_seconds_count')).toBeGreaterThan(0);
     expect(value(text, 'keel_peer_messages_sent_total')).toBeGreaterThan(0);
+    // Every write was answered: nothing this member proposed waits for an outcome.
+    expect(value(text, 'keel_server_proposals_pending')).toBe(0);
     for (const peer of IDS.filter((id) => text.includes(`peer="${id}"`))) {
       expect(value(text, 'keel_network_peer_sent_bytes_total', { peer })).toBeGreaterThan(0);
     }
