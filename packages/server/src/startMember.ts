@@ -155,8 +155,10 @@ export async function startMember<Machine extends ServedStateMachine<Result>, Re
           },
           peer: (id, event) => {
             connected.set(id, event === PeerEvent.Connected);
-            if (event === PeerEvent.Disconnected) rtt.disconnected(id);
-            if (event === PeerEvent.Disconnected) raftLog.info({ peer: id }, 'peer connection dropped');
+            if (event === PeerEvent.Disconnected) {
+              rtt.disconnected(id);
+              raftLog.info({ peer: id }, 'peer connection dropped');
+            }
             handlers.peer(id, event);
           },
         }),
