@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkExposition } from './exposition.js';
+import { checkExposition } from '../src/testing/index.js';
 
 /** A small exposition that follows every rule; each fixture below breaks one. */
 const GOOD = `# HELP keel_things_total Things done

@@ -5,7 +5,7 @@ import { HeartbeatRtt } from '../src/heartbeatRtt.js';
 import { counter, gauge, histogram } from '../src/metricKit.js';
 import { NodeMetrics } from '../src/metrics.js';
 import { RoleWatcher } from '../src/roleChange.js';
-import { checkExposition } from './exposition.js';
+import { checkExposition } from '../src/testing/index.js';
 
 const hb = (to: string): Message => ({ type: 'heartbeat', from: 'a', to, term: 1, commit: 0, context: 0 });
 const hbResp = (from: string): Message => ({ type: 'heartbeatResp', from, to: 'a', term: 1, context: 0 });

@@ -7,7 +7,7 @@ import { Counter, counterService, freePort } from '../examples/counter.js';
 import type { PeerAddress } from '../src/addresses.js';
 import type { MemberHandle } from '../src/RunningMember.js';
 import { startMember } from '../src/startMember.js';
-import { checkExposition } from './exposition.js';
+import { checkExposition } from '../src/testing/index.js';
 
 /** The metrics reference (apps/node/README.md): its table rows, `| \`name{labels}\` | type | ... |`. */
 async function referenceTable(): Promise<Map<string, string>> {

@@ -1,7 +1,7 @@
 /**
- * A strict checker of the Prometheus text exposition format (version 0.0.4), written for the
- * tests: prom-client writes the format but has no parser, and promtool is a Go binary we do not
- * ship. It parses every line and reports, for the whole text:
+ * A strict checker of the Prometheus text exposition format (version 0.0.4), for tests that scrape
+ * a member (`@keel/server/testing`): prom-client writes the format but has no parser, and promtool
+ * is a Go binary we do not ship. It parses every line and reports, for the whole text:
  * - format: HELP then TYPE before a family's samples, each at most once; a family's samples
  *   together; valid metric and label names (no reserved `__` labels); quoted, escaped label
  *   values; no label twice; numeric values; no series twice;
