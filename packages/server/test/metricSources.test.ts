@@ -1,4 +1,5 @@
 import type { Message, Ready, SoftState } from '@keel/core';
+import type { PeerTransportMetrics } from '@keel/transport-zmq';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HeartbeatRtt } from '../src/heartbeatRtt.js';
@@ -89,6 +90,48 @@ describe('leader changes and has_leader (from the Readys a member sees)', () => 
     expect(await value(metrics, 'keel_elections_won_total')).toBe(1);
     expect(await value(metrics, 'keel_elections_started_total')).toBe(1);
     expect(checkExposition(await metrics.text())).toEqual([]);
+  });
+});
+
+describe('per-peer series', () => {
+  it('exist for each peer of the configuration from the first refresh, and go when it leaves', async () => {
+    const metrics = new NodeMetrics({ nodeId: 'a' });
+    const transport = (bytes: [string, number][]): PeerTransportMetrics =>
+      ({
+        sent: 0,
+        received: 0,
+        dropped: {},
+        framesRejected: {},
+        peerBytes: new Map(bytes.map(([id, n]) => [id, { sent: n, received: 2 * n }])),
+      }) as unknown as PeerTransportMetrics;
+    const peers = async (): Promise<string[]> =>
+      [
+        ...(await metrics.text()).matchAll(
+          /^keel_network_peer_sent_bytes_total\{peer="([^"]+)".*\} (\d+)$/gm,
+        ),
+      ].map((m) => `${m[1]}=${m[2]}`);
+    metrics.network.refresh(transport([]), ['b', 'c'], () => 0);
+    expect(await peers()).toEqual(['b=0', 'c=0']);
+    metrics.network.observeRoundTrip('b', 0.001);
+    metrics.network.observeRoundTrip('x', 0.001); // not a member: ignored
+    // d joins (a learner added), c leaves; the transport still counts c's bytes.
+    metrics.network.refresh(
+      transport([
+        ['b', 10],
+        ['c', 5],
+        ['d', 7],
+      ]),
+      ['b', 'd'],
+      (p) => (p === 'd' ? 3 : 0),
+    );
+    expect(await peers()).toEqual(['b=10', 'd=7']);
+    const text = await metrics.text();
+    expect(text).toMatch(/^keel_network_peer_received_bytes_total\{peer="d",node_id="a"\} 14$/m);
+    expect(text).toMatch(/^keel_network_peer_round_trip_time_seconds_count\{node_id="a",peer="b"\} 1$/m);
+    expect(text).toMatch(/^keel_network_peer_round_trip_time_seconds_count\{node_id="a",peer="d"\} 0$/m);
+    expect(text).toMatch(/^keel_raft_peer_lag_entries\{peer="d",node_id="a"\} 3$/m);
+    expect(text).not.toMatch(/peer="[cx]"/);
+    expect(checkExposition(text)).toEqual([]);
   });
 });
 
