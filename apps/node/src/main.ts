@@ -1,4 +1,4 @@
-import { KvStateMachine, kvService } from '@keel/kv';
+import { CommandCode, KvStateMachine, kvService } from '@keel/kv';
 import { type MemberHandle, peerRoutes, StartupError, startMember } from '@keel/server';
 import type { Logger } from 'pino';
 import { ConfigError, NODE_USAGE, type NodeConfig, parseNodeConfig } from './config.js';
@@ -11,14 +11,18 @@ function startKvMember(
   onFatal: (err: Error) => void,
 ): Promise<MemberHandle> {
   const { logLevel: _level, logFormat: _format, sessionTimeoutMs, ...options } = config;
+  const store = new KvStateMachine({
+    sessionTimeoutMs,
+    // Snapshots of a large store are encoded in slices between other work.
+    snapshotYield: () => new Promise<void>((resolve) => setImmediate(resolve)),
+  });
   return startMember({
     ...options,
-    stateMachine: new KvStateMachine({
-      sessionTimeoutMs,
-      // Snapshots of a large store are encoded in slices between other work.
-      snapshotYield: () => new Promise<void>((resolve) => setImmediate(resolve)),
-    }),
+    stateMachine: store,
     service: kvService,
+    // kvService labels each request with its command type, or `malformed`: a closed set.
+    requestLabels: [...Object.keys(CommandCode), 'malformed'],
+    stateGauges: [{ name: 'keel_kv_keys', help: 'Keys in the store', value: () => store.size }],
     logger: log,
     onFatal,
     peerRoutes: peerRoutes(process.env),

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { checkExposition } from '@keel/server/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePorts, killAll, startNode, status, waitFor } from './helpers/procs.js';
 
@@ -44,6 +45,11 @@ describe('keel node as a process', () => {
     expect(metrics).toMatch(/keel_raft_term\{node_id="n1"\} \d+/);
     expect(metrics).toContain('keel_wal_append_durable_seconds_bucket');
     expect(metrics).toContain(`keel_raft_leader{leader="n1",node_id="n1"} 1`);
+    // The KV member's own series: the store's size and every request kind, from start.
+    expect(metrics).toContain('keel_kv_keys{node_id="n1"} 0');
+    expect(metrics).toContain('keel_client_requests_total{kind="incr",node_id="n1"} 0');
+    expect(metrics).toContain('keel_client_requests_total{kind="malformed",node_id="n1"} 0');
+    expect(checkExposition(metrics)).toEqual([]);
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
     expect(readdirSync(d).sort()).toEqual(['member.json', 'snap', 'wal']);

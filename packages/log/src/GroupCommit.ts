@@ -36,6 +36,7 @@ export interface GroupCommitOptions {
   readonly reader: ColdReader;
   readonly counters: Counters;
   readonly logger: WalLogger | undefined;
+  readonly onFsync: ((seconds: number) => void) | undefined;
 }
 
 export class GroupCommit {
@@ -46,6 +47,7 @@ export class GroupCommit {
   readonly #reader: ColdReader;
   readonly #counters: Counters;
   readonly #logger: WalLogger | undefined;
+  readonly #onFsync: ((seconds: number) => void) | undefined;
   readonly #startFlush = () => void this.#flushLoop();
   /** Batches being written and synced now. */
   #inflight: Batch[] = [];
@@ -61,6 +63,7 @@ export class GroupCommit {
     this.#reader = o.reader;
     this.#counters = o.counters;
     this.#logger = o.logger;
+    this.#onFsync = o.onFsync;
   }
 
   /** The error that stopped the store, or null. */
@@ -94,6 +97,14 @@ export class GroupCommit {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
+  /** One fdatasync of a segment file, counted and timed (the call alone: `WalOptions.onFsync`). */
+  async #fdatasync(seg: Segment): Promise<void> {
+    const t0 = performance.now();
+    await fdatasync(seg.fd!);
+    this.#counters.fsyncs++;
+    this.#onFsync?.((performance.now() - t0) / 1000);
+  }
+
   async #flushLoop(): Promise<void> {
     const counters = this.#counters;
     while (this.#writer.pending.length > 0 && this.#failure === null) {
@@ -108,8 +119,7 @@ export class GroupCommit {
             // A newer segment may exist only once the older one is complete on disk.
             if (dirty !== null) {
               phase = 'sync';
-              await fdatasync(dirty.fd!);
-              counters.fsyncs++;
+              await this.#fdatasync(dirty);
               dirty.syncedBytes = dirty.writtenBytes;
               dirty = null;
             }
@@ -127,8 +137,7 @@ export class GroupCommit {
         }
         phase = 'sync';
         if (dirty !== null) {
-          await fdatasync(dirty.fd!);
-          counters.fsyncs++;
+          await this.#fdatasync(dirty);
           dirty.syncedBytes = dirty.writtenBytes;
         }
         if (created) {

@@ -152,6 +152,7 @@ export class WalLogStore implements LogStore {
       reader: this.#reader,
       counters: this.#counters,
       logger: options.logger,
+      onFsync: options.onFsync,
     });
     this.#files.startPrepare();
   }

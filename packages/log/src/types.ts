@@ -20,6 +20,12 @@ export interface WalOptions {
   /** Byte budget of the in-memory cache of recent entries (default 64 MiB). */
   readonly cacheBytes?: number;
   readonly logger?: WalLogger;
+  /**
+   * Called after each fdatasync of a segment file with how long that call alone took, in seconds
+   * (for a duration histogram: the disk's share of a commit, without the write or the batching).
+   * It runs inside the commit and must not throw.
+   */
+  readonly onFsync?: (seconds: number) => void;
 }
 
 /** Test-only view of what is on stable storage: used by power-loss emulation and the chaos tool. */

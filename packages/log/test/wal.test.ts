@@ -118,6 +118,16 @@ describe('group commit', () => {
     expect(log.metrics.fsyncs).toBeLessThan(100);
     checkAll(log, 1, 201, () => 1);
   });
+
+  it('reports the duration of every segment fdatasync to onFsync, one call per fsync counted', async () => {
+    const durations: number[] = [];
+    // A small segment, so that rotations add the fsync of the full segment before the new one.
+    const { log } = await fresh({ segmentSize: 4096, onFsync: (s) => durations.push(s) });
+    for (let i = 1; i <= 40; i++) await durable(log, mkEntries(i, i + 1, 1, 200));
+    expect(log.metrics.fsyncs).toBeGreaterThan(40);
+    expect(durations.length).toBe(log.metrics.fsyncs);
+    for (const s of durations) expect(s).toBeGreaterThanOrEqual(0);
+  });
 });
 
 describe('segments', () => {

@@ -9,6 +9,7 @@ import {
 } from '@keel/core';
 import { ClientConnection, type ClientRequest } from '@keel/transport-zmq';
 import { parseAddress, tcpEndpoint } from './addresses.js';
+import { secondsSince } from './metricKit.js';
 import type { NodeMetrics } from './metrics.js';
 
 const PROPOSAL_TIMEOUT_MS = 5000;
@@ -102,7 +103,7 @@ export class RequestServer<Machine, Result> {
       return;
     }
     const request = this.deps.service.decode(req.payload);
-    this.deps.metrics.clientRequests.inc({ kind: request.label });
+    this.deps.metrics.requests.clientRequests.inc({ kind: request.label });
     if (request.kind === 'read') this.serveRead(req, request);
     else if (request.kind === 'write') this.serveWrite(req, request.command);
     else this.fail(req, { code: request.code, message: request.message, leaderHint: null });
@@ -114,7 +115,7 @@ export class RequestServer<Machine, Result> {
   ): void {
     if (request.consistency === 'stale') {
       this.stats.reads++;
-      this.deps.metrics.reads.inc({ consistency: 'stale' });
+      this.deps.metrics.requests.reads.inc({ consistency: 'stale' });
       this.answer(req, request.run(this.deps.machine));
       return;
     }
@@ -129,7 +130,7 @@ export class RequestServer<Machine, Result> {
     this.deps.node.read((outcome) => {
       if (outcome.ok) {
         this.stats.reads++;
-        this.deps.metrics.reads.inc({ consistency: request.consistency });
+        this.deps.metrics.requests.reads.inc({ consistency: request.consistency });
         this.answer(req, request.run(this.deps.machine));
       } else if (outcome.reason === 'not-leader') {
         this.fail(req, {
@@ -171,13 +172,16 @@ export class RequestServer<Machine, Result> {
       return;
     }
     this.stats.proposals++;
-    this.deps.metrics.proposals.inc();
+    const m = this.deps.metrics.requests;
+    m.proposals.inc();
+    m.proposalsPending.inc();
     const t0 = performance.now();
     let answered = false;
     const timer = setTimeout(() => {
       if (answered) return;
       answered = true;
-      this.deps.metrics.proposalsFailed.inc({ reason: 'timeout' });
+      m.proposalsPending.dec();
+      m.proposalsFailed.inc({ reason: 'timeout' });
       this.fail(req, {
         code: 'timeout',
         message: `not committed within ${PROPOSAL_TIMEOUT_MS} ms; it may still apply (retry within the session)`,
@@ -188,12 +192,13 @@ export class RequestServer<Machine, Result> {
       if (answered) return;
       answered = true;
       clearTimeout(timer);
+      m.proposalsPending.dec();
       if (outcome.ok) {
-        this.deps.metrics.commitLatency.observe((performance.now() - t0) / 1000);
+        m.commitLatency.observe(secondsSince(t0));
         this.answer(req, outcome.result);
         return;
       }
-      this.deps.metrics.proposalsFailed.inc({ reason: outcome.reason });
+      m.proposalsFailed.inc({ reason: outcome.reason });
       if (outcome.reason === 'not-leader') {
         this.fail(req, {
           code: 'not-leader',

@@ -178,23 +178,13 @@ export class RunningMember<Machine extends ServedStateMachine<Result>, Result> i
 
   /** Refreshes the gauges that mirror engine, WAL and transport state (called at scrape time). */
   refreshMetrics(): void {
-    const s = this.p.node.status();
-    const m = this.p.metrics;
-    m.term.set(s.term);
-    m.commitIndex.set(s.commitIndex);
-    m.appliedIndex.set(s.appliedIndex);
-    m.lastIndex.set(s.lastIndex);
-    m.setRole(s.role);
-    m.setLeader(s.leader);
-    const w = this.p.wal.metrics;
-    m.walBytes.set(w.bytesWritten);
-    m.walFsyncs.set(w.fsyncs);
-    m.walEntriesPerFsync.set(w.entriesPerFsync);
-    const t = this.p.peers.metrics;
-    m.messagesSent.set(t.sent);
-    m.messagesReceived.set(t.received);
-    for (const [reason, n] of Object.entries(t.dropped)) m.messagesDropped.set({ reason }, n);
-    m.setPeerFramesRejected(t.framesRejected);
+    const { metrics: m, node } = this.p;
+    const s = node.status();
+    m.raft.refresh(s);
+    m.disk.refresh(this.p.wal.metrics);
+    const lag = (peer: NodeId): number =>
+      s.role === 'leader' ? Math.max(0, s.lastIndex - (node.progress(peer)?.match ?? 0)) : 0;
+    m.network.refresh(this.p.peers.metrics, this.p.book.others(this.id), lag);
   }
 
   metricsText(): Promise<string> {

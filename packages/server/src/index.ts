@@ -23,6 +23,7 @@ export {
   parseMemberChange,
   RETRYABLE_REFUSALS,
 } from './membership.js';
+export type { StateGauge } from './metrics.js';
 export { NodeMetrics } from './metrics.js';
 export type { MemberOptions, ServedStateMachine } from './options.js';
 export { DEFAULT_WAL_SEGMENT_BYTES, engineTicks } from './options.js';

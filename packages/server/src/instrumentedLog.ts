@@ -1,5 +1,6 @@
 import type { Entry, HardState, LogStore } from '@keel/core';
 import type { WalLogStore } from '@keel/log';
+import { secondsSince } from './metricKit.js';
 import type { NodeMetrics } from './metrics.js';
 
 /** Times every append until durable (fsync latency as the driver sees it, batching included). */
@@ -19,7 +20,7 @@ export function instrumented(
     append: (entries: readonly Entry[], hs: HardState | null, onDurable: (err: Error | null) => void) => {
       const t0 = performance.now();
       wal.append(entries, hs, (err) => {
-        if (err === null) metrics.fsyncLatency.observe((performance.now() - t0) / 1000);
+        if (err === null) metrics.disk.appendDurable.observe(secondsSince(t0));
         if (err === null) publishSync?.();
         onDurable(err);
       });

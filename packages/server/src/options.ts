@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Address, PeerAddress } from './addresses.js';
 import { ConfigError } from './errors.js';
+import type { StateGauge } from './metrics.js';
 
 /** A state machine that can also fingerprint its state (`/status?hash=1`); `stateHash` is optional. */
 export type ServedStateMachine<Result> = StateMachine<Result> & { stateHash?(): string };
@@ -64,6 +65,14 @@ export interface MemberOptions<Machine extends ServedStateMachine<Result>, Resul
   readonly logger?: Logger;
   /** A prom-client registry to register the member's metrics in (it gets the default label `node_id`). Default: a new one. */
   readonly metricsRegistry?: Registry;
+  /**
+   * The labels the service gives requests (`ServiceRequest.label`), when they are a closed set:
+   * each gets its `keel_client_requests_total{kind}` series at 0 from start. Default: none (a
+   * label's series then appears with its first request).
+   */
+  readonly requestLabels?: readonly string[];
+  /** Gauges of the state machine's own (for example `keel_kv_keys`), read at every scrape. */
+  readonly stateGauges?: readonly StateGauge[];
   /**
    * Called once with an error that stops the member for good (a failed fsync, a broken invariant):
    * the process should exit. Default: log it at fatal.

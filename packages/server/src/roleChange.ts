@@ -29,7 +29,7 @@ export function roleChangeReason(
   return next.leader === null ? 'leader lost' : `heard from leader ${next.leader}`;
 }
 
-/** Follows the engine's soft state: counts elections, sets the role gauges, logs each change with its likely reason. */
+/** Follows the engine's soft state: counts elections and leader changes, sets the role gauges, logs each change with its likely reason. */
 export class RoleWatcher {
   private last: { role: string; term: number; leader: NodeId | null } = {
     role: 'follower',
@@ -49,11 +49,15 @@ export class RoleWatcher {
     const ss = rd.softState;
     if (ss === null) return;
     const prev = this.last;
+    const m = this.metrics.raft;
     if (ss.role !== prev.role) {
-      if (ss.role === 'pre-candidate' || ss.role === 'candidate') this.metrics.electionsStarted.inc();
-      if (ss.role === 'leader') this.metrics.electionsWon.inc();
-      this.metrics.setRole(ss.role);
+      if (ss.role === 'pre-candidate' || ss.role === 'candidate') m.electionsStarted.inc();
+      if (ss.role === 'leader') m.electionsWon.inc();
+      m.setRole(ss.role);
     }
+    // As etcd counts it: a known leader other than the one before (none in between counts again).
+    if (ss.leader !== null && ss.leader !== prev.leader) m.leaderChanges.inc();
+    m.hasLeader.set(ss.leader === null ? 0 : 1);
     this.last = { role: ss.role, term: ss.term, leader: ss.leader };
     if (prev.term < 0) return; // the initial state, logged by 'member started'
     const reason = roleChangeReason(prev, ss, this.isVoter());

@@ -17,6 +17,7 @@ import { startAdminHttp } from './adminHttp.js';
 import { DepartingPeers } from './DepartingPeers.js';
 import { claimDataDir } from './dataDir.js';
 import { bindError, StartupError } from './errors.js';
+import { HeartbeatRtt } from './heartbeatRtt.js';
 import { instrumented } from './instrumentedLog.js';
 import { encodeMemberAddresses } from './membership.js';
 import { NodeMetrics } from './metrics.js';
@@ -25,6 +26,7 @@ import { dialAddresses } from './peerRoutes.js';
 import { RequestServer } from './RequestServer.js';
 import { type MemberHandle, RunningMember } from './RunningMember.js';
 import { RoleWatcher } from './roleChange.js';
+import { timedApply } from './timedApply.js';
 import { walSyncPublisher } from './walSyncFile.js';
 
 /**
@@ -43,13 +45,21 @@ export async function startMember<Machine extends ServedStateMachine<Result>, Re
     options.onFatal ?? ((err: Error) => log.fatal({ err }, `fatal: ${err.message}; member stopped`));
   const routes = options.peerRoutes ?? new Map();
   await claimDataDir(config);
-  const metrics = new NodeMetrics({ nodeId: config.id }, options.metricsRegistry);
+  const metrics = new NodeMetrics(
+    {
+      nodeId: config.id,
+      ...(options.requestLabels === undefined ? {} : { requestLabels: options.requestLabels }),
+      ...(options.stateGauges === undefined ? {} : { stateGauges: options.stateGauges }),
+    },
+    options.metricsRegistry,
+  );
 
   let wal: WalLogStore;
   try {
     wal = await openLog(join(config.dataDir, 'wal'), {
       logger: log.child({ component: 'wal' }),
       segmentSize: config.walSegmentBytes,
+      onFsync: (seconds) => metrics.disk.walFsyncDuration.observe(seconds),
     });
   } catch (err) {
     if (err instanceof WalError) throw new StartupError(err.code, `cannot open the WAL: ${err.message}`);
@@ -114,6 +124,9 @@ export async function startMember<Machine extends ServedStateMachine<Result>, Re
   const connected = new Map<NodeId, boolean>();
   const lastHeard = new Map<NodeId, number>();
   const roles = new RoleWatcher(metrics, raftLog, () => book.voters.includes(config.id));
+  const rtt = new HeartbeatRtt(config.electionTimeoutMs, (peer, s) =>
+    metrics.network.observeRoundTrip(peer, s),
+  );
   let node: RaftNode<Result> | null = null;
   node = new RaftNode<Result>({
     raft: {
@@ -138,15 +151,22 @@ export async function startMember<Machine extends ServedStateMachine<Result>, Re
         peers.start({
           message: (m) => {
             lastHeard.set(m.from, performance.now());
+            rtt.received(m);
             handlers.message(m);
           },
           peer: (id, event) => {
             connected.set(id, event === PeerEvent.Connected);
-            if (event === PeerEvent.Disconnected) raftLog.info({ peer: id }, 'peer connection dropped');
+            if (event === PeerEvent.Disconnected) {
+              rtt.disconnected(id);
+              raftLog.info({ peer: id }, 'peer connection dropped');
+            }
             handlers.peer(id, event);
           },
         }),
-      send: (msgs) => peers.send(msgs),
+      send: (msgs) => {
+        rtt.sending(msgs);
+        peers.send(msgs);
+      },
       setPeers: (members) => {
         // A joining member has no configuration yet: keep the members its options name.
         if (members.size === 0) return;
@@ -154,7 +174,7 @@ export async function startMember<Machine extends ServedStateMachine<Result>, Re
       },
       close: () => peers.close(),
     },
-    stateMachine: machine,
+    stateMachine: timedApply(machine, (s) => metrics.disk.applyDuration.observe(s)),
     // The members named by the options stay connected until a configuration shows them leaving
     // (a joiner's first configuration may be older than the cluster's).
     peers: new Map(others.map((p) => [p.id, encodeMemberAddresses(bootstrap.get(p.id)!)])),
@@ -175,13 +195,13 @@ export async function startMember<Machine extends ServedStateMachine<Result>, Re
       },
       snapshot: (_id, meta, chunks) => {
         const bytes = chunksLength(chunks);
-        metrics.snapshots.inc();
-        metrics.snapshotBytes.set(bytes);
+        metrics.raft.snapshots.inc();
+        metrics.raft.snapshotBytes.set(bytes);
         raftLog.info({ index: meta.index, term: meta.term, bytes }, 'snapshot taken');
       },
       restore: (_id, meta, data) => {
-        metrics.snapshotsRestored.inc();
-        metrics.snapshotBytes.set(data.length);
+        metrics.raft.snapshotsRestored.inc();
+        metrics.raft.snapshotBytes.set(data.length);
         raftLog.info(
           { index: meta.index, term: meta.term, bytes: data.length, voters: meta.conf.voters },
           'state restored from snapshot',
@@ -215,6 +235,8 @@ export async function startMember<Machine extends ServedStateMachine<Result>, Re
     lastHeard,
   });
   book.onConf(node.status().conf, raftLog, node.status().term);
+  // Every series exists from start, the per-peer ones of the members known so far included.
+  member.refreshMetrics();
   node.start();
   await clients.start((req) => server.handle(req));
   if (config.http !== null) {

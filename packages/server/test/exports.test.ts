@@ -31,4 +31,11 @@ describe('public surface', () => {
       'tcpEndpoint',
     ]);
   });
+
+  it('exports the exposition lint for tests that scrape a member (@keel/server/testing)', async () => {
+    expect(Object.keys(await import('../src/testing/index.js')).sort()).toEqual([
+      'checkExposition',
+      'namingProblems',
+    ]);
+  });
 });

@@ -2,8 +2,8 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, startMember } from '../src/index.js';
 import { Counter, counterService, freePort } from '../examples/counter.js';
+import { ConfigError, startMember } from '../src/index.js';
 
 const dirs: string[] = [];
 afterEach(async () => {

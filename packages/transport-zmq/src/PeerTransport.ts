@@ -85,6 +85,16 @@ export interface PeerTransportMetrics {
   readonly authFailures: number;
   /** Messages waiting in peer queues now. */
   readonly queued: number;
+  /**
+   * Per peer (every member ever configured): frame bytes handed to ZeroMQ for it, and the bytes
+   * of its frames that were applied (cumulative).
+   */
+  readonly peerBytes: ReadonlyMap<NodeId, PeerByteCounts>;
+}
+
+export interface PeerByteCounts {
+  readonly sent: number;
+  readonly received: number;
 }
 
 type PeerState = 'unknown' | 'connected' | 'disconnected';
@@ -152,6 +162,7 @@ export class PeerTransport implements Transport {
   private readonly dropped = zeroCounts(Object.values(DropReason));
   private readonly decodeErrors = zeroCounts(Object.values(DecodeErrorReason));
   private readonly framesRejected = zeroCounts(Object.values(PeerFrameRejectReason));
+  private readonly bytes = new Map<NodeId, { sent: number; received: number }>();
 
   constructor(options: PeerTransportOptions) {
     if (!isValidMemberId(options.id)) {
@@ -368,6 +379,7 @@ export class PeerTransport implements Transport {
       decodeErrors: { ...this.decodeErrors },
       framesRejected: { ...this.framesRejected },
       queued,
+      peerBytes: new Map([...this.bytes].map(([id, b]) => [id, { ...b }])),
     };
   }
 
@@ -396,6 +408,7 @@ export class PeerTransport implements Transport {
           await peer.dealer.send(frame);
           this.counters.sent += batch.length;
           this.counters.framesSent++;
+          this.bytesOf(peer.id).sent += frame.length;
         } catch (err) {
           if (this.closed || peer.removed) {
             this.dropped[DropReason.Closed] += batch.length;
@@ -408,6 +421,15 @@ export class PeerTransport implements Transport {
     } finally {
       peer.pumping = false;
     }
+  }
+
+  private bytesOf(id: NodeId): { sent: number; received: number } {
+    let b = this.bytes.get(id);
+    if (b === undefined) {
+      b = { sent: 0, received: 0 };
+      this.bytes.set(id, b);
+    }
+    return b;
   }
 
   private setState(peer: Peer, state: PeerState): void {
@@ -532,6 +554,7 @@ export class PeerTransport implements Transport {
     }
     this.counters.framesReceived++;
     this.counters.received += messages.length;
+    this.bytesOf(sender).received += payload.length;
     const handlers = this.handlers!;
     for (const m of messages) {
       try {

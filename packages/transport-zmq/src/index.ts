@@ -14,7 +14,12 @@ export { assertCurveKey, generateKeyPair, z85Decode, z85Encode } from './curve.j
 export { TransportError, TransportErrorCode } from './errors.js';
 export type { TransportLogger } from './logger.js';
 export { DropReason } from './PeerQueue.js';
-export type { PeerCurveOptions, PeerTransportMetrics, PeerTransportOptions } from './PeerTransport.js';
+export type {
+  PeerByteCounts,
+  PeerCurveOptions,
+  PeerTransportMetrics,
+  PeerTransportOptions,
+} from './PeerTransport.js';
 export { PEER_ZAP_DOMAIN, PeerFrameRejectReason, PeerTransport } from './PeerTransport.js';
 
 /** What the loaded ZeroMQ library supports; CURVE is required for authenticated clusters. */

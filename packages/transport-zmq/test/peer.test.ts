@@ -82,6 +82,13 @@ describe('PeerTransport on 127.0.0.1', () => {
     expect(n1.recorder.messages[0]).toMatchObject({ type: 'voteResp', from: 'n3' });
     expect(n1.transport.metrics.sent).toBe(6);
     expect(n2.transport.metrics.received).toBe(3);
+    // Frame bytes per peer, on both ends of each link.
+    const bytes = (m: Member, peer: string) => m.transport.metrics.peerBytes.get(peer);
+    expect(bytes(n1, 'n2')!.sent).toBeGreaterThan(5100);
+    expect(bytes(n2, 'n1')!.received).toBe(bytes(n1, 'n2')!.sent);
+    expect(bytes(n3, 'n1')!.received).toBe(bytes(n1, 'n3')!.sent);
+    expect(bytes(n1, 'n3')!.received).toBe(bytes(n3, 'n1')!.sent);
+    expect(bytes(n2, 'n3')).toBeUndefined();
   });
 
   it('reports peers connected once the handshake is done', async () => {

@@ -30,7 +30,7 @@ export interface Endpoint {
 /** The WAL counters of one member, from `/metrics` (cumulative since the member started). */
 export interface WalCounters {
   readonly fsyncs: number;
-  /** Entries made durable, reconstructed as fsyncs × the running average entries per fsync. */
+  /** Entries made durable. */
   readonly entries: number;
 }
 
@@ -44,10 +44,11 @@ export function metricValue(text: string, name: string): number | null {
 export async function fetchWalCounters(ep: Endpoint, timeoutMs = 1000): Promise<WalCounters | null> {
   const text = await fetchMetrics(ep.http, timeoutMs);
   if (text === null) return null;
-  const fsyncs = metricValue(text, 'keel_wal_fsyncs');
-  const perFsync = metricValue(text, 'keel_wal_entries_per_fsync');
-  if (fsyncs === null || perFsync === null) return null;
-  return { fsyncs, entries: Math.round(fsyncs * perFsync) };
+  // As for etcd: the number of fsyncs is the count of the fsync-duration histogram.
+  const fsyncs = metricValue(text, 'keel_disk_wal_fsync_duration_seconds_count');
+  const entries = metricValue(text, 'keel_disk_wal_entries_total');
+  if (fsyncs === null || entries === null) return null;
+  return { fsyncs, entries };
 }
 
 export function tcpAddress(hostPort: string): string {

@@ -1,0 +1,1 @@
+export { checkExposition, namingProblems } from './exposition.js';
