@@ -28,7 +28,9 @@ Values and keys (bytes):
                                 {"key","value","version","createRevision","modRevision"}; a key
                                 or value that is not UTF-8 text is base64, with "keyEncoding" /
                                 "valueEncoding": "base64" beside it (or the --base64/--hex asked
-                                for); put/del/cas/incr: the store's result as one JSON document
+                                for); put/cas/incr: the store's result as one JSON document;
+                                del: {"deleted":n} (--prefix: {"deleted":n,"skipped":m});
+                                --count-only: {"count":n}
   Without --json, get prints the value's bytes as they are, then a newline; scan's lines are
   ambiguous when keys or values hold a tab or newline: use --json, or --base64 with --key-base64.
   A value is at most 1 MiB (1048576 bytes); a larger one is refused before sending (exit 2).

@@ -29,6 +29,8 @@ export async function readValue(
   let bytes: Uint8Array;
   if (file !== undefined || arg === '-') {
     from = file !== undefined ? `--file ${file}` : 'standard input';
+    if (file === undefined && io.stdin === undefined && process.stdin.isTTY === true)
+      io.err('keel: reading the value from the terminal; end it with Ctrl-D');
     const raw =
       file !== undefined ? await readFileCapped(file, cap) : await readCapped(io.stdin ?? process.stdin, cap);
     if (raw.length > cap) throw tooLarge(from);
