@@ -62,11 +62,9 @@ export interface Parsed {
  * negative: `keel incr n -3` takes `-3` as the delta, not as an option.
  */
 export function parse(name: KvCommandName, argv: readonly string[]): Parsed {
-  let args = [...argv];
-  const negative: string[] = [];
-  if (name === 'incr') {
-    args = args.filter((a) => !(/^-\d+$/.test(a) && negative.push(a) > 0));
-  }
+  const isDelta = (a: string): boolean => name === 'incr' && /^-\d+$/.test(a);
+  const args = argv.filter((a) => !isDelta(a));
+  const negative = argv.filter(isDelta);
   try {
     const r = parseArgs({ args, options: OPTIONS[name], allowPositionals: true, strict: true });
     return { values: r.values as Values, positionals: [...r.positionals, ...negative] };
