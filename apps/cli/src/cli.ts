@@ -1,5 +1,6 @@
 import { runClusterCommand } from './commands/cluster.js';
-import { KV_COMMANDS, type KvCommandName, runKvCommand } from './commands/kv.js';
+import { KV_COMMANDS, type KvCommandName } from './commands/kv/options.js';
+import { runKvCommand } from './commands/kv/run.js';
 import { runMembersCommand } from './commands/members.js';
 import { ExitCode, type Io } from './io.js';
 
@@ -15,7 +16,7 @@ Usage: keel <command> [options]
 Commands:
   cluster up|down|status|kill|stop|restart|pause|resume|logs   local multi-process clusters
                                                            (keel cluster --help)
-  put|get|del|cas|scan                                    read and write keys (keel get --help)
+  put|get|del|cas|incr|scan                               read and write keys (keel get --help)
   members list|add|promote|remove                         a cluster's voters and learners
                                                           (keel members --help)
   bench write|read|mixed|election                         measure a cluster (keel bench --help)
@@ -28,8 +29,8 @@ Options:
   -h, --help      this help
   -v, --version   the version
 
-Exit codes: 0 ok, 1 failure, 2 usage error, 3 not available in this build,
-            4 no cluster running in the cluster directory.`;
+Exit codes: 0 ok, 1 failure (get: a missing key), 2 usage error, 3 not available in this build,
+            4 no cluster running in the cluster directory, 5 a write's outcome is unknown.`;
 
 /** Runs one CLI invocation and returns its exit code. User mistakes get one line, never a stack. */
 export async function runCli(argv: readonly string[], io: Io): Promise<ExitCode> {

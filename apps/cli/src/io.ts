@@ -7,6 +7,11 @@ export const ExitCode = {
   NotAvailable: 3,
   /** No cluster is running in the cluster directory. */
   NoCluster: 4,
+  /**
+   * A one-shot `cas` or `incr` (no session) reached a member and its answer was lost: it may or may
+   * not have been applied, and it was not retried (a retry could apply it twice).
+   */
+  OutcomeUnknown: 5,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -19,6 +24,10 @@ export interface Io {
   err(line: string): void;
   /** Raw text to stdout (no newline added), for the live view's in-place redraw on a TTY. */
   write?(text: string): void;
+  /** Raw bytes to stdout (no newline added): values that are not UTF-8 text. Default: `out` of their UTF-8 decoding. */
+  writeBytes?(bytes: Uint8Array): void;
+  /** Standard input, read by `keel put <key> -`. Default: the process's stdin. */
+  readonly stdin?: AsyncIterable<Uint8Array>;
   /** True when stdout is a terminal: tables and the redrawn view instead of line-per-change. */
   readonly isTTY?: boolean;
   /** Terminal width, when stdout is a terminal. */

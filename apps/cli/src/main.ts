@@ -28,6 +28,7 @@ const code = await runCli(process.argv.slice(2), {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
   write: (text) => process.stdout.write(text),
+  writeBytes: (bytes) => process.stdout.write(bytes),
   isTTY: process.stdout.isTTY === true,
   ...(process.stdout.columns ? { columns: process.stdout.columns } : {}),
   cwd: process.cwd(),

@@ -278,9 +278,13 @@ describe.skipIf(!existsSync(MAIN))('KvClient and keel put/get against real keel 
     const put = await cli('put', 'a', '1');
     expect(put).toEqual({ code: ExitCode.Ok, out: ['OK'], err: [] });
     expect(await cli('get', 'a')).toEqual({ code: ExitCode.Ok, out: ['1'], err: [] });
-    expect(await cli('get', 'missing')).toEqual({ code: ExitCode.Ok, out: ['(not found)'], err: [] });
+    expect(await cli('get', 'missing')).toEqual({
+      code: ExitCode.Failure,
+      out: [],
+      err: ['keel get: "missing" not found'],
+    });
     const json = await cli('get', 'a', '--json');
-    expect(JSON.parse(json.out.join(''))).toMatchObject({ kv: { key: 'a', value: '1', version: 1 } });
+    expect(JSON.parse(json.out.join(''))).toMatchObject({ key: 'a', value: '1', version: 1 });
     expect(await cli('cas', 'a', '1', '2')).toEqual({ code: ExitCode.Ok, out: ['OK'], err: [] });
     expect(await cli('cas', 'a', '1', '3')).toEqual({
       code: ExitCode.Failure,
@@ -288,7 +292,7 @@ describe.skipIf(!existsSync(MAIN))('KvClient and keel put/get against real keel 
       err: ["keel cas: comparison failed, nothing written: 'a' is '2' (version 2), expected '1'"],
     });
     expect((await cli('scan', '--prefix', 'a')).out).toEqual(['a\t2', 'after-garbage\tok']);
-    expect((await cli('del', 'a')).out).toEqual(['OK']);
+    expect((await cli('del', 'a')).out).toEqual(['1']);
 
     expect(await cli('put', 'a')).toEqual({
       code: ExitCode.Usage,

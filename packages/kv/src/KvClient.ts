@@ -75,6 +75,15 @@ export interface KvClientOptions {
    * may apply a write twice (at-least-once).
    */
   readonly session?: boolean;
+  /**
+   * Without sessions only: send a write again after an attempt that may have reached the store
+   * (sent and unanswered, or answered `stopped`/`timeout`). Default true (at-least-once: a retried
+   * `cas` or `incr` may apply twice). False (at-most-once): such a write fails at once with
+   * `KEEL_CLIENT_OUTCOME_UNKNOWN`; attempts known not to have run (`not-leader`, not sent, `busy`)
+   * are still retried. For one-shot callers such as the CLI, where a session would cost two more
+   * log entries per write.
+   */
+  readonly retryUnknownWrites?: boolean;
   /** Sessions used for concurrent writes (each has one write in flight; more writes queue). Default 8. */
   readonly sessions?: number;
   /** First and largest pause between retries (doubled per consecutive failure, with jitter). */
@@ -172,6 +181,7 @@ export class KvClient {
   private readonly timeoutMs: number;
   private readonly attemptTimeoutMs: number;
   private readonly useSessions: boolean;
+  private readonly retryUnknownWrites: boolean;
   private readonly maxSessions: number;
   private readonly backoff: { readonly min: number; readonly max: number };
   private readonly limits: KvLimits;
@@ -207,6 +217,7 @@ export class KvClient {
       'attemptTimeoutMs',
     );
     this.useSessions = options.session ?? true;
+    this.retryUnknownWrites = options.retryUnknownWrites ?? true;
     this.maxSessions = positive(options.sessions, DEFAULT_SESSIONS, 'sessions');
     this.backoff = options.backoffMs ?? DEFAULT_BACKOFF;
     this.limits = options.limits ?? DEFAULT_KV_LIMITS;
@@ -472,6 +483,8 @@ export class KvClient {
     const isWrite = command.type !== 'get' && command.type !== 'scan';
     // A copy of a read changes nothing; a copy of a session write is executed once (§6.3).
     const hedgeable = this.hedge && (!isWrite || 'session' in command);
+    // At-most-once: with sessions off, a write is not sent again once it may have run.
+    const atMostOnce = isWrite && !this.useSessions && !this.retryUnknownWrites;
     let target = this.preferred;
     let failures = 0;
     for (;;) {
@@ -539,6 +552,13 @@ export class KvClient {
               outcome: outcomeOf(progress, isWrite),
             });
         }
+      }
+      if (atMostOnce && progress.mayHaveApplied) {
+        throw new KvClientError(
+          KvClientErrorCode.OutcomeUnknown,
+          `${command.type}: ${progress.lastProblem}; it may or may not have been applied (not retried: no session)`,
+          { outcome: 'unknown', attempts: progress.attempts },
+        );
       }
       // Operations starting meanwhile should not begin where this one just failed (a stopping
       // member, one that is down, a follower that does not forward).

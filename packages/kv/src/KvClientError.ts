@@ -19,6 +19,11 @@ export const KvClientErrorCode = {
    * session and registers a new one for its next write.
    */
   SessionExpired: 'KEEL_CLIENT_SESSION_EXPIRED',
+  /**
+   * A write without a session (`retryUnknownWrites: false`) reached a member and its outcome was
+   * lost (no answer, or `stopped`/`timeout`); it was not sent again. `outcome` is `unknown`.
+   */
+  OutcomeUnknown: 'KEEL_CLIENT_OUTCOME_UNKNOWN',
   /** The request breaks a limit or does not decode (checked locally first, then by the member). */
   BadRequest: 'KEEL_CLIENT_BAD_REQUEST',
   /** The member does not offer this (for example `lease` reads on members started without them). */

@@ -1,0 +1,36 @@
+import type { KvClient } from '@keel/kv';
+import { ExitCode, type Io } from '../../io.js';
+import { usage } from './errors.js';
+import { decodeArg } from './input.js';
+import { consistencyOf, printCount, printRange, showOf, spellingOf } from './listing.js';
+import { keyEncoding, type Parsed, positionals } from './options.js';
+import { keyJson, kvJson, printItem } from './output.js';
+
+/**
+ * `get <key>`: the value; a missing key prints nothing on stdout and exits 1. `get --prefix <p>`:
+ * every key under the prefix, as `scan` prints them.
+ */
+export async function get(kv: KvClient, p: Parsed, io: Io): Promise<ExitCode> {
+  const { values } = p;
+  if (typeof values.prefix === 'string') {
+    positionals('get', p, []);
+    return printRange(kv, { prefix: decodeArg(values.prefix, keyEncoding(values), '--prefix') }, values, io);
+  }
+  if (values.limit !== undefined) throw usage('--limit goes with --prefix (a single key is one item)');
+  const [key] = positionals('get', p, ['<key>']) as [string];
+  const show = showOf(values);
+  const spelling = spellingOf(values);
+  const json = values.json === true;
+  const r = await kv.get(decodeArg(key, spelling.key, 'key'), { consistency: consistencyOf(values) });
+  if (show === 'count') {
+    printCount(io, r.kv === null ? 0 : 1, json);
+    return ExitCode.Ok;
+  }
+  if (r.kv === null) {
+    io.err(`keel get: ${JSON.stringify(key)} not found`);
+    return ExitCode.Failure;
+  }
+  if (json) io.out(JSON.stringify(show === 'keys' ? keyJson(r.kv.key, spelling) : kvJson(r.kv, spelling)));
+  else printItem(io, r.kv, spelling, show === 'keys' ? 'key' : 'value');
+  return ExitCode.Ok;
+}

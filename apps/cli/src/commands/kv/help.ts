@@ -1,0 +1,67 @@
+export const KV_HELP = `keel put|get|del|cas|incr|scan — read and write a cluster's keys; keel keygen — CURVE keys
+
+Usage:
+  keel put <key> <value>                 write a key; prints OK
+  keel put <key> -                       ... the value from standard input (bytes as they are)
+  keel put <key> --file <path>           ... the value from a file
+  keel get <key>                         print the value; a missing key: nothing on stdout, exit 1
+  keel get --prefix <p>                  every key under the prefix, printed as by scan
+  keel del <key>                         delete a key; prints how many it deleted (1 or 0)
+  keel del --prefix <p>                  delete every key under the prefix (see below); prints how many
+  keel cas <key> <expected> <new>        write <new> only if the value is <expected>
+  keel cas <key> --absent <new>          ... only if the key does not exist
+  keel cas <key> --version <n> <new>     ... only if the key's version is n (0: absent)
+                                         <new> may be - (stdin) or --file <path>; a failed
+                                         comparison writes nothing, shows the value, exits 1
+  keel incr <key> [delta]                add delta (default 1, may be negative) to a decimal
+                                         integer (absent: 0); prints the new value
+  keel scan [--prefix <p> | --start <a> [--end <b>]]
+                                         keys in byte order, one "key<TAB>value" line each
+                                         (default: every key); no keys: prints nothing
+  keel keygen                            a new CURVE key pair (Z85) for a member or a client
+
+Values and keys (bytes):
+  --base64 | --hex              put/cas: the value arguments, stdin or file are base64/hex text
+                                (whitespace ignored); get/scan: print values that way
+  --key-base64 | --key-hex      keys, --prefix, --start and --end are given (and printed) so
+  --json                        get/scan/get --prefix: one JSON object per key and line:
+                                {"key","value","version","createRevision","modRevision"}; a key
+                                or value that is not UTF-8 text is base64, with "keyEncoding" /
+                                "valueEncoding": "base64" beside it (or the --base64/--hex asked
+                                for); put/cas/incr: the store's result as one JSON document;
+                                del: {"deleted":n} (--prefix: {"deleted":n,"skipped":m});
+                                --count-only: {"count":n}
+  Without --json, get prints the value's bytes as they are, then a newline; scan's lines are
+  ambiguous when keys or values hold a tab or newline: use --json, or --base64 with --key-base64.
+  A value is at most 1 MiB (1048576 bytes); a larger one is refused before sending (exit 2).
+
+Listing (get --prefix, scan, del):
+  --prefix <p>                  keys starting with <p>
+  --limit <n>                   at most n keys
+  --keys-only                   print keys only (del: the keys it deleted)
+  --count-only                  print only how many keys (get <key>: 1 or 0, exit 0 either way)
+
+Options:
+  --endpoints <host:port,...>   members' client endpoints (default: from the cluster file)
+  --dir <dir>                   cluster directory whose cluster.json names the endpoints
+                                (default as for 'keel cluster': <repo>/.cluster in the checkout,
+                                ./keel-cluster elsewhere; env KEEL_CLUSTER_DIR)
+  --timeout <s>                 give up after this many seconds (default 5)
+  --stale                       get/scan: answer from any member's local state (may be behind)
+  --session                     writes: exactly-once retries through a client session (costs two
+                                more log entries: register and close)
+  -h, --help                    this help
+
+Any member serves any request (followers forward writes to the leader). Each write is one log
+entry, without a session: put and del are retried after a lost answer (applying them twice
+leaves the same state; a retried del may then report 0); cas, incr and del --prefix are not:
+when their answer is lost they exit 5, and may or may not have been applied. With --session,
+every write is retried and applied exactly once.
+del --prefix is not atomic: it reads the range page by page and deletes each key by a cas on the
+version it read, so a key changed meanwhile is left alone (counted on stderr), never deleted unseen.
+
+Exit codes: 0 ok (an empty listing, del of a missing key, --count-only included); 1 failure: get
+of a missing key, cas comparison failed, incr of a non-integer, cluster unreachable or timed out
+(a read, or a write known not applied); 2 usage error (a value over 1 MiB included); 4 no cluster
+running in the cluster directory; 5 a write's outcome is unknown (it may or may not have been
+applied).`;
