@@ -174,13 +174,13 @@ export class RequestServer<Machine, Result> {
     this.stats.proposals++;
     const m = this.deps.metrics.requests;
     m.proposals.inc();
-    m.proposalsPending.inc();
+    m.pending++;
     const t0 = performance.now();
     let answered = false;
     const timer = setTimeout(() => {
       if (answered) return;
       answered = true;
-      m.proposalsPending.dec();
+      m.pending--;
       m.proposalsFailed.inc({ reason: 'timeout' });
       this.fail(req, {
         code: 'timeout',
@@ -192,7 +192,7 @@ export class RequestServer<Machine, Result> {
       if (answered) return;
       answered = true;
       clearTimeout(timer);
-      m.proposalsPending.dec();
+      m.pending--;
       if (outcome.ok) {
         m.commitLatency.observe(secondsSince(t0));
         this.answer(req, outcome.result);

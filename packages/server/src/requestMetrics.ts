@@ -10,6 +10,8 @@ export class RequestMetrics {
   readonly clientRequests: Counter;
   readonly reads: Counter;
   readonly proposals: Counter;
+  /** Commands proposed with no outcome yet: a plain count, read into its gauge at scrape time. */
+  pending = 0;
   readonly proposalsPending: Gauge;
   readonly proposalsFailed: Counter;
   readonly commitLatency: Histogram;
@@ -25,6 +27,8 @@ export class RequestMetrics {
       r,
       'keel_server_proposals_pending',
       'Commands this member proposed that have no outcome yet',
+      [],
+      () => this.pending,
     );
     this.proposalsFailed = counter(
       r,

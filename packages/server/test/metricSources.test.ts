@@ -7,6 +7,7 @@ import { counter, gauge, histogram } from '../src/metricKit.js';
 import { NodeMetrics } from '../src/metrics.js';
 import { RoleWatcher } from '../src/roleChange.js';
 import { checkExposition } from '../src/testing/index.js';
+import { APPLY_SAMPLE_EVERY, timedApply } from '../src/timedApply.js';
 
 const hb = (to: string): Message => ({ type: 'heartbeat', from: 'a', to, term: 1, commit: 0, context: 0 });
 const hbResp = (from: string): Message => ({ type: 'heartbeatResp', from, to: 'a', term: 1, context: 0 });
@@ -159,3 +160,29 @@ async function value(metrics: NodeMetrics, name: string): Promise<number | null>
   const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(await metrics.text());
   return m === null ? null : Number(m[1]);
 }
+
+describe('apply timing (sampled)', () => {
+  it('times one apply in APPLY_SAMPLE_EVERY and passes every apply, snapshot and restore through', () => {
+    const seen: number[] = [];
+    const applied: number[] = [];
+    const machine = {
+      apply: (e: { index: number }) => {
+        applied.push(e.index);
+        return e.index * 2;
+      },
+      snapshot: () => new Uint8Array([1]),
+      restore: (_d: Uint8Array) => {},
+    };
+    const timed = timedApply(machine, (s) => seen.push(s));
+    const results: number[] = [];
+    for (let i = 1; i <= 3 * APPLY_SAMPLE_EVERY + 1; i++) {
+      results.push(timed.apply({ index: i, term: 1, type: 1, data: new Uint8Array(0) }) as number);
+    }
+    expect(applied).toHaveLength(3 * APPLY_SAMPLE_EVERY + 1);
+    expect(results[4]).toBe(10);
+    expect(seen).toHaveLength(3);
+    for (const s of seen) expect(s).toBeGreaterThanOrEqual(0);
+    expect(timed.snapshot?.()).toEqual(new Uint8Array([1]));
+    expect(typeof timed.restore).toBe('function');
+  });
+});
