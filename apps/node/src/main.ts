@@ -22,7 +22,10 @@ function startKvMember(
     service: kvService,
     // kvService labels each request with its command type, or `malformed`: a closed set.
     requestLabels: [...Object.keys(CommandCode), 'malformed'],
-    stateGauges: [{ name: 'keel_kv_keys', help: 'Keys in the store', value: () => store.size }],
+    stateGauges: [
+      { name: 'keel_kv_keys', help: 'Keys in the store', value: () => store.size },
+      { name: 'keel_kv_bytes', help: 'Bytes of the keys and values in the store', value: () => store.bytes },
+    ],
     logger: log,
     onFatal,
     peerRoutes: peerRoutes(process.env),

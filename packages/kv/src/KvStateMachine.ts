@@ -134,6 +134,11 @@ export class KvStateMachine implements StateMachine<KvResult> {
     return this.state.data.size;
   }
 
+  /** Bytes of the live keys and values (what `keel_kv_bytes` exports). */
+  get bytes(): number {
+    return this.state.bytes;
+  }
+
   /** The log clock: the largest entry time applied so far. */
   get clock(): number {
     return this.state.clock;
@@ -235,7 +240,9 @@ export class KvStateMachine implements StateMachine<KvResult> {
     if (current === undefined) {
       kv = { key, value, version: 1, createRevision: revision, modRevision: revision };
       s.index.insert(ks);
+      s.bytes += key.length + value.length;
     } else {
+      s.bytes += value.length - current.value.length;
       kv = {
         key: current.key,
         value,
@@ -256,6 +263,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
     if (old === undefined) return { ok: true, type: 'delete', revision: s.revision, deleted: false };
     this.remember(s, ks, old);
     s.data.delete(ks);
+    s.bytes -= old.key.length + old.value.length;
     s.index.delete(ks);
     return { ok: true, type: 'delete', revision: ++s.revision, deleted: true };
   }

@@ -222,6 +222,7 @@ function readBody(r: Reader, limits: KvLimits, sessionLimits: SessionLimits): Kv
   const keyCount = r.count(r.remaining, 'key count');
   const data = new Map<string, KeyValue>();
   const order: string[] = [];
+  let bytes = 0;
   let previous: string | null = null;
   for (let i = 0; i < keyCount; i++) {
     const kv = readKeyValue(r, limits);
@@ -231,11 +232,13 @@ function readBody(r: Reader, limits: KvLimits, sessionLimits: SessionLimits): Kv
     previous = ks;
     order.push(ks);
     data.set(ks, kv);
+    bytes += kv.key.length + kv.value.length;
   }
   r.done();
   return {
     revision,
     clock,
+    bytes,
     data,
     index: SortedKeys.fromSorted(order),
     sessions: new SessionTable(sessionLimits, image),

@@ -11,6 +11,8 @@ export interface KvState {
   revision: number;
   /** The log clock: the largest entry time applied so far (never goes back). */
   clock: number;
+  /** Bytes of the live keys and values (derived: not in snapshots, recomputed on restore). */
+  bytes: number;
   /** Keys by their binary string (see `keyString`). Values are immutable; a write replaces one. */
   readonly data: Map<string, KeyValue>;
   /** The same keys in byte order, for scans. */
@@ -23,6 +25,7 @@ export function emptyState(sessionLimits: SessionLimits): KvState {
   return {
     revision: 0,
     clock: 0,
+    bytes: 0,
     data: new Map(),
     index: new SortedKeys(),
     sessions: new SessionTable(sessionLimits),

@@ -168,3 +168,25 @@ describe('options', () => {
     expect(() => new KvStateMachine({ maxSessions: 1.5 })).toThrow(RangeError);
   });
 });
+
+describe('size in bytes', () => {
+  it('counts live keys and values through puts, overwrites, deletes, cas, incr and a restore', () => {
+    const h = new Harness();
+    expect(h.sm.bytes).toBe(0);
+    h.put('ab', 'xyz'); // 2 + 3
+    h.put('c', ''); // 1 + 0
+    expect(h.sm.bytes).toBe(6);
+    h.put('ab', 'x'); // value 3 -> 1
+    expect(h.sm.bytes).toBe(4);
+    h.cas('c', { version: 1 }, 'four');
+    expect(h.sm.bytes).toBe(8);
+    h.apply({ type: 'incr', key: b('n'), delta: 10 }); // 1 + 2
+    expect(h.sm.bytes).toBe(11);
+    h.del('ab');
+    h.del('missing');
+    expect(h.sm.bytes).toBe(8);
+    const copy = new KvStateMachine();
+    copy.restore(h.sm.snapshotBytes());
+    expect(copy.bytes).toBe(8);
+  });
+});
