@@ -1,9 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_SESSION_TIMEOUT_MS } from '@keel/kv';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, engineTicks, NODE_USAGE, parseNodeConfig } from '../src/config.js';
+import { killAll, tempDir } from './helpers/procs.js';
+
+afterAll(killAll);
 
 const base = [
   '--id',
@@ -65,7 +67,7 @@ describe('keel node configuration', () => {
   });
 
   it('takes the environment, then a config file; flags win', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'keel-cfg-'));
+    const dir = tempDir('keel-cfg-');
     const file = join(dir, 'c.json');
     writeFileSync(file, JSON.stringify({ electionTimeout: 300, logLevel: 'debug', dataDir: '/from/file' }));
     const c = parseNodeConfig([...base.slice(0, 6), '--config', file], {
@@ -129,7 +131,7 @@ describe('keel node configuration', () => {
   });
 
   it('rejects unknown keys and bad JSON in the config file', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'keel-cfg-'));
+    const dir = tempDir('keel-cfg-');
     writeFileSync(join(dir, 'a.json'), '{"electionTimout": 1}');
     writeFileSync(join(dir, 'b.json'), '{oops');
     expect(error([...base, '--config', join(dir, 'a.json')])).toContain("unknown key 'electionTimout'");

@@ -1,15 +1,14 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkExposition } from '@keel/server/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePorts, killAll, startNode, status, waitFor } from './helpers/procs.js';
+import { freePorts, killAll, startNode, status, tempDir, waitFor } from './helpers/procs.js';
 
 afterEach(killAll);
 
 function dir(): string {
-  return mkdtempSync(join(tmpdir(), 'keel-node-'));
+  return tempDir('keel-node-');
 }
 
 async function single(dataDir: string, id = 'n1') {

@@ -1,10 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { KvClient, type KvClientOptions } from '@keel/kv';
 import { addressList, agreedLeader as opsAgreedLeader } from '@keel/ops';
 import { ClientConnection } from '@keel/transport-zmq';
-import { freePorts, type Proc, startNode, status, waitFor } from './procs.js';
+import { freePorts, type Proc, startNode, status, tempDir, waitFor } from './procs.js';
 
 export interface TestMember {
   readonly id: string;
@@ -36,7 +33,7 @@ export async function startCluster(n: number, host = '127.0.0.1'): Promise<TestM
       '--http',
       `${host}:${ports[i * 3 + 2]}`,
       '--data-dir',
-      mkdtempSync(join(tmpdir(), `keel-${id}-`)),
+      tempDir(`keel-${id}-`),
     ];
     return {
       id,

@@ -1,4 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   fetchStatus,
@@ -42,10 +45,24 @@ export function startNode(args: readonly string[], env: Record<string, string> =
   return p;
 }
 
-/** SIGKILLs every process this test file started that is still alive (by PID), and waits for them. */
+const dirs: string[] = [];
+
+/** A new directory under the OS temp dir, deleted by the next `killAll()` (after the processes exit). */
+export function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+}
+
+/**
+ * SIGKILLs every process this test file started that is still alive (by PID), waits for them,
+ * then deletes the test's temporary directories: a member's WAL preallocates its segments, so
+ * leftovers of many runs fill a disk.
+ */
 export async function killAll(): Promise<void> {
   killAllStarted();
   await Promise.all(running);
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
 /** Polls `fn` until it returns a value other than undefined, or fails after `timeoutMs`. */
