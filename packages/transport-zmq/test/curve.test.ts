@@ -7,6 +7,7 @@ import {
   ClientConnection,
   ClientServer,
   generateKeyPair,
+  keyFingerprint,
   PeerTransport,
   TransportError,
   z85Decode,
@@ -167,5 +168,22 @@ describe('ClientServer with CURVE', () => {
     await waitFor(() => s.metrics.authFailures >= 1, 'refusal counted');
     expect(seen).toEqual([]);
     expect(s.metrics.requests).toBe(0);
+  });
+
+  it('logs a refused key once, naming its fingerprint, however often it retries', async () => {
+    const { s, endpoint, log } = await startServer();
+    const stranger = generateKeyPair();
+    for (let i = 1; i <= 3; i++) {
+      const c = new ClientConnection({
+        address: endpoint,
+        timeoutMs: 500,
+        curve: { ...stranger, serverPublicKey: server.publicKey },
+      });
+      closers.push(() => c.close());
+      await waitFor(() => s.metrics.authFailures >= i, `refusal ${i} of the same key`);
+    }
+    const refused = log.lines.filter((l) => l.level === 'warn' && /refused/.test(l.msg));
+    expect(refused).toHaveLength(1);
+    expect(refused[0]!.msg).toContain(keyFingerprint(stranger.publicKey));
   });
 });
