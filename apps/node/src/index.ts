@@ -16,3 +16,12 @@ export {
   parsePeers,
   RETRYABLE_REFUSALS,
 } from '@keel/server';
+export type { KeyPairFile } from './keyFiles.js';
+export {
+  readKeyPairFile,
+  readPeerKeys,
+  readPublicKeyFile,
+  readPublicKeys,
+  readSecretFile,
+  writeKeyPairFiles,
+} from './keyFiles.js';
