@@ -8,6 +8,7 @@ export type {
   PeerAddress,
 } from '@keel/server';
 export {
+  ConfigError,
   changeInEffect,
   MemberAction,
   makeDirectory,
