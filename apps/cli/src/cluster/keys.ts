@@ -58,8 +58,8 @@ export function secureArgs(k: ClusterKeys, id: string): string[] {
   ];
 }
 
-/** If the cluster in `dir` is a secure one, the CLI's admin requests carry its token from now on. */
+/** The CLI's admin requests carry the token of the cluster in `dir` from now on, if it has one. */
 export function useClusterAdminToken(dir: string): void {
   const { adminToken } = clusterKeyPaths(dir);
-  if (existsSync(adminToken)) useAdminToken(readSecretFile(adminToken, 'the admin token file'));
+  useAdminToken(existsSync(adminToken) ? readSecretFile(adminToken, 'the admin token file') : null);
 }

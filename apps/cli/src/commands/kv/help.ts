@@ -49,8 +49,8 @@ Options:
                                 ./keel-cluster elsewhere; env KEEL_CLUSTER_DIR)
   --timeout <s>                 give up after this many seconds (default 5)
   --curve-key-file <file>       this client's CURVE key pair, for members started with keys
-                                (env KEEL_CURVE_KEY_FILE; default: the cluster dir's, after
-                                'keel cluster up --secure')
+                                (env KEEL_CURVE_KEY_FILE; default: the cluster dir's key, for
+                                a secure local cluster, see 'keel cluster --help')
   --curve-server-keys <dir|file>
                                 the members' public keys, by member id or host:port (env
                                 KEEL_CURVE_SERVER_KEYS; default: the cluster dir's)
