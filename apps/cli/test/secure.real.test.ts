@@ -71,6 +71,13 @@ describe.skipIf(!existsSync(MAIN))('keel cluster up --secure', () => {
     expect(got.out).toEqual(['v']);
     const status = await cli('cluster', 'status', '--json');
     expect(status.code).toBe(ExitCode.Ok);
+    const members = await cli('members', 'list', '--json');
+    expect(members.err).toEqual([]);
+    expect(members.code).toBe(ExitCode.Ok);
+    // add-node would hand the new member another member's key: refused until supported.
+    const add = await cli('cluster', 'add-node');
+    expect(add.code).toBe(ExitCode.Failure);
+    expect(add.err.join('\n')).toMatch(/does not support a --secure cluster/);
 
     // The admin API without the token: 401; /healthz open.
     const http = `127.0.0.1:${readClusterFile(dir)!.members[0]!.ports.http}`;

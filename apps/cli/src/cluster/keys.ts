@@ -58,8 +58,19 @@ export function secureArgs(k: ClusterKeys, id: string): string[] {
   ];
 }
 
-/** The CLI's admin requests carry the token of the cluster in `dir` from now on, if it has one. */
-export function useClusterAdminToken(dir: string): void {
+/**
+ * The CLI's admin requests carry a token from now on: the file KEEL_ADMIN_TOKEN_FILE names, else
+ * the token of the cluster in `dir` if it has one, else none.
+ */
+export function useClusterAdminToken(
+  dir: string,
+  env: Readonly<Record<string, string | undefined>> = {},
+): void {
+  const named = env.KEEL_ADMIN_TOKEN_FILE;
+  if (named !== undefined && named !== '') {
+    useAdminToken(readSecretFile(named, 'KEEL_ADMIN_TOKEN_FILE'));
+    return;
+  }
   const { adminToken } = clusterKeyPaths(dir);
   useAdminToken(existsSync(adminToken) ? readSecretFile(adminToken, 'the admin token file') : null);
 }
