@@ -74,7 +74,8 @@ Options:
   --clients <id=host:port,...>  every member's client address, for leader hints (KEEL_CLIENTS)
   --client-bind <host:port>     where clients connect (default: this member's --clients entry)
   --peer-bind <host:port>       where peers connect (default: this member's --peers entry)
-  --http <host:port>            /metrics, /status and /healthz (KEEL_HTTP; default: off)
+  --http <[host:]port>          /metrics, /status and /healthz (KEEL_HTTP; default: off); a bare
+                                port binds 127.0.0.1, another host is logged as exposed
   --cluster-id <name>           refuse data directories of another cluster (default: keel)
   --election-timeout <ms>       minimum election timeout T; timeouts in [T, 2T) (default 150)
   --heartbeat-interval <ms>     leader heartbeat (default 50)
@@ -268,7 +269,13 @@ export function parseNodeConfig(
   const peerBind =
     peerBindText !== undefined ? address('peer-bind', peerBindText) : { host: self.host, port: self.port };
   const httpText = get('http');
-  const http = httpText === undefined || httpText === 'off' ? null : address('http', httpText);
+  // A bare port binds loopback: the admin API is for this host unless an address says otherwise.
+  const http =
+    httpText === undefined || httpText === 'off'
+      ? null
+      : /^\d{1,5}$/.test(httpText.trim())
+        ? address('http', `127.0.0.1:${httpText.trim()}`)
+        : address('http', httpText);
 
   const clusterId = get('cluster-id') ?? 'keel';
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(clusterId)) {

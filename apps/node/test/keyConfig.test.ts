@@ -112,6 +112,12 @@ describe('keel node key flags', () => {
     expect(() => readPeerKeys(list)).toThrow(/line 1 is not '<name>=<40-character Z85 key>'/);
   });
 
+  it('binds the admin API to loopback when --http is a bare port', () => {
+    const c = parseNodeConfig([...base, '--http', '7201']);
+    if (c === 'help') throw new Error('unexpected help');
+    expect(c.http).toEqual({ host: '127.0.0.1', port: 7201 });
+  });
+
   it('wants an admin token with --http when keys are given', () => {
     const k = keyDir();
     expect(error([...base, ...secure(k), '--http', '127.0.0.1:9001'])).toMatch(
