@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { readClusterFile } from '../src/cluster/ClusterFile.js';
@@ -71,9 +71,9 @@ describe.skipIf(!existsSync(MAIN))('keel cluster up --secure', () => {
     expect(got.out).toEqual(['v']);
     const status = await cli('cluster', 'status', '--json');
     expect(status.code).toBe(ExitCode.Ok);
-    const members = await cli('members', 'list', '--json');
-    expect(members.err).toEqual([]);
-    expect(members.code).toBe(ExitCode.Ok);
+    const membersList = await cli('members', 'list', '--json');
+    expect(membersList.err).toEqual([]);
+    expect(membersList.code).toBe(ExitCode.Ok);
     // add-node would hand the new member another member's key: refused until supported.
     const add = await cli('cluster', 'add-node');
     expect(add.code).toBe(ExitCode.Failure);
@@ -102,6 +102,33 @@ describe.skipIf(!existsSync(MAIN))('keel cluster up --secure', () => {
     expect(stranger.err.join('\n')).toMatch(
       /refused our CURVE key sha256:[0-9a-f]{16}: it is not among its client keys/,
     );
+
+    // By hand: --endpoints, the client key, and the members' keys by host:port in a list file.
+    const list = join(tmp.path, 'servers.txt');
+    const members = readClusterFile(dir)!.members;
+    writeFileSync(
+      list,
+      members
+        .map(
+          (m) =>
+            `127.0.0.1:${m.ports.client}=${readFileSync(join(dir, 'keys', 'members', `${m.id}.pub`), 'utf8').trim()}\n`,
+        )
+        .join(''),
+    );
+    const byHand = await cli(
+      'get',
+      'k',
+      '--timeout',
+      '20',
+      '--endpoints',
+      members.map((m) => `127.0.0.1:${m.ports.client}`).join(','),
+      '--curve-key-file',
+      join(dir, 'keys', 'clients', 'cli.key'),
+      '--curve-server-keys',
+      list,
+    );
+    expect(byHand.err).toEqual([]);
+    expect(byHand.out).toEqual(['v']);
 
     const down = await cli('cluster', 'down');
     expect(down.code).toBe(ExitCode.Ok);
