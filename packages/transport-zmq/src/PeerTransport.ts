@@ -329,7 +329,15 @@ export class PeerTransport implements Transport {
       const known = this.peers.get(id);
       if (known === undefined) {
         if (address === '') this.logger.warn({ peer: id }, 'member has no known address: not connected');
-        else this.addPeer(id, address);
+        else if (this.options.curve !== undefined && !this.options.curve.peerKeys.has(id)) {
+          // A configuration change may name a member whose key this one was never given: throwing
+          // here would stop the member; the rest of the cluster still works without that link.
+          this.refusals.warn(
+            `nokey:${id}`,
+            { peer: id, address },
+            `member ${id} has no CURVE public key here: not connected (add its key to the peer keys and restart)`,
+          );
+        } else this.addPeer(id, address);
       } else if (address !== '' && address !== known.address) {
         this.removePeer(id);
         this.addPeer(id, address);

@@ -116,6 +116,27 @@ describe('PeerTransport with CURVE', () => {
   });
 });
 
+describe('PeerTransport configuration changes with CURVE', () => {
+  it('a member added without a known key is logged and left unconnected, not thrown on', async () => {
+    const log = memoryLogger();
+    const a = generateKeyPair();
+    const t = new PeerTransport({
+      id: 'a',
+      bind: 'tcp://127.0.0.1:0',
+      logger: log,
+      curve: { ...a, peerKeys: new Map() },
+    });
+    closers.push(() => t.close());
+    await t.start({ message() {}, peer() {} });
+    // A configuration change names 'n4', whose key this member was never given.
+    expect(() => t.setPeers(new Map([['n4', 'tcp://127.0.0.1:1']]))).not.toThrow();
+    expect(() => t.setPeers(new Map([['n4', 'tcp://127.0.0.1:1']]))).not.toThrow();
+    expect(t.peerIds()).toEqual([]);
+    const lines = log.lines.filter((l) => /n4 has no CURVE public key/.test(l.msg));
+    expect(lines).toHaveLength(1);
+  });
+});
+
 describe('ClientServer with CURVE', () => {
   const server = generateKeyPair();
   const client = generateKeyPair();
