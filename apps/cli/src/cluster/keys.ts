@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSecretFile, writeKeyPairFiles } from '@keel/node';
+import { ConfigError, readSecretFile, writeKeyPairFiles } from '@keel/node';
 import { useAdminToken } from '@keel/ops';
 import { generateKeyPair } from '@keel/transport-zmq';
 
@@ -60,17 +60,22 @@ export function secureArgs(k: ClusterKeys, id: string): string[] {
 
 /**
  * The CLI's admin requests carry a token from now on: the file KEEL_ADMIN_TOKEN_FILE names, else
- * the token of the cluster in `dir` if it has one, else none.
+ * the token of the cluster in `dir` if it has one, else none. Returns what is wrong with the token
+ * file (one line), or null.
  */
 export function useClusterAdminToken(
   dir: string,
   env: Readonly<Record<string, string | undefined>> = {},
-): void {
+): string | null {
   const named = env.KEEL_ADMIN_TOKEN_FILE;
-  if (named !== undefined && named !== '') {
-    useAdminToken(readSecretFile(named, 'KEEL_ADMIN_TOKEN_FILE'));
-    return;
-  }
   const { adminToken } = clusterKeyPaths(dir);
-  useAdminToken(existsSync(adminToken) ? readSecretFile(adminToken, 'the admin token file') : null);
+  try {
+    if (named !== undefined && named !== '') useAdminToken(readSecretFile(named, 'KEEL_ADMIN_TOKEN_FILE'));
+    else useAdminToken(existsSync(adminToken) ? readSecretFile(adminToken, 'the admin token file') : null);
+    return null;
+  } catch (err) {
+    useAdminToken(null);
+    if (err instanceof ConfigError) return err.message;
+    throw err;
+  }
 }

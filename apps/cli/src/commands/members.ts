@@ -364,7 +364,8 @@ export async function runMembersCommand(argv: readonly string[], io: Io): Promis
     const cwd = io.cwd ?? process.cwd();
     const env = io.env ?? process.env;
     const dir = typeof values.dir === 'string' ? resolve(cwd, values.dir) : defaultClusterDir(cwd, env);
-    useClusterAdminToken(dir, env);
+    const tokenProblem = useClusterAdminToken(dir, env);
+    if (tokenProblem !== null) throw new MembersError(tokenProblem, ExitCode.Failure);
     const endpoints = memberEndpoints(dir, typeof values.endpoint === 'string' ? values.endpoint : undefined);
     const json = values.json === true;
     const progress = (line: string): void => {

@@ -145,7 +145,8 @@ export function parse(sub: Subcommand, args: readonly string[], io: Io): Context
   const dirFlag = parsed.values.dir;
   const dir = typeof dirFlag === 'string' ? resolve(cwd, dirFlag) : defaultClusterDir(cwd, env);
   // A cluster started with --secure answers its admin API only with its token.
-  useClusterAdminToken(dir, env);
+  const tokenProblem = useClusterAdminToken(dir, env);
+  if (tokenProblem !== null) throw new CommandError(tokenProblem, ExitCode.Failure);
   return {
     sub,
     io,

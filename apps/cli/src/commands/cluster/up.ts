@@ -91,7 +91,10 @@ export async function up(ctx: Context): Promise<ExitCode> {
         existing?.members.map((m) => m.id) ?? Array.from({ length: size }, (_v, i) => memberId(i + 1)),
       )
     : null;
-  if (keys !== null) useClusterAdminToken(ctx.dir);
+  if (keys !== null) {
+    const tokenProblem = useClusterAdminToken(ctx.dir, ctx.env);
+    if (tokenProblem !== null) throw new CommandError(tokenProblem, ExitCode.Failure);
+  }
   let plan = planCluster({
     dir: ctx.dir,
     host: CLUSTER_HOST,
