@@ -65,7 +65,8 @@ export function secureArgs(k: ClusterKeys, id: string): string[] {
  */
 export function useClusterAdminToken(
   dir: string,
-  env: Readonly<Record<string, string | undefined>> = {},
+  // keel-lint-allow-object-map: environment variables, looked up by a fixed name only
+  env: Readonly<Record<string, string | undefined>>,
 ): string | null {
   const named = env.KEEL_ADMIN_TOKEN_FILE;
   const { adminToken } = clusterKeyPaths(dir);
