@@ -130,7 +130,10 @@ describe.skipIf(!existsSync(MAIN))('keel cluster up --secure', () => {
     expect(byHand.err).toEqual([]);
     expect(byHand.out).toEqual(['v']);
 
-    const down = await cli('cluster', 'down');
-    expect(down.code).toBe(ExitCode.Ok);
+    // Stopped, the keys stay for the next up; --clean deletes them with the data.
+    expect((await cli('cluster', 'down')).code).toBe(ExitCode.Ok);
+    expect(existsSync(join(dir, 'keys', 'members', 'n1.key'))).toBe(true);
+    expect((await cli('cluster', 'down', '--clean')).code).toBe(ExitCode.Ok);
+    expect(existsSync(join(dir, 'keys'))).toBe(false);
   }, 120_000);
 });

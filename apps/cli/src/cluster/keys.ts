@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ConfigError, readSecretFile, writeKeyPairFiles } from '@keel/node';
 import { useAdminToken } from '@keel/ops';
 import { generateKeyPair } from '@keel/transport-zmq';
+import { readClusterFile } from './ClusterFile.js';
 
 /**
  * The keys of a cluster started with `keel cluster up --secure`, under `<dir>/keys/` (mode 0700):
@@ -44,6 +45,12 @@ export function ensureClusterKeys(dir: string, ids: readonly string[]): ClusterK
   return k;
 }
 
+/** Whether the cluster recorded in `dir` runs its members with keys (`up --secure`). */
+export function isSecureCluster(dir: string): boolean {
+  const file = readClusterFile(dir);
+  return file?.members.some((m) => m.command.includes('--curve-secret-key-file')) ?? false;
+}
+
 /** The member flags of a secure cluster; `id`'s own key pair is its secret key file. */
 export function secureArgs(k: ClusterKeys, id: string): string[] {
   return [
@@ -72,7 +79,12 @@ export function useClusterAdminToken(
   const { adminToken } = clusterKeyPaths(dir);
   try {
     if (named !== undefined && named !== '') useAdminToken(readSecretFile(named, 'KEEL_ADMIN_TOKEN_FILE'));
-    else useAdminToken(existsSync(adminToken) ? readSecretFile(adminToken, 'the admin token file') : null);
+    else
+      useAdminToken(
+        isSecureCluster(dir) && existsSync(adminToken)
+          ? readSecretFile(adminToken, 'the admin token file')
+          : null,
+      );
     return null;
   } catch (err) {
     useAdminToken(null);

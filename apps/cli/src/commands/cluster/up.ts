@@ -91,10 +91,6 @@ export async function up(ctx: Context): Promise<ExitCode> {
         existing?.members.map((m) => m.id) ?? Array.from({ length: size }, (_v, i) => memberId(i + 1)),
       )
     : null;
-  if (keys !== null) {
-    const tokenProblem = useClusterAdminToken(ctx.dir, ctx.env);
-    if (tokenProblem !== null) throw new CommandError(tokenProblem, ExitCode.Failure);
-  }
   let plan = planCluster({
     dir: ctx.dir,
     host: CLUSTER_HOST,
@@ -128,6 +124,11 @@ export async function up(ctx: Context): Promise<ExitCode> {
   let file: ClusterFile = { ...plan, launcherPid: detach ? null : process.pid };
   if (existing !== null) file = { ...file, createdAt: existing.createdAt };
   writeClusterFile(file);
+  // The admin API of keyed members wants the token (read once the cluster file says they are keyed).
+  if (keys !== null) {
+    const tokenProblem = useClusterAdminToken(ctx.dir, ctx.env);
+    if (tokenProblem !== null) throw new CommandError(tokenProblem, ExitCode.Failure);
+  }
   const exits: ExitNotice[] = [];
   const started = Date.now();
   for (const m of plan.members) {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, readKeyPairFile, readPublicKeys } from '@keel/node';
 import type { ClientConnectionOptions } from '@keel/transport-zmq';
-import { clusterKeyPaths } from '../../cluster/keys.js';
+import { clusterKeyPaths, isSecureCluster } from '../../cluster/keys.js';
 import { defaultClusterDir } from '../../cluster/paths.js';
 import { ExitCode, type Io } from '../../io.js';
 import { CommandError } from './errors.js';
@@ -22,12 +22,9 @@ export function clientCurve(values: Values, io: Io, members: ReadonlyMap<string,
   const env = io.env ?? process.env;
   const fromEnv = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
   const cwd = io.cwd ?? process.cwd();
-  const cluster =
-    typeof values.endpoints === 'string'
-      ? null
-      : clusterKeyPaths(
-          typeof values.dir === 'string' ? resolve(cwd, values.dir) : defaultClusterDir(cwd, env),
-        );
+  const dir = typeof values.dir === 'string' ? resolve(cwd, values.dir) : defaultClusterDir(cwd, env);
+  // The cluster dir's keys only for a cluster whose members run with them.
+  const cluster = typeof values.endpoints === 'string' || !isSecureCluster(dir) ? null : clusterKeyPaths(dir);
   const keyFile =
     (typeof values['curve-key-file'] === 'string'
       ? values['curve-key-file']
