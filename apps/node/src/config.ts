@@ -6,10 +6,12 @@ import {
   type Address,
   ConfigError,
   DEFAULT_WAL_SEGMENT_BYTES,
+  type MemberCurve,
   type PeerAddress,
   parseAddress,
   parsePeers,
 } from '@keel/server';
+import { readKeyPairFile, readPeerKeys, readPublicKeys, readSecretFile } from './keyFiles.js';
 
 export type { Address };
 /** A configuration mistake: reported as one line, never as a stack trace (exit 2). */
@@ -51,6 +53,12 @@ export interface NodeConfig {
   readonly compactKeepEntries: number;
   /** Bytes per WAL segment file (the current one and the next, preallocated, are on disk). */
   readonly walSegmentBytes: number;
+  /** CURVE keys (`--curve-*`): absent, traffic is unauthenticated. */
+  readonly curve?: MemberCurve;
+  /** The admin HTTP bearer token (`--admin-token-file`). */
+  readonly adminToken?: string;
+  /** How to secure the member, for the startup warning of one without keys. */
+  readonly insecureHint: string;
 }
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -66,7 +74,8 @@ Options:
   --clients <id=host:port,...>  every member's client address, for leader hints (KEEL_CLIENTS)
   --client-bind <host:port>     where clients connect (default: this member's --clients entry)
   --peer-bind <host:port>       where peers connect (default: this member's --peers entry)
-  --http <host:port>            /metrics, /status and /healthz (KEEL_HTTP; default: off)
+  --http <[host:]port>          /metrics, /status and /healthz (KEEL_HTTP; default: off); a bare
+                                port binds 127.0.0.1, another host is logged as exposed
   --cluster-id <name>           refuse data directories of another cluster (default: keel)
   --election-timeout <ms>       minimum election timeout T; timeouts in [T, 2T) (default 150)
   --heartbeat-interval <ms>     leader heartbeat (default 50)
@@ -84,6 +93,17 @@ Options:
                                 preallocated, are on disk, so the WAL takes about twice this
                                 (default 64MiB for servers; 'keel cluster up' uses 4MiB;
                                 64KiB to 1GiB)
+  --curve-secret-key-file <file>
+                                this member's CURVE key pair ('keel keygen --out <dir> --id <id>'
+                                writes <id>.key, mode 0600); with it, peer and client traffic is
+                                encrypted and only the keys below are admitted (KEEL_CURVE_SECRET_KEY_FILE)
+  --curve-peer-keys <dir|file>  members' public keys: a dir of <id>.pub files or a file of
+                                <id>=<key> lines (KEEL_CURVE_PEER_KEYS)
+  --curve-client-keys <dir|file>
+                                the client public keys admitted: a dir of *.pub files or a file
+                                of <name>=<key> lines (KEEL_CURVE_CLIENT_KEYS)
+  --admin-token-file <file>     admin HTTP needs 'Authorization: Bearer <token>' (all but /healthz);
+                                required with --http when the member has keys (KEEL_ADMIN_TOKEN_FILE)
   --log-level <level>           trace|debug|info|warn|error|fatal|silent (KEEL_LOG_LEVEL; default info)
   --log-format <json|pretty>    default: pretty on a TTY, JSON otherwise
   --config <file.json>          read options from a JSON file (flags and environment win)
@@ -110,6 +130,10 @@ const FLAGS = {
   'snapshot-bytes': { type: 'string' },
   'compact-keep': { type: 'string' },
   'wal-segment-size': { type: 'string' },
+  'curve-secret-key-file': { type: 'string' },
+  'curve-peer-keys': { type: 'string' },
+  'curve-client-keys': { type: 'string' },
+  'admin-token-file': { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
   config: { type: 'string' },
@@ -245,7 +269,13 @@ export function parseNodeConfig(
   const peerBind =
     peerBindText !== undefined ? address('peer-bind', peerBindText) : { host: self.host, port: self.port };
   const httpText = get('http');
-  const http = httpText === undefined || httpText === 'off' ? null : address('http', httpText);
+  // A bare port binds loopback: the admin API is for this host unless an address says otherwise.
+  const http =
+    httpText === undefined || httpText === 'off'
+      ? null
+      : /^\d{1,5}$/.test(httpText.trim())
+        ? address('http', `127.0.0.1:${httpText.trim()}`)
+        : address('http', httpText);
 
   const clusterId = get('cluster-id') ?? 'keel';
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(clusterId)) {
@@ -279,7 +309,22 @@ export function parseNodeConfig(
   const joinText = get('join');
   const join = joinText === 'true' || joinText === '1';
 
+  const curve = curveKeys(get);
+  if (curve !== undefined && http !== null && get('admin-token-file') === undefined) {
+    throw new ConfigError('with CURVE keys, --http needs --admin-token-file (the admin API would be open)');
+  }
+  const tokenFile = get('admin-token-file');
+  const adminToken = tokenFile === undefined ? undefined : readSecretFile(tokenFile, '--admin-token-file');
+  if (adminToken !== undefined && !/^[\x21-\x7e]{16,}$/.test(adminToken)) {
+    throw new ConfigError(
+      `--admin-token-file ${tokenFile}: the token must be at least 16 printable characters without spaces`,
+    );
+  }
+
   return {
+    ...(curve === undefined ? {} : { curve }),
+    ...(adminToken === undefined ? {} : { adminToken }),
+    insecureHint: INSECURE_HINT,
     id,
     clusterId,
     peers,
@@ -304,6 +349,32 @@ export function parseNodeConfig(
 }
 
 export { engineTicks } from '@keel/server';
+
+const INSECURE_HINT =
+  'start members with --curve-secret-key-file, --curve-peer-keys and --curve-client-keys (docs/security.md)';
+
+/** The `--curve-*` flags: all three or none. */
+function curveKeys(get: (flag: keyof typeof FLAGS) => string | undefined): MemberCurve | undefined {
+  const secret = get('curve-secret-key-file');
+  const peers = get('curve-peer-keys');
+  const clients = get('curve-client-keys');
+  if (secret === undefined && peers === undefined && clients === undefined) return undefined;
+  if (secret === undefined || peers === undefined || clients === undefined) {
+    const missing = [
+      secret === undefined ? '--curve-secret-key-file' : null,
+      peers === undefined ? '--curve-peer-keys' : null,
+      clients === undefined ? '--curve-client-keys' : null,
+    ].filter((f) => f !== null);
+    throw new ConfigError(`CURVE needs all three key flags: missing ${missing.join(', ')}`);
+  }
+  const pair = readKeyPairFile(secret, '--curve-secret-key-file');
+  return {
+    publicKey: pair.publicKey,
+    secretKey: pair.secretKey,
+    peerKeys: readPeerKeys(peers),
+    clientKeys: [...readPublicKeys(clients, '--curve-client-keys').values()],
+  };
+}
 
 function walSegmentBytes(n: number): number {
   if (n < 64 * 1024 || n > 1024 ** 3) {

@@ -8,6 +8,7 @@ export type {
   PeerAddress,
 } from '@keel/server';
 export {
+  ConfigError,
   changeInEffect,
   MemberAction,
   makeDirectory,
@@ -16,3 +17,12 @@ export {
   parsePeers,
   RETRYABLE_REFUSALS,
 } from '@keel/server';
+export type { KeyPairFile } from './keyFiles.js';
+export {
+  readKeyPairFile,
+  readPeerKeys,
+  readPublicKeyFile,
+  readPublicKeys,
+  readSecretFile,
+  writeKeyPairFiles,
+} from './keyFiles.js';

@@ -1,7 +1,7 @@
 // @keel/ops: the one home of Keel's operations code, shared by the `keel` CLI, the benchmarks,
 // the chaos tool and the process tests. It knows member processes from the outside only: their
 // command line, PIDs, ports and admin HTTP API. It imports no other @keel package.
-export { adminJson } from './adminClient.js';
+export { adminHeaders, adminJson, useAdminToken } from './adminClient.js';
 export { writeFileMkdir } from './files.js';
 export type { LaunchedProcess, LaunchOptions, MemberCommand } from './launch.js';
 export { addressList, launchMember, memberCommand, startMemberProcess } from './launch.js';

@@ -1,4 +1,4 @@
-import { adminJson } from './adminClient.js';
+import { adminHeaders, adminJson } from './adminClient.js';
 import { asMemberStatus, type MemberStatus } from './MemberStatus.js';
 
 /**
@@ -15,6 +15,7 @@ export async function fetchStatus(http: string, timeoutMs = 500, query = ''): Pr
 export async function fetchMetrics(http: string, timeoutMs = 1000): Promise<string | null> {
   try {
     const res = await fetch(`http://${http}/metrics`, {
+      headers: adminHeaders(),
       signal: AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs))),
     });
     return res.ok ? await res.text() : null;

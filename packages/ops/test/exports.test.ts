@@ -7,6 +7,7 @@ describe('public surface', () => {
     expect(Object.keys(await import('../src/index.js')).sort()).toEqual([
       'LOOPBACK',
       'addressList',
+      'adminHeaders',
       'adminJson',
       'agreedLeader',
       'asMemberStatus',
@@ -32,6 +33,7 @@ describe('public surface', () => {
       'stopPids',
       'trackPid',
       'untrackPid',
+      'useAdminToken',
       'waitFor',
       'waitGone',
       'writeFileMkdir',

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Address } from './addresses.js';
 import {
@@ -21,6 +22,16 @@ export interface StatusSource {
   members(): MembersView;
   changeMembers(req: MemberChangeRequest): Promise<MemberChangeReply>;
   takeSnapshot(): boolean;
+}
+
+/** Compares digests, so neither the token's length nor its content shows in the timing. */
+function bearerCheck(token: string): (header: string | undefined) => boolean {
+  const want = createHash('sha256').update(token).digest();
+  return (header) => {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+    if (m === null) return false;
+    return timingSafeEqual(createHash('sha256').update(m[1]!).digest(), want);
+  };
 }
 
 /** Largest `POST /members` body read. */
@@ -84,16 +95,30 @@ function handleMembersPost(req: IncomingMessage, res: ServerResponse, member: St
 /**
  * `/metrics` (Prometheus text), `/status` (JSON), `/healthz` (200 once a leader is known) and
  * `/members` (GET: the configuration; POST: one membership change, on the leader), and
- * `POST /snapshot` (snapshot the store now; 202 started, 409 nothing new or one under way). The endpoint
- * is unauthenticated: bind it to loopback or a private network.
+ * `POST /snapshot` (snapshot the store now; 202 started, 409 nothing new or one under way). With
+ * `token`, every path but `/healthz` (for load balancers and probes) answers 401 unless the request
+ * carries `Authorization: Bearer <token>`; without one the endpoint is unauthenticated: bind it to
+ * loopback or a private network.
  */
 export function startAdminHttp(
   at: Address,
   member: StatusSource,
   metrics: NodeMetrics,
+  token: string | null = null,
 ): Promise<AdminHttpServer> {
+  const authorized = token === null ? () => true : bearerCheck(token);
   const server: Server = createServer((req, res) => {
     const [path, query = ''] = (req.url ?? '/').split('?');
+    if (path !== '/healthz' && !authorized(req.headers.authorization)) {
+      res
+        .writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer realm="keel"' })
+        .end(
+          req.headers.authorization === undefined
+            ? 'unauthorized: this member needs "Authorization: Bearer <token>" (the token of its --admin-token-file)\n'
+            : 'unauthorized: wrong admin token\n',
+        );
+      return;
+    }
     if (path === '/members' && req.method === 'POST') {
       handleMembersPost(req, res, member);
       return;

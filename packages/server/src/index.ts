@@ -4,6 +4,7 @@ export type { AdminHttpServer, StatusSource } from './adminHttp.js';
 export { startAdminHttp } from './adminHttp.js';
 export { claimDataDir } from './dataDir.js';
 export { ConfigError, StartupError } from './errors.js';
+export { isLoopback } from './exposure.js';
 export { makeDirectory } from './makeDirectory.js';
 export type {
   MemberAddresses,
@@ -25,7 +26,7 @@ export {
 } from './membership.js';
 export type { StateGauge } from './metrics.js';
 export { NodeMetrics } from './metrics.js';
-export type { MemberOptions, ServedStateMachine } from './options.js';
+export type { MemberCurve, MemberOptions, ServedStateMachine } from './options.js';
 export { DEFAULT_WAL_SEGMENT_BYTES, engineTicks } from './options.js';
 export { peerRoutes } from './peerRoutes.js';
 export type { MemberHandle } from './RunningMember.js';

@@ -11,6 +11,17 @@ import type { Address, PeerAddress } from './addresses.js';
 import { ConfigError } from './errors.js';
 import type { StateGauge } from './metrics.js';
 
+/** CURVE keys of a member: with them all peer and client traffic is encrypted and authenticated. */
+export interface MemberCurve {
+  /** This member's key pair (Z85), used on both its peer and its client endpoint. */
+  readonly publicKey: string;
+  readonly secretKey: string;
+  /** Every other member's public key: the key to dial it with, and the keys admitted on the peer endpoint. */
+  readonly peerKeys: ReadonlyMap<NodeId, string>;
+  /** The client public keys admitted on the client endpoint. */
+  readonly clientKeys: readonly string[];
+}
+
 /** A state machine that can also fingerprint its state (`/status?hash=1`); `stateHash` is optional. */
 export type ServedStateMachine<Result> = StateMachine<Result> & { stateHash?(): string };
 
@@ -35,6 +46,15 @@ export interface MemberOptions<Machine extends ServedStateMachine<Result>, Resul
   readonly clientBind?: Address;
   /** The admin HTTP API (`/status`, `/healthz`, `/metrics`, `/members`, `POST /snapshot`); null (default): none. */
   readonly http?: Address | null;
+  /**
+   * CURVE keys (ZeroMQ RFC 26): peers and clients must present a listed key. Default: none, and
+   * a warning at startup that traffic is unauthenticated (`insecureHint` says how to fix it).
+   */
+  readonly curve?: MemberCurve;
+  /** With a token, every admin HTTP path but `/healthz` needs `Authorization: Bearer <token>`. */
+  readonly adminToken?: string;
+  /** Appended to the startup warning of a member without `curve` (e.g. the flag that adds keys). */
+  readonly insecureHint?: string;
   /** Join a running cluster (started with no configuration, added with a membership change). */
   readonly join?: boolean;
   /** Minimum election timeout T in ms; timeouts are drawn from [T, 2T). Default 150. */
@@ -135,6 +155,9 @@ export function resolveOptions<M extends ServedStateMachine<R>, R>(o: MemberOpti
     throw new ConfigError(`no client address: give clientBind or this member's entry in clients`);
   if (ownClient === undefined)
     clients = [...clients, { id: o.id, host: clientBind.host, port: clientBind.port }];
+  if (o.curve !== undefined) checkCurve(o.id, o.peers, o.curve);
+  if (o.adminToken !== undefined && !/^[\x21-\x7e]{16,}$/.test(o.adminToken))
+    throw new ConfigError('the admin token must be at least 16 printable characters without spaces');
   const tickMs = o.tickMs ?? 10;
   const electionTimeoutMs = o.electionTimeoutMs ?? 150;
   const heartbeatIntervalMs = o.heartbeatIntervalMs ?? 50;
@@ -167,6 +190,28 @@ export function resolveOptions<M extends ServedStateMachine<R>, R>(o: MemberOpti
     compactKeepEntries: o.compactKeepEntries ?? 5_000,
     walSegmentBytes,
   };
+}
+
+const Z85_KEY = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
+
+function checkCurve(id: NodeId, peers: readonly PeerAddress[], curve: MemberCurve): void {
+  if (!Z85_KEY.test(curve.publicKey))
+    throw new ConfigError(`this member's public key is not a 40-character Z85 CURVE key`);
+  if (!Z85_KEY.test(curve.secretKey))
+    throw new ConfigError(`this member's secret key is not a 40-character Z85 CURVE key`);
+  for (const [peer, key] of curve.peerKeys) {
+    if (!Z85_KEY.test(key))
+      throw new ConfigError(`the public key of member ${peer} is not a 40-character Z85 CURVE key`);
+    if (peer === id && key !== curve.publicKey)
+      throw new ConfigError(
+        `the peer keys list another public key for this member (${id}) than its key pair has`,
+      );
+  }
+  const missing = peers.filter((p) => p.id !== id && !curve.peerKeys.has(p.id)).map((p) => p.id);
+  if (missing.length > 0) throw new ConfigError(`no CURVE public key for member(s) ${missing.join(', ')}`);
+  curve.clientKeys.forEach((key, i) => {
+    if (!Z85_KEY.test(key)) throw new ConfigError(`client key ${i + 1} is not a 40-character Z85 CURVE key`);
+  });
 }
 
 /** Engine ticks for the configured times (rounded so the timeout is never shorter than asked). */

@@ -17,6 +17,7 @@ import { startAdminHttp } from './adminHttp.js';
 import { DepartingPeers } from './DepartingPeers.js';
 import { claimDataDir } from './dataDir.js';
 import { bindError, StartupError } from './errors.js';
+import { warnExposure } from './exposure.js';
 import { HeartbeatRtt } from './heartbeatRtt.js';
 import { instrumented } from './instrumentedLog.js';
 import { encodeMemberAddresses } from './membership.js';
@@ -76,12 +77,23 @@ export async function startMember<Machine extends ServedStateMachine<Result>, Re
   }
   const bootstrap = bootstrapAddresses(config);
 
+  const curve = options.curve;
   const others = config.peers.filter((p) => p.id !== config.id);
   const peers = new PeerTransport({
     id: config.id,
     bind: tcpEndpoint(config.peerBind),
     peers: new Map(others.map((p) => [p.id, tcpEndpoint(routes.get(p.id) ?? p)])),
     logger: log.child({ component: 'transport' }),
+    warnUnauthenticated: false,
+    ...(curve === undefined
+      ? {}
+      : {
+          curve: {
+            publicKey: curve.publicKey,
+            secretKey: curve.secretKey,
+            peerKeys: new Map([...curve.peerKeys].filter(([id]) => id !== config.id)),
+          },
+        }),
     // A restarted peer must hear from the leader well within an election timeout, or it
     // campaigns needlessly: keep the reconnect backoff short.
     reconnectIntervalMs: 20,
@@ -105,6 +117,10 @@ export async function startMember<Machine extends ServedStateMachine<Result>, Re
   const clients = new ClientServer({
     bind: tcpEndpoint(config.clientBind),
     logger: log.child({ component: 'clients' }),
+    warnUnauthenticated: false,
+    ...(curve === undefined
+      ? {}
+      : { curve: { publicKey: curve.publicKey, secretKey: curve.secretKey, clientKeys: curve.clientKeys } }),
   });
   try {
     await clients.listen();
@@ -241,14 +257,17 @@ export async function startMember<Machine extends ServedStateMachine<Result>, Re
   await clients.start((req) => server.handle(req));
   if (config.http !== null) {
     try {
-      member.http = await startAdminHttp(config.http, member, metrics);
+      member.http = await startAdminHttp(config.http, member, metrics, options.adminToken ?? null);
     } catch (err) {
       await member.stopNow();
       throw bindError('http', config.http, err);
     }
   }
+  warnExposure(log, config.http, curve !== undefined, options.adminToken !== undefined, options.insecureHint);
   log.info(
     {
+      secure: curve !== undefined,
+      adminToken: options.adminToken !== undefined,
       peer: hostPort(config.peerBind),
       client: hostPort(config.clientBind),
       http: config.http === null ? null : hostPort(config.http),

@@ -19,6 +19,7 @@ describe('public surface', () => {
       'encodeMemberAddresses',
       'engineTicks',
       'hostPort',
+      'isLoopback',
       'learnerNotReady',
       'makeDirectory',
       'parseAddress',

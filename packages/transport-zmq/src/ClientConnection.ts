@@ -11,7 +11,7 @@ import {
   writeClientRequests,
 } from '@keel/core/codec';
 import * as zmq from 'zeromq';
-import { assertCurveKey, type CurveKeyPair } from './curve.js';
+import { assertCurveKey, type CurveKeyPair, keyFingerprint } from './curve.js';
 import { TransportError, TransportErrorCode } from './errors.js';
 import { RateLimitedLog, silentLogger, type TransportLogger } from './logger.js';
 
@@ -88,6 +88,8 @@ export class ClientConnection {
   private pumping = false;
   private closed = false;
   private connection: ChannelState = 'connecting';
+  /** Why the last handshake failed (a refused or missing CURVE key), for the errors of requests meanwhile. */
+  private refusal: string | null = null;
   /**
    * The server's clean going-away notice arrived on this connection: a request still unanswered
    * when it closes reached it after the notice (or never), and was refused or never read.
@@ -129,9 +131,18 @@ export class ClientConnection {
             curveSecretKey: curve.secretKey,
           }),
     });
-    this.dealer.events.on('handshake:error:auth', (e) =>
-      this.rateLimited.warn('auth', { status: e.error.status }, 'server refused our CURVE key'),
-    );
+    const ours = curve === undefined ? null : keyFingerprint(curve.publicKey);
+    this.dealer.events.on('handshake:error:auth', (e) => {
+      this.refusal = `the member refused our CURVE key ${ours}: it is not among its client keys`;
+      this.rateLimited.warn('auth', { status: e.error.status, key: ours }, this.refusal);
+    });
+    this.dealer.events.on('handshake:error:protocol', (e) => {
+      this.refusal =
+        curve === undefined
+          ? `the handshake failed (${e.error.code}): does the member require CURVE? give this client a key`
+          : `the CURVE handshake failed (${e.error.code}): is the member's public key right?`;
+      this.rateLimited.warn('protocol', { code: e.error.code }, this.refusal);
+    });
     this.watch();
     this.dealer.connect(options.address);
     this.receiving = this.receiveLoop();
@@ -153,7 +164,10 @@ export class ClientConnection {
       return Promise.reject(new TransportError(TransportErrorCode.Closed, 'connection closed'));
     if (this.connection === 'down') {
       return Promise.reject(
-        new TransportError(TransportErrorCode.NotSent, 'not sent: the connection to the member is down'),
+        new TransportError(
+          TransportErrorCode.NotSent,
+          `not sent: ${this.refusal ?? 'the connection to the member is down'}`,
+        ),
       );
     }
     if (this.pending.size >= this.maxInFlight) {
@@ -231,6 +245,7 @@ export class ClientConnection {
     // 'handshake' (not 'connect'): the connection carries requests only once ZMTP (and CURVE) agree.
     events.on('handshake', () => {
       if (this.closed) return;
+      this.refusal = null;
       this.connection = 'up';
       this.farewell = false;
       this.wake?.();
@@ -261,7 +276,7 @@ export class ClientConnection {
     const unsent = this.queue;
     this.queue = [];
     for (const r of unsent)
-      this.settle(r.id, new TransportError(TransportErrorCode.NotSent, `not sent: ${why}`));
+      this.settle(r.id, new TransportError(TransportErrorCode.NotSent, `not sent: ${this.refusal ?? why}`));
     const lostAt = performance.now();
     const sent = [...this.pending].filter(([, p]) => p.sent).map(([id, p]) => [id, p.sentAt] as const);
     if (sent.length === 0) return;

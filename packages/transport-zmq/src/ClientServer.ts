@@ -13,9 +13,9 @@ import {
 } from '@keel/core/codec';
 import * as zmq from 'zeromq';
 import { GOING_AWAY_CLEAN, GOING_AWAY_ID } from './ClientConnection.js';
-import { assertCurveKey, type CurveKeyPair, ZapHandler } from './curve.js';
+import { assertCurveKey, type CurveKeyPair, keyFingerprint, ZapHandler } from './curve.js';
 import { TransportError, TransportErrorCode } from './errors.js';
-import { RateLimitedLog, silentLogger, type TransportLogger } from './logger.js';
+import { OncePerKeyLog, RateLimitedLog, silentLogger, type TransportLogger } from './logger.js';
 
 /** The ZAP domain of the client endpoint: only client keys are allowed on it. */
 export const CLIENT_ZAP_DOMAIN = 'keel-client';
@@ -33,6 +33,8 @@ export interface ClientServerOptions {
   readonly maxPendingReplies?: number;
   readonly curve?: ClientServerCurveOptions;
   readonly logger?: TransportLogger;
+  /** Without `curve`, warn at `listen` that traffic is unauthenticated. Default true (false: the caller warns). */
+  readonly warnUnauthenticated?: boolean;
 }
 
 /** One request from one client; answer it exactly once with `reply` or `fail`. */
@@ -76,6 +78,7 @@ export class ClientServer {
   private readonly limits: CodecLimits;
   private readonly logger: TransportLogger;
   private readonly rateLimited: RateLimitedLog;
+  private readonly refusals: OncePerKeyLog;
   private readonly context: zmq.Context;
   private readonly router: zmq.Router;
   private readonly maxPending: number;
@@ -112,6 +115,7 @@ export class ClientServer {
     this.limits = { ...DEFAULT_CODEC_LIMITS, ...options.limits };
     this.logger = options.logger ?? silentLogger;
     this.rateLimited = new RateLimitedLog(this.logger);
+    this.refusals = new OncePerKeyLog(this.logger);
     this.maxPending = options.maxPendingReplies ?? 65_536;
     const curve = options.curve;
     if (curve !== undefined) {
@@ -152,12 +156,17 @@ export class ClientServer {
           this.context,
           new Map([[CLIENT_ZAP_DOMAIN, new Set(curve.clientKeys)]]),
           this.logger,
-          (_domain, address) => {
+          (_domain, address, key) => {
             this.counters.authFailures++;
-            this.rateLimited.warn('auth', { address }, 'client connection refused: CURVE key not allowed');
+            const fingerprint = key === null ? 'none (not CURVE)' : keyFingerprint(key);
+            this.refusals.warn(
+              key ?? address,
+              { address, key: fingerprint },
+              `client connection from ${address} refused: key ${fingerprint} is not an allowed client key`,
+            );
           },
         );
-      } else {
+      } else if (this.options.warnUnauthenticated !== false) {
         this.logger.warn(
           { bind: this.options.bind },
           'client endpoint without CURVE keys: traffic is unauthenticated and unencrypted',

@@ -19,9 +19,9 @@ import {
   writeBatch,
 } from '@keel/core/codec';
 import * as zmq from 'zeromq';
-import { assertCurveKey, type CurveKeyPair, ZapHandler } from './curve.js';
+import { assertCurveKey, type CurveKeyPair, keyFingerprint, ZapHandler } from './curve.js';
 import { TransportError, TransportErrorCode } from './errors.js';
-import { RateLimitedLog, silentLogger, type TransportLogger } from './logger.js';
+import { OncePerKeyLog, RateLimitedLog, silentLogger, type TransportLogger } from './logger.js';
 import { DropReason, PeerQueue } from './PeerQueue.js';
 
 /** The ZAP domain of the peer endpoint: only member keys are allowed on it. */
@@ -50,6 +50,8 @@ export interface PeerTransportOptions {
   /** With keys, all peer traffic is CURVE-encrypted and only members' keys are admitted. */
   readonly curve?: PeerCurveOptions;
   readonly logger?: TransportLogger;
+  /** Without `curve`, warn at `listen` that traffic is unauthenticated. Default true (false: the caller warns). */
+  readonly warnUnauthenticated?: boolean;
   /** ZMTP heartbeat: how often an idle connection is probed. Default 1000 ms. */
   readonly heartbeatIntervalMs?: number;
   /** ZMTP heartbeat: silence after which a connection is declared dead. Default 3000 ms. */
@@ -138,6 +140,7 @@ export class PeerTransport implements Transport {
   private readonly frameBudget: number;
   private readonly logger: TransportLogger;
   private readonly rateLimited: RateLimitedLog;
+  private readonly refusals: OncePerKeyLog;
   private readonly context: zmq.Context;
   private readonly router: zmq.Router;
   private readonly peers = new Map<NodeId, Peer>();
@@ -177,6 +180,7 @@ export class PeerTransport implements Transport {
     this.frameBudget = this.limits.maxFrameBytes - BATCH_HEADER_MAX_BYTES;
     this.logger = options.logger ?? silentLogger;
     this.rateLimited = new RateLimitedLog(this.logger);
+    this.refusals = new OncePerKeyLog(this.logger);
     const curve = options.curve;
     if (curve !== undefined) {
       assertCurveKey(curve.publicKey, 'curve.publicKey');
@@ -219,12 +223,17 @@ export class PeerTransport implements Transport {
           this.context,
           new Map([[PEER_ZAP_DOMAIN, this.allowedPeerKeys]]),
           this.logger,
-          (_domain, address) => {
+          (_domain, address, key) => {
             this.counters.authFailures++;
-            this.rateLimited.warn('auth', { address }, 'peer connection refused: CURVE key not allowed');
+            const fingerprint = key === null ? 'none (not CURVE)' : keyFingerprint(key);
+            this.refusals.warn(
+              `in:${key ?? address}`,
+              { address, key: fingerprint },
+              `peer connection from ${address} refused: key ${fingerprint} is not a member's`,
+            );
           },
         );
-      } else {
+      } else if (this.options.warnUnauthenticated !== false) {
         this.logger.warn(
           { id: this.id, bind: this.options.bind },
           'peer transport without CURVE keys: traffic is unauthenticated and unencrypted',
@@ -320,7 +329,15 @@ export class PeerTransport implements Transport {
       const known = this.peers.get(id);
       if (known === undefined) {
         if (address === '') this.logger.warn({ peer: id }, 'member has no known address: not connected');
-        else this.addPeer(id, address);
+        else if (this.options.curve !== undefined && !this.options.curve.peerKeys.has(id)) {
+          // A configuration change may name a member whose key this one was never given: throwing
+          // here would stop the member; the rest of the cluster still works without that link.
+          this.refusals.warn(
+            `nokey:${id}`,
+            { peer: id, address },
+            `member ${id} has no CURVE public key here: not connected (add its key to the peer keys and restart)`,
+          );
+        } else this.addPeer(id, address);
       } else if (address !== '' && address !== known.address) {
         this.removePeer(id);
         this.addPeer(id, address);
@@ -465,10 +482,11 @@ export class PeerTransport implements Transport {
       if (peer.state !== 'connected') this.dropped[DropReason.Disconnected] += peer.queue.clear();
     });
     events.on('handshake:error:auth', (e) => {
-      this.rateLimited.warn(
-        `auth:${peer.id}`,
-        { peer: peer.id, status: e.error.status },
-        'peer refused our CURVE key',
+      const key = this.options.curve === undefined ? 'none' : keyFingerprint(this.options.curve.publicKey);
+      this.refusals.warn(
+        `out:${peer.id}`,
+        { peer: peer.id, address: peer.address, status: e.error.status, key },
+        `member ${peer.id} at ${peer.address} refused our CURVE key ${key}: is our public key in its peer keys?`,
       );
     });
     events.on('handshake:error:protocol', (e) => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as zmq from 'zeromq';
 import { TransportError, TransportErrorCode } from './errors.js';
 import type { TransportLogger } from './logger.js';
@@ -64,6 +65,16 @@ export function assertCurveKey(key: string, what: string): void {
   }
 }
 
+/**
+ * A short, stable name for a public key in logs and errors: `sha256:` and the first 16 hex digits
+ * of the SHA-256 of the key's 32 bytes (`keel keygen` prints it too).
+ */
+export function keyFingerprint(publicKey: string): string {
+  const bytes = z85Decode(publicKey);
+  const data = bytes !== null && bytes.length === 32 ? bytes : Buffer.from(publicKey, 'utf8');
+  return `sha256:${createHash('sha256').update(data).digest('hex').slice(0, 16)}`;
+}
+
 /** The ZAP address every ZeroMQ context consults (RFC 27); one handler per context. */
 const ZAP_ENDPOINT = 'inproc://zeromq.zap.01';
 
@@ -80,7 +91,7 @@ export class ZapHandler {
     socket: zmq.Router,
     private readonly allowed: ReadonlyMap<string, ReadonlySet<string>>,
     private readonly logger: TransportLogger,
-    private readonly onDenied: (domain: string, address: string) => void,
+    private readonly onDenied: (domain: string, address: string, publicKey: string | null) => void,
   ) {
     this.socket = socket;
     this.done = this.serve();
@@ -91,7 +102,7 @@ export class ZapHandler {
     context: zmq.Context,
     allowed: ReadonlyMap<string, ReadonlySet<string>>,
     logger: TransportLogger,
-    onDenied: (domain: string, address: string) => void = () => {},
+    onDenied: (domain: string, address: string, publicKey: string | null) => void = () => {},
   ): Promise<ZapHandler> {
     const socket = new zmq.Router({ context, linger: 0 });
     await socket.bind(ZAP_ENDPOINT);
@@ -107,10 +118,12 @@ export class ZapHandler {
           continue;
         const domainText = domain?.toString() ?? '';
         let ok = false;
+        let presented: string | null = null;
         if (version.toString() === '1.0' && mechanism?.toString() === 'CURVE' && key?.length === 32) {
-          ok = this.allowed.get(domainText)?.has(z85Encode(key)) ?? false;
+          presented = z85Encode(key);
+          ok = this.allowed.get(domainText)?.has(presented) ?? false;
         }
-        if (!ok) this.onDenied(domainText, address?.toString() ?? '');
+        if (!ok) this.onDenied(domainText, address?.toString() ?? '', presented);
         await this.socket.send([
           route,
           empty,

@@ -10,7 +10,7 @@ export type {
 } from './ClientServer.js';
 export { CLIENT_ZAP_DOMAIN, ClientServer } from './ClientServer.js';
 export type { CurveKeyPair } from './curve.js';
-export { assertCurveKey, generateKeyPair, z85Decode, z85Encode } from './curve.js';
+export { assertCurveKey, generateKeyPair, keyFingerprint, z85Decode, z85Encode } from './curve.js';
 export { TransportError, TransportErrorCode } from './errors.js';
 export type { TransportLogger } from './logger.js';
 export { DropReason } from './PeerQueue.js';

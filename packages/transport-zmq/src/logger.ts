@@ -43,3 +43,36 @@ export class RateLimitedLog {
     }
   }
 }
+
+/**
+ * Logs the first event of each key and counts the rest: a peer or client retrying with a refused
+ * CURVE key reconnects every few hundred ms, and one line per key says all there is to say. Past
+ * `maxKeys` distinct keys (a flood of made-up keys) it falls back to `RateLimitedLog`.
+ */
+export class OncePerKeyLog {
+  private readonly seen = new Map<string, number>();
+  private readonly overflow: RateLimitedLog;
+
+  constructor(
+    private readonly logger: TransportLogger,
+    private readonly maxKeys = 1024,
+  ) {
+    this.overflow = new RateLimitedLog(logger);
+  }
+
+  /** Logs `msg` unless `key` was logged before; returns how many times `key` was seen. */
+  warn(key: string, obj: Record<string, unknown>, msg: string): number {
+    const n = (this.seen.get(key) ?? 0) + 1;
+    if (n > 1) {
+      this.seen.set(key, n);
+      return n;
+    }
+    if (this.seen.size >= this.maxKeys) {
+      this.overflow.warn('overflow', obj, msg);
+      return n;
+    }
+    this.seen.set(key, n);
+    this.logger.warn({ ...obj, note: 'logged once per key; later refusals are only counted' }, msg);
+    return n;
+  }
+}

@@ -7,6 +7,7 @@ import {
   ClientConnection,
   ClientServer,
   generateKeyPair,
+  keyFingerprint,
   PeerTransport,
   TransportError,
   z85Decode,
@@ -115,6 +116,27 @@ describe('PeerTransport with CURVE', () => {
   });
 });
 
+describe('PeerTransport configuration changes with CURVE', () => {
+  it('a member added without a known key is logged and left unconnected, not thrown on', async () => {
+    const log = memoryLogger();
+    const a = generateKeyPair();
+    const t = new PeerTransport({
+      id: 'a',
+      bind: 'tcp://127.0.0.1:0',
+      logger: log,
+      curve: { ...a, peerKeys: new Map() },
+    });
+    closers.push(() => t.close());
+    await t.start({ message() {}, peer() {} });
+    // A configuration change names 'n4', whose key this member was never given.
+    expect(() => t.setPeers(new Map([['n4', 'tcp://127.0.0.1:1']]))).not.toThrow();
+    expect(() => t.setPeers(new Map([['n4', 'tcp://127.0.0.1:1']]))).not.toThrow();
+    expect(t.peerIds()).toEqual([]);
+    const lines = log.lines.filter((l) => /n4 has no CURVE public key/.test(l.msg));
+    expect(lines).toHaveLength(1);
+  });
+});
+
 describe('ClientServer with CURVE', () => {
   const server = generateKeyPair();
   const client = generateKeyPair();
@@ -167,5 +189,22 @@ describe('ClientServer with CURVE', () => {
     await waitFor(() => s.metrics.authFailures >= 1, 'refusal counted');
     expect(seen).toEqual([]);
     expect(s.metrics.requests).toBe(0);
+  });
+
+  it('logs a refused key once, naming its fingerprint, however often it retries', async () => {
+    const { s, endpoint, log } = await startServer();
+    const stranger = generateKeyPair();
+    for (let i = 1; i <= 3; i++) {
+      const c = new ClientConnection({
+        address: endpoint,
+        timeoutMs: 500,
+        curve: { ...stranger, serverPublicKey: server.publicKey },
+      });
+      closers.push(() => c.close());
+      await waitFor(() => s.metrics.authFailures >= i, `refusal ${i} of the same key`);
+    }
+    const refused = log.lines.filter((l) => l.level === 'warn' && /refused/.test(l.msg));
+    expect(refused).toHaveLength(1);
+    expect(refused[0]!.msg).toContain(keyFingerprint(stranger.publicKey));
   });
 });

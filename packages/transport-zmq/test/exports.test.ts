@@ -16,6 +16,7 @@ describe('public surface', () => {
       'TransportErrorCode',
       'assertCurveKey',
       'generateKeyPair',
+      'keyFingerprint',
       'z85Decode',
       'z85Encode',
       'zmqCapabilities',

@@ -23,6 +23,8 @@ export interface ClusterPlan {
   readonly nodeBinary: string;
   /** Extra flags passed to every member (e.g. `--election-timeout 300`). */
   readonly extraArgs?: readonly string[];
+  /** Flags of one member (e.g. its own key file). */
+  readonly memberArgs?: (id: string) => readonly string[];
   /**
    * `--cluster-id` for every member: a member refuses a data dir written for another cluster id,
    * so a leftover data dir of an earlier cluster in the same directory is never mixed in.
@@ -79,6 +81,7 @@ export function planCluster(plan: ClusterPlan, now = new Date()): ClusterFile {
         extraArgs: [
           ...(plan.clusterId !== undefined ? ['--cluster-id', plan.clusterId] : []),
           ...(plan.extraArgs ?? []),
+          ...(plan.memberArgs?.(id) ?? []),
         ],
       }),
     );

@@ -15,6 +15,7 @@ import {
 } from '@keel/node';
 import { adminJson } from '@keel/ops';
 import { ClusterFileError, MemberState, readClusterFile } from '../cluster/ClusterFile.js';
+import { useClusterAdminToken } from '../cluster/keys.js';
 import { defaultClusterDir } from '../cluster/paths.js';
 import { ExitCode, type Io } from '../io.js';
 
@@ -45,6 +46,9 @@ Options:
                             counts toward quorums before it holds the log)
   --json                    one JSON document on stdout
   -h, --help                this help
+
+Members started with --admin-token-file want their token: it is read from the file
+KEEL_ADMIN_TOKEN_FILE names, else from the cluster dir of 'keel cluster up --secure'.
 
 Exit codes: 0 ok, 1 failure (refused, no leader, timeout), 2 usage error, 4 no cluster running.`;
 
@@ -360,6 +364,8 @@ export async function runMembersCommand(argv: readonly string[], io: Io): Promis
     const cwd = io.cwd ?? process.cwd();
     const env = io.env ?? process.env;
     const dir = typeof values.dir === 'string' ? resolve(cwd, values.dir) : defaultClusterDir(cwd, env);
+    const tokenProblem = useClusterAdminToken(dir, env);
+    if (tokenProblem !== null) throw new MembersError(tokenProblem, ExitCode.Failure);
     const endpoints = memberEndpoints(dir, typeof values.endpoint === 'string' ? values.endpoint : undefined);
     const json = values.json === true;
     const progress = (line: string): void => {

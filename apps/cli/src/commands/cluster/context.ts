@@ -11,6 +11,7 @@ import {
   withMember,
   writeClusterFile,
 } from '../../cluster/ClusterFile.js';
+import { useClusterAdminToken } from '../../cluster/keys.js';
 import { checkOwnership } from '../../cluster/ownership.js';
 import { defaultClusterDir, repoRoot } from '../../cluster/paths.js';
 import { ExitCode, type Io } from '../../io.js';
@@ -55,6 +56,7 @@ export const OPTIONS = {
     'base-port': { type: 'string' },
     detach: { type: 'boolean' },
     'wal-segment-size': { type: 'string' },
+    secure: { type: 'boolean' },
   },
   down: { ...COMMON, ...TIMEOUT, clean: { type: 'boolean' } },
   status: COMMON,
@@ -80,6 +82,7 @@ export type OptionName =
   | 'members'
   | 'base-port'
   | 'detach'
+  | 'secure'
   | 'wal-segment-size'
   | 'clean'
   | 'follow'
@@ -140,10 +143,14 @@ export function parse(sub: Subcommand, args: readonly string[], io: Io): Context
   const cwd = io.cwd ?? process.cwd();
   const env = io.env ?? process.env;
   const dirFlag = parsed.values.dir;
+  const dir = typeof dirFlag === 'string' ? resolve(cwd, dirFlag) : defaultClusterDir(cwd, env);
+  // A cluster started with --secure answers its admin API only with its token.
+  const tokenProblem = useClusterAdminToken(dir, env);
+  if (tokenProblem !== null) throw new CommandError(tokenProblem, ExitCode.Failure);
   return {
     sub,
     io,
-    dir: typeof dirFlag === 'string' ? resolve(cwd, dirFlag) : defaultClusterDir(cwd, env),
+    dir,
     json: parsed.values.json === true,
     env,
     stop: io.stop ?? new AbortController().signal,

@@ -71,6 +71,8 @@ export async function down(ctx: Context): Promise<ExitCode> {
         rmSync(join(ctx.dir, name), { recursive: true, force: true });
     }
     rmSync(clusterFilePath(ctx.dir), { force: true });
+    // The keys of `up --secure` belong to this cluster: the next one makes its own.
+    rmSync(join(ctx.dir, 'keys'), { recursive: true, force: true });
     if (!ctx.json) ctx.io.out(`deleted the members' data and the cluster file in ${ctx.dir}`);
   } else if (!ctx.json) {
     ctx.io.out(`cluster in ${ctx.dir} stopped; its data stays for the next '${ctx.cli} cluster up'`);

@@ -5,9 +5,11 @@ export const CLUSTER_HELP = `keel cluster — run a local cluster of real \`keel
 Usage: keel cluster <command> [options]
 
 Commands:
-  up [-n <count>] [--base-port <p>] [--detach] [--wal-segment-size <size>]
+  up [-n <count>] [--base-port <p>] [--detach] [--wal-segment-size <size>] [--secure]
                       start members n1..n<count> (default 3) and show a live view; Ctrl-C
                       stops the cluster. --detach returns once a leader is elected.
+                      --secure: CURVE keys for every member and the CLI plus an admin token,
+                      in <dir>/keys/ (docs/security.md); KV commands and status use them
   status              one table (or --json) of every member
   down [--clean]      stop every member (SIGTERM, SIGKILL after --timeout); --clean also
                       deletes the members' data and the cluster file

@@ -55,6 +55,13 @@ export async function addNode(ctx: Context): Promise<ExitCode> {
   // member (itself included) in --peers/--clients, and --join: it takes the configuration from
   // the leader instead of bootstrapping one.
   const template = live[0]!.command;
+  if (template.includes('--curve-secret-key-file')) {
+    // Members read their peer keys at start: a new member's key would be refused by the others.
+    throw new CommandError(
+      `add-node does not support a --secure cluster yet (members read their peer keys at start)`,
+      ExitCode.Failure,
+    );
+  }
   const addr = (m: { id: string; ports: { peer: number; client: number } }, kind: 'peer' | 'client') =>
     `${m.id}=${file.host}:${m.ports[kind]}`;
   const everyone = [...file.members, { id, ports }];

@@ -11,7 +11,8 @@ import {
   withMember,
   writeClusterFile,
 } from '../../cluster/ClusterFile.js';
-import { type ExitNotice, planCluster, startMember } from '../../cluster/launcher.js';
+import { ensureClusterKeys, secureArgs, useClusterAdminToken } from '../../cluster/keys.js';
+import { type ExitNotice, memberId, planCluster, startMember } from '../../cluster/launcher.js';
 import { tailLines } from '../../cluster/logs.js';
 import { memberProgram } from '../../cluster/paths.js';
 import { basePortProblem, CLUSTER_HOST, DEFAULT_BASE_PORT, MAX_MEMBERS } from '../../cluster/ports.js';
@@ -80,6 +81,16 @@ export async function up(ctx: Context): Promise<ExitCode> {
     existing === null
       ? `local-${randomBytes(4).toString('hex')}`
       : flagOf(existing.members[0]?.command ?? [], '--cluster-id');
+  // --secure, or a stopped cluster that was started with it: CURVE keys and an admin token.
+  const secure =
+    ctx.values.secure === true ||
+    (existing?.members.some((m) => m.command.includes('--curve-secret-key-file')) ?? false);
+  const keys = secure
+    ? ensureClusterKeys(
+        ctx.dir,
+        existing?.members.map((m) => m.id) ?? Array.from({ length: size }, (_v, i) => memberId(i + 1)),
+      )
+    : null;
   let plan = planCluster({
     dir: ctx.dir,
     host: CLUSTER_HOST,
@@ -93,6 +104,7 @@ export async function up(ctx: Context): Promise<ExitCode> {
       '--wal-segment-size',
       sizeOption(ctx, 'wal-segment-size', LOCAL_WAL_SEGMENT_SIZE, 64 * 1024, 1024 ** 3),
     ],
+    ...(keys === null ? {} : { memberArgs: (id: string) => secureArgs(keys, id) }),
   });
   // After add-node/remove-node the members are no longer n1..n<size>: start the recorded ones.
   if (existing?.members.some((m, i) => m.id !== plan.members[i]?.id)) {
@@ -112,6 +124,11 @@ export async function up(ctx: Context): Promise<ExitCode> {
   let file: ClusterFile = { ...plan, launcherPid: detach ? null : process.pid };
   if (existing !== null) file = { ...file, createdAt: existing.createdAt };
   writeClusterFile(file);
+  // The admin API of keyed members wants the token (read once the cluster file says they are keyed).
+  if (keys !== null) {
+    const tokenProblem = useClusterAdminToken(ctx.dir, ctx.env);
+    if (tokenProblem !== null) throw new CommandError(tokenProblem, ExitCode.Failure);
+  }
   const exits: ExitNotice[] = [];
   const started = Date.now();
   for (const m of plan.members) {

@@ -19,6 +19,7 @@ Usage:
                                          keys in byte order, one "key<TAB>value" line each
                                          (default: every key); no keys: prints nothing
   keel keygen                            a new CURVE key pair (Z85) for a member or a client
+  keel keygen --out <dir> --id <name>    ...written as <dir>/<name>.key (0600) and <name>.pub
 
 Values and keys (bytes):
   --base64 | --hex              put/cas: the value arguments, stdin or file are base64/hex text
@@ -47,6 +48,12 @@ Options:
                                 (default as for 'keel cluster': <repo>/.cluster in the checkout,
                                 ./keel-cluster elsewhere; env KEEL_CLUSTER_DIR)
   --timeout <s>                 give up after this many seconds (default 5)
+  --curve-key-file <file>       this client's CURVE key pair, for members started with keys
+                                (env KEEL_CURVE_KEY_FILE; default: the cluster dir's key, for
+                                a secure local cluster, see 'keel cluster --help')
+  --curve-server-keys <dir|file>
+                                the members' public keys, by member id or host:port (env
+                                KEEL_CURVE_SERVER_KEYS; default: the cluster dir's)
   --stale                       get/scan: answer from any member's local state (may be behind)
   --session                     writes: exactly-once retries through a client session (costs two
                                 more log entries: register and close)

@@ -13,6 +13,8 @@ const COMMON = {
   help: { type: 'boolean', short: 'h' },
   'key-base64': { type: 'boolean' },
   'key-hex': { type: 'boolean' },
+  'curve-key-file': { type: 'string' },
+  'curve-server-keys': { type: 'string' },
 } as const;
 /** How values are spelled: in for put/cas, out for get/scan. */
 const VALUE_ENCODING = { base64: { type: 'boolean' }, hex: { type: 'boolean' } } as const;
@@ -47,7 +49,12 @@ export const OPTIONS = {
     start: { type: 'string' },
     end: { type: 'string' },
   },
-  keygen: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  keygen: {
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+    out: { type: 'string' },
+    id: { type: 'string' },
+  },
 } as const satisfies Record<KvCommandName, ParseArgsConfig['options']>;
 
 export type Values = Partial<Record<string, string | boolean>>;

@@ -3,6 +3,7 @@ import { ClientConnection } from '@keel/transport-zmq';
 import { ClusterFileError } from '../../cluster/ClusterFile.js';
 import { ExitCode, type Io } from '../../io.js';
 import { cas } from './cas.js';
+import { clientCurve } from './curve.js';
 import { del } from './del.js';
 import { CommandError } from './errors.js';
 import { get } from './get.js';
@@ -36,13 +37,15 @@ export async function runKvCommand(name: KvCommandName, argv: readonly string[],
     if (name === 'keygen') return keygen(parsed, io);
     const timeout = timeoutMs(values);
     const target = endpoints(values, io);
+    const curve = clientCurve(values, io, target.members);
     const session = values.session === true;
     const once = !session && atMostOnce(name, values);
     // One log entry per write: a session (register, write, close) would make it three.
     const kv = new KvClient({
       endpoints: target.endpoints,
       members: target.members,
-      connect: (a) => new ClientConnection({ address: `tcp://${a}` }),
+      connect: (a) =>
+        new ClientConnection({ address: `tcp://${a}`, ...(curve === null ? {} : { curve: curve(a) }) }),
       timeoutMs: timeout,
       // An at-most-once write gets the whole deadline: giving up on a slow answer would leave
       // its outcome unknown.
