@@ -1,4 +1,4 @@
-import type { NodeId, RaftNode, TransferResult } from '@keel/core';
+import type { NodeId, RaftNode, StoredSnapshot, TransferResult } from '@keel/core';
 import type { FileSnapshotStore, WalLogStore } from '@keel/log';
 import type { ClientServer, PeerTransport } from '@keel/transport-zmq';
 import type { Logger } from 'pino';
@@ -127,6 +127,11 @@ export class RunningMember<Machine extends ServedStateMachine<Result>, Result> i
 
   snapshotNow(): boolean {
     return this.p.node.takeSnapshot();
+  }
+
+  /** The latest snapshot saved on disk, meta and bytes (`GET /snapshot`). */
+  latestSnapshot(): StoredSnapshot | null {
+    return this.p.snapshots.load();
   }
 
   /** `POST /snapshot` (the admin API's name). */

@@ -26,6 +26,7 @@ describe('public surface', () => {
       'parsePeers',
       'peerRoutes',
       'roleChangeReason',
+      'seedDataDir',
       'startAdminHttp',
       'startMember',
       'tcpEndpoint',
