@@ -6,6 +6,7 @@ export type {
   MembersView,
   ParseResult,
   PeerAddress,
+  SeedOptions,
 } from '@keel/server';
 export {
   changeInEffect,
@@ -15,4 +16,5 @@ export {
   parseAddress,
   parsePeers,
   RETRYABLE_REFUSALS,
+  seedDataDir,
 } from '@keel/server';
