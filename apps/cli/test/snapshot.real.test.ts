@@ -92,6 +92,13 @@ describe.skipIf(!existsSync(MAIN))('keel snapshot and keel leader on a real clus
     expect(st).toMatchObject({ ok: true, checksum: 'ok', format: 'keel-kv', revision: 41, keys: 39 });
     expect(st.voters).toEqual(['n1', 'n2', 'n3']);
     expect(st.index as number).toBeGreaterThan(KEYS);
+    // On a terminal, save shows the transfer's progress (redrawn in place) and ends it at 100%.
+    const writes: string[] = [];
+    const tty = capture({ env, cwd: tmp.path, isTTY: true, write: (t) => writes.push(t) }, tracker, MAIN);
+    expect(await runCli(['snapshot', 'save', 'tty.kbak', '--dir', source], tty.io)).toBe(ExitCode.Ok);
+    expect(writes.join('')).toMatch(
+      /downloading from 127\.0\.0\.1:\d+: [\d.]+ KiB of [\d.]+ KiB \(100%\)\n$/,
+    );
     const table = await cli('snapshot', 'status', 'backup.kbak');
     expect(table.out[1]).toMatch(/^checksum +ok /);
     expect(table.out).toContain('keys      39');
@@ -163,6 +170,12 @@ describe.skipIf(!existsSync(MAIN))('keel snapshot and keel leader on a real clus
     // The restored store goes on from the backup's revision, and its cluster is a new one.
     const put = await cli('put', 'after', 'restore', '--json', '--timeout', '20', '--dir', restored);
     expect(JSON.parse(put.out.join('\n'))).toMatchObject({ revision: 42 });
+    // Stopped and started again, the restored members come back from their own WAL and snapshot.
+    expect((await cli('cluster', 'down', '--dir', restored)).code).toBe(ExitCode.Ok);
+    const up3 = await cli('cluster', 'up', '--detach', '--timeout', '20', '--dir', restored);
+    expect(up3.code, up3.err.join(' | ')).toBe(ExitCode.Ok);
+    expect((await cli('get', 'after', '--timeout', '20', '--dir', restored)).out).toEqual(['restore']);
+    expect((await cli('get', 'key/007', '--timeout', '20', '--dir', restored)).out).toEqual([valueFor(7)]);
     expect((await cli('cluster', 'down', '--dir', restored)).code).toBe(ExitCode.Ok);
   }, 240_000);
 });
