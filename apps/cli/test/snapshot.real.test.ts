@@ -84,12 +84,17 @@ describe.skipIf(!existsSync(MAIN))('keel snapshot and keel leader on a real clus
     expect(save.err).toEqual([]);
     expect(save.code).toBe(ExitCode.Ok);
     expect(save.out.join('\n')).toMatch(
-      /^saved backup\.kbak: index \d+ \(term \d+\), revision 41, 39 keys, /,
+      /^saved backup\.kbak: index \d+ \(term \d+\), revision \d+, 39 keys, /,
     );
     const status = await cli('snapshot', 'status', 'backup.kbak', '--json');
     expect(status.code).toBe(ExitCode.Ok);
     const st = JSON.parse(status.out.join('\n')) as Record<string, unknown>;
-    expect(st).toMatchObject({ ok: true, checksum: 'ok', format: 'keel-kv', revision: 41, keys: 39 });
+    // 40 puts and a delete: revision 41, or more when a put whose answer was lost was retried
+    // (a put applied twice leaves the same value and a higher revision).
+    expect(st).toMatchObject({ ok: true, checksum: 'ok', format: 'keel-kv', keys: 39 });
+    const revision = st.revision as number;
+    expect(revision).toBeGreaterThanOrEqual(41);
+    expect(save.out.join('\n')).toContain(`revision ${revision}, `);
     expect(st.voters).toEqual(['n1', 'n2', 'n3']);
     expect(st.index as number).toBeGreaterThan(KEYS);
     // On a terminal, save shows the transfer's progress (redrawn in place) and ends it at 100%.
@@ -133,8 +138,10 @@ describe.skipIf(!existsSync(MAIN))('keel snapshot and keel leader on a real clus
     const move = await cli('leader', 'move', target, '--dir', source, '--timeout', '20');
     expect(move.err.filter((l) => !l.includes('handing leadership'))).toEqual([]);
     expect(move.code).toBe(ExitCode.Ok);
+    // Who led before may have changed meanwhile (an election on a busy machine): exit 0 is the
+    // contract, and the line names the target either way.
     expect(move.out.join('\n')).toMatch(
-      new RegExp(`^${target} leads \\(term \\d+; was ${before.leader}\\)$`),
+      new RegExp(`^${target} (leads \\(term \\d+; was n[123]\\)|already leads \\(term \\d+\\))$`),
     );
     expect((await cli('cluster', 'down', '--dir', source)).code).toBe(ExitCode.Ok);
 
@@ -169,7 +176,7 @@ describe.skipIf(!existsSync(MAIN))('keel snapshot and keel leader on a real clus
     for (const kv of kvs) expect(kv.value).toBe(valueFor(Number(kv.key.slice(4))));
     // The restored store goes on from the backup's revision, and its cluster is a new one.
     const put = await cli('put', 'after', 'restore', '--json', '--timeout', '20', '--dir', restored);
-    expect(JSON.parse(put.out.join('\n'))).toMatchObject({ revision: 42 });
+    expect((JSON.parse(put.out.join('\n')) as { revision: number }).revision).toBeGreaterThan(revision);
     // Stopped and started again, the restored members come back from their own WAL and snapshot.
     expect((await cli('cluster', 'down', '--dir', restored)).code).toBe(ExitCode.Ok);
     const up3 = await cli('cluster', 'up', '--detach', '--timeout', '20', '--dir', restored);

@@ -8,8 +8,10 @@ export interface SnapshotSource {
   latestSnapshot(): StoredSnapshot | null;
   /** Starts a snapshot of the applied state (false: nothing new since the last one, or one is under way). */
   takeSnapshot(): boolean;
-  /** The member's applied index and cluster id now. */
-  status(): { readonly appliedIndex: number; readonly clusterId: string };
+  /** Resolves once the state holds every write committed before the call (ReadIndex): the applied index then. */
+  readBarrier(): Promise<number>;
+  /** The member's cluster id. */
+  status(): { readonly clusterId: string };
 }
 
 /** How long `GET /snapshot?fresh=1` waits for the snapshot it asked for. */
@@ -24,8 +26,10 @@ function fail(res: ServerResponse, status: number, message: string): void {
 
 /**
  * `GET /snapshot`: the member's latest saved snapshot, streamed. With `fresh=1` the member first
- * snapshots its state as applied when the request arrived (or waits for one under way) and streams
- * a snapshot at that index or later. Either way the bytes are the state machine's state at one
+ * makes sure it has applied every write committed before the request (a ReadIndex read, §6.4, so
+ * a lagging follower catches up and a partitioned one refuses with 503 rather than serve an old
+ * state), snapshots that state (or waits for one under way) and streams a snapshot at that index
+ * or later: a backup holds every write acknowledged before it was asked for. Either way the bytes are the state machine's state at one
  * applied index, never a mix: the snapshot store keeps each snapshot whole in memory, and a newer
  * one replaces the reference, not the bytes being sent. The meta rides in headers:
  * `x-keel-snapshot-index`, `x-keel-snapshot-term`, `x-keel-cluster-id`, `x-keel-member`,
@@ -40,7 +44,13 @@ export async function serveSnapshot(
 ): Promise<void> {
   let snap = member.latestSnapshot();
   if (fresh) {
-    const target = member.status().appliedIndex;
+    let target: number;
+    try {
+      target = await member.readBarrier();
+    } catch (err) {
+      fail(res, 503, `cannot confirm this member holds every committed write: ${(err as Error).message}`);
+      return;
+    }
     const deadline = performance.now() + timeoutMs;
     while (snap === null || snap.meta.index < target) {
       if (performance.now() > deadline) {

@@ -106,7 +106,8 @@ describe('GET /snapshot, POST /leader and seedDataDir (a backup restored into a 
     let index: number;
     try {
       for (let i = 1; i <= 5; i++) await a.add(i);
-      // A fresh snapshot from a follower covers at least what that member had applied.
+      // A fresh snapshot, even from a follower that may lag, holds every acknowledged write
+      // (ReadIndex first; without it this read 10 here once: the follower had not applied the last add).
       const res = await fetch(`http://${a.http[1]}/snapshot?fresh=1`);
       expect(res.status).toBe(200);
       bytes = new Uint8Array(await res.arrayBuffer());
@@ -118,27 +119,42 @@ describe('GET /snapshot, POST /leader and seedDataDir (a backup restored into a 
       expect(res.headers.get('x-keel-snapshot-voters')).toBe('a,b,c');
 
       // Leadership moves to a follower through the leader; a follower refuses with a hint.
-      const leader = await until('a leader', 10_000, () => {
-        const l = a.members[0]!.status().leader;
-        return l === null ? undefined : l;
-      });
-      const target = ['a', 'b', 'c'].find((id) => id !== leader)!;
+      // Leadership moves to a follower through the leader; a follower refuses with a hint. Who
+      // leads may change meanwhile (an election on a busy machine): each step asks the member
+      // that leads at that moment, and a 421 from a former leader is asked again.
+      const ids = ['a', 'b', 'c'];
+      const leaderNow = (): Promise<number> =>
+        until('a leader', 10_000, () => {
+          const i = a.members.findIndex((m) => m.status().role === 'leader');
+          return i < 0 ? undefined : i;
+        });
       const post = (at: string, body: unknown) =>
         fetch(`http://${at}/leader`, { method: 'POST', body: JSON.stringify(body) });
-      const follower = a.http[['a', 'b', 'c'].indexOf(target)]!;
-      const refused = await post(follower, { to: target });
+      const toLeader = (body: unknown) =>
+        until('an answer from the leader', 10_000, async () => {
+          const r = await post(a.http[await leaderNow()]!, body);
+          return r.status === 421 ? undefined : r;
+        });
+      const leader = await leaderNow();
+      const follower = (leader + 1) % 3;
+      const refused = await post(a.http[follower]!, { to: ids[follower] });
       expect(refused.status).toBe(421);
       expect(await refused.json()).toMatchObject({ ok: false, reason: 'not-leader' });
-      const leaderHttp = a.http[['a', 'b', 'c'].indexOf(leader)]!;
-      const unknown = await post(leaderHttp, { to: 'zz' });
+      const unknown = await toLeader({ to: 'zz' });
       expect(unknown.status).toBe(400);
       expect(await unknown.json()).toMatchObject({ ok: false, reason: 'unknown-member' });
-      expect((await post(leaderHttp, { nope: 1 })).status).toBe(400);
-      const moved = await post(leaderHttp, { to: target });
+      expect((await toLeader({ nope: 1 })).status).toBe(400);
+      const target = (((await leaderNow()) + 1) % 3) as number;
+      const moved = await toLeader({ to: ids[target] });
       expect(moved.status).toBe(202);
-      await until(`${target} to lead`, 10_000, () =>
-        a.members[['a', 'b', 'c'].indexOf(target)]!.status().role === 'leader' ? true : undefined,
-      );
+      // A leader abandons a transfer that takes longer than an election timeout (a busy machine):
+      // ask again until the target leads.
+      await until(`${ids[target]} to lead`, 20_000, async () => {
+        if (a.members[target]!.status().role === 'leader') return true;
+        await new Promise((r) => setTimeout(r, 200));
+        if (a.members[target]!.status().role !== 'leader') await toLeader({ to: ids[target] });
+        return undefined;
+      });
     } finally {
       await a.close();
     }
