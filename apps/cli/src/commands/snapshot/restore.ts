@@ -60,14 +60,20 @@ export async function restore(a: SnapshotArgs): Promise<ExitCode> {
     },
   }));
   for (const m of plan.members) {
-    await seedDataDir({
-      dataDir: m.dataDir,
-      id: m.id,
-      clusterId,
-      members,
-      data: backup.data,
-      index: backup.header.index,
-    });
+    try {
+      await seedDataDir({
+        dataDir: m.dataDir,
+        id: m.id,
+        clusterId,
+        members,
+        data: backup.data,
+        index: backup.header.index,
+      });
+    } catch (err) {
+      throw new SnapshotCommandError(
+        `cannot prepare ${m.id}'s data dir ${m.dataDir}: ${(err as Error).message}; delete ${dir} and run restore again`,
+      );
+    }
   }
   // Last: a cluster file names a cluster that is ready to start.
   writeClusterFile(plan);

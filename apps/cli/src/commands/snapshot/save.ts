@@ -39,10 +39,13 @@ export async function save(a: SnapshotArgs, defaultDir: string): Promise<ExitCod
       `\r\x1b[2Kdownloading from ${endpoint}: ${humanBytes(received)} of ${humanBytes(total)} (${pct}%)${final ? '\n' : ''}`,
     );
   };
+  // The member first catches up and snapshots its store, which takes a while for a large one.
+  if (tty) a.io.write!(`${endpoint} is taking a snapshot...`);
   let got: Awaited<ReturnType<typeof downloadSnapshot>>;
   try {
     got = await downloadSnapshot(endpoint, Math.max(a.timeoutMs, 30_000), draw);
   } catch (err) {
+    if (tty) a.io.write!('\n');
     if (err instanceof DownloadError) throw new SnapshotCommandError(err.message);
     throw err;
   }
