@@ -68,10 +68,8 @@ function handleMembersPost(req: IncomingMessage, res: ServerResponse, member: St
 /**
  * `/metrics` (Prometheus text), `/status` (JSON), `/healthz` (200 once a leader is known) and
  * `/members` (GET: the configuration; POST: one membership change, on the leader), and
- * `POST /snapshot` (snapshot the store now; 202 started, 409 nothing new or one under way),
- * `GET /snapshot[?fresh=1]` (the latest snapshot's bytes: snapshotHttp.ts) and `POST /leader`
- * (leadership transfer: leaderHttp.ts). The endpoint is unauthenticated: bind it to loopback or a
- * private network.
+ * `POST /snapshot` (snapshot the store now; 202 started, 409 nothing new or one under way). The endpoint
+ * is unauthenticated: bind it to loopback or a private network.
  */
 export function startAdminHttp(
   at: Address,
@@ -84,6 +82,7 @@ export function startAdminHttp(
       handleMembersPost(req, res, member);
       return;
     }
+    // For operators: leadership transfer (leaderHttp.ts) and backups (snapshotHttp.ts).
     if (path === '/leader' && req.method === 'POST') {
       handleLeaderPost(req, res, member);
       return;
