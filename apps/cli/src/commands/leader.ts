@@ -10,7 +10,8 @@ import { adminJson } from '@keel/ops';
 import { ClusterFileError } from '../cluster/ClusterFile.js';
 import { defaultClusterDir } from '../cluster/paths.js';
 import { ExitCode, type Io } from '../io.js';
-import { findLeader, MembersError, memberEndpoints } from './members.js';
+import { adminTargets } from './adminTargets.js';
+import { findLeader, MembersError } from './members.js';
 
 export const LEADER_HELP = `keel leader — who leads, and handing leadership over
 
@@ -135,7 +136,7 @@ export async function runLeaderCommand(argv: readonly string[], io: Io): Promise
       typeof values.dir === 'string'
         ? resolve(cwd, values.dir)
         : defaultClusterDir(cwd, io.env ?? process.env);
-    const endpoints = memberEndpoints(dir, typeof values.endpoint === 'string' ? values.endpoint : undefined);
+    const endpoints = adminTargets(dir, typeof values.endpoint === 'string' ? values.endpoint : undefined);
     const json = values.json === true;
     const r = await moveLeader(endpoints, to, t * 1000, (line) => {
       if (!json) io.err(line);

@@ -41,8 +41,8 @@ One change at a time: each waits until the leader has applied it. For a local cl
 Options:
   --endpoint <host:port>    any member's HTTP endpoint (default: the members of the cluster file)
   --dir <dir>               cluster directory (as for 'keel cluster'; env KEEL_CLUSTER_DIR)
-  --timeout <s>             give up after this many seconds (default 10; add and promote also
-                            wait up to --catch-up seconds, default 120, for the learner to catch up)
+  --timeout <s>             give up after this many seconds (default 10; add also waits up to
+                            --catch-up seconds, default 120, for the learner to catch up)
   --catch-up <s>            see --timeout
   --force                   promote: even a learner that has not caught up (it then votes and
                             counts toward quorums before it holds the log)

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { ExitCode } from '../../io.js';
-import { findLeader, MembersError, memberEndpoints } from '../members.js';
+import { adminTargets } from '../adminTargets.js';
+import { findLeader, MembersError } from '../members.js';
 import { type BackupHeader, encodeBackup } from './backupFile.js';
 import { DownloadError, downloadSnapshot } from './download.js';
 import { humanBytes, type SnapshotArgs, SnapshotCommandError } from './options.js';
@@ -18,7 +19,7 @@ const PROGRESS_EVERY_MS = 200;
 export async function save(a: SnapshotArgs, defaultDir: string): Promise<ExitCode> {
   let endpoint: string;
   try {
-    const endpoints = memberEndpoints(a.dir ?? defaultDir, a.endpoint ?? undefined);
+    const endpoints = adminTargets(a.dir ?? defaultDir, a.endpoint ?? undefined);
     endpoint =
       endpoints.length === 1
         ? endpoints[0]!
