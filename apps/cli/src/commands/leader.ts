@@ -30,7 +30,8 @@ Options:
 Exit codes: 0 <id> leads, 1 failure (unknown id, not a voter, timeout), 2 usage error,
             4 no cluster running.`;
 
-const OPTIONS = {
+/** The flags of `keel leader move` (exported for shell completion). */
+export const LEADER_OPTIONS = {
   endpoint: { type: 'string' },
   dir: { type: 'string' },
   timeout: { type: 'string' },
@@ -107,9 +108,12 @@ export async function runLeaderCommand(argv: readonly string[], io: Io): Promise
   }
   try {
     if (sub !== 'move') throw new MembersError(`unknown command '${sub}' (expected move)`, ExitCode.Usage);
-    let parsed: { values: Partial<Record<keyof typeof OPTIONS, string | boolean>>; positionals: string[] };
+    let parsed: {
+      values: Partial<Record<keyof typeof LEADER_OPTIONS, string | boolean>>;
+      positionals: string[];
+    };
     try {
-      parsed = parseArgs({ args: [...rest], options: OPTIONS, allowPositionals: true, strict: true });
+      parsed = parseArgs({ args: [...rest], options: LEADER_OPTIONS, allowPositionals: true, strict: true });
     } catch (err) {
       throw new MembersError(
         (err as Error).message.replace(/\. To specify a positional.*$/s, ''),

@@ -41,7 +41,8 @@ Options:
 Exit codes: 0 ok, 1 failure (a corrupt or foreign file, a refusal, no leader), 2 usage error,
             4 no cluster running.`;
 
-const OPTIONS = {
+/** The flags of `keel snapshot` subcommands (exported for shell completion). */
+export const SNAPSHOT_OPTIONS = {
   endpoint: { type: 'string' },
   dir: { type: 'string' },
   members: { type: 'string', short: 'n' },
@@ -51,8 +52,8 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
-const ACTIONS = ['save', 'status', 'restore'] as const;
-type Action = (typeof ACTIONS)[number];
+export const SNAPSHOT_ACTIONS = ['save', 'status', 'restore'] as const;
+type Action = (typeof SNAPSHOT_ACTIONS)[number];
 
 function integer(v: string | undefined, flag: string, min: number, max: number): number | null {
   if (v === undefined) return null;
@@ -74,16 +75,24 @@ export async function runSnapshotCommand(argv: readonly string[], io: Io): Promi
   }
   let fileArg = 'the file';
   try {
-    if (!(ACTIONS as readonly string[]).includes(sub)) {
+    if (!(SNAPSHOT_ACTIONS as readonly string[]).includes(sub)) {
       throw new SnapshotCommandError(
-        `unknown command '${sub}' (expected ${ACTIONS.join(', ')})`,
+        `unknown command '${sub}' (expected ${SNAPSHOT_ACTIONS.join(', ')})`,
         ExitCode.Usage,
       );
     }
     const action = sub as Action;
-    let parsed: { values: Partial<Record<keyof typeof OPTIONS, string | boolean>>; positionals: string[] };
+    let parsed: {
+      values: Partial<Record<keyof typeof SNAPSHOT_OPTIONS, string | boolean>>;
+      positionals: string[];
+    };
     try {
-      parsed = parseArgs({ args: [...rest], options: OPTIONS, allowPositionals: true, strict: true });
+      parsed = parseArgs({
+        args: [...rest],
+        options: SNAPSHOT_OPTIONS,
+        allowPositionals: true,
+        strict: true,
+      });
     } catch (err) {
       throw new SnapshotCommandError(
         (err as Error).message.replace(/\. To specify a positional.*$/s, ''),
@@ -98,7 +107,7 @@ export async function runSnapshotCommand(argv: readonly string[], io: Io): Promi
     if (positionals.length !== 1)
       throw new SnapshotCommandError(`'${action}' takes one <file>`, ExitCode.Usage);
     fileArg = positionals[0]!;
-    const str = (k: keyof typeof OPTIONS): string | undefined =>
+    const str = (k: keyof typeof SNAPSHOT_OPTIONS): string | undefined =>
       typeof values[k] === 'string' ? (values[k] as string) : undefined;
     if (action !== 'restore' && (values.members !== undefined || values['base-port'] !== undefined)) {
       throw new SnapshotCommandError(`-n/--members and --base-port belong to 'restore'`, ExitCode.Usage);
