@@ -1,7 +1,9 @@
 import { runClusterCommand } from './commands/cluster.js';
 import { KV_COMMANDS, type KvCommandName } from './commands/kv/options.js';
 import { runKvCommand } from './commands/kv/run.js';
+import { runLeaderCommand } from './commands/leader.js';
 import { runMembersCommand } from './commands/members.js';
+import { runSnapshotCommand } from './commands/snapshot.js';
 import { ExitCode, type Io } from './io.js';
 
 export type { Io } from './io.js';
@@ -19,6 +21,9 @@ Commands:
   put|get|del|cas|incr|scan                               read and write keys (keel get --help)
   members list|add|promote|remove                         a cluster's voters and learners
                                                           (keel members --help)
+  leader move <id>                                        hand leadership to a voter (keel leader --help)
+  snapshot save|status|restore                            backups, and new clusters from one
+                                                          (keel snapshot --help)
   bench write|read|mixed|election                         measure a cluster (keel bench --help)
   node                                                    run one member here (keel node --help)
   chaos [--nodes 3|5] [--duration 60s] [--faults ...]    break a real cluster and judge it
@@ -45,6 +50,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<ExitCode>
   }
   if (command === 'cluster') return runClusterCommand(rest, io);
   if (command === 'members') return runMembersCommand(rest, io);
+  if (command === 'leader') return runLeaderCommand(rest, io);
+  if (command === 'snapshot') return runSnapshotCommand(rest, io);
   if ((KV_COMMANDS as readonly string[]).includes(command)) {
     return runKvCommand(command as KvCommandName, rest, io);
   }

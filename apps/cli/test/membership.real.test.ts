@@ -205,7 +205,7 @@ describe.skipIf(!existsSync(MAIN))('membership changes and snapshots on real kee
     await expectAllRead(client(), acked);
   }, 240_000);
 
-  it('promote refuses a learner that is behind (etcd does too), --force overrides, and a caught-up learner is promoted', async () => {
+  it('promote waits for a learner that is behind (--no-wait refuses at once, as etcd does; --force overrides) and promotes it once caught up', async () => {
     dir = join(tmp.path, 'promote');
     const env = envWith({});
     const base = await freeBasePort(5, 21000, 31000);
@@ -245,14 +245,21 @@ describe.skipIf(!existsSync(MAIN))('membership changes and snapshots on real kee
     }
     await writeEntries('promote');
 
-    // Refused: one line, exit 1, and the learner stays a learner.
-    const refused = await cli(env, 'members', 'promote', 'n4');
+    // --no-wait: refused, one line, exit 1, and the learner stays a learner.
+    const refused = await cli(env, 'members', 'promote', 'n4', '--no-wait');
     expect(refused.code).toBe(ExitCode.Failure);
     expect(refused.err).toHaveLength(1);
     expect(refused.err[0]).toMatch(
       /^keel members promote: n4 is \d+ entries behind the leader; promote it once it has caught up \(its match in 'keel members list'\), or use --force$/,
     );
     expect(Number(/is (\d+) entries/.exec(refused.err[0]!)![1])).toBeGreaterThan(1000);
+    expect((await roles()).n4).toBe('learner');
+    // Waiting (the default) for a learner that cannot catch up (paused) ends at --catch-up.
+    const waited = await cli(env, 'members', 'promote', 'n4', '--catch-up', '2');
+    expect(waited.code).toBe(ExitCode.Failure);
+    expect(waited.err.at(-1)).toMatch(
+      /^keel members promote: n4 did not catch up in time \(\d+ of \d+\); it stays a learner$/,
+    );
     expect((await roles()).n4).toBe('learner');
 
     // --force: promoted though still behind.
@@ -261,13 +268,10 @@ describe.skipIf(!existsSync(MAIN))('membership changes and snapshots on real kee
     expect((await roles()).n5).toBe('voter');
     expect((await cli(env, 'cluster', 'resume', 'n5')).code).toBe(ExitCode.Ok);
 
-    // Resumed, n4 catches up and is then promoted without --force.
+    // Resumed, n4 catches up: promote waits for it (progress on stderr), then promotes it.
     expect((await cli(env, 'cluster', 'resume', 'n4')).code).toBe(ExitCode.Ok);
-    // Until then it is refused as behind (or, on a busy machine, finds no leader for a moment).
-    const promoted = await until('n4 to catch up and be promoted', 90_000, async () => {
-      const r = await cli(env, 'members', 'promote', 'n4');
-      return r.code === ExitCode.Ok ? r : undefined;
-    });
+    const promoted = await cli(env, 'members', 'promote', 'n4', '--catch-up', '90', '--timeout', '20');
+    expect(promoted.code, promoted.err.join(' | ')).toBe(ExitCode.Ok);
     expect(promoted.out[0]).toMatch(/^promoted n4 \(index \d+\)$/);
     expect(await roles()).toEqual({ n1: 'voter', n2: 'voter', n3: 'voter', n4: 'voter', n5: 'voter' });
   }, 240_000);

@@ -6,6 +6,7 @@ export type {
   MembersView,
   ParseResult,
   PeerAddress,
+  SeedOptions,
 } from '@keel/server';
 export {
   ConfigError,
@@ -16,6 +17,7 @@ export {
   parseAddress,
   parsePeers,
   RETRYABLE_REFUSALS,
+  seedDataDir,
 } from '@keel/server';
 export type { KeyPairFile } from './keyFiles.js';
 export {

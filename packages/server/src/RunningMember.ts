@@ -1,4 +1,4 @@
-import type { NodeId, RaftNode, TransferResult } from '@keel/core';
+import type { NodeId, RaftNode, StoredSnapshot, TransferResult } from '@keel/core';
 import type { FileSnapshotStore, WalLogStore } from '@keel/log';
 import type { ClientServer, PeerTransport } from '@keel/transport-zmq';
 import type { Logger } from 'pino';
@@ -127,6 +127,31 @@ export class RunningMember<Machine extends ServedStateMachine<Result>, Result> i
 
   snapshotNow(): boolean {
     return this.p.node.takeSnapshot();
+  }
+
+  /**
+   * Waits until this member's state holds every write committed before the call (a ReadIndex
+   * read, §6.4: on a follower the leader confirms the index), and answers the applied index then.
+   */
+  readBarrier(): Promise<number> {
+    return new Promise((resolve, reject) =>
+      this.p.node.read((outcome) => {
+        if (outcome.ok) resolve(Math.max(outcome.index, this.p.node.status().appliedIndex));
+        else
+          reject(
+            new Error(
+              outcome.reason === 'not-leader'
+                ? `no leader to confirm the read index (leader hint ${outcome.leaderHint ?? 'none'})`
+                : `${outcome.reason}: ${outcome.message}`,
+            ),
+          );
+      }),
+    );
+  }
+
+  /** The latest snapshot saved on disk, meta and bytes (`GET /snapshot`). */
+  latestSnapshot(): StoredSnapshot | null {
+    return this.p.snapshots.load();
   }
 
   /** `POST /snapshot` (the admin API's name). */

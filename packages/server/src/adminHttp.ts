@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Address } from './addresses.js';
+import { readJsonBody } from './httpBody.js';
+import { handleLeaderPost, type LeaderSource } from './leaderHttp.js';
 import {
   MemberChangeProblem,
   type MemberChangeReply,
@@ -9,6 +11,7 @@ import {
   parseMemberChange,
 } from './membership.js';
 import type { NodeMetrics } from './metrics.js';
+import { type SnapshotSource, serveSnapshot } from './snapshotHttp.js';
 import type { MemberStatus } from './status.js';
 
 export interface AdminHttpServer {
@@ -16,7 +19,7 @@ export interface AdminHttpServer {
 }
 
 /** What the admin API serves: the member handle. */
-export interface StatusSource {
+export interface StatusSource extends LeaderSource, SnapshotSource {
   status(withHash?: boolean): MemberStatus;
   refreshMetrics(): void;
   members(): MembersView;
@@ -60,26 +63,7 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 }
 
 function handleMembersPost(req: IncomingMessage, res: ServerResponse, member: StatusSource): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  req.on('data', (c: Buffer) => {
-    size += c.length;
-    if (size > MAX_BODY) {
-      json(res, 413, { ok: false, reason: 'bad-request', message: `body larger than ${MAX_BODY} bytes` });
-      req.destroy();
-      return;
-    }
-    chunks.push(c);
-  });
-  req.on('end', () => {
-    if (res.headersSent) return;
-    let body: unknown;
-    try {
-      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    } catch {
-      json(res, 400, { ok: false, reason: 'bad-request', message: 'the body is not JSON' });
-      return;
-    }
+  readJsonBody(req, res, MAX_BODY, (body) => {
     const parsed = parseMemberChange(body);
     if (parsed instanceof MemberChangeProblem) {
       json(res, 400, { ok: false, reason: 'bad-request', code: parsed.code, message: parsed.message });
@@ -123,6 +107,19 @@ export function startAdminHttp(
       handleMembersPost(req, res, member);
       return;
     }
+    // For operators: leadership transfer (leaderHttp.ts) and backups (snapshotHttp.ts).
+    if (path === '/leader' && req.method === 'POST') {
+      handleLeaderPost(req, res, member);
+      return;
+    }
+    if (path === '/snapshot' && req.method === 'GET') {
+      const fresh = new URLSearchParams(query).get('fresh') === '1';
+      serveSnapshot(res, member, fresh).catch((err: Error) => {
+        if (!res.headersSent) res.writeHead(500).end(`${err.message}\n`);
+        else res.destroy(err);
+      });
+      return;
+    }
     if (path === '/snapshot' && req.method === 'POST') {
       const ok = member.takeSnapshot();
       json(
@@ -160,7 +157,7 @@ export function startAdminHttp(
     } else {
       res
         .writeHead(404, { 'content-type': 'text/plain' })
-        .end('not found: try /status, /metrics, /healthz or /members\n');
+        .end('not found: try /status, /metrics, /healthz, /members or /snapshot\n');
     }
   });
   server.keepAliveTimeout = 1000;

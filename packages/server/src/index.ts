@@ -31,5 +31,7 @@ export { DEFAULT_WAL_SEGMENT_BYTES, engineTicks } from './options.js';
 export { peerRoutes } from './peerRoutes.js';
 export type { MemberHandle } from './RunningMember.js';
 export { roleChangeReason } from './roleChange.js';
+export type { SeedOptions } from './seedDataDir.js';
+export { seedDataDir } from './seedDataDir.js';
 export { startMember } from './startMember.js';
 export type { MemberStatus } from './status.js';

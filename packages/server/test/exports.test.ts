@@ -27,6 +27,7 @@ describe('public surface', () => {
       'parsePeers',
       'peerRoutes',
       'roleChangeReason',
+      'seedDataDir',
       'startAdminHttp',
       'startMember',
       'tcpEndpoint',

@@ -1,47 +1,30 @@
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pinoPretty from 'pino-pretty';
 
-const LEVELS: Record<number, string> = {
-  10: 'TRACE',
-  20: 'DEBUG',
-  30: 'INFO',
-  40: 'WARN',
-  50: 'ERROR',
-  60: 'FATAL',
-};
-const HIDDEN = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'v']);
-
-function value(v: unknown): string {
-  if (typeof v === 'string') return /\s/.test(v) ? JSON.stringify(v) : v;
-  if (typeof v === 'object' && v !== null && 'message' in v)
-    return JSON.stringify((v as { message: unknown }).message);
-  return JSON.stringify(v);
-}
-
-/** A pino JSON line as `time LEVEL msg key=value ...`; any other line unchanged. */
-export function prettyLogLine(line: string): string {
-  if (!line.startsWith('{')) return line;
-  let o: Record<string, unknown>;
-  try {
-    o = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return line;
-  }
-  const when = typeof o.time === 'number' || typeof o.time === 'string' ? new Date(o.time) : null;
-  const time = when !== null && !Number.isNaN(when.getTime()) ? when.toISOString().slice(11, 23) : '';
-  const level =
-    typeof o.level === 'number'
-      ? (LEVELS[o.level] ?? String(o.level))
-      : typeof o.level === 'string'
-        ? o.level.toUpperCase()
-        : '';
-  const rest = Object.entries(o)
-    .filter(([k]) => !HIDDEN.has(k))
-    .map(([k, v]) => `${k}=${value(v)}`)
-    .join(' ');
-  return [time, level.padEnd(5), typeof o.msg === 'string' ? o.msg : '', rest]
-    .filter((s) => s !== '')
-    .join(' ');
+/**
+ * A member log's pino JSON lines as pino-pretty prints them on a member's own terminal
+ * (`time LEVEL (nodeId/component): msg` and the other fields on one line); any other line (the
+ * launcher's start banners, a crash's stack) unchanged.
+ */
+export function logPrettifier(colorize: boolean): (line: string) => string {
+  const format = pinoPretty.prettyFactory({
+    colorize,
+    ignore: 'pid,hostname',
+    translateTime: 'SYS:HH:MM:ss.l',
+    singleLine: true,
+  });
+  return (line) => {
+    if (!line.startsWith('{')) return line;
+    let o: unknown;
+    try {
+      o = JSON.parse(line);
+    } catch {
+      return line;
+    }
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) return line;
+    return format(o).replace(/\n$/, '');
+  };
 }
 
 /** The last `count` lines of a file (all lines when count is null); [] if it does not exist. */

@@ -28,8 +28,11 @@ Usage:
                                             (start it first: keel node --join ...). It joins as a
                                             learner (receives the log, never votes); unless
                                             --learner, it is promoted to voter once caught up.
-  keel members promote <id> [--force]       make a learner a voter; refused while it is more than
-                                            1,000 entries behind the leader's log, unless --force
+  keel members promote <id> [--force | --no-wait]
+                                            make a learner a voter once it has caught up: waits
+                                            (up to --catch-up seconds) while it is more than 1,000
+                                            entries behind the leader's log; --no-wait refuses at
+                                            once instead, --force promotes it anyway
   keel members remove <id>                  remove a voter or a learner (a removed leader hands
                                             over to another voter once the change commits)
 
@@ -61,6 +64,7 @@ const OPTIONS = {
   http: { type: 'string' },
   learner: { type: 'boolean' },
   force: { type: 'boolean' },
+  'no-wait': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -247,27 +251,59 @@ export async function addMember(
   progress(`${o.id} added as a learner at index ${added.index}`);
   if (o.learner) return added;
   const all = o.http !== undefined && !endpoints.includes(o.http) ? [...endpoints, o.http] : endpoints;
-  const catchUpDeadline = performance.now() + o.catchUpMs;
+  return promoteWhenCaughtUp(all, o.id, o.timeoutMs, performance.now() + o.catchUpMs, progress);
+}
+
+/**
+ * Promotes learner `id` once it has caught up: waits until it holds what the leader had committed,
+ * asks for the promotion, and catches up again while a busy leader refuses it as behind (bounded
+ * by `catchUpDeadline`; it then stays a learner).
+ */
+export async function promoteWhenCaughtUp(
+  endpoints: readonly string[],
+  id: string,
+  timeoutMs: number,
+  catchUpDeadline: number,
+  progress: (line: string) => void,
+): Promise<ChangeReply> {
   for (;;) {
-    await waitCaughtUp(all, o.id, catchUpDeadline, progress);
+    await waitCaughtUp(endpoints, id, catchUpDeadline, progress);
     try {
       const promoted = await changeMembers(
-        all,
-        { action: 'promote', id: o.id },
-        performance.now() + o.timeoutMs,
+        endpoints,
+        { action: 'promote', id },
+        performance.now() + timeoutMs,
       );
-      progress(`${o.id} promoted to voter at index ${promoted.index}`);
+      progress(`${id} promoted to voter at index ${promoted.index}`);
       return promoted;
     } catch (err) {
       // Caught up to where the leader was, but a busy leader moved on by more than the promotion
       // allows: catch up again (bounded by --catch-up).
       if (!(err instanceof MembersError) || err.reason !== 'learner-not-ready') throw err;
       if (performance.now() >= catchUpDeadline) {
-        throw new MembersError(`${o.id} did not catch up in time; it stays a learner`, ExitCode.Failure);
+        throw new MembersError(`${id} did not catch up in time; it stays a learner`, ExitCode.Failure);
       }
-      progress(`${o.id} is still behind the leader; catching up again`);
+      progress(`${id} is still behind the leader; catching up again`);
     }
   }
+}
+
+/** `promote` without --force: at once if the learner is close enough, else once it has caught up. */
+async function promote(
+  endpoints: readonly string[],
+  id: string,
+  timeoutMs: number,
+  catchUpMs: number,
+  progress: (line: string) => void,
+): Promise<ChangeReply> {
+  const catchUpDeadline = performance.now() + catchUpMs;
+  try {
+    return await changeMembers(endpoints, { action: 'promote', id }, performance.now() + timeoutMs);
+  } catch (err) {
+    if (!(err instanceof MembersError) || err.reason !== 'learner-not-ready') throw err;
+    progress(`${id} is behind the leader; waiting for it to catch up (up to ${catchUpMs / 1000} s)`);
+  }
+  return promoteWhenCaughtUp(endpoints, id, timeoutMs, catchUpDeadline, progress);
 }
 
 function table(members: readonly MemberInfo[], leader: string | null): string[] {
@@ -344,8 +380,11 @@ export async function runMembersCommand(argv: readonly string[], io: Io): Promis
     ) {
       throw new MembersError(`--client, --http and --learner belong to 'add'`, ExitCode.Usage);
     }
-    if (action !== 'promote' && values.force !== undefined) {
-      throw new MembersError(`--force belongs to 'promote'`, ExitCode.Usage);
+    if (action !== 'promote' && (values.force !== undefined || values['no-wait'] !== undefined)) {
+      throw new MembersError(`--force and --no-wait belong to 'promote'`, ExitCode.Usage);
+    }
+    if (values.force === true && values['no-wait'] === true) {
+      throw new MembersError(`--force promotes without waiting already; give one of them`, ExitCode.Usage);
     }
     const id = positionals[0];
     if (id !== undefined && !isValidMemberId(id)) {
@@ -399,6 +438,8 @@ export async function runMembersCommand(argv: readonly string[], io: Io): Promis
         },
         progress,
       );
+    } else if (action === 'promote' && values.force !== true && values['no-wait'] !== true) {
+      reply = await promote(endpoints, id!, timeoutMs, catchUpMs, progress);
     } else {
       const force = action === 'promote' && values.force === true ? { force: true } : {};
       reply = await changeMembers(endpoints, { action, id: id!, ...force }, performance.now() + timeoutMs);

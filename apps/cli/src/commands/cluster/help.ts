@@ -18,7 +18,8 @@ Commands:
   restart <id>        start a member again with the same command line (stops it first if running)
   pause <id>          freeze a member (SIGSTOP); resume <id> continues it (SIGCONT)
   logs <id> [-f] [-n <lines>] [--raw]
-                      print a member's log; -f follows it
+                      print a member's log; -f follows it. On a terminal the JSON lines
+                      go through pino-pretty (colours unless NO_COLOR); --raw keeps JSON
   add-node [--learner]
                       start a new member (next free id, ports by the same scheme) that joins
                       the running cluster: added as a learner, promoted to voter once caught up
