@@ -13,6 +13,10 @@ const member: StatusSource = {
   members: () => ({}) as never,
   changeMembers: () => Promise.reject(new Error('not reached')),
   takeSnapshot: () => true,
+  id: 'a',
+  transfer: () => ({ ok: false, reason: 'not-leader' }) as never,
+  latestSnapshot: () => null,
+  readBarrier: () => Promise.reject(new Error('not reached')),
 };
 
 let server: AdminHttpServer | null = null;

@@ -8,6 +8,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { InvalidMemberIdError, isValidMemberId } from '@keel/core';
 import { adminJson } from '@keel/ops';
 import { ClusterFileError } from '../cluster/ClusterFile.js';
+import { useClusterAdminToken } from '../cluster/keys.js';
 import { defaultClusterDir } from '../cluster/paths.js';
 import { ExitCode, type Io } from '../io.js';
 import { adminTargets } from './adminTargets.js';
@@ -140,6 +141,8 @@ export async function runLeaderCommand(argv: readonly string[], io: Io): Promise
       typeof values.dir === 'string'
         ? resolve(cwd, values.dir)
         : defaultClusterDir(cwd, io.env ?? process.env);
+    const tokenProblem = useClusterAdminToken(dir, io.env ?? process.env);
+    if (tokenProblem !== null) throw new MembersError(tokenProblem, ExitCode.Failure);
     const endpoints = adminTargets(dir, typeof values.endpoint === 'string' ? values.endpoint : undefined);
     const json = values.json === true;
     const r = await moveLeader(endpoints, to, t * 1000, (line) => {

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { useClusterAdminToken } from '../../cluster/keys.js';
 import { ExitCode } from '../../io.js';
 import { adminTargets } from '../adminTargets.js';
 import { findLeader, MembersError } from '../members.js';
@@ -18,8 +19,11 @@ const PROGRESS_EVERY_MS = 200;
  */
 export async function save(a: SnapshotArgs, defaultDir: string): Promise<ExitCode> {
   let endpoint: string;
+  const dir = a.dir ?? defaultDir;
+  const tokenProblem = useClusterAdminToken(dir, a.io.env ?? process.env);
+  if (tokenProblem !== null) throw new SnapshotCommandError(tokenProblem, ExitCode.Failure);
   try {
-    const endpoints = adminTargets(a.dir ?? defaultDir, a.endpoint ?? undefined);
+    const endpoints = adminTargets(dir, a.endpoint ?? undefined);
     endpoint =
       endpoints.length === 1
         ? endpoints[0]!
