@@ -2,7 +2,6 @@
  * `keel members`: a cluster's configuration, and single-server changes to it (dissertation ch. 4),
  * through the members' HTTP admin endpoint (`GET`/`POST /members`, served by the leader).
  */
-import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { InvalidMemberIdError, isValidMemberId } from '@keel/core';
@@ -14,9 +13,10 @@ import {
   RETRYABLE_REFUSALS,
 } from '@keel/node';
 import { adminJson } from '@keel/ops';
-import { ClusterFileError, MemberState, readClusterFile } from '../cluster/ClusterFile.js';
-import { defaultClusterDir } from '../cluster/paths.js';
+import { ClusterFileError } from '../cluster/ClusterFile.js';
 import { ExitCode, type Io } from '../io.js';
+import { adminEndpoints } from '../options/adminEndpoints.js';
+import { parseDuration } from '../options/duration.js';
 
 export const MEMBERS_HELP = `keel members — a cluster's voters and learners, and changes to them
 
@@ -36,11 +36,15 @@ One change at a time: each waits until the leader has applied it. For a local cl
 'keel cluster add-node' and 'keel cluster remove-node' also start and stop the process.
 
 Options:
-  --endpoint <host:port>    any member's HTTP endpoint (default: the members of the cluster file)
-  --dir <dir>               cluster directory (as for 'keel cluster'; env KEEL_CLUSTER_DIR)
-  --timeout <s>             give up after this many seconds (default 10; add also waits up to
-                            --catch-up seconds, default 120, for the learner to catch up)
-  --catch-up <s>            see --timeout
+  --dir <dir>               cluster directory (as for 'keel cluster'; env KEEL_CLUSTER_DIR): the
+                            members' HTTP addresses come from its cluster file (the default)
+  --admin-endpoints <host:port,...>
+                            or: members' HTTP admin addresses (their 'keel node --http'), env
+                            KEEL_ADMIN_ENDPOINTS; one reachable member is enough, the others are
+                            found through its /members (--endpoint: old name, deprecated)
+  --timeout <duration>      give up after this long (default 10s; add also waits up to
+                            --catch-up, default 2m, for the learner to catch up)
+  --catch-up <duration>     see --timeout. Durations: 500ms, 5s, 2m, 1m30s; a bare number is seconds
   --force                   promote: even a learner that has not caught up (it then votes and
                             counts toward quorums before it holds the log)
   --json                    one JSON document on stdout
@@ -48,7 +52,9 @@ Options:
 
 Exit codes: 0 ok, 1 failure (refused, no leader, timeout), 2 usage error, 4 no cluster running.`;
 
-const OPTIONS = {
+export const MEMBERS_OPTIONS = {
+  'admin-endpoints': { type: 'string' },
+  /** Deprecated alias of --admin-endpoints (one warning line). */
   endpoint: { type: 'string' },
   dir: { type: 'string' },
   timeout: { type: 'string' },
@@ -89,23 +95,6 @@ export class MembersError extends Error {
 }
 
 const ADDRESS = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
-
-/** Where to reach the members' HTTP endpoints: --endpoint, or every member of the cluster file. */
-export function memberEndpoints(dir: string, endpoint: string | undefined): string[] {
-  if (endpoint !== undefined) {
-    if (!ADDRESS.test(endpoint))
-      throw new MembersError(`--endpoint must be host:port, not '${endpoint}'`, ExitCode.Usage);
-    return [endpoint];
-  }
-  const file = readClusterFile(dir);
-  if (file === null || file.members.every((m) => m.state === MemberState.Stopped)) {
-    throw new MembersError(
-      `no cluster is running in ${dir} (start one with 'keel cluster up', or pass --endpoint)`,
-      ExitCode.NoCluster,
-    );
-  }
-  return file.members.map((m) => `${file.host}:${m.ports.http}`);
-}
 
 /** The leader's view and HTTP endpoint, asking every endpoint until one leads (bounded). */
 export async function findLeader(
@@ -285,16 +274,12 @@ function table(members: readonly MemberInfo[], leader: string | null): string[] 
   return [line(head), ...rows.map(line)];
 }
 
-function seconds(v: string | boolean | undefined, flag: string, dflt: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (typeof v !== 'string' || !Number.isFinite(n) || n <= 0) {
-    throw new MembersError(
-      `--${flag} must be a positive number of seconds, not '${String(v)}'`,
-      ExitCode.Usage,
-    );
-  }
-  return n * 1000;
+/** A duration flag (`500ms`, `5s`, `2m`; a bare number is seconds) in milliseconds. */
+function duration(v: string | boolean | undefined, flag: string, dfltMs: number): number {
+  if (typeof v !== 'string') return dfltMs;
+  const r = parseDuration(v, `--${flag}`, { minMs: 1, maxMs: 24 * 3_600_000 });
+  if (!r.ok) throw new MembersError(r.message, ExitCode.Usage);
+  return r.ms;
 }
 
 export async function runMembersCommand(argv: readonly string[], io: Io): Promise<ExitCode> {
@@ -308,12 +293,12 @@ export async function runMembersCommand(argv: readonly string[], io: Io): Promis
       throw new MembersError(`unknown command '${sub}' (expected ${ACTIONS.join(', ')})`, ExitCode.Usage);
     }
     const action = sub as Action;
-    let values: Partial<Record<keyof typeof OPTIONS, string | boolean>>;
+    let values: Partial<Record<keyof typeof MEMBERS_OPTIONS, string | boolean>>;
     let positionals: string[];
     try {
       ({ values, positionals } = parseArgs({
         args: [...rest],
-        options: OPTIONS,
+        options: MEMBERS_OPTIONS,
         allowPositionals: true,
         strict: true,
       }));
@@ -355,12 +340,11 @@ export async function runMembersCommand(argv: readonly string[], io: Io): Promis
         throw new MembersError(`--${flag} must be host:port, not '${String(v)}'`, ExitCode.Usage);
       }
     }
-    const timeoutMs = seconds(values.timeout, 'timeout', 10);
-    const catchUpMs = seconds(values['catch-up'], 'catch-up', 120);
-    const cwd = io.cwd ?? process.cwd();
-    const env = io.env ?? process.env;
-    const dir = typeof values.dir === 'string' ? resolve(cwd, values.dir) : defaultClusterDir(cwd, env);
-    const endpoints = memberEndpoints(dir, typeof values.endpoint === 'string' ? values.endpoint : undefined);
+    const timeoutMs = duration(values.timeout, 'timeout', 10_000);
+    const catchUpMs = duration(values['catch-up'], 'catch-up', 120_000);
+    const admin = adminEndpoints(values, io);
+    if (!admin.ok) throw new MembersError(admin.message, admin.exitCode);
+    const { endpoints } = admin;
     const json = values.json === true;
     const progress = (line: string): void => {
       if (!json) io.err(line);

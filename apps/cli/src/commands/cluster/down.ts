@@ -73,7 +73,7 @@ export async function down(ctx: Context): Promise<ExitCode> {
     rmSync(clusterFilePath(ctx.dir), { force: true });
     if (!ctx.json) ctx.io.out(`deleted the members' data and the cluster file in ${ctx.dir}`);
   } else if (!ctx.json) {
-    ctx.io.out(`cluster in ${ctx.dir} stopped; its data stays for the next '${ctx.cli} cluster up'`);
+    ctx.io.out(`cluster in ${ctx.dir} stopped; its data stays for the next '${ctx.hint('cluster up')}'`);
   }
   if (ctx.json) {
     ctx.io.out(

@@ -24,7 +24,7 @@ export async function kill(ctx: Context): Promise<ExitCode> {
     ctx,
     m,
     'killed',
-    `${m.id} (pid ${m.pid}) killed with SIGKILL; start it again with '${ctx.cli} cluster restart ${m.id}'`,
+    `${m.id} (pid ${m.pid}) killed with SIGKILL; start it again with '${ctx.hint(`cluster restart ${m.id}`)}'`,
   );
 }
 
@@ -40,7 +40,7 @@ export async function pause(ctx: Context): Promise<ExitCode> {
   const { m } = liveMember(ctx);
   if (m.state === MemberState.Paused) {
     throw new CommandError(
-      `member ${m.id} is already paused; continue it with '${ctx.cli} cluster resume ${m.id}'`,
+      `member ${m.id} is already paused; continue it with '${ctx.hint(`cluster resume ${m.id}`)}'`,
       ExitCode.Failure,
     );
   }
@@ -50,7 +50,7 @@ export async function pause(ctx: Context): Promise<ExitCode> {
     ctx,
     m,
     'paused',
-    `${m.id} (pid ${m.pid}) paused with SIGSTOP; continue it with '${ctx.cli} cluster resume ${m.id}'`,
+    `${m.id} (pid ${m.pid}) paused with SIGSTOP; continue it with '${ctx.hint(`cluster resume ${m.id}`)}'`,
   );
 }
 
