@@ -67,7 +67,8 @@ export const MEMBERS_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
-const ACTIONS = ['list', 'add', 'promote', 'remove'] as const;
+export const MEMBERS_ACTIONS = ['list', 'add', 'promote', 'remove'] as const;
+const ACTIONS = MEMBERS_ACTIONS;
 type Action = (typeof ACTIONS)[number];
 
 export type { MemberInfo } from '@keel/node';
