@@ -29,8 +29,8 @@ export interface BenchIo {
   readonly isTTY: boolean;
 }
 
-export const USAGE = `Usage: keel-bench <write|read|mixed|election|snapshot|failover> [options]
-       keel-bench report <report.json> [--html <file>]   (print a saved report, render it again)
+export const USAGE = `Usage: keel bench <write|read|mixed|election|snapshot|failover> [options]
+       keel bench report <report.json> [--html <file>]   (print a saved report, render it again)
 
 Load (write | read | mixed):
   --nodes <n>               start a fresh cluster of n members (3, 5 or 7; default 3), stopped afterwards
