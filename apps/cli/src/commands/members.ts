@@ -39,9 +39,9 @@ Options:
   --dir <dir>               cluster directory (as for 'keel cluster'; env KEEL_CLUSTER_DIR): the
                             members' HTTP addresses come from its cluster file (the default)
   --admin-endpoints <host:port,...>
-                            or: members' HTTP admin addresses (their 'keel node --http'), env
-                            KEEL_ADMIN_ENDPOINTS; one reachable member is enough, the others are
-                            found through its /members (--endpoint: old name, deprecated)
+                            or: the members' HTTP admin addresses (their 'keel node --http'), env
+                            KEEL_ADMIN_ENDPOINTS; name them all (a member knows only its own and
+                            those of members added with --http). --endpoint: old name, deprecated
   --timeout <duration>      give up after this long (default 10s; add also waits up to
                             --catch-up, default 2m, for the learner to catch up)
   --catch-up <duration>     see --timeout. Durations: 500ms, 5s, 2m, 1m30s; a bare number is seconds
@@ -111,7 +111,7 @@ export async function findLeader(
       last =
         v.json.leader === null
           ? 'no leader elected'
-          : `leader ${v.json.leader} is not among the endpoints asked`;
+          : `leader ${v.json.leader} is not among the HTTP endpoints asked, and they do not know its address (name every member's: --admin-endpoints host:port,... or KEEL_ADMIN_ENDPOINTS)`;
       // A follower knows the leader's HTTP endpoint from the configuration.
       const leaderHttp = v.json.members.find((m) => m.id === v.json.leader)?.http;
       if (leaderHttp && !endpoints.includes(leaderHttp)) {

@@ -12,9 +12,10 @@ import { cliName, targetFlags } from './hint.js';
  * 2. `--dir`: the HTTP ports recorded in that cluster's file;
  * 3. `KEEL_ADMIN_ENDPOINTS`;
  * 4. the cluster file in `KEEL_CLUSTER_DIR`, or in the default cluster directory.
- * One reachable member is enough for a cluster `keel cluster` did not start (members run with
- * `--http`): its `GET /members` lists every member's HTTP address, and the commands follow it to
- * the leader's. The KV protocol's client endpoints cannot serve: they do not speak HTTP.
+ * For a cluster `keel cluster` did not start, name every member's `--http` address: a member
+ * knows its own HTTP address and those of members added at run time with one (`members add
+ * --http`), not those of the other bootstrap members, so one follower alone cannot always lead the
+ * commands to the leader. The KV protocol's client endpoints cannot serve: they do not speak HTTP.
  */
 export type AdminEndpoints =
   | { ok: true; endpoints: string[] }
