@@ -1,14 +1,19 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLUSTER_FILE_VERSION, MemberState, writeClusterFile } from '../src/cluster/ClusterFile.js';
+import {
+  CLUSTER_FILE_VERSION,
+  MemberState,
+  readClusterFile,
+  writeClusterFile,
+} from '../src/cluster/ClusterFile.js';
 import { target, timeoutMs } from '../src/commands/kv/target.js';
-import { ExitCode } from '../src/index.js';
+import { ExitCode, runCli } from '../src/index.js';
 import { adminEndpoints } from '../src/options/adminEndpoints.js';
 import { formatDuration, parseDuration } from '../src/options/duration.js';
 import { bind, parseEndpoints } from '../src/options/env.js';
 import { cliName, shellQuote, targetFlags } from '../src/options/hint.js';
-import { capture, tempDir } from './helpers.js';
+import { capture, freeBasePort, ProcessTracker, tempDir } from './helpers.js';
 
 const ANY = { minMs: 0, maxMs: 3_600_000 };
 const ms = (text: string): number | string => {
@@ -59,6 +64,43 @@ describe('one duration syntax', () => {
       '2m',
       '1h',
     ]);
+  });
+
+  it('is what cluster --timeout and members --timeout/--catch-up read, with one message', async () => {
+    const cases: [string[], string][] = [
+      [
+        ['cluster', 'down', '--timeout', '5x', '--dir', '/nonexistent'],
+        "keel cluster down: --timeout must be a duration like 500ms, 5s or 2m (a bare number is seconds), from 0s to 1h; got '5x'; run 'keel cluster --help'",
+      ],
+      [
+        ['members', 'add', 'n4', '127.0.0.1:1', '--catch-up', '1 m'],
+        "keel members add: --catch-up must be a duration like 500ms, 5s or 2m (a bare number is seconds), from 1ms to 24h; got '1 m'; run 'keel members --help'",
+      ],
+    ];
+    for (const [argv, line] of cases) {
+      const c = capture();
+      expect(await runCli(argv, c.io)).toBe(ExitCode.Usage);
+      expect(c.err).toEqual([line]);
+    }
+  });
+
+  it('cluster up refuses a bad --timeout before it starts any member', async () => {
+    const tmp = tempDir('up-timeout');
+    const tracker = new ProcessTracker();
+    try {
+      const dir = join(tmp.path, 'c');
+      const c = capture({}, tracker);
+      const base = String(await freeBasePort(3, 21000, 31000));
+      const argv = ['cluster', 'up', '--detach', '--timeout', '0ms', '--dir', dir, '--base-port', base];
+      expect(await runCli(argv, c.io)).toBe(ExitCode.Usage);
+      expect(c.err).toEqual([
+        "keel cluster up: --timeout must be from 1ms to 1h, got '0ms'; run 'keel cluster --help'",
+      ]);
+      expect(readClusterFile(dir)).toBeNull();
+    } finally {
+      tracker.killAll();
+      tmp.remove();
+    }
   });
 
   it('is what kv --timeout reads', () => {

@@ -51,6 +51,7 @@ export async function downCluster(
 }
 
 export async function down(ctx: Context): Promise<ExitCode> {
+  const grace = graceMs(ctx); // a usage mistake stops the command before anything is touched
   const file = requireFile(ctx);
   const clean = ctx.values.clean === true;
   const live = file.members.filter(isLive);
@@ -59,7 +60,7 @@ export async function down(ctx: Context): Promise<ExitCode> {
       if (m.state !== MemberState.Stopped) updateMember(ctx.dir, m.id, { state: MemberState.Stopped });
     throw noCluster(ctx);
   }
-  const { leader, stops } = await downCluster(ctx, file, graceMs(ctx), (line) => {
+  const { leader, stops } = await downCluster(ctx, file, grace, (line) => {
     if (!ctx.json) ctx.io.out(line);
   });
   const stuck = stops.some((s) => s.outcome.kind === 'stuck');

@@ -29,8 +29,9 @@ export async function kill(ctx: Context): Promise<ExitCode> {
 }
 
 export async function stop(ctx: Context): Promise<ExitCode> {
+  const grace = graceMs(ctx); // a usage mistake stops the command before anything is touched
   const { m } = liveMember(ctx);
-  const outcome = await stopMember(m, graceMs(ctx));
+  const outcome = await stopMember(m, grace);
   if (outcome.kind === 'stuck') throw new CommandError(describeStop(m.id, m.pid, outcome), ExitCode.Failure);
   updateMember(ctx.dir, m.id, { state: MemberState.Stopped });
   return memberResult(ctx, m, 'stopped', describeStop(m.id, m.pid, outcome));
@@ -64,11 +65,12 @@ export async function resume(ctx: Context): Promise<ExitCode> {
 }
 
 export async function restart(ctx: Context): Promise<ExitCode> {
+  const grace = graceMs(ctx); // a usage mistake stops the command before anything is touched
   const file = requireFile(ctx);
   let m = requireMember(ctx, file);
   const lines: string[] = [];
   if (isLive(m)) {
-    const outcome = await stopMember(m, graceMs(ctx));
+    const outcome = await stopMember(m, grace);
     if (outcome.kind === 'stuck')
       throw new CommandError(describeStop(m.id, m.pid, outcome), ExitCode.Failure);
     lines.push(describeStop(m.id, m.pid, outcome));

@@ -42,8 +42,12 @@ import { downCluster } from './down.js';
 
 /** WAL segment size of a local cluster's members: about 8 MiB of WAL each on a laptop. */
 const LOCAL_WAL_SEGMENT_SIZE = '4MiB';
+/** `up --detach --timeout`: how long to wait for a leader. */
+const UP_TIMEOUT = { minMs: 1, maxMs: 3_600_000 } as const;
 
 export async function up(ctx: Context): Promise<ExitCode> {
+  // A usage mistake must stop the command before any member starts (read again by waitForLeader).
+  durationOption(ctx, 'timeout', 15_000, UP_TIMEOUT);
   requireUsableDir(ctx);
   const existing = readClusterFile(ctx.dir);
   if (existing !== null) {
@@ -148,7 +152,7 @@ export async function waitForLeader(
   exits: ExitNotice[],
   started: number,
 ): Promise<ExitCode> {
-  const timeoutMs = durationOption(ctx, 'timeout', 15_000, { minMs: 1, maxMs: 3_600_000 });
+  const timeoutMs = durationOption(ctx, 'timeout', 15_000, UP_TIMEOUT);
   const deadline = started + timeoutMs;
   let sample: ClusterSample = await sampleCluster(file, { timeoutMs: 300 });
   let reason = '';
