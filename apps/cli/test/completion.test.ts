@@ -4,7 +4,7 @@ import { OPTIONS as CLUSTER_OPTIONS, SUBCOMMANDS } from '../src/commands/cluster
 import { COMMAND_SPECS } from '../src/commands/completion.js';
 import { KV_COMMANDS, OPTIONS as KV_OPTIONS } from '../src/commands/kv/options.js';
 import { MEMBERS_ACTIONS, MEMBERS_OPTIONS } from '../src/commands/members.js';
-import { ExitCode, runCli } from '../src/index.js';
+import { ExitCode, HELP, runCli } from '../src/index.js';
 import { capture } from './helpers.js';
 
 type Table = Readonly<Record<string, { readonly type: string; readonly short?: string }>>;
@@ -51,6 +51,17 @@ describe('keel completion', () => {
       s.subcommands !== undefined ? Object.keys(s.subcommands).map((sub) => `${s.name} ${sub}`) : [s.name],
     );
     for (const p of PARSERS) expect(specWords).toContain(p.words.join(' '));
+  });
+
+  it('every command of keel --help is completed, so a new command cannot be left out', () => {
+    const commands = HELP.slice(HELP.indexOf('Commands:'), HELP.indexOf('Options:'))
+      .split('\n')
+      .map((l) => /^ {2}([a-z][a-z|-]*)/.exec(l)?.[1])
+      .filter((w): w is string => w !== undefined)
+      .flatMap((w) => w.split('|'));
+    expect(commands).toContain('cluster');
+    expect(commands).toContain('scan');
+    expect(COMMAND_SPECS.map((s) => s.name).sort()).toEqual([...new Set(commands)].sort());
   });
 
   it.each(['bash', 'zsh', 'fish'])('the %s script names every option of every command', async (shell) => {
