@@ -52,7 +52,7 @@ Options:
 
 Exit codes: 0 ok, 1 failure (refused, no leader, timeout), 2 usage error, 4 no cluster running.`;
 
-export const MEMBERS_OPTIONS = {
+const OPTIONS = {
   'admin-endpoints': { type: 'string' },
   /** Deprecated alias of --admin-endpoints (one warning line). */
   endpoint: { type: 'string' },
@@ -66,6 +66,8 @@ export const MEMBERS_OPTIONS = {
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
+/** The options table of `keel members` (the completion scripts read it). */
+export const MEMBERS_OPTIONS = OPTIONS;
 
 export const MEMBERS_ACTIONS = ['list', 'add', 'promote', 'remove'] as const;
 const ACTIONS = MEMBERS_ACTIONS;
@@ -96,6 +98,20 @@ export class MembersError extends Error {
 }
 
 const ADDRESS = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+
+/**
+ * The members' HTTP endpoints for a command that takes one `--endpoint` (its own name there), else
+ * the cluster file of `dir`. `keel members` itself resolves them with adminEndpoints
+ * (`--admin-endpoints`, `KEEL_ADMIN_ENDPOINTS`); commands move over to it one by one.
+ */
+export function memberEndpoints(dir: string, endpoint: string | undefined): string[] {
+  const r = adminEndpoints(
+    { 'admin-endpoints': endpoint, dir },
+    { out: () => undefined, err: () => undefined, env: {} },
+  );
+  if (!r.ok) throw new MembersError(r.message.replaceAll('--admin-endpoints', '--endpoint'), r.exitCode);
+  return r.endpoints;
+}
 
 /** The leader's view and HTTP endpoint, asking every endpoint until one leads (bounded). */
 export async function findLeader(
@@ -294,12 +310,12 @@ export async function runMembersCommand(argv: readonly string[], io: Io): Promis
       throw new MembersError(`unknown command '${sub}' (expected ${ACTIONS.join(', ')})`, ExitCode.Usage);
     }
     const action = sub as Action;
-    let values: Partial<Record<keyof typeof MEMBERS_OPTIONS, string | boolean>>;
+    let values: Partial<Record<keyof typeof OPTIONS, string | boolean>>;
     let positionals: string[];
     try {
       ({ values, positionals } = parseArgs({
         args: [...rest],
-        options: MEMBERS_OPTIONS,
+        options: OPTIONS,
         allowPositionals: true,
         strict: true,
       }));
