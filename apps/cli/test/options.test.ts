@@ -8,6 +8,7 @@ import {
   writeClusterFile,
 } from '../src/cluster/ClusterFile.js';
 import { target, timeoutMs } from '../src/commands/kv/target.js';
+import { memberEndpoints } from '../src/commands/members.js';
 import { ExitCode, runCli } from '../src/index.js';
 import { adminEndpoints } from '../src/options/adminEndpoints.js';
 import { formatDuration, parseDuration } from '../src/options/duration.js';
@@ -200,6 +201,10 @@ describe('options from the environment', () => {
       expect(c.err).toEqual([
         'keel: --endpoint is deprecated; use --admin-endpoints (or KEEL_ADMIN_ENDPOINTS)',
       ]);
+      // The shim for commands that still take one --endpoint: same sources, no warning.
+      expect(memberEndpoints(dir, undefined)).toEqual(['127.0.0.1:7301']);
+      expect(memberEndpoints(join(tmp.path, 'x'), '127.0.0.1:5')).toEqual(['127.0.0.1:5']);
+      expect(() => memberEndpoints(join(tmp.path, 'x'), 'x')).toThrow('--endpoint wants host:port');
       const none = adminEndpoints({}, capture({ env: { KEEL_CLUSTER_DIR: join(tmp.path, 'x') } }).io);
       expect(none.ok === false && none.exitCode).toBe(ExitCode.NoCluster);
     } finally {
