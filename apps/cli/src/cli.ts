@@ -1,6 +1,6 @@
 import { KV_COMMAND_NAMES, type KvCommandName } from './commands/names.js';
 import { ExitCode, type Io } from './io.js';
-import { cliVersion } from './version.js';
+import { cliVersion, versionLines } from './version.js';
 
 export type { Io } from './io.js';
 export { ExitCode } from './io.js';
@@ -48,7 +48,6 @@ export async function runCli(argv: readonly string[], io: Io): Promise<ExitCode>
     return command === undefined ? ExitCode.Usage : ExitCode.Ok;
   }
   if (command === '-v' || command === '--version') {
-    const { versionLines } = await import('./version.js');
     for (const line of versionLines()) io.out(line);
     return ExitCode.Ok;
   }
