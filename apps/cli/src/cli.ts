@@ -1,15 +1,12 @@
-import { runClusterCommand } from './commands/cluster.js';
-import { KV_COMMANDS, type KvCommandName } from './commands/kv/options.js';
-import { runKvCommand } from './commands/kv/run.js';
-import { runLeaderCommand } from './commands/leader.js';
-import { runMembersCommand } from './commands/members.js';
-import { runSnapshotCommand } from './commands/snapshot.js';
+import { KV_COMMAND_NAMES, type KvCommandName } from './commands/names.js';
 import { ExitCode, type Io } from './io.js';
+import { cliVersion, versionLines } from './version.js';
 
 export type { Io } from './io.js';
 export { ExitCode } from './io.js';
 
-export const VERSION = '0.0.0';
+/** The version in apps/cli/package.json (`keel --version` adds the build facts). */
+export const VERSION: string = cliVersion();
 
 export const HELP = `keel — run, use and measure Keel clusters
 
@@ -29,15 +26,24 @@ Commands:
   chaos [--nodes 3|5] [--duration 60s] [--faults ...]    break a real cluster and judge it
         [--seed S] [--netns] [--json f] [--html f]        (keel chaos --help)
   keygen                                                  CURVE key pair for a member or client
+  completion bash|zsh|fish                                a shell completion script
+                                                          (keel completion --help)
 
 Options:
   -h, --help      this help
-  -v, --version   the version
+  -v, --version   the version, the commit it was built from and the Node.js running it
+
+Environment: KEEL_ENDPOINTS (client endpoints, as --endpoints), KEEL_CLUSTER_DIR (as --dir),
+KEEL_ADMIN_ENDPOINTS (members' HTTP admin addresses, as --admin-endpoints). A flag wins.
+Durations (--timeout, --catch-up): 500ms, 5s, 2m, 1m30s; a bare number is seconds.
 
 Exit codes: 0 ok, 1 failure (get: a missing key), 2 usage error, 3 not available in this build,
             4 no cluster running in the cluster directory, 5 a write's outcome is unknown.`;
 
-/** Runs one CLI invocation and returns its exit code. User mistakes get one line, never a stack. */
+/**
+ * Runs one CLI invocation and returns its exit code. User mistakes get one line, never a stack.
+ * Each command's module is loaded when it runs, so `keel --version` and `keel --help` load none.
+ */
 export async function runCli(argv: readonly string[], io: Io): Promise<ExitCode> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
@@ -45,15 +51,17 @@ export async function runCli(argv: readonly string[], io: Io): Promise<ExitCode>
     return command === undefined ? ExitCode.Usage : ExitCode.Ok;
   }
   if (command === '-v' || command === '--version') {
-    io.out(VERSION);
+    for (const line of versionLines()) io.out(line);
     return ExitCode.Ok;
   }
-  if (command === 'cluster') return runClusterCommand(rest, io);
-  if (command === 'members') return runMembersCommand(rest, io);
-  if (command === 'leader') return runLeaderCommand(rest, io);
-  if (command === 'snapshot') return runSnapshotCommand(rest, io);
-  if ((KV_COMMANDS as readonly string[]).includes(command)) {
+  if (command === 'cluster') return (await import('./commands/cluster.js')).runClusterCommand(rest, io);
+  if (command === 'members') return (await import('./commands/members.js')).runMembersCommand(rest, io);
+  if ((KV_COMMAND_NAMES as readonly string[]).includes(command)) {
+    const { runKvCommand } = await import('./commands/kv/run.js');
     return runKvCommand(command as KvCommandName, rest, io);
+  }
+  if (command === 'completion') {
+    return (await import('./commands/completion.js')).runCompletionCommand(rest, io);
   }
   if (command === 'bench') return runBench(rest, io);
   if (command === 'chaos') return runChaos(rest, io);

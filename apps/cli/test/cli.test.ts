@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ExitCode, runCli } from '../src/index.js';
@@ -47,11 +48,27 @@ describe('keel', () => {
     }
   });
 
-  it('runs as a real process from the built bin', () => {
+  it('runs as a real process from the built bin, and says which build it is', () => {
     const bin = fileURLToPath(new URL('../bin/keel.mjs', import.meta.url));
     const r = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
-    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe(`keel ${version}`);
+    // The commit `pnpm build` saw (null outside a git checkout), when and with which Node it built.
+    expect(lines[1]).toMatch(
+      /^commit: ([0-9a-f]{12}(\+dirty)?|unknown \(built outside a git checkout\)), built \d{4}-\d\d-\d\dT.* with Node\.js v\d+/,
+    );
+    expect(lines[2]).toBe(`node: ${process.version} (${process.platform} ${process.arch})`);
     expect(r.status).toBe(0);
+  });
+
+  it('--version from source says it is not a build', async () => {
+    const c = capture();
+    expect(await runCli(['--version'], c.io)).toBe(ExitCode.Ok);
+    expect(c.out[0]).toMatch(/^keel \d+\.\d+\.\d+/);
+    expect(c.out[1]).toBe('commit: unknown (running from source, not a build)');
   });
 });

@@ -86,7 +86,7 @@ describe('keel cluster with real processes (fake members)', () => {
     const k = await cli(['cluster', 'kill', 'n1', '--dir', dir]);
     expect(k.code).toBe(ExitCode.Ok);
     expect(k.out).toEqual([
-      `n1 (pid ${n1pid}) killed with SIGKILL; start it again with 'pnpm keel cluster restart n1'`,
+      `n1 (pid ${n1pid}) killed with SIGKILL; start it again with 'keel cluster restart n1 --dir ${dir}'`,
     ]);
     await until('n1 to die', 5000, () => (alive(n1pid) ? undefined : true));
     const s2 = await until('another member to lead', 20_000, async () => {
@@ -98,7 +98,7 @@ describe('keel cluster with real processes (fake members)', () => {
     const killAgain = await cli(['cluster', 'kill', 'n1', '--dir', dir]);
     expect(killAgain.code).toBe(ExitCode.Failure);
     expect(killAgain.err).toEqual([
-      "keel cluster kill: member n1 is not running (stopped); start it with 'pnpm keel cluster restart n1'",
+      `keel cluster kill: member n1 is not running (stopped); start it with 'keel cluster restart n1 --dir ${dir}'`,
     ]);
 
     const r = await cli(['cluster', 'restart', 'n1', '--dir', dir, '--json']);

@@ -303,7 +303,7 @@ describe.skipIf(!existsSync(MAIN))('KvClient and keel put/get against real keel 
     const c = capture({ env });
     expect(await runCli(['get', 'a', '--dir', empty], c.io)).toBe(ExitCode.NoCluster);
     expect(c.err).toEqual([
-      `keel get: no cluster running in ${empty}; start one with 'pnpm keel cluster up --dir ${empty}' or name members with --endpoints host:port,...`,
+      `keel get: no cluster running in ${empty}; start one with 'keel cluster up --dir ${empty}' or name members with --endpoints host:port,... (or KEEL_ENDPOINTS)`,
     ]);
   }, 60_000);
 });

@@ -131,7 +131,7 @@ describe('keel cluster misuse: one line saying what to do, and a non-zero exit',
     const r = await run('cluster', ...argv, '--dir', empty);
     expect(r.code).toBe(ExitCode.NoCluster);
     expect(r.err).toEqual([
-      `keel cluster ${argv[0]}: no cluster running in ${empty}; start one with 'pnpm keel cluster up --dir ${empty}'`,
+      `keel cluster ${argv[0]}: no cluster running in ${empty}; start one with 'keel cluster up --dir ${empty}'`,
     ]);
   });
 

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeFileMkdir } from '@keel/ops';
 import { endpointsFromClusterFile, endpointsFromList } from './cluster.js';
+import { durationMs } from './duration.js';
 import { DEFAULT_ELECTION, FAST_ELECTION_TIMEOUT_MS, type FaultMode, runElection } from './election.js';
 import { ETCD_MISSING, etcdVersion } from './etcd.js';
 import { DEFAULT_FAILOVER, FailoverScenario, runFailover } from './failover.js';
@@ -29,8 +30,8 @@ export interface BenchIo {
   readonly isTTY: boolean;
 }
 
-export const USAGE = `Usage: keel-bench <write|read|mixed|election|snapshot|failover> [options]
-       keel-bench report <report.json> [--html <file>]   (print a saved report, render it again)
+export const USAGE = `Usage: keel bench <write|read|mixed|election|snapshot|failover> [options]
+       keel bench report <report.json> [--html <file>]   (print a saved report, render it again)
 
 Load (write | read | mixed):
   --nodes <n>               start a fresh cluster of n members (3, 5 or 7; default 3), stopped afterwards
@@ -41,13 +42,13 @@ Load (write | read | mixed):
                             or KEEL_BENCH_ETCD=<path>); default keel
   --concurrency <list>      outstanding requests per step (default 1,16,64,256)
   --value-size <list>       value sizes in bytes (default 16,256,4096)
-  --warmup <s>              warm-up per step, not measured (default 1)
-  --duration <s>            measured time per step (default 5)
+  --warmup <duration>       warm-up per step, not measured (default 1s; bare number: seconds)
+  --duration <duration>     measured time per step (default 5s; bare number: seconds)
   --workers <n>             client processes (default 2)
   --read-ratio <0..1>       mixed: fraction of reads (default 0.9)
   --stale                   reads from local state of every member instead of linearizable reads
   --keyspace <n>            keys written and read (default 1000)
-  --timeout <ms>            reply timeout per attempt (default 2000)
+  --timeout <duration>      reply timeout per attempt (default 2s; bare number: milliseconds)
   --cpu-prof <dir>          write a V8 CPU profile of every member the bench starts into <dir>
                             (open in Chrome DevTools or speedscope; written when members stop)
 
@@ -55,9 +56,11 @@ Election:
   --nodes <n>               cluster size (default 3)
   --trials <n>              trials per fault mode and setting (default 50)
   --mode <kill|stop|both>   SIGKILL the leader, SIGSTOP it, or both (default both)
-  --election-timeout <list> minimum election timeouts T in ms, members draw from [T, 2T) (default 150)
+  --election-timeout <list> minimum election timeouts T (150, 300ms, 1s; bare number: ms), members
+                            draw from [T, 2T) (default 150ms)
   --fast                    also measure the fast setting (T = ${FAST_ELECTION_TIMEOUT_MS} ms, 1 ms tick)
-  --poll <ms>               pause between /status polls of a member during a trial (default 2)
+  --poll <duration>         pause between /status polls of a member during a trial (default 2ms;
+                            bare number: milliseconds)
   --load                    also run every setting beside scripts/load.mjs (CPU spinners on
                             every core + an fdatasync loop, bounded), reporting both
   --dir <path>              keep the members' data dirs and logs (<path>/T<ms>/<id>/member.log)
@@ -66,7 +69,7 @@ Snapshot (snapshot cost and benefit on a cluster it starts, automatic snapshots 
   --nodes <n>               cluster size (default 3)
   --keys <n>                keys written first, one entry each (default 1000000)
   --value-size <n>          bytes per value (default 16)
-  --duration <s>            each write-throughput window, without and with snapshots (default 5)
+  --duration <duration>     each write-throughput window, without and with snapshots (default 5s)
   --concurrency <n>         outstanding writes in those windows (default 64)
   --compact-keep <n>        entries the WAL keeps behind a snapshot (default 1000)
 
@@ -133,6 +136,48 @@ function num(v: Values, flag: string, fallback: number, min: number, max: number
     );
   }
   return x;
+}
+
+/** A duration flag (`500ms`, `5s`, `2m`; a bare number in `bareUnitMs`) in milliseconds. */
+function dur(
+  v: Values,
+  flag: string,
+  fallbackMs: number,
+  bareUnitMs: number,
+  minMs: number,
+  maxMs: number,
+): number {
+  const raw = v[flag];
+  if (raw === undefined) return fallbackMs;
+  const ms = typeof raw === 'string' ? durationMs(raw, bareUnitMs) : null;
+  if (ms === null || ms < minMs || ms > maxMs) {
+    const bare = bareUnitMs === 1000 ? 'seconds' : 'milliseconds';
+    throw new UsageError(
+      `--${flag} must be a duration from ${minMs}ms to ${maxMs}ms like 500ms, 5s or 2m (a bare number is ${bare}), not '${String(raw)}'`,
+    );
+  }
+  return ms;
+}
+
+/** A comma-separated list of whole-millisecond durations (`150,300ms,1s`; a bare number is ms). */
+function durList(
+  v: Values,
+  flag: string,
+  fallbackMs: readonly number[],
+  minMs: number,
+  maxMs: number,
+): number[] {
+  const raw = v[flag];
+  if (raw === undefined) return [...fallbackMs];
+  const out = String(raw)
+    .split(',')
+    .map((s) => durationMs(s, 1));
+  if (out.some((x) => x === null || !Number.isInteger(x) || x < minMs || x > maxMs)) {
+    throw new UsageError(
+      `--${flag} must be a comma-separated list of durations from ${minMs}ms to ${maxMs}ms (150, 300ms, 1s; a bare number is milliseconds), not '${String(raw)}'`,
+    );
+  }
+  return out as number[];
 }
 
 function list(v: Values, flag: string, fallback: readonly number[], min: number, max: number): number[] {
@@ -300,7 +345,7 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
           nodes: nodes(v),
           keys: num(v, 'keys', d.keys, 1, 100_000_000),
           valueSize: single('value-size', d.valueSize, 0, 1 << 20),
-          writeMs: num(v, 'duration', d.writeMs / 1000, 0.1, 3600, false) * 1000,
+          writeMs: dur(v, 'duration', d.writeMs, 1000, 100, 3_600_000),
           concurrency: single('concurrency', d.concurrency, 1, 100_000),
           compactKeep: num(v, 'compact-keep', d.compactKeep, 0, 100_000_000),
         },
@@ -326,7 +371,7 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
       const mode = (v.mode as string | undefined) ?? 'both';
       if (!['kill', 'stop', 'both'].includes(mode))
         throw new UsageError(`--mode must be kill, stop or both, not '${mode}'`);
-      const timeouts = list(v, 'election-timeout', DEFAULT_ELECTION.electionTimeoutsMs, 2, 60_000);
+      const timeouts = durList(v, 'election-timeout', DEFAULT_ELECTION.electionTimeoutsMs, 2, 60_000);
       if (v.fast === true && !timeouts.includes(FAST_ELECTION_TIMEOUT_MS))
         timeouts.push(FAST_ELECTION_TIMEOUT_MS);
       report = await runElection(
@@ -335,7 +380,7 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
           trials: num(v, 'trials', DEFAULT_ELECTION.trials, 1, 10_000),
           modes: mode === 'both' ? ['kill', 'stop'] : [mode as FaultMode],
           electionTimeoutsMs: timeouts,
-          pollMs: num(v, 'poll', DEFAULT_ELECTION.pollMs, 0, 1000),
+          pollMs: dur(v, 'poll', DEFAULT_ELECTION.pollMs, 1, 0, 1000),
           trialTimeoutMs: DEFAULT_ELECTION.trialTimeoutMs,
           load: v.load === true,
           ...(typeof v.dir === 'string' ? { dir: resolve(v.dir) } : {}),
@@ -356,13 +401,13 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
           target: target(v),
           concurrency: list(v, 'concurrency', d.concurrency, 1, 100_000),
           valueSizes: list(v, 'value-size', d.valueSizes, 0, 1 << 20),
-          warmupMs: num(v, 'warmup', d.warmupMs / 1000, 0, 3600, false) * 1000,
-          durationMs: num(v, 'duration', d.durationMs / 1000, 0.1, 3600, false) * 1000,
+          warmupMs: dur(v, 'warmup', d.warmupMs, 1000, 0, 3_600_000),
+          durationMs: dur(v, 'duration', d.durationMs, 1000, 100, 3_600_000),
           workers: num(v, 'workers', d.workers, 1, 64),
           readRatio: num(v, 'read-ratio', d.readRatio, 0, 1, false),
           stale: v.stale === true,
           keyspace: num(v, 'keyspace', d.keyspace, 1, 10_000_000),
-          timeoutMs: num(v, 'timeout', d.timeoutMs, 1, 600_000),
+          timeoutMs: dur(v, 'timeout', d.timeoutMs, 1, 1, 600_000),
         },
         progress,
       );

@@ -37,6 +37,6 @@ describe('keel-bench flags', () => {
   it('prints the usage with --help', async () => {
     const c = captureIo();
     expect(await runBenchCli(['--help'], c.io)).toBe(ExitCode.Ok);
-    expect(c.out()).toContain('Usage: keel-bench <write|read|mixed|election|snapshot|failover>');
+    expect(c.out()).toContain('Usage: keel bench <write|read|mixed|election|snapshot|failover>');
   });
 });

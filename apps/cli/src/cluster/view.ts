@@ -101,11 +101,11 @@ export function changeLines(prev: ClusterSample | null, cur: ClusterSample): str
   return cur.members.filter((m) => before.get(m.id) !== key(m)).map((m) => `${time} ${describe(m)}`);
 }
 
-export function viewHeader(dir: string, cli: string): string[] {
+export function viewHeader(dir: string, hint: (rest: string) => string): string[] {
   return [
     `keel cluster in ${dir}`,
-    `in another terminal: ${cli} put a 1 · ${cli} get a`,
-    `                     ${cli} cluster status · kill n1 · restart n1 · logs n1 -f`,
+    `in another terminal: ${hint('put a 1')} · ${hint('get a')}`,
+    `                     ${hint('cluster status')} · kill n1 · restart n1 · logs n1 -f`,
   ];
 }
 

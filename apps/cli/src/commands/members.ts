@@ -14,10 +14,12 @@ import {
   RETRYABLE_REFUSALS,
 } from '@keel/node';
 import { adminJson } from '@keel/ops';
-import { ClusterFileError, MemberState, readClusterFile } from '../cluster/ClusterFile.js';
+import { ClusterFileError } from '../cluster/ClusterFile.js';
 import { useClusterAdminToken } from '../cluster/keys.js';
 import { defaultClusterDir } from '../cluster/paths.js';
 import { ExitCode, type Io } from '../io.js';
+import { adminEndpoints } from '../options/adminEndpoints.js';
+import { parseDuration } from '../options/duration.js';
 
 export const MEMBERS_HELP = `keel members — a cluster's voters and learners, and changes to them
 
@@ -40,11 +42,15 @@ One change at a time: each waits until the leader has applied it. For a local cl
 'keel cluster add-node' and 'keel cluster remove-node' also start and stop the process.
 
 Options:
-  --endpoint <host:port>    any member's HTTP endpoint (default: the members of the cluster file)
-  --dir <dir>               cluster directory (as for 'keel cluster'; env KEEL_CLUSTER_DIR)
-  --timeout <s>             give up after this many seconds (default 10; add also waits up to
-                            --catch-up seconds, default 120, for the learner to catch up)
-  --catch-up <s>            see --timeout
+  --dir <dir>               cluster directory (as for 'keel cluster'; env KEEL_CLUSTER_DIR): the
+                            members' HTTP addresses come from its cluster file (the default)
+  --admin-endpoints <host:port,...>
+                            or: the members' HTTP admin addresses (their 'keel node --http'), env
+                            KEEL_ADMIN_ENDPOINTS; name them all (a member knows only its own and
+                            those of members added with --http). --endpoint: old name, deprecated
+  --timeout <duration>      give up after this long (default 10s; add also waits up to
+                            --catch-up, default 2m, for the learner to catch up)
+  --catch-up <duration>     see --timeout. Durations: 500ms, 5s, 2m, 1m30s; a bare number is seconds
   --force                   promote: even a learner that has not caught up (it then votes and
                             counts toward quorums before it holds the log)
   --json                    one JSON document on stdout
@@ -56,6 +62,8 @@ KEEL_ADMIN_TOKEN_FILE names, else from the cluster dir of 'keel cluster up --sec
 Exit codes: 0 ok, 1 failure (refused, no leader, timeout), 2 usage error, 4 no cluster running.`;
 
 const OPTIONS = {
+  'admin-endpoints': { type: 'string' },
+  /** Deprecated alias of --admin-endpoints (one warning line). */
   endpoint: { type: 'string' },
   dir: { type: 'string' },
   timeout: { type: 'string' },
@@ -68,8 +76,11 @@ const OPTIONS = {
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
+/** The options table of `keel members` (the completion scripts read it). */
+export const MEMBERS_OPTIONS = OPTIONS;
 
-const ACTIONS = ['list', 'add', 'promote', 'remove'] as const;
+export const MEMBERS_ACTIONS = ['list', 'add', 'promote', 'remove'] as const;
+const ACTIONS = MEMBERS_ACTIONS;
 type Action = (typeof ACTIONS)[number];
 
 export type { MemberInfo } from '@keel/node';
@@ -98,21 +109,18 @@ export class MembersError extends Error {
 
 const ADDRESS = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 
-/** Where to reach the members' HTTP endpoints: --endpoint, or every member of the cluster file. */
+/**
+ * The members' HTTP endpoints for a command that takes one `--endpoint` (its own name there), else
+ * the cluster file of `dir`. `keel members` itself resolves them with adminEndpoints
+ * (`--admin-endpoints`, `KEEL_ADMIN_ENDPOINTS`); commands move over to it one by one.
+ */
 export function memberEndpoints(dir: string, endpoint: string | undefined): string[] {
-  if (endpoint !== undefined) {
-    if (!ADDRESS.test(endpoint))
-      throw new MembersError(`--endpoint must be host:port, not '${endpoint}'`, ExitCode.Usage);
-    return [endpoint];
-  }
-  const file = readClusterFile(dir);
-  if (file === null || file.members.every((m) => m.state === MemberState.Stopped)) {
-    throw new MembersError(
-      `no cluster is running in ${dir} (start one with 'keel cluster up', or pass --endpoint)`,
-      ExitCode.NoCluster,
-    );
-  }
-  return file.members.map((m) => `${file.host}:${m.ports.http}`);
+  const r = adminEndpoints(
+    { 'admin-endpoints': endpoint, dir },
+    { out: () => undefined, err: () => undefined, env: {} },
+  );
+  if (!r.ok) throw new MembersError(r.message.replaceAll('--admin-endpoints', '--endpoint'), r.exitCode);
+  return r.endpoints;
 }
 
 /** The leader's view and HTTP endpoint, asking every endpoint until one leads (bounded). */
@@ -129,7 +137,7 @@ export async function findLeader(
       last =
         v.json.leader === null
           ? 'no leader elected'
-          : `leader ${v.json.leader} is not among the endpoints asked`;
+          : `leader ${v.json.leader} is not among the HTTP endpoints asked, and they do not know its address (name every member's: --admin-endpoints host:port,... or KEEL_ADMIN_ENDPOINTS)`;
       // A follower knows the leader's HTTP endpoint from the configuration.
       const leaderHttp = v.json.members.find((m) => m.id === v.json.leader)?.http;
       if (leaderHttp && !endpoints.includes(leaderHttp)) {
@@ -325,16 +333,12 @@ function table(members: readonly MemberInfo[], leader: string | null): string[] 
   return [line(head), ...rows.map(line)];
 }
 
-function seconds(v: string | boolean | undefined, flag: string, dflt: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (typeof v !== 'string' || !Number.isFinite(n) || n <= 0) {
-    throw new MembersError(
-      `--${flag} must be a positive number of seconds, not '${String(v)}'`,
-      ExitCode.Usage,
-    );
-  }
-  return n * 1000;
+/** A duration flag (`500ms`, `5s`, `2m`; a bare number is seconds) in milliseconds. */
+function duration(v: string | boolean | undefined, flag: string, dfltMs: number): number {
+  if (typeof v !== 'string') return dfltMs;
+  const r = parseDuration(v, `--${flag}`, { minMs: 1, maxMs: 24 * 3_600_000 });
+  if (!r.ok) throw new MembersError(r.message, ExitCode.Usage);
+  return r.ms;
 }
 
 export async function runMembersCommand(argv: readonly string[], io: Io): Promise<ExitCode> {
@@ -398,14 +402,16 @@ export async function runMembersCommand(argv: readonly string[], io: Io): Promis
         throw new MembersError(`--${flag} must be host:port, not '${String(v)}'`, ExitCode.Usage);
       }
     }
-    const timeoutMs = seconds(values.timeout, 'timeout', 10);
-    const catchUpMs = seconds(values['catch-up'], 'catch-up', 120);
+    const timeoutMs = duration(values.timeout, 'timeout', 10_000);
+    const catchUpMs = duration(values['catch-up'], 'catch-up', 120_000);
     const cwd = io.cwd ?? process.cwd();
     const env = io.env ?? process.env;
     const dir = typeof values.dir === 'string' ? resolve(cwd, values.dir) : defaultClusterDir(cwd, env);
     const tokenProblem = useClusterAdminToken(dir, env);
     if (tokenProblem !== null) throw new MembersError(tokenProblem, ExitCode.Failure);
-    const endpoints = memberEndpoints(dir, typeof values.endpoint === 'string' ? values.endpoint : undefined);
+    const admin = adminEndpoints(values, io);
+    if (!admin.ok) throw new MembersError(admin.message, admin.exitCode);
+    const { endpoints } = admin;
     const json = values.json === true;
     const progress = (line: string): void => {
       if (!json) io.err(line);

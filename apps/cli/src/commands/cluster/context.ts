@@ -13,8 +13,10 @@ import {
 } from '../../cluster/ClusterFile.js';
 import { useClusterAdminToken } from '../../cluster/keys.js';
 import { checkOwnership } from '../../cluster/ownership.js';
-import { defaultClusterDir, repoRoot } from '../../cluster/paths.js';
+import { defaultClusterDir } from '../../cluster/paths.js';
 import { ExitCode, type Io } from '../../io.js';
+import { type DurationBounds, parseDuration } from '../../options/duration.js';
+import { cliName, targetFlags } from '../../options/hint.js';
 
 export const SUBCOMMANDS = [
   'up',
@@ -107,8 +109,10 @@ export interface Context {
   readonly json: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly stop: AbortSignal;
-  /** How to spell the CLI in hints: `pnpm keel` inside the checkout, `keel` elsewhere. */
+  /** How to spell the CLI in hints: `pnpm keel` through the checkout's scripts, `keel` elsewhere. */
   readonly cli: string;
+  /** A command line to paste: `keel <rest>` plus the `--dir` of this invocation, if one was given. */
+  hint(rest: string): string;
   readonly values: Partial<Record<OptionName, string | boolean>>;
   readonly id: string | null;
 }
@@ -154,7 +158,8 @@ export function parse(sub: Subcommand, args: readonly string[], io: Io): Context
     json: parsed.values.json === true,
     env,
     stop: io.stop ?? new AbortController().signal,
-    cli: repoRoot() !== null ? 'pnpm keel' : 'keel',
+    cli: cliName(env),
+    hint: (rest) => `${cliName(env)} ${rest}${targetFlags(parsed.values)}`,
     values: parsed.values,
     id,
   };
@@ -167,6 +172,20 @@ export function intOption(ctx: Context, name: OptionName, dflt: number, min: num
   if (!/^\d+$/.test(v) || n < min || n > max)
     throw usage(`--${name} must be an integer from ${min} to ${max}, got '${v}'`);
   return n;
+}
+
+/** A `--<name>` duration (`500ms`, `5s`, `2m`; a bare number is seconds), in milliseconds. */
+export function durationOption(
+  ctx: Context,
+  name: OptionName,
+  dfltMs: number,
+  bounds: DurationBounds,
+): number {
+  const v = ctx.values[name];
+  if (typeof v !== 'string') return dfltMs;
+  const r = parseDuration(v, `--${name}`, bounds);
+  if (!r.ok) throw usage(r.message);
+  return r.ms;
 }
 
 /** A `--<name>` size: bytes, or with KiB/MiB/GiB (e.g. 4MiB), between `min` and `max` bytes. */
@@ -183,7 +202,7 @@ export function sizeOption(ctx: Context, name: OptionName, dflt: string, min: nu
 
 export function noCluster(ctx: Context, detail = ''): CommandError {
   return new CommandError(
-    `no cluster running in ${ctx.dir}${detail}; start one with '${ctx.cli} cluster up${ctx.values.dir !== undefined ? ` --dir ${ctx.values.dir}` : ''}'`,
+    `no cluster running in ${ctx.dir}${detail}; start one with '${ctx.hint('cluster up')}'`,
     ExitCode.NoCluster,
   );
 }
@@ -249,12 +268,12 @@ export function requireUsableDir(ctx: Context): void {
 }
 
 export function graceMs(ctx: Context): number {
-  return intOption(ctx, 'timeout', 5, 0, 3600) * 1000;
+  return durationOption(ctx, 'timeout', 5000, { minMs: 0, maxMs: 3_600_000 });
 }
 
 export function notRunning(ctx: Context, m: MemberRecord): CommandError {
   return new CommandError(
-    `member ${m.id} is not running (${m.state === MemberState.Stopped ? 'stopped' : 'its process is gone'}); start it with '${ctx.cli} cluster restart ${m.id}'`,
+    `member ${m.id} is not running (${m.state === MemberState.Stopped ? 'stopped' : 'its process is gone'}); start it with '${ctx.hint(`cluster restart ${m.id}`)}'`,
     ExitCode.Failure,
   );
 }

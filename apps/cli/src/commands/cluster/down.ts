@@ -51,6 +51,7 @@ export async function downCluster(
 }
 
 export async function down(ctx: Context): Promise<ExitCode> {
+  const grace = graceMs(ctx); // a usage mistake stops the command before anything is touched
   const file = requireFile(ctx);
   const clean = ctx.values.clean === true;
   const live = file.members.filter(isLive);
@@ -59,7 +60,7 @@ export async function down(ctx: Context): Promise<ExitCode> {
       if (m.state !== MemberState.Stopped) updateMember(ctx.dir, m.id, { state: MemberState.Stopped });
     throw noCluster(ctx);
   }
-  const { leader, stops } = await downCluster(ctx, file, graceMs(ctx), (line) => {
+  const { leader, stops } = await downCluster(ctx, file, grace, (line) => {
     if (!ctx.json) ctx.io.out(line);
   });
   const stuck = stops.some((s) => s.outcome.kind === 'stuck');
@@ -75,7 +76,7 @@ export async function down(ctx: Context): Promise<ExitCode> {
     rmSync(join(ctx.dir, 'keys'), { recursive: true, force: true });
     if (!ctx.json) ctx.io.out(`deleted the members' data and the cluster file in ${ctx.dir}`);
   } else if (!ctx.json) {
-    ctx.io.out(`cluster in ${ctx.dir} stopped; its data stays for the next '${ctx.cli} cluster up'`);
+    ctx.io.out(`cluster in ${ctx.dir} stopped; its data stays for the next '${ctx.hint('cluster up')}'`);
   }
   if (ctx.json) {
     ctx.io.out(

@@ -37,8 +37,11 @@ Options:
   --wal-segment-size <size>
                       up: each member's WAL segment file (default 4MiB; a member keeps
                       about two on disk); 'keel node' defaults to 64MiB for servers
-  --timeout <s>       up --detach: seconds to wait for a leader (default 15);
-                      down/stop/restart: seconds before SIGKILL (default 5)
+  --timeout <duration>
+                      up --detach: how long to wait for a leader (default 15s);
+                      down/stop/restart: how long before SIGKILL (default 5s);
+                      add-node/remove-node: how long the change may take (default 10s).
+                      Durations: 500ms, 5s, 2m, 1m30s; a bare number is seconds
   --json              machine-readable output (one JSON document on stdout)
   -h, --help          this help
 

@@ -24,13 +24,14 @@ export async function kill(ctx: Context): Promise<ExitCode> {
     ctx,
     m,
     'killed',
-    `${m.id} (pid ${m.pid}) killed with SIGKILL; start it again with '${ctx.cli} cluster restart ${m.id}'`,
+    `${m.id} (pid ${m.pid}) killed with SIGKILL; start it again with '${ctx.hint(`cluster restart ${m.id}`)}'`,
   );
 }
 
 export async function stop(ctx: Context): Promise<ExitCode> {
+  const grace = graceMs(ctx); // a usage mistake stops the command before anything is touched
   const { m } = liveMember(ctx);
-  const outcome = await stopMember(m, graceMs(ctx));
+  const outcome = await stopMember(m, grace);
   if (outcome.kind === 'stuck') throw new CommandError(describeStop(m.id, m.pid, outcome), ExitCode.Failure);
   updateMember(ctx.dir, m.id, { state: MemberState.Stopped });
   return memberResult(ctx, m, 'stopped', describeStop(m.id, m.pid, outcome));
@@ -40,7 +41,7 @@ export async function pause(ctx: Context): Promise<ExitCode> {
   const { m } = liveMember(ctx);
   if (m.state === MemberState.Paused) {
     throw new CommandError(
-      `member ${m.id} is already paused; continue it with '${ctx.cli} cluster resume ${m.id}'`,
+      `member ${m.id} is already paused; continue it with '${ctx.hint(`cluster resume ${m.id}`)}'`,
       ExitCode.Failure,
     );
   }
@@ -50,7 +51,7 @@ export async function pause(ctx: Context): Promise<ExitCode> {
     ctx,
     m,
     'paused',
-    `${m.id} (pid ${m.pid}) paused with SIGSTOP; continue it with '${ctx.cli} cluster resume ${m.id}'`,
+    `${m.id} (pid ${m.pid}) paused with SIGSTOP; continue it with '${ctx.hint(`cluster resume ${m.id}`)}'`,
   );
 }
 
@@ -64,11 +65,12 @@ export async function resume(ctx: Context): Promise<ExitCode> {
 }
 
 export async function restart(ctx: Context): Promise<ExitCode> {
+  const grace = graceMs(ctx); // a usage mistake stops the command before anything is touched
   const file = requireFile(ctx);
   let m = requireMember(ctx, file);
   const lines: string[] = [];
   if (isLive(m)) {
-    const outcome = await stopMember(m, graceMs(ctx));
+    const outcome = await stopMember(m, grace);
     if (outcome.kind === 'stuck')
       throw new CommandError(describeStop(m.id, m.pid, outcome), ExitCode.Failure);
     lines.push(describeStop(m.id, m.pid, outcome));

@@ -8,10 +8,10 @@ import { addMember, changeMembers, MembersError } from '../members.js';
 import {
   CommandError,
   type Context,
+  durationOption,
   emit,
   flagOf,
   graceMs,
-  intOption,
   isLive,
   noCluster,
   requireFile,
@@ -82,7 +82,7 @@ export async function addNode(ctx: Context): Promise<ExitCode> {
   writeClusterFile({ ...latest, members: [...latest.members, started] });
   const lines = [`${id} started (pid ${started.pid}); log: ${started.logFile}`];
   if (!ctx.json) ctx.io.out(lines[0]!);
-  const timeoutMs = intOption(ctx, 'timeout', 10, 1, 3600) * 1000;
+  const timeoutMs = durationOption(ctx, 'timeout', 10_000, { minMs: 1, maxMs: 3_600_000 });
   const reply = await addMember(
     membersEndpoints(latest),
     {
@@ -115,7 +115,7 @@ export async function addNode(ctx: Context): Promise<ExitCode> {
 export async function removeNode(ctx: Context): Promise<ExitCode> {
   const file = requireFile(ctx);
   const m = requireMember(ctx, file);
-  const timeoutMs = intOption(ctx, 'timeout', 10, 1, 3600) * 1000;
+  const timeoutMs = durationOption(ctx, 'timeout', 10_000, { minMs: 1, maxMs: 3_600_000 });
   const others = file.members.filter((x) => x.id !== m.id && isLive(x));
   if (others.length === 0)
     throw new CommandError(`${m.id} is the last running member; use 'cluster down'`, ExitCode.Failure);

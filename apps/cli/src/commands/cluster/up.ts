@@ -29,6 +29,7 @@ import { ExitCode } from '../../io.js';
 import {
   CommandError,
   type Context,
+  durationOption,
   emit,
   flagOf,
   graceMs,
@@ -42,15 +43,19 @@ import { downCluster } from './down.js';
 
 /** WAL segment size of a local cluster's members: about 8 MiB of WAL each on a laptop. */
 const LOCAL_WAL_SEGMENT_SIZE = '4MiB';
+/** `up --detach --timeout`: how long to wait for a leader. */
+const UP_TIMEOUT = { minMs: 1, maxMs: 3_600_000 } as const;
 
 export async function up(ctx: Context): Promise<ExitCode> {
+  // A usage mistake must stop the command before any member starts (read again by waitForLeader).
+  durationOption(ctx, 'timeout', 15_000, UP_TIMEOUT);
   requireUsableDir(ctx);
   const existing = readClusterFile(ctx.dir);
   if (existing !== null) {
     const live = existing.members.filter(isLive);
     if (live.length > 0) {
       throw new CommandError(
-        `a cluster is already running in ${ctx.dir} (${live.map((m) => `${m.id} pid ${m.pid}`).join(', ')}); see '${ctx.cli} cluster status' or stop it with '${ctx.cli} cluster down'`,
+        `a cluster is already running in ${ctx.dir} (${live.map((m) => `${m.id} pid ${m.pid}`).join(', ')}); see '${ctx.hint('cluster status')}' or stop it with '${ctx.hint('cluster down')}'`,
         ExitCode.Failure,
       );
     }
@@ -63,7 +68,7 @@ export async function up(ctx: Context): Promise<ExitCode> {
   if (portProblem !== null) throw usage(portProblem);
   if (existing !== null && existing.members.length !== size && ctx.values.members !== undefined) {
     throw new CommandError(
-      `${ctx.dir} holds the data of a ${existing.members.length}-member cluster; use -n ${existing.members.length}, another --dir, or delete it with '${ctx.cli} cluster down --clean'`,
+      `${ctx.dir} holds the data of a ${existing.members.length}-member cluster; use -n ${existing.members.length}, another --dir, or delete it with '${ctx.hint('cluster down --clean')}'`,
       ExitCode.Failure,
     );
   }
@@ -164,7 +169,7 @@ export async function waitForLeader(
   exits: ExitNotice[],
   started: number,
 ): Promise<ExitCode> {
-  const timeoutMs = intOption(ctx, 'timeout', 15, 1, 3600) * 1000;
+  const timeoutMs = durationOption(ctx, 'timeout', 15_000, UP_TIMEOUT);
   const deadline = started + timeoutMs;
   let sample: ClusterSample = await sampleCluster(file, { timeoutMs: 300 });
   let reason = '';
@@ -197,7 +202,7 @@ export async function waitForLeader(
   emit(ctx, sampleJson(sample), [
     `cluster of ${file.members.length} running in ${ctx.dir}; leader ${sample.leader} elected in term ${sample.term} after ${secs} s`,
     ...renderTable(sample, false),
-    `status: ${ctx.cli} cluster status   logs: ${ctx.cli} cluster logs n1 -f   stop: ${ctx.cli} cluster down`,
+    `status: ${ctx.hint('cluster status')}   logs: ${ctx.hint('cluster logs n1 -f')}   stop: ${ctx.hint('cluster down')}`,
   ]);
   return ExitCode.Ok;
 }
@@ -206,7 +211,7 @@ export async function waitForLeader(
 export async function watch(ctx: Context, exits: ExitNotice[]): Promise<ExitCode> {
   const tty = ctx.io.isTTY === true && ctx.io.write !== undefined && !ctx.json;
   const frame = tty && ctx.io.write ? new LiveFrame(ctx.io.write, ctx.io.columns ?? 0) : null;
-  const header = viewHeader(ctx.dir, ctx.cli);
+  const header = viewHeader(ctx.dir, ctx.hint);
   if (frame === null && !ctx.json) for (const line of header) ctx.io.out(line);
   frame?.hideCursor();
   let prev: ClusterSample | null = null;

@@ -43,11 +43,13 @@ Listing (get --prefix, scan, del):
   --count-only                  print only how many keys (get <key>: 1 or 0, exit 0 either way)
 
 Options:
-  --endpoints <host:port,...>   members' client endpoints (default: from the cluster file)
-  --dir <dir>                   cluster directory whose cluster.json names the endpoints
+  --endpoints <host:port,...>   members' client endpoints (env KEEL_ENDPOINTS)
+  --dir <dir>                   or: cluster directory whose cluster.json names the endpoints
                                 (default as for 'keel cluster': <repo>/.cluster in the checkout,
-                                ./keel-cluster elsewhere; env KEEL_CLUSTER_DIR)
-  --timeout <s>                 give up after this many seconds (default 5)
+                                ./keel-cluster elsewhere; env KEEL_CLUSTER_DIR). The first that
+                                is set wins: --endpoints, --dir, KEEL_ENDPOINTS, KEEL_CLUSTER_DIR
+  --timeout <duration>          give up after this long: 500ms, 5s, 2m (default 5s; a bare
+                                number is seconds)
   --curve-key-file <file>       this client's CURVE key pair, for members started with keys
                                 (env KEEL_CURVE_KEY_FILE; default: the cluster dir's key, for
                                 a secure local cluster, see 'keel cluster --help')

@@ -1,9 +1,9 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import type { KvCommandName } from '../names.js';
 import { Encoding } from './encoding.js';
 import { usage } from './errors.js';
 
-export const KV_COMMANDS = ['put', 'get', 'del', 'cas', 'incr', 'scan', 'keygen'] as const;
-export type KvCommandName = (typeof KV_COMMANDS)[number];
+export { KV_COMMAND_NAMES as KV_COMMANDS, type KvCommandName } from '../names.js';
 
 const COMMON = {
   dir: { type: 'string' },

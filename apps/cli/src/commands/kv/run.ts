@@ -13,7 +13,7 @@ import { keygen } from './keygen.js';
 import { type KvCommandName, type Parsed, parse, type Values } from './options.js';
 import { put } from './put.js';
 import { scan } from './scan.js';
-import { cli, endpoints, timeoutMs } from './target.js';
+import { type Target, target as targetOf, timeoutMs } from './target.js';
 
 type Run = (kv: KvClient, p: Parsed, io: Io) => Promise<ExitCode>;
 const COMMANDS: Record<Exclude<KvCommandName, 'keygen'>, Run> = { put, get, del, cas, incr, scan };
@@ -36,7 +36,7 @@ export async function runKvCommand(name: KvCommandName, argv: readonly string[],
     }
     if (name === 'keygen') return keygen(parsed, io);
     const timeout = timeoutMs(values);
-    const target = endpoints(values, io);
+    const target = targetOf(values, io);
     const curve = clientCurve(values, io, target.members);
     const session = values.session === true;
     const once = !session && atMostOnce(name, values);
@@ -56,7 +56,7 @@ export async function runKvCommand(name: KvCommandName, argv: readonly string[],
     try {
       return await COMMANDS[name](kv, parsed, io);
     } catch (err) {
-      if (err instanceof KvClientError) throw fromClientError(err);
+      if (err instanceof KvClientError) throw fromClientError(err, target);
       throw err;
     } finally {
       await kv.close();
@@ -75,11 +75,13 @@ export async function runKvCommand(name: KvCommandName, argv: readonly string[],
   }
 }
 
-function fromClientError(err: KvClientError): CommandError {
-  const hint =
-    err.code === 'KEEL_CLIENT_UNAVAILABLE' || err.code === 'KEEL_CLIENT_TIMEOUT'
-      ? `; is the cluster running? see '${cli()} cluster status'`
-      : '';
+function fromClientError(err: KvClientError, target: Target): CommandError {
+  const unreachable = err.code === 'KEEL_CLIENT_UNAVAILABLE' || err.code === 'KEEL_CLIENT_TIMEOUT';
+  const hint = !unreachable
+    ? ''
+    : target.statusHint !== null
+      ? `; is the cluster running? see '${target.statusHint}'`
+      : `; is the cluster running at ${target.endpoints.join(',')}?`;
   const code =
     err.code === 'KEEL_CLIENT_BAD_REQUEST'
       ? ExitCode.Usage
