@@ -56,6 +56,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<ExitCode>
   }
   if (command === 'cluster') return (await import('./commands/cluster.js')).runClusterCommand(rest, io);
   if (command === 'members') return (await import('./commands/members.js')).runMembersCommand(rest, io);
+  if (command === 'leader') return (await import('./commands/leader.js')).runLeaderCommand(rest, io);
+  if (command === 'snapshot') return (await import('./commands/snapshot.js')).runSnapshotCommand(rest, io);
   if ((KV_COMMAND_NAMES as readonly string[]).includes(command)) {
     const { runKvCommand } = await import('./commands/kv/run.js');
     return runKvCommand(command as KvCommandName, rest, io);

@@ -60,7 +60,7 @@ afterEach(() => {
 
 async function move(endpoint: string, ...args: string[]) {
   const c = capture();
-  const code = await runCli(['leader', 'move', ...args, '--endpoint', endpoint], c.io);
+  const code = await runCli(['leader', 'move', ...args, '--admin-endpoints', endpoint], c.io);
   return { code, out: c.out, err: c.err };
 }
 
@@ -73,6 +73,10 @@ describe('keel leader move', () => {
     expect(r.out).toEqual(['n2 leads (term 3; was n1)']);
     expect(f.posts).toEqual(['n2']);
     const again = await move(f.endpoint, 'n2', '--json');
+    // The old flag name still works, with one warning line.
+    const old = capture();
+    expect(await runCli(['leader', 'move', 'n2', '--endpoint', f.endpoint], old.io)).toBe(ExitCode.Ok);
+    expect(old.err[0]).toMatch(/--endpoint is deprecated; use --admin-endpoints/);
     expect(JSON.parse(again.out.join(''))).toEqual({ ok: true, leader: 'n2', term: 3, from: 'n2' });
   });
 
@@ -106,6 +110,7 @@ describe('keel leader move', () => {
     expect(await runCli(['leader', 'move'], c.io)).toBe(ExitCode.Usage);
     expect(await runCli(['leader', 'jump', 'n1'], c.io)).toBe(ExitCode.Usage);
     expect(await runCli(['leader', 'move', 'n1', '--timeout', 'x'], c.io)).toBe(ExitCode.Usage);
+    expect(c.err.at(-1)).toMatch(/--timeout must be a duration like 500ms, 5s or 2m/);
     expect(c.err.every((l) => l.startsWith('keel leader '))).toBe(true);
   });
 });

@@ -11,7 +11,8 @@ import { ClusterFileError } from '../cluster/ClusterFile.js';
 import { useClusterAdminToken } from '../cluster/keys.js';
 import { defaultClusterDir } from '../cluster/paths.js';
 import { ExitCode, type Io } from '../io.js';
-import { adminTargets } from './adminTargets.js';
+import { adminEndpoints } from '../options/adminEndpoints.js';
+import { parseDuration } from '../options/duration.js';
 import { findLeader, MembersError } from './members.js';
 
 export const LEADER_HELP = `keel leader — who leads, and handing leadership over
@@ -22,9 +23,12 @@ Usage:
                             before maintenance on the leader's machine
 
 Options:
-  --endpoint <host:port>    any member's HTTP endpoint (default: the members of the cluster file)
+  --admin-endpoints <host:port,...>
+                            the members' HTTP admin endpoints (env KEEL_ADMIN_ENDPOINTS;
+                            default: those of the cluster file; --endpoint is the old name)
   --dir <dir>               cluster directory (as for 'keel cluster'; env KEEL_CLUSTER_DIR)
-  --timeout <s>             give up after this many seconds (default 10)
+  --timeout <duration>      give up after this long: 500ms, 5s, 2m (default 10s; a bare
+                            number is seconds)
   --json                    one JSON document on stdout
   -h, --help                this help
 
@@ -33,6 +37,7 @@ Exit codes: 0 <id> leads, 1 failure (unknown id, not a voter, timeout), 2 usage 
 
 /** The flags of `keel leader move` (exported for shell completion). */
 export const LEADER_OPTIONS = {
+  'admin-endpoints': { type: 'string' },
   endpoint: { type: 'string' },
   dir: { type: 'string' },
   timeout: { type: 'string' },
@@ -129,21 +134,22 @@ export async function runLeaderCommand(argv: readonly string[], io: Io): Promise
     if (positionals.length !== 1) throw new MembersError(`'move' takes one <id>`, ExitCode.Usage);
     const to = positionals[0]!;
     if (!isValidMemberId(to)) throw new MembersError(new InvalidMemberIdError(to).message, ExitCode.Usage);
-    const t = values.timeout === undefined ? 10 : Number(values.timeout);
-    if (typeof values.timeout === 'boolean' || !Number.isFinite(t) || t <= 0) {
-      throw new MembersError(
-        `--timeout must be a positive number of seconds, not '${String(values.timeout)}'`,
-        ExitCode.Usage,
-      );
+    const timeout = parseDuration(typeof values.timeout === 'string' ? values.timeout : '10s', '--timeout', {
+      minMs: 1,
+      maxMs: 3_600_000,
+    });
+    if (typeof values.timeout === 'boolean' || !timeout.ok) {
+      throw new MembersError(timeout.ok ? '--timeout needs a value' : timeout.message, ExitCode.Usage);
     }
+    const t = timeout.ms / 1000;
     const cwd = io.cwd ?? process.cwd();
-    const dir =
-      typeof values.dir === 'string'
-        ? resolve(cwd, values.dir)
-        : defaultClusterDir(cwd, io.env ?? process.env);
-    const tokenProblem = useClusterAdminToken(dir, io.env ?? process.env);
+    const env = io.env ?? process.env;
+    const dir = typeof values.dir === 'string' ? resolve(cwd, values.dir) : defaultClusterDir(cwd, env);
+    const tokenProblem = useClusterAdminToken(dir, env);
     if (tokenProblem !== null) throw new MembersError(tokenProblem, ExitCode.Failure);
-    const endpoints = adminTargets(dir, typeof values.endpoint === 'string' ? values.endpoint : undefined);
+    const admin = adminEndpoints(values, io);
+    if (!admin.ok) throw new MembersError(admin.message, admin.exitCode);
+    const { endpoints } = admin;
     const json = values.json === true;
     const r = await moveLeader(endpoints, to, t * 1000, (line) => {
       if (!json) io.err(line);
