@@ -2,16 +2,13 @@
  * `keel leader move <id>`: leadership transfer (dissertation §3.10) through the leader's admin API
  * (`POST /leader`), waiting until <id> leads.
  */
-import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { InvalidMemberIdError, isValidMemberId } from '@keel/core';
 import { adminJson } from '@keel/ops';
 import { ClusterFileError } from '../cluster/ClusterFile.js';
-import { useClusterAdminToken } from '../cluster/keys.js';
-import { defaultClusterDir } from '../cluster/paths.js';
 import { ExitCode, type Io } from '../io.js';
-import { adminEndpoints } from '../options/adminEndpoints.js';
+import { adminAccess } from '../options/adminEndpoints.js';
 import { parseDuration } from '../options/duration.js';
 import { findLeader, MembersError } from './members.js';
 
@@ -142,12 +139,7 @@ export async function runLeaderCommand(argv: readonly string[], io: Io): Promise
       throw new MembersError(timeout.ok ? '--timeout needs a value' : timeout.message, ExitCode.Usage);
     }
     const t = timeout.ms / 1000;
-    const cwd = io.cwd ?? process.cwd();
-    const env = io.env ?? process.env;
-    const dir = typeof values.dir === 'string' ? resolve(cwd, values.dir) : defaultClusterDir(cwd, env);
-    const tokenProblem = useClusterAdminToken(dir, env);
-    if (tokenProblem !== null) throw new MembersError(tokenProblem, ExitCode.Failure);
-    const admin = adminEndpoints(values, io);
+    const admin = adminAccess(values, io);
     if (!admin.ok) throw new MembersError(admin.message, admin.exitCode);
     const { endpoints } = admin;
     const json = values.json === true;

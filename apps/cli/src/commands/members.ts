@@ -2,7 +2,6 @@
  * `keel members`: a cluster's configuration, and single-server changes to it (dissertation ch. 4),
  * through the members' HTTP admin endpoint (`GET`/`POST /members`, served by the leader).
  */
-import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { InvalidMemberIdError, isValidMemberId } from '@keel/core';
@@ -15,10 +14,8 @@ import {
 } from '@keel/node';
 import { adminJson } from '@keel/ops';
 import { ClusterFileError } from '../cluster/ClusterFile.js';
-import { useClusterAdminToken } from '../cluster/keys.js';
-import { defaultClusterDir } from '../cluster/paths.js';
 import { ExitCode, type Io } from '../io.js';
-import { adminEndpoints } from '../options/adminEndpoints.js';
+import { adminAccess, adminEndpoints } from '../options/adminEndpoints.js';
 import { parseDuration } from '../options/duration.js';
 
 export const MEMBERS_HELP = `keel members — a cluster's voters and learners, and changes to them
@@ -404,12 +401,7 @@ export async function runMembersCommand(argv: readonly string[], io: Io): Promis
     }
     const timeoutMs = duration(values.timeout, 'timeout', 10_000);
     const catchUpMs = duration(values['catch-up'], 'catch-up', 120_000);
-    const cwd = io.cwd ?? process.cwd();
-    const env = io.env ?? process.env;
-    const dir = typeof values.dir === 'string' ? resolve(cwd, values.dir) : defaultClusterDir(cwd, env);
-    const tokenProblem = useClusterAdminToken(dir, env);
-    if (tokenProblem !== null) throw new MembersError(tokenProblem, ExitCode.Failure);
-    const admin = adminEndpoints(values, io);
+    const admin = adminAccess(values, io);
     if (!admin.ok) throw new MembersError(admin.message, admin.exitCode);
     const { endpoints } = admin;
     const json = values.json === true;

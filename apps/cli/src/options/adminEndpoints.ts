@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { MemberState, readClusterFile } from '../cluster/ClusterFile.js';
+import { useClusterAdminToken } from '../cluster/keys.js';
 import { defaultClusterDir } from '../cluster/paths.js';
 import { ExitCode, type Io } from '../io.js';
 import { ADMIN_ENDPOINTS_ENV, bind, CLUSTER_DIR_ENV, type Env, parseEndpoints } from './env.js';
@@ -58,4 +59,17 @@ export function adminEndpoints(values: AdminValues, io: Io): AdminEndpoints {
     };
   }
   return { ok: true, endpoints: file.members.map((m) => `${file.host}:${m.ports.http}`) };
+}
+
+/**
+ * `adminEndpoints`, with the admin token of the cluster in `--dir` (or the default directory, or
+ * KEEL_ADMIN_TOKEN_FILE) set for the requests that follow: what every admin command needs first.
+ */
+export function adminAccess(values: AdminValues, io: Io): AdminEndpoints {
+  const cwd = io.cwd ?? process.cwd();
+  const env: Env = io.env ?? process.env;
+  const dir = typeof values.dir === 'string' ? resolve(cwd, values.dir) : defaultClusterDir(cwd, env);
+  const tokenProblem = useClusterAdminToken(dir, env);
+  if (tokenProblem !== null) return { ok: false, message: tokenProblem, exitCode: ExitCode.Failure };
+  return adminEndpoints(values, io);
 }
