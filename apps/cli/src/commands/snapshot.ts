@@ -8,6 +8,7 @@ import { ClusterFileError } from '../cluster/ClusterFile.js';
 import { defaultClusterDir } from '../cluster/paths.js';
 import { MAX_MEMBERS } from '../cluster/ports.js';
 import { ExitCode, type Io } from '../io.js';
+import { parseDuration } from '../options/duration.js';
 import { BackupFileError } from './snapshot/backupFile.js';
 import { type SnapshotArgs, SnapshotCommandError } from './snapshot/options.js';
 import { restore } from './snapshot/restore.js';
@@ -34,7 +35,8 @@ Options:
                             restore: the new cluster's directory (required)
   -n, --members <n>         restore: members of the new cluster (default 3, at most ${MAX_MEMBERS})
   --base-port <p>           restore: ports of the new cluster (as for 'keel cluster up')
-  --timeout <s>             save: give up finding a leader after this many seconds (default 10)
+  --timeout <duration>      save: give up finding a leader after this long: 500ms, 5s, 2m
+                            (default 10s; a bare number is seconds)
   --json                    one JSON document on stdout
   -h, --help                this help
 
@@ -116,14 +118,8 @@ export async function runSnapshotCommand(argv: readonly string[], io: Io): Promi
       throw new SnapshotCommandError(`--endpoint and --timeout belong to 'save'`, ExitCode.Usage);
     }
     const cwd = io.cwd ?? process.cwd();
-    const timeout = str('timeout');
-    const timeoutS = timeout === undefined ? 10 : Number(timeout);
-    if (!Number.isFinite(timeoutS) || timeoutS <= 0) {
-      throw new SnapshotCommandError(
-        `--timeout must be a positive number of seconds, not '${timeout}'`,
-        ExitCode.Usage,
-      );
-    }
+    const timeout = parseDuration(str('timeout') ?? '10s', '--timeout', { minMs: 1, maxMs: 3_600_000 });
+    if (!timeout.ok) throw new SnapshotCommandError(timeout.message, ExitCode.Usage);
     const dir = str('dir');
     const args: SnapshotArgs = {
       io,
@@ -131,7 +127,7 @@ export async function runSnapshotCommand(argv: readonly string[], io: Io): Promi
       shown: positionals[0]!,
       dir: dir === undefined ? null : resolve(cwd, dir),
       endpoint: str('endpoint') ?? null,
-      timeoutMs: timeoutS * 1000,
+      timeoutMs: timeout.ms,
       members: integer(str('members'), 'members', 1, MAX_MEMBERS),
       basePort: integer(str('base-port'), 'base-port', 1024, 65535),
       json: values.json === true,
