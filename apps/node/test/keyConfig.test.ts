@@ -1,11 +1,10 @@
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateKeyPair } from '@keel/transport-zmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, parseNodeConfig } from '../src/config.js';
 import { readPeerKeys, writeKeyPairFiles } from '../src/keyFiles.js';
-import { freePorts, killAll, startNode } from './helpers/procs.js';
+import { freePorts, killAll, startNode, tempDir } from './helpers/procs.js';
 
 afterEach(killAll);
 
@@ -22,7 +21,7 @@ const base = [
 
 /** A key dir with n1 and n2 (`<id>.key` and `<id>.pub`), a client dir, and a token file. */
 function keyDir(): { dir: string; clients: string; token: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'keel-keycfg-'));
+  const dir = tempDir('keel-keycfg-');
   for (const id of ['n1', 'n2']) writeKeyPairFiles(dir, id, generateKeyPair());
   const clients = join(dir, 'clients');
   mkdirSync(clients);
@@ -139,7 +138,7 @@ describe('keel node key flags', () => {
       '--client-bind',
       `127.0.0.1:${client}`,
       '--data-dir',
-      mkdtempSync(join(tmpdir(), 'keel-n1-')),
+      tempDir('keel-n1-'),
     ];
     writeFileSync(join(k.dir, 'n1.key'), 'public: x\n', { mode: 0o600 });
     const bad = startNode([...args, ...secure(k)]);

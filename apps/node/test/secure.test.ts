@@ -1,12 +1,11 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KvClient, KvClientError } from '@keel/kv';
 import { addressList, fetchStatus, useAdminToken } from '@keel/ops';
 import { ClientConnection, generateKeyPair, keyFingerprint } from '@keel/transport-zmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type KeyPairFile, writeKeyPairFiles } from '../src/keyFiles.js';
-import { freePorts, killAll, type Proc, startNode, waitFor } from './helpers/procs.js';
+import { freePorts, killAll, type Proc, startNode, tempDir, waitFor } from './helpers/procs.js';
 
 afterEach(async () => {
   useAdminToken(null);
@@ -25,7 +24,7 @@ interface Keys {
 
 /** Key pairs for the members and a client, the way `keel keygen --out` writes them. */
 function makeKeys(ids: readonly string[]): Keys {
-  const dir = mkdtempSync(join(tmpdir(), 'keel-keys-'));
+  const dir = tempDir('keel-keys-');
   const pairs = new Map<string, KeyPairFile>();
   for (const id of [...ids, 'client']) {
     const pair = generateKeyPair();
@@ -68,7 +67,7 @@ async function secureCluster(ids: readonly string[], keys: Keys): Promise<Secure
       '--http',
       `127.0.0.1:${ports[i * 3 + 2]}`,
       '--data-dir',
-      mkdtempSync(join(tmpdir(), `keel-${id}-`)),
+      tempDir(`keel-${id}-`),
       '--election-timeout',
       ELECTION_MS,
       '--heartbeat-interval',
@@ -194,7 +193,7 @@ describe('keel node with CURVE keys and an admin token', () => {
     await agreed([n1!, n2!]);
     const before = await terms([n1!, n2!]);
     // An impostor in n3's place: the right peer list, a key pair nobody listed.
-    const impostorDir = mkdtempSync(join(tmpdir(), 'keel-impostor-'));
+    const impostorDir = tempDir('keel-impostor-');
     const impostor = generateKeyPair();
     writeKeyPairFiles(impostorDir, 'n3', impostor);
     const args = [...n3!.args];
