@@ -61,6 +61,15 @@ export async function runNode(argv: readonly string[]): Promise<number> {
     process.exitCode = 1;
     setImmediate(() => process.exit(1));
   };
+  // Signals are taken from here on, not only once the member runs: one that arrives while the WAL
+  // opens or the ports bind is kept and honoured (a graceful close, exit 0) as soon as it is up,
+  // instead of killing the process half-started.
+  let requested: string | null = null;
+  let onSignal = (signal: string): void => {
+    requested ??= signal;
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
   try {
     member = await startKvMember(config, log, fatal);
   } catch (err) {
@@ -88,8 +97,8 @@ export async function runNode(argv: readonly string[]): Promise<number> {
         },
       );
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    onSignal = stop;
+    if (requested !== null) stop(requested);
   });
 }
 
