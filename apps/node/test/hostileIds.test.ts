@@ -101,10 +101,10 @@ describe('hostile member ids against real keel node processes (issue #22)', () =
     });
     clients.push(kv);
     await waitFor(
-      'a leader',
+      'every member up, one of them leading',
       async () => {
         const all = await Promise.all(nodes.map((n) => status(n.http).catch(() => null)));
-        return all.some((s) => s?.role === 'leader') ? true : undefined;
+        return all.every((s) => s !== null) && all.some((s) => s?.role === 'leader') ? true : undefined;
       },
       30_000,
     );

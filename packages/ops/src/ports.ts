@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { createServer } from 'node:net';
 
 /** Local clusters listen on loopback only: they are development and measurement tools. */
 export const LOOPBACK = '127.0.0.1';
@@ -50,23 +50,19 @@ export async function freeBasePort(size: number, lo = 20000, hi = 32000, host = 
   throw new Error(`no free base port in [${lo}, ${hi})`);
 }
 
-/** `n` ports the OS says are free right now (bound to port 0 on loopback, then released). */
-export async function freePorts(n: number, host = LOOPBACK): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<Server>((resolve, reject) => {
-          const s = createServer();
-          s.once('error', reject);
-          s.listen(0, host, () => resolve(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => {
-    const a = s.address();
-    return typeof a === 'object' && a !== null ? a.port : 0;
-  });
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
+/**
+ * `n` distinct ports that nothing listens on right now, drawn at random from [lo, hi): by default
+ * below the Linux ephemeral range (32768), like `freeBasePort`. Asking the OS for port 0 would hand
+ * out ports from that range, where any outgoing connection (a client's, a peer's) can take the
+ * port between this call and the member binding it: on a busy machine that made a test member
+ * fail to start now and then.
+ */
+export async function freePorts(n: number, host = LOOPBACK, lo = 20000, hi = 32000): Promise<number[]> {
+  const picked = new Set<number>();
+  for (let attempt = 0; picked.size < n && attempt < 100 * n; attempt++) {
+    const port = lo + Math.floor(Math.random() * (hi - lo));
+    if (!picked.has(port) && (await portFree(host, port))) picked.add(port);
+  }
+  if (picked.size < n) throw new Error(`no ${n} free ports in [${lo}, ${hi}) on ${host}`);
+  return [...picked];
 }

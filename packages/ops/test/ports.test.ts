@@ -32,9 +32,13 @@ describe('port scheme', () => {
     }
   });
 
-  it('freePorts gives distinct ports nothing listens on', async () => {
+  it('freePorts gives distinct ports nothing listens on, below the ephemeral range', async () => {
     const ports = await freePorts(4);
     expect(new Set(ports).size).toBe(4);
-    for (const p of ports) expect(p).toBeGreaterThan(0);
+    for (const p of ports) {
+      expect(p).toBeGreaterThanOrEqual(20000);
+      expect(p).toBeLessThan(32000);
+      expect(await portFree('127.0.0.1', p)).toBe(true);
+    }
   });
 });
