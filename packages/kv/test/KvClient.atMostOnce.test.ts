@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { KvClient, KvClientError, KvClientErrorCode, type KvClientOptions } from '../src/index.js';
-import { FakeCluster } from './fakeCluster.js';
+import { KvClient, KvClientErrorCode, type KvClientOptions } from '../src/index.js';
+import { FakeCluster, failure } from './fakeCluster.js';
 
 // `retryUnknownWrites: false` (what the one-shot CLI uses): a write without a session is retried
 // only while it certainly has not run, so a lost answer never makes a `cas` or `incr` count twice.
@@ -22,16 +22,6 @@ function client(cluster: FakeCluster, options: Partial<KvClientOptions> = {}): K
   });
   clients.push(c);
   return c;
-}
-
-async function failure(p: Promise<unknown>): Promise<KvClientError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof KvClientError) return err;
-    throw err;
-  }
-  throw new Error('expected a KvClientError');
 }
 
 const counter = async (cluster: FakeCluster): Promise<string | undefined> => {

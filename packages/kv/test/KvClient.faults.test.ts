@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { KvClient, KvClientError, KvClientErrorCode, type KvClientOptions } from '../src/index.js';
-import { FakeCluster } from './fakeCluster.js';
+import { KvClient, KvClientErrorCode, type KvClientOptions } from '../src/index.js';
+import { FakeCluster, failure } from './fakeCluster.js';
 
 const clients: KvClient[] = [];
 afterEach(async () => {
@@ -19,16 +19,6 @@ function client(cluster: FakeCluster, options: Partial<KvClientOptions> = {}): K
   });
   clients.push(c);
   return c;
-}
-
-async function failure(p: Promise<unknown>): Promise<KvClientError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof KvClientError) return err;
-    throw err;
-  }
-  throw new Error('expected a KvClientError');
 }
 
 const at = (cluster: FakeCluster, id: string, type: string) =>

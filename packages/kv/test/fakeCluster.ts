@@ -3,6 +3,7 @@ import {
   decodeRequest,
   encodeResponse,
   isWriteCommand,
+  KvClientError,
   type KvRequest,
   type KvResponse,
   type KvStateMachineOptions,
@@ -196,4 +197,15 @@ export class FakeCluster {
 
 function encode(res: KvResponse): Uint8Array {
   return encodeResponse(res).slice();
+}
+
+/** The KvClientError `p` rejects with (anything else fails the test). */
+export async function failure(p: Promise<unknown>): Promise<KvClientError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof KvClientError) return err;
+    throw err;
+  }
+  throw new Error('expected a KvClientError');
 }
