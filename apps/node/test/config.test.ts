@@ -2,31 +2,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_SESSION_TIMEOUT_MS } from '@keel/kv';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, engineTicks, NODE_USAGE, parseNodeConfig } from '../src/config.js';
+import { engineTicks, NODE_USAGE, parseNodeConfig } from '../src/config.js';
+import { base, error } from './helpers/config.js';
 import { killAll, tempDir } from './helpers/procs.js';
 
 afterAll(killAll);
-
-const base = [
-  '--id',
-  'n1',
-  '--peers',
-  'n1=127.0.0.1:7001,n2=127.0.0.1:7002',
-  '--client-bind',
-  '127.0.0.1:8001',
-  '--data-dir',
-  '/tmp/x',
-];
-
-function error(argv: string[], env: Record<string, string> = {}): string {
-  try {
-    parseNodeConfig(argv, env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('keel node configuration', () => {
   it('parses flags with defaults that follow the paper (150 ms elections, heartbeat well below)', () => {

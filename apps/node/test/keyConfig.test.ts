@@ -2,22 +2,12 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateKeyPair } from '@keel/transport-zmq';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, parseNodeConfig } from '../src/config.js';
+import { parseNodeConfig } from '../src/config.js';
 import { readPeerKeys, writeKeyPairFiles } from '../src/keyFiles.js';
+import { base, error } from './helpers/config.js';
 import { freePorts, killAll, startNode, tempDir } from './helpers/procs.js';
 
 afterEach(killAll);
-
-const base = [
-  '--id',
-  'n1',
-  '--peers',
-  'n1=127.0.0.1:7001,n2=127.0.0.1:7002',
-  '--client-bind',
-  '127.0.0.1:8001',
-  '--data-dir',
-  '/tmp/x',
-];
 
 /** A key dir with n1 and n2 (`<id>.key` and `<id>.pub`), a client dir, and a token file. */
 function keyDir(): { dir: string; clients: string; token: string } {
@@ -40,16 +30,6 @@ function secure(k: { dir: string; clients: string }): string[] {
     '--curve-client-keys',
     k.clients,
   ];
-}
-
-function error(argv: string[], env: Record<string, string> = {}): string {
-  try {
-    parseNodeConfig(argv, env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('keel node key flags', () => {
