@@ -85,6 +85,11 @@ export interface PeerTransportMetrics {
   readonly misaddressed: number;
   /** Connections refused by the ZAP handler (unknown CURVE key). */
   readonly authFailures: number;
+  /**
+   * CURVE handshakes that failed before any key check, in either direction: we dialed a member
+   * with a public key that is not its own, or a member dialed us with a wrong key for us.
+   */
+  readonly handshakeFailures: number;
   /** Messages waiting in peer queues now. */
   readonly queued: number;
   /**
@@ -116,6 +121,8 @@ export type PeerFrameRejectReason = (typeof PeerFrameRejectReason)[keyof typeof 
 interface Peer {
   readonly id: NodeId;
   readonly address: string;
+  /** Fingerprint of the public key we hold for it (CURVE only). */
+  readonly keyFingerprint: string | null;
   readonly dealer: zmq.Dealer;
   readonly queue: PeerQueue;
   pumping: boolean;
@@ -161,6 +168,7 @@ export class PeerTransport implements Transport {
     unknownPeers: 0,
     misaddressed: 0,
     authFailures: 0,
+    handshakeFailures: 0,
   };
   private readonly dropped = zeroCounts(Object.values(DropReason));
   private readonly decodeErrors = zeroCounts(Object.values(DecodeErrorReason));
@@ -239,6 +247,7 @@ export class PeerTransport implements Transport {
           'peer transport without CURVE keys: traffic is unauthenticated and unencrypted',
         );
       }
+      if (this.options.curve !== undefined) this.watchIncomingHandshakes(this.options.curve.publicKey);
       await this.router.bind(this.options.bind);
       return this.router.lastEndpoint ?? this.options.bind;
     })();
@@ -290,6 +299,7 @@ export class PeerTransport implements Transport {
     const peer: Peer = {
       id,
       address,
+      keyFingerprint: curve === undefined || peerKey === undefined ? null : keyFingerprint(peerKey),
       dealer,
       queue: new PeerQueue({
         maxMessages: o.maxQueueMessages ?? 4096,
@@ -489,11 +499,34 @@ export class PeerTransport implements Transport {
         `member ${peer.id} at ${peer.address} refused our CURVE key ${key}: is our public key in its peer keys?`,
       );
     });
-    events.on('handshake:error:protocol', (e) => {
-      this.rateLimited.warn(
-        `proto:${peer.id}`,
-        { peer: peer.id, code: e.error.code },
-        'peer handshake failed',
+    // A dialer holding a wrong public key for the member it dials sees the member hang up
+    // (EPIPE) or a protocol error, retry after retry: said once per peer, naming the key held.
+    const failed = (code: string): void => {
+      this.counters.handshakeFailures++;
+      const key = peer.keyFingerprint ?? 'none';
+      this.refusals.warn(
+        `handshake-out:${peer.id}`,
+        { peer: peer.id, address: peer.address, code, peerKey: key },
+        peer.keyFingerprint === null
+          ? `member ${peer.id} at ${peer.address}: the handshake failed (${code}); does it require CURVE? give this member keys`
+          : `member ${peer.id} at ${peer.address}: the CURVE handshake failed (${code}); the public key we hold for it, ${key}, is probably not its own: compare it with ${peer.id}'s .pub file`,
+      );
+    };
+    events.on('handshake:error:protocol', (e) => failed(e.error.code ?? 'protocol error'));
+    events.on('handshake:error:other', (e) => {
+      if (peer.state !== 'connected') failed(e.error.code ?? 'error');
+    });
+  }
+
+  /** A member dialing us with a wrong public key for us fails before ZAP: said once per endpoint. */
+  private watchIncomingHandshakes(ourPublicKey: string): void {
+    const ours = keyFingerprint(ourPublicKey);
+    this.router.events.on('handshake:error:protocol', (e) => {
+      this.counters.handshakeFailures++;
+      this.refusals.warn(
+        `handshake-in:${e.address}`,
+        { address: e.address, code: e.error.code, key: ours },
+        `a peer connection to ${e.address} failed the CURVE handshake (${e.error.code}): the dialing member does not hold our public key ${ours}; give it this member's .pub file`,
       );
     });
   }

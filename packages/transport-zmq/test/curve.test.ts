@@ -116,6 +116,39 @@ describe('PeerTransport with CURVE', () => {
   });
 });
 
+describe('PeerTransport with a wrong key for a peer', () => {
+  it('both sides say which member and which key, once however often the dialer retries', async () => {
+    const keys = { a: generateKeyPair(), b: generateKeyPair() };
+    const wrong = generateKeyPair();
+    const logs = { a: memoryLogger(), b: memoryLogger() };
+    // 'a' holds a key for 'b' that is not b's; 'b' holds a's right key.
+    open = await startCluster(['a', 'b'], (id) => ({
+      logger: logs[id as 'a' | 'b'],
+      reconnectIntervalMs: 20,
+      reconnectMaxIntervalMs: 20,
+      curve: {
+        ...keys[id as 'a' | 'b'],
+        peerKeys: idMap({ a: keys.a.publicKey, b: id === 'a' ? wrong.publicKey : keys.b.publicKey }),
+      },
+    }));
+    const [a, b] = open as [Member, Member];
+    await waitFor(
+      () => a.transport.metrics.handshakeFailures >= 3 && b.transport.metrics.handshakeFailures >= 3,
+      'several failed handshakes on both sides',
+    );
+    const warned = (log: typeof logs.a) =>
+      log.lines.filter((l) => l.level === 'warn' && /handshake/.test(l.msg));
+    expect(warned(logs.a)).toHaveLength(1);
+    expect(warned(logs.a)[0]!.msg).toContain(`member b at ${b.endpoint}`);
+    expect(warned(logs.a)[0]!.msg).toContain(keyFingerprint(wrong.publicKey));
+    expect(warned(logs.b)).toHaveLength(1);
+    expect(warned(logs.b)[0]!.msg).toContain(keyFingerprint(keys.b.publicKey));
+    // Nothing crossed from a to b meanwhile.
+    a.transport.send([hb('a', 'b', 1)]);
+    expect(b.recorder.messages).toEqual([]);
+  });
+});
+
 describe('PeerTransport configuration changes with CURVE', () => {
   it('a member added without a known key is logged and left unconnected, not thrown on', async () => {
     const log = memoryLogger();
