@@ -3,17 +3,26 @@
 // refuses to pack if any file the manifest points to is missing, so no tarball ships without its build.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 const turbo = join(root, 'node_modules', '.bin', 'turbo');
 
+// turbo runs each build through the package manager, so the pinned pnpm (scripts/run.mjs puts it
+// in .tools/) must be on PATH even when `pnpm pack` was started by a full path.
+const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const pnpmBin = join(root, '.tools', rootPkg.packageManager.replace('@', '-'), 'node_modules', '.bin');
 const built = spawnSync(turbo, ['run', 'build', `--filter=${pkg.name}...`, '--output-logs=errors-only'], {
   cwd: root,
   stdio: 'inherit',
-  env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' },
+  env: {
+    ...process.env,
+    PATH: `${pnpmBin}${delimiter}${process.env.PATH ?? ''}`,
+    TURBO_TELEMETRY_DISABLED: '1',
+    DO_NOT_TRACK: '1',
+  },
 });
 if (built.status !== 0) {
   process.stderr.write(`prepack: building ${pkg.name} failed; not packing it\n`);

@@ -1,5 +1,6 @@
 export { checkRelease, type PackedPackage } from './check.js';
-export { npmEnv, npmInstall } from './install.js';
+export { copyTarballs, runtimeClosure } from './closure.js';
+export { installWithScript, npmEnv } from './install.js';
 export { installedKeel, type RunResult, runIn } from './installed.js';
 export { publintProblems, typesProblems } from './lint.js';
 export { packPackage, pnpmCommand } from './pack.js';

@@ -1,22 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * Installs tarballs into `dir` with plain npm, as a user without pnpm would: an empty project,
- * `npm install <tarballs>`, third-party dependencies from the registry.
+ * Installs the tarballs in `packagesDir` into `prefix` with plain npm, through deploy/install.sh,
+ * the script the Dockerfile runs: an empty project, `npm install <tarballs>`, third-party
+ * dependencies from the registry, as on a machine without pnpm.
  */
-export function npmInstall(dir: string, tarballs: readonly string[]): void {
-  writeFileSync(
-    join(dir, 'package.json'),
-    `${JSON.stringify({ name: 'keel-install-check', private: true }, null, 2)}\n`,
-  );
-  const r = spawnSync(
-    'npm',
-    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...tarballs],
-    { cwd: dir, encoding: 'utf8', env: npmEnv() },
-  );
-  if (r.status !== 0) throw new Error(`npm install failed (exit ${r.status}):\n${r.stderr}${r.stdout}`);
+export function installWithScript(root: string, packagesDir: string, prefix: string): void {
+  const r = spawnSync('sh', [join(root, 'deploy', 'install.sh'), packagesDir, prefix], {
+    encoding: 'utf8',
+    env: { ...npmEnv(), npm_config_prefer_offline: 'true' },
+  });
+  if (r.status !== 0) throw new Error(`deploy/install.sh failed (exit ${r.status}):\n${r.stderr}${r.stdout}`);
 }
 
 /**

@@ -3,11 +3,44 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { checkRelease } from './check.js';
-import { workspaceRoot } from './workspace.js';
+import { copyTarballs, runtimeClosure } from './closure.js';
+import { publicPackages, workspaceRoot } from './workspace.js';
 
-const dest = process.argv[2] !== undefined ? resolve(process.argv[2]) : mkdtempSync(`${tmpdir()}/keel-pack-`);
-const results = await checkRelease(workspaceRoot(), dest, (line) => process.stderr.write(`${line}\n`));
+const USAGE = `usage: pnpm release:check [dest] [--cli-packages <dir>]
+  dest                    where the tarballs go (default: a new temporary directory)
+  --cli-packages <dir>    also copy the CLI's tarballs (what npm install @keel/cli needs) into dir,
+                          for deploy/install.sh and the Dockerfile`;
+
+let parsed: {
+  values: { 'cli-packages'?: string | undefined; help?: boolean | undefined };
+  positionals: string[];
+};
+try {
+  parsed = parseArgs({
+    options: { 'cli-packages': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+  });
+} catch (error) {
+  process.stderr.write(`release:check: ${(error as Error).message}\n${USAGE}\n`);
+  process.exit(2);
+}
+if (parsed.values.help === true || parsed.positionals.length > 1) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(parsed.values.help === true ? 0 : 2);
+}
+const root = workspaceRoot();
+const dest =
+  parsed.positionals[0] !== undefined
+    ? resolve(parsed.positionals[0])
+    : mkdtempSync(`${tmpdir()}/keel-pack-`);
+const results = await checkRelease(root, dest, (line) => process.stderr.write(`${line}\n`));
+const cliDir = parsed.values['cli-packages'];
+if (cliDir !== undefined) {
+  const copied = copyTarballs(results, runtimeClosure('@keel/cli', publicPackages(root)), resolve(cliDir));
+  process.stderr.write(`copied the CLI's ${copied.length} tarballs into ${resolve(cliDir)}\n`);
+}
 let bad = 0;
 for (const r of results) {
   if (r.problems.length === 0) {
