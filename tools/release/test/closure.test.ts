@@ -5,7 +5,14 @@ describe('runtimeClosure', () => {
   it('is what npm install @keel/cli brings: the member program and libraries, not bench or chaos', () => {
     const names = runtimeClosure('@keel/cli', publicPackages(workspaceRoot())).sort();
     expect(names).toEqual(
-      expect.arrayContaining(['@keel/cli', '@keel/core', '@keel/kv', '@keel/node', '@keel/ops', '@keel/transport-zmq']),
+      expect.arrayContaining([
+        '@keel/cli',
+        '@keel/core',
+        '@keel/kv',
+        '@keel/node',
+        '@keel/ops',
+        '@keel/transport-zmq',
+      ]),
     );
     expect(names).not.toContain('@keel/bench');
     expect(names).not.toContain('@keel/chaos');
