@@ -123,13 +123,13 @@ describe('the packed packages', () => {
     ).not.toHaveProperty('source');
   }, 900_000);
 
-  it('run through npx from the tarballs', async () => {
+  it('run through npx from the tarballs: the same secured cluster and failover', async () => {
     const app = join(work, 'npx');
     mkdirSync(app);
     const packages = cliTarballs(join(work, 'npx-packages')).flatMap((t) => ['--package', t]);
     const keel = (args: string[]) =>
       runIn(app, 'npx', ['--yes', ...packages, '--', 'keel', ...args], 300_000);
-    await scenario(keel, join(app, 'cluster'), false);
+    await scenario(keel, join(app, 'cluster'), true);
     expect(existsSync(join(app, 'cluster'))).toBe(true);
   }, 900_000);
 });
