@@ -41,10 +41,11 @@ export class ClusterWatch {
     private readonly timeoutMs = 300,
   ) {}
 
-  async poll(now = Date.now()): Promise<WatchSnapshot> {
+  async poll(): Promise<WatchSnapshot> {
     const refs = await this.source.members();
-    const metricsDue = now - this.lastMetricsAt >= 1000;
-    if (metricsDue) this.lastMetricsAt = now;
+    const asked = Date.now();
+    const metricsDue = asked - this.lastMetricsAt >= 1000;
+    if (metricsDue) this.lastMetricsAt = asked;
     const answers = await Promise.all(
       refs.map(async (m) => {
         if (m.http === null || m.state !== 'running') return { m, status: null, metrics: null };
@@ -55,6 +56,8 @@ export class ClusterWatch {
         return { m, status, metrics };
       }),
     );
+    // The time of the answers, not of the question: an answer may take up to timeoutMs.
+    const now = Date.now();
     const claimed = claimedLeader(answers.map((a) => a.status));
     const leader = claimed === null ? null : (answers[claimed]?.status ?? null);
     this.noteLeader(leader, now);
@@ -80,10 +83,12 @@ export class ClusterWatch {
         this.timeline.add({ at: now, kind: 'no-leader', text: `no leader (was ${this.leader})`, bad: true });
       }
     } else {
-      const gap =
-        this.leaderlessSince === null || this.first
-          ? ''
-          : `, ${now - this.leaderlessSince} ms without a leader`;
+      // A leader seen right after another (no poll fell in between): name the one it follows.
+      const gap = this.first
+        ? ''
+        : this.leaderlessSince !== null
+          ? `, ${now - this.leaderlessSince} ms without a leader`
+          : ` (after ${this.leader} in term ${this.leaderTerm})`;
       this.timeline.add({ at: now, kind: 'leader', text: `${id} leads in term ${leader?.term}${gap}` });
       this.leaderlessSince = null;
     }

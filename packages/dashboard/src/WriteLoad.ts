@@ -69,6 +69,7 @@ export class WriteLoad {
 
   start(settings: LoadSettings): void {
     if (this.running) return;
+    const kv = this.open(); // may throw (no member to write to): nothing has changed yet
     this.settings = settings;
     this.running = true;
     this.ok = 0;
@@ -77,7 +78,6 @@ export class WriteLoad {
     const now = Date.now();
     this.stopAt = now + settings.durationMs;
     this.nextSendAt = now;
-    const kv = this.open();
     this.kv = kv;
     this.workers = Array.from({ length: settings.concurrency }, () => this.worker(kv));
   }

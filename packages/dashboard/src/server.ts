@@ -119,7 +119,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     if (path === '/api/load/start') {
       if (load.isRunning) return [409, { ok: false, message: 'a write load is already running' }];
       const s = loadSettings(body);
-      load.start(s);
+      try {
+        load.start(s);
+      } catch (err) {
+        return [500, { ok: false, message: `cannot start the load: ${(err as Error).message}` }];
+      }
       const text = `write load started: ${s.rate}/s, ${s.concurrency} concurrent, for ${s.durationMs / 1000} s`;
       timeline.add({ at: Date.now(), kind: 'load', text });
       return [200, { ok: true, message: text }];
@@ -135,8 +139,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     if (openKv === undefined) return [404, { ok: false, message: 'this dashboard has no KV client' }];
     const key = body.key;
     if (typeof key !== 'string' || key === '') return [400, { ok: false, message: 'a key is required' }];
-    kvConsole.kv ??= openKv();
     try {
+      kvConsole.kv ??= openKv();
       if (path === '/api/kv/put') {
         const value = typeof body.value === 'string' ? body.value : '';
         const r = await kvConsole.kv.put(key, value);
