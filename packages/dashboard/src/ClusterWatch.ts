@@ -32,6 +32,8 @@ export class ClusterWatch {
   private leader: string | null = null;
   private leaderTerm: number | null = null;
   private leaderlessSince: number | null = null;
+  /** When a poll first saw no leader after one had led; null while one leads (or none has yet). */
+  private lostLeaderAt: number | null = null;
   private lastMetricsAt = 0;
   private first = true;
 
@@ -41,7 +43,12 @@ export class ClusterWatch {
     private readonly timeoutMs = 300,
   ) {}
 
-  async poll(): Promise<WatchSnapshot> {
+  /**
+   * `quiet`: members an action is working on right now; their process state changes are not
+   * logged until it is done (a SIGKILL shows the process gone a moment before the launcher
+   * records it stopped: the action's own entry says what happened).
+   */
+  async poll(quiet: ReadonlySet<string> = new Set()): Promise<WatchSnapshot> {
     const refs = await this.source.members();
     const asked = Date.now();
     const metricsDue = asked - this.lastMetricsAt >= 1000;
@@ -61,7 +68,7 @@ export class ClusterWatch {
     const claimed = claimedLeader(answers.map((a) => a.status));
     const leader = claimed === null ? null : (answers[claimed]?.status ?? null);
     this.noteLeader(leader, now);
-    const members = answers.map((a) => this.view(a.m, a.status, a.metrics, leader, now));
+    const members = answers.map((a) => this.view(a.m, a.status, a.metrics, leader, now, quiet.has(a.m.id)));
     const terms = answers.flatMap((a) => (a.status === null ? [] : [a.status.term]));
     this.first = false;
     return {
@@ -76,24 +83,30 @@ export class ClusterWatch {
 
   private noteLeader(leader: MemberStatus | null, now: number): void {
     const id = leader?.id ?? null;
-    if (id === this.leader && (id === null || leader?.term === this.leaderTerm)) return;
+    const term = leader?.term ?? null;
+    if (id === this.leader && term === this.leaderTerm) return;
     if (id === null) {
       this.leaderlessSince = now;
+      // At start-up the cluster may simply not have elected anyone yet: nothing was lost.
       if (!this.first) {
+        this.lostLeaderAt = now;
         this.timeline.add({ at: now, kind: 'no-leader', text: `no leader (was ${this.leader})`, bad: true });
       }
     } else {
-      // A leader seen right after another (no poll fell in between): name the one it follows.
-      const gap = this.first
-        ? ''
-        : this.leaderlessSince !== null
-          ? `, ${now - this.leaderlessSince} ms without a leader`
-          : ` (after ${this.leader} in term ${this.leaderTerm})`;
-      this.timeline.add({ at: now, kind: 'leader', text: `${id} leads in term ${leader?.term}${gap}` });
+      // How long the cluster went without a leader, when a poll saw it without one; else the
+      // leader this one followed directly (the election fell between two polls).
+      const gap =
+        this.leader !== null
+          ? ` (after ${this.leader} in term ${this.leaderTerm})`
+          : this.lostLeaderAt !== null
+            ? `, ${now - this.lostLeaderAt} ms without a leader`
+            : '';
+      this.timeline.add({ at: now, kind: 'leader', text: `${id} leads in term ${term}${gap}` });
       this.leaderlessSince = null;
+      this.lostLeaderAt = null;
     }
     this.leader = id;
-    this.leaderTerm = leader?.term ?? null;
+    this.leaderTerm = term;
   }
 
   private view(
@@ -102,6 +115,7 @@ export class ClusterWatch {
     metrics: string | null,
     leader: MemberStatus | null,
     now: number,
+    quiet: boolean,
   ): MemberView {
     let t = this.tracks.get(m.id);
     if (t === undefined) {
@@ -116,7 +130,9 @@ export class ClusterWatch {
       };
       this.tracks.set(m.id, t);
     }
-    if (t.state !== null && t.state !== m.state) {
+    if (quiet) {
+      // keep t.state: the change is logged once the action is over
+    } else if (t.state !== null && t.state !== m.state) {
       const bad = m.state === 'down';
       this.timeline.add({
         at: now,
@@ -125,7 +141,7 @@ export class ClusterWatch {
         bad,
       });
     }
-    t.state = m.state;
+    if (!quiet) t.state = m.state;
     if (s !== null) {
       // ops/s over about a second: a 100 ms window would jitter with every batch.
       if (t.applied === null || t.applied.pid !== m.pid || s.appliedIndex < t.applied.index) {

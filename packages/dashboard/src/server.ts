@@ -52,6 +52,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   let lastSent = '';
   let lastSentAt = 0;
   let busy: string | null = null;
+  const quiet = new Set<string>();
   let hosts = new Set<string>();
 
   const build = (w: WatchSnapshot): Snapshot => ({
@@ -83,7 +84,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     if (stopped) return;
     try {
       load?.tick();
-      last = build(await watch.poll());
+      last = build(await watch.poll(quiet));
       push(false);
     } catch (err) {
       options.logger?.warn({ err }, 'dashboard poll failed');
@@ -99,6 +100,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     if (busy !== null) return [409, { ok: false, message: `busy with '${busy}'; try again when it is done` }];
     const what = describe(r);
     busy = what;
+    if (r.id !== null) quiet.add(r.id);
     timeline.add({ at: Date.now(), kind: 'action', text: `${what}…` });
     try {
       const res = await run();
@@ -111,6 +113,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       return [500, { ok: false, message }];
     } finally {
       busy = null;
+      quiet.clear();
     }
   };
 

@@ -15,11 +15,13 @@ window.keelChart = {
     ctx.clearRect(0, 0, w, h);
     const css = getComputedStyle(document.documentElement);
     const colour = (name) => css.getPropertyValue(name).trim();
-    const pad = { l: 44, r: 44, t: 8, b: 18 };
+    const pad = { l: 48, r: 64, t: 8, b: 18 };
     const pw = w - pad.l - pad.r;
     const ph = h - pad.t - pad.b;
     const n = 60;
     const pts = history.slice(-n);
+    // For tests and assistive tools: how many points of the minute saw writes.
+    canvas.dataset.points = String(pts.filter((p) => p.writesPerSec > 0).length);
     const maxW = Math.max(10, ...pts.map((p) => p.writesPerSec));
     const maxL = Math.max(1, ...pts.map((p) => p.p99Ms ?? 0));
     const x = (i) => pad.l + (pw * (n - pts.length + i)) / (n - 1);
