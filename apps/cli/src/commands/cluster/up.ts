@@ -43,6 +43,8 @@ import { downCluster } from './down.js';
 
 /** WAL segment size of a local cluster's members: about 8 MiB of WAL each on a laptop. */
 const LOCAL_WAL_SEGMENT_SIZE = '4MiB';
+/** The dashboard's port: `--dashboard-port`, else the base port + 400 (7500), else any free one. */
+const DASHBOARD_PORT_OFFSET = 400;
 /** `up --detach --timeout`: how long to wait for a leader. */
 const UP_TIMEOUT = { minMs: 1, maxMs: 3_600_000 } as const;
 
@@ -66,6 +68,13 @@ export async function up(ctx: Context): Promise<ExitCode> {
   const basePort = intOption(ctx, 'base-port', existing?.basePort ?? DEFAULT_BASE_PORT, 0, 65535);
   const portProblem = basePortProblem(basePort, size);
   if (portProblem !== null) throw usage(portProblem);
+  const dashboardPort = intOption(
+    ctx,
+    'dashboard-port',
+    basePort + DASHBOARD_PORT_OFFSET <= 65535 ? basePort + DASHBOARD_PORT_OFFSET : 0,
+    0,
+    65535,
+  );
   if (existing !== null && existing.members.length !== size && ctx.values.members !== undefined) {
     throw new CommandError(
       `${ctx.dir} holds the data of a ${existing.members.length}-member cluster; use -n ${existing.members.length}, another --dir, or delete it with '${ctx.hint('cluster down --clean')}'`,
@@ -161,7 +170,7 @@ export async function up(ctx: Context): Promise<ExitCode> {
     );
   }
   if (detach) return waitForLeader(ctx, file, exits, started);
-  const dashboard = await serveDashboard(ctx, basePort);
+  const dashboard = await serveDashboard(ctx, dashboardPort);
   try {
     return await watch(ctx, exits, dashboard === null ? [] : [`dashboard: ${dashboard.url}`]);
   } finally {
@@ -169,24 +178,14 @@ export async function up(ctx: Context): Promise<ExitCode> {
   }
 }
 
-/** The dashboard's port: `--dashboard-port`, else the base port + 400 (7500), else any free one. */
-const DASHBOARD_PORT_OFFSET = 400;
-
 /**
  * The web dashboard of the foreground cluster (`--no-dashboard`: none), served by this process
  * for as long as the live view runs. A dashboard that cannot start is reported, not fatal.
  */
 async function serveDashboard(
   ctx: Context,
-  basePort: number,
+  wanted: number,
 ): Promise<{ url: string; close(): Promise<void> } | null> {
-  const wanted = intOption(
-    ctx,
-    'dashboard-port',
-    basePort === 0 ? 0 : basePort + DASHBOARD_PORT_OFFSET,
-    0,
-    65535,
-  );
   if (ctx.values['no-dashboard'] === true) return null;
   try {
     const { startClusterDashboard } = await import('../../dashboard/start.js');
