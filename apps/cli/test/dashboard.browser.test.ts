@@ -105,13 +105,16 @@ describe.skipIf(!haveChromium || !existsSync(MAIN))(
       );
       await page.screenshot({ path: join(ARTIFACTS, '1-leader.png'), fullPage: true });
 
-      // Kill the leader from its card: the page asks first (a destructive action), then sends it.
-      await page.locator(`button[data-action="kill"][data-id="${first}"]`).click();
+      // Kill the leader from its card, by keyboard: the page asks first (a destructive action) with
+      // the focus on Cancel; Tab reaches Confirm.
+      await page.locator(`button[data-action="kill"][data-id="${first}"]`).focus();
+      await page.keyboard.press('Enter');
       await expect
         .poll(() => page.locator('#confirm').evaluate((d) => (d as { open: boolean }).open))
         .toBe(true);
       await page.screenshot({ path: join(ARTIFACTS, '2-confirm-kill.png') });
-      await page.locator('#confirm-ok').click();
+      await page.keyboard.press('Tab');
+      await page.keyboard.press('Enter');
       const t0 = Date.now();
       const second = await until('another leader on the page', 15_000, async () => {
         const l = await shownLeader();
@@ -160,6 +163,22 @@ describe.skipIf(!haveChromium || !existsSync(MAIN))(
       await page.locator('#load-stop').click();
       await until('the load to stop', 15_000, async () =>
         (await page.locator('#load-totals').textContent())?.startsWith('idle') ? true : undefined,
+      );
+      // Restart is not destructive: no question, and the member comes back and follows.
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.locator(`button[data-action="restart"][data-id="${first}"]`).click();
+      expect(await page.locator('#confirm').evaluate((d) => (d as { open: boolean }).open)).toBe(false);
+      await until(`${first} running and answering again`, 30_000, async () => {
+        const role = await page
+          .locator(`.card.state-running[data-member="${first}"] .role`)
+          .textContent({ timeout: 1000 })
+          .catch(() => null);
+        return role === 'follower' || role === 'leader' ? true : undefined;
+      });
+      await until('the timeline to record the restart', 10_000, async () =>
+        (await timeline.allTextContents()).some((t) => t.includes(`restart ${first}: ${first} started again`))
+          ? true
+          : undefined,
       );
       expect(problems).toEqual([]);
     });
