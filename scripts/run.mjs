@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureBuilt } from './fresh-build.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -129,6 +130,24 @@ function clearReports() {
   }
 }
 
+/**
+ * Runs the built `keel` (apps/cli/bin/keel.mjs), building it and what it uses first when a source
+ * changed since the last build; a warm call starts no pnpm and no turbo.
+ */
+function keel(args) {
+  const built = ensureBuilt(root, 'apps/cli', () => {
+    say('building the keel CLI and the packages it uses (turbo, cached)');
+    return pnpm(['exec', 'turbo', 'run', 'build', '--filter=@keel/cli...', '--output-logs=errors-only']);
+  });
+  if (built !== 0) {
+    say('the build failed; see the output above');
+    return built;
+  }
+  return run(process.execPath, [join(root, 'apps', 'cli', 'bin', 'keel.mjs'), ...args], {
+    cwd: process.env.INIT_CWD ?? process.cwd(),
+  });
+}
+
 const [job, ...rest] = process.argv.slice(2);
 if (job === 'start' || job === 'keel') {
   // Ctrl-C reaches the whole foreground group; the CLI handles it (an orderly cluster stop), so this
@@ -161,14 +180,14 @@ switch (job) {
     process.exit(code !== 0 || s.failed > 0 || s.passed === 0 ? code || 1 : 0);
     break;
   }
-  case 'start': {
-    const code = pnpm(['exec', 'turbo', 'run', 'build', '--output-logs=errors-only']);
-    if (code !== 0) process.exit(code);
-    process.exit(pnpm(['--filter', '@keel/cli', 'run', '--silent', 'start', ...rest]));
+  case 'start':
+    process.exit(keel(['cluster', 'up', ...rest]));
     break;
-  }
   case 'keel':
-    process.exit(pnpm(['--filter', '@keel/cli', 'run', '--silent', 'keel', ...rest]));
+    process.exit(keel(rest));
+    break;
+  case 'release-check':
+    process.exit(pnpm(['--filter', '@keel/release-check', 'run', '--silent', 'release:check', ...rest]));
     break;
   case 'sim':
     process.exit(pnpm(['--filter', '@keel/sim-cli', 'run', '--silent', 'sim', ...rest]));
@@ -177,6 +196,6 @@ switch (job) {
     process.exit(pnpm(['exec', 'turbo', 'run', 'bench', '--output-logs=full', '--concurrency=1', ...rest]));
     break;
   default:
-    say(`unknown job '${job ?? ''}' (expected test, start, keel, sim or bench)`);
+    say(`unknown job '${job ?? ''}' (expected test, start, keel, sim, bench or release-check)`);
     process.exit(2);
 }

@@ -1,5 +1,6 @@
 import { KV_COMMAND_NAMES, type KvCommandName } from './commands/names.js';
 import { ExitCode, type Io } from './io.js';
+import { loadTool, MissingToolError } from './optionalTool.js';
 import { cliVersion, versionLines } from './version.js';
 
 export type { Io } from './io.js';
@@ -77,7 +78,9 @@ export async function runCli(argv: readonly string[], io: Io): Promise<ExitCode>
 
 /** `keel bench ...`: the cluster benchmarks of tools/bench. Ctrl-C stops the processes it started. */
 async function runBench(argv: readonly string[], io: Io): Promise<ExitCode> {
-  const { runBenchCli } = await import('@keel/bench');
+  const tool = await loadTool('@keel/bench', 'bench', () => import('@keel/bench')).catch(missing(io));
+  if (tool === undefined) return ExitCode.NotAvailable;
+  const { runBenchCli } = tool;
   const onSignal = (): void => {
     io.err('keel bench: interrupted; stopping the processes it started');
     process.exit(130);
@@ -102,7 +105,9 @@ async function runBench(argv: readonly string[], io: Io): Promise<ExitCode> {
  * the members it started (by PID) and removes any network namespaces it created.
  */
 async function runChaos(argv: readonly string[], io: Io): Promise<ExitCode> {
-  const { runChaosCli } = await import('@keel/chaos');
+  const tool = await loadTool('@keel/chaos', 'chaos', () => import('@keel/chaos')).catch(missing(io));
+  if (tool === undefined) return ExitCode.NotAvailable;
+  const { runChaosCli } = tool;
   const onSignal = (): void => {
     io.err('keel chaos: interrupted; stopping the processes it started');
     process.exit(130);
@@ -119,6 +124,15 @@ async function runChaos(argv: readonly string[], io: Io): Promise<ExitCode> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** Reports a missing optional tool package (and rethrows anything else). */
+function missing(io: Io): (error: unknown) => undefined {
+  return (error) => {
+    if (!(error instanceof MissingToolError)) throw error;
+    io.err(`keel: ${error.message}`);
+    return undefined;
+  };
 }
 
 /** `keel node ...`: run one cluster member in this process (same flags as apps/node). */

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 /**
  * What `keel --version` prints: the version in this package's package.json (one level above both
  * `src/` and `dist/`), and the build facts `pnpm build` records in dist/build-info.json
- * (scripts/build-info.mjs). Run from source (`pnpm keel`) there is no build, and it says so.
+ * (scripts/build-info.mjs). Run from source (tsx, tests) there is no build, and it says so.
  * Read only when asked, so the other commands never pay for it.
  */
 export interface BuildInfo {

@@ -1,7 +1,7 @@
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { isValidMemberId } from '@keel/core';
-import { ConfigError } from '@keel/server';
+import { ConfigError } from '@keel/server/config';
 
 /**
  * Keel's key files (docs/security.md):

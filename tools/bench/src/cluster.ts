@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { memberProgramPath } from '@keel/node/program';
 import {
   addressList,
   freeBasePort,
@@ -18,8 +19,8 @@ import {
 import { type Endpoint, waitForCatchUp } from './member.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-/** The member program the bench runs: apps/node's build (a tool names the app; @keel/ops cannot). */
-export const MEMBER_PROGRAM = join(REPO_ROOT, 'apps', 'node', 'dist', 'main.js');
+/** The member program the bench runs: @keel/node's build (a tool names the app; @keel/ops cannot). */
+export const MEMBER_PROGRAM = memberProgramPath();
 
 export interface ClusterOptions {
   readonly nodes: number;

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { memberProgramPath } from '@keel/node/program';
 import {
   addressList,
   claimedLeader,
@@ -19,8 +19,8 @@ import {
 import { NETNS_PORTS, NetnsNetwork } from './netns.js';
 import { type Network, ProxyNetwork } from './network.js';
 
-/** The member program: apps/node's build (the tool names the app it runs; @keel/ops cannot). */
-export const MEMBER_PROGRAM = fileURLToPath(new URL('../../../apps/node/dist/main.js', import.meta.url));
+/** The member program: @keel/node's build (the tool names the app it runs; @keel/ops cannot). */
+export const MEMBER_PROGRAM = memberProgramPath();
 
 /** What `/status` says, polled with `?hash=1` so it carries the state hash this tool compares. */
 export type ChaosStatus = MemberStatus;

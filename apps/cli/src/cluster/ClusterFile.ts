@@ -1,7 +1,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidMemberIdError, isValidMemberId } from '@keel/core';
-import { makeDirectory } from '@keel/node';
+import { makeDirectory } from '@keel/node/files';
 import type { MemberPorts } from '@keel/ops';
 
 export const CLUSTER_FILE_NAME = 'cluster.json';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, readSecretFile, writeKeyPairFiles } from '@keel/node';
+import { ConfigError, readSecretFile, writeKeyPairFiles } from '@keel/node/files';
 import { useAdminToken } from '@keel/ops';
 import { generateKeyPair } from '@keel/transport-zmq';
 import { readClusterFile } from './ClusterFile.js';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { makeDirectory } from '@keel/node';
+import { makeDirectory } from '@keel/node/files';
 import {
   addressList,
   killPid,

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { memberProgramPath } from '@keel/node/program';
 
 // This file is apps/cli/src/cluster/paths.ts (or dist/cluster/paths.js): the checkout is four
 // levels up either way, so the same arithmetic works from source (`pnpm keel`) and from the build.
@@ -18,11 +19,11 @@ export const MEMBER_PROGRAM_ENV = 'KEEL_MEMBER_PROGRAM';
 /** Overrides the default cluster directory (a `--dir` flag still wins). */
 export const CLUSTER_DIR_ENV = 'KEEL_CLUSTER_DIR';
 
-/** The script every member runs: apps/node's build, unless the environment names another. */
+/** The script every member runs: @keel/node's build, unless the environment names another. */
 export function memberProgram(env: Readonly<Record<string, string | undefined>>): string {
   const override = env[MEMBER_PROGRAM_ENV];
   if (override !== undefined && override !== '') return resolve(override);
-  return join(REPO_ROOT, 'apps', 'node', 'dist', 'main.js');
+  return memberProgramPath();
 }
 
 function inside(parent: string, child: string): boolean {

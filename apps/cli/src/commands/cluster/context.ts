@@ -1,7 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { makeDirectory } from '@keel/node';
+import { makeDirectory } from '@keel/node/files';
 import {
   type ClusterFile,
   findMember,

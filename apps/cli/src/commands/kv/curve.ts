@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, readKeyPairFile, readPublicKeys } from '@keel/node';
+import { ConfigError, readKeyPairFile, readPublicKeys } from '@keel/node/files';
 import type { ClientConnectionOptions } from '@keel/transport-zmq';
 import { clusterKeyPaths, isSecureCluster } from '../../cluster/keys.js';
 import { defaultClusterDir } from '../../cluster/paths.js';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { isValidMemberId } from '@keel/core';
-import { ConfigError, makeDirectory, writeKeyPairFiles } from '@keel/node';
+import { ConfigError, makeDirectory, writeKeyPairFiles } from '@keel/node/files';
 import { generateKeyPair, keyFingerprint } from '@keel/transport-zmq';
 import { ExitCode, type Io } from '../../io.js';
 import { CommandError, usage } from './errors.js';
