@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { waitFor } from '@keel/ops';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -176,6 +177,27 @@ describe('startDashboard', () => {
     const n = puts.length;
     expect(n).toBeGreaterThan(0);
     expect(puts.every((k) => /^load\/\d{4}$/.test(k))).toBe(true);
+  });
+
+  it('ends a write load by itself after its duration', async () => {
+    expect((await post('/api/load/start', { rate: 50, concurrency: 1, durationMs: 300 })).status).toBe(200);
+    await snapshotWhere('the load over', (x) => !x.load.running);
+  });
+
+  it('answers no request that names another host (DNS rebinding)', async () => {
+    const { port } = new URL(dash.url);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port, path: '/api/snapshot', headers: { host: `evil.example:${port}` } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(421);
   });
 
   it('answers put and get from the console', async () => {
