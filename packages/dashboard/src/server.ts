@@ -223,7 +223,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   });
   const port = (server.address() as AddressInfo).port;
   hosts = allowedHosts(host, port);
-  void loop();
+  loopDone = loop(); // close() waits for the poll in progress
   const urlHost = host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${urlHost}:${port}/`,
