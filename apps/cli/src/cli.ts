@@ -20,6 +20,8 @@ Commands:
   members list|add|promote|remove                         a cluster's voters and learners
                                                           (keel members --help)
   leader move <id>                                        hand leadership to a voter (keel leader --help)
+  dashboard [--dir D] [--port P]                          the web dashboard of a running cluster
+                                                          (keel dashboard --help)
   snapshot save|status|restore                            backups, and new clusters from one
                                                           (keel snapshot --help)
   bench write|read|mixed|election                         measure a cluster (keel bench --help)
@@ -58,6 +60,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<ExitCode>
   if (command === 'cluster') return (await import('./commands/cluster.js')).runClusterCommand(rest, io);
   if (command === 'members') return (await import('./commands/members.js')).runMembersCommand(rest, io);
   if (command === 'leader') return (await import('./commands/leader.js')).runLeaderCommand(rest, io);
+  if (command === 'dashboard') return (await import('./commands/dashboard.js')).runDashboardCommand(rest, io);
   if (command === 'snapshot') return (await import('./commands/snapshot.js')).runSnapshotCommand(rest, io);
   if ((KV_COMMAND_NAMES as readonly string[]).includes(command)) {
     const { runKvCommand } = await import('./commands/kv/run.js');

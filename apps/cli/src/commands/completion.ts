@@ -7,6 +7,7 @@ import { completionScript, SHELLS, type Shell } from '../completion/shells.js';
 import type { CommandSpec } from '../completion/spec.js';
 import { ExitCode, type Io } from '../io.js';
 import { OPTIONS as CLUSTER_OPTIONS } from './cluster/context.js';
+import { DASHBOARD_OPTIONS } from './dashboard.js';
 import { KV_COMMANDS, OPTIONS as KV_OPTIONS } from './kv/options.js';
 import { LEADER_OPTIONS } from './leader.js';
 import { MEMBERS_ACTIONS, MEMBERS_OPTIONS } from './members.js';
@@ -36,6 +37,7 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
     hidden: ['endpoint'],
   },
   { name: 'leader', subcommands: { move: LEADER_OPTIONS } },
+  { name: 'dashboard', options: DASHBOARD_OPTIONS },
   {
     name: 'snapshot',
     subcommands: Object.fromEntries(SNAPSHOT_ACTIONS.map((a) => [a, SNAPSHOT_OPTIONS])),

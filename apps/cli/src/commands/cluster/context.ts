@@ -59,6 +59,8 @@ export const OPTIONS = {
     detach: { type: 'boolean' },
     'wal-segment-size': { type: 'string' },
     secure: { type: 'boolean' },
+    'no-dashboard': { type: 'boolean' },
+    'dashboard-port': { type: 'string' },
   },
   down: { ...COMMON, ...TIMEOUT, clean: { type: 'boolean' } },
   status: COMMON,
@@ -90,7 +92,9 @@ export type OptionName =
   | 'follow'
   | 'lines'
   | 'raw'
-  | 'learner';
+  | 'learner'
+  | 'no-dashboard'
+  | 'dashboard-port';
 
 /** A user mistake or an unusable situation: one line on stderr and an exit code. */
 export class CommandError extends Error {

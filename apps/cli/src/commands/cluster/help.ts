@@ -6,8 +6,11 @@ Usage: keel cluster <command> [options]
 
 Commands:
   up [-n <count>] [--base-port <p>] [--detach] [--wal-segment-size <size>] [--secure]
-                      start members n1..n<count> (default 3) and show a live view; Ctrl-C
-                      stops the cluster. --detach returns once a leader is elected.
+     [--dashboard-port <p>] [--no-dashboard]
+                      start members n1..n<count> (default 3) and show a live view and a web
+                      dashboard (its URL is printed; port: base port + 400, 7500 by default,
+                      or a free one); Ctrl-C stops the cluster. --detach returns once a leader
+                      is elected (then 'keel dashboard' serves the page).
                       --secure: CURVE keys for every member and the CLI plus an admin token,
                       in <dir>/keys/ (docs/security.md); KV commands and status use them
   status              one table (or --json) of every member

@@ -43,6 +43,8 @@ import { downCluster } from './down.js';
 
 /** WAL segment size of a local cluster's members: about 8 MiB of WAL each on a laptop. */
 const LOCAL_WAL_SEGMENT_SIZE = '4MiB';
+/** The dashboard's port: `--dashboard-port`, else the base port + 400 (7500), else any free one. */
+const DASHBOARD_PORT_OFFSET = 400;
 /** `up --detach --timeout`: how long to wait for a leader. */
 const UP_TIMEOUT = { minMs: 1, maxMs: 3_600_000 } as const;
 
@@ -66,6 +68,13 @@ export async function up(ctx: Context): Promise<ExitCode> {
   const basePort = intOption(ctx, 'base-port', existing?.basePort ?? DEFAULT_BASE_PORT, 0, 65535);
   const portProblem = basePortProblem(basePort, size);
   if (portProblem !== null) throw usage(portProblem);
+  const dashboardPort = intOption(
+    ctx,
+    'dashboard-port',
+    basePort + DASHBOARD_PORT_OFFSET <= 65535 ? basePort + DASHBOARD_PORT_OFFSET : 0,
+    0,
+    65535,
+  );
   if (existing !== null && existing.members.length !== size && ctx.values.members !== undefined) {
     throw new CommandError(
       `${ctx.dir} holds the data of a ${existing.members.length}-member cluster; use -n ${existing.members.length}, another --dir, or delete it with '${ctx.hint('cluster down --clean')}'`,
@@ -160,7 +169,39 @@ export async function up(ctx: Context): Promise<ExitCode> {
       `started ${size} members in ${ctx.dir}: ${file.members.map((m) => `${m.id} pid ${m.pid}`).join(', ')}`,
     );
   }
-  return detach ? waitForLeader(ctx, file, exits, started) : watch(ctx, exits);
+  if (detach) return waitForLeader(ctx, file, exits, started);
+  const dashboard = await serveDashboard(ctx, dashboardPort);
+  try {
+    return await watch(ctx, exits, dashboard === null ? [] : [`dashboard: ${dashboard.url}`]);
+  } finally {
+    await dashboard?.close();
+  }
+}
+
+/**
+ * The web dashboard of the foreground cluster (`--no-dashboard`: none), served by this process
+ * for as long as the live view runs. A dashboard that cannot start is reported, not fatal.
+ */
+async function serveDashboard(
+  ctx: Context,
+  wanted: number,
+): Promise<{ url: string; close(): Promise<void> } | null> {
+  if (ctx.values['no-dashboard'] === true) return null;
+  try {
+    const { startClusterDashboard } = await import('../../dashboard/start.js');
+    const explicit = typeof ctx.values['dashboard-port'] === 'string';
+    const dashboard = await startClusterDashboard({
+      dir: ctx.dir,
+      io: ctx.io,
+      port: wanted,
+      fallback: !explicit,
+    });
+    if (ctx.json) ctx.io.err(`dashboard: ${dashboard.url}`); // stdout carries the JSON lines only
+    return dashboard;
+  } catch (err) {
+    ctx.io.err(`keel cluster up: the dashboard did not start: ${(err as Error).message}`);
+    return null;
+  }
 }
 
 export async function waitForLeader(
@@ -208,10 +249,14 @@ export async function waitForLeader(
 }
 
 /** The foreground live view, until Ctrl-C/SIGTERM (then an orderly down) or a down elsewhere. */
-export async function watch(ctx: Context, exits: ExitNotice[]): Promise<ExitCode> {
+export async function watch(
+  ctx: Context,
+  exits: ExitNotice[],
+  extraHeader: readonly string[] = [],
+): Promise<ExitCode> {
   const tty = ctx.io.isTTY === true && ctx.io.write !== undefined && !ctx.json;
   const frame = tty && ctx.io.write ? new LiveFrame(ctx.io.write, ctx.io.columns ?? 0) : null;
-  const header = viewHeader(ctx.dir, ctx.hint);
+  const header = [...viewHeader(ctx.dir, ctx.hint), ...extraHeader];
   if (frame === null && !ctx.json) for (const line of header) ctx.io.out(line);
   frame?.hideCursor();
   let prev: ClusterSample | null = null;
