@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ensureBuilt } from './fresh-build.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -131,21 +131,26 @@ function clearReports() {
 }
 
 /**
- * Runs the built `keel` (apps/cli/bin/keel.mjs), building it and what it uses first when a source
- * changed since the last build; a warm call starts no pnpm and no turbo.
+ * Runs the built `keel` (apps/cli/bin/keel.mjs) in this process, building it and what it uses first
+ * when a source changed since the last build; a warm call starts no pnpm, no turbo and no second
+ * Node.js. The CLI sets the exit code and its own signal handling.
  */
-function keel(args) {
+async function keel(args) {
   const built = ensureBuilt(root, 'apps/cli', () => {
     say('building the keel CLI and the packages it uses (turbo, cached)');
     return pnpm(['exec', 'turbo', 'run', 'build', '--filter=@keel/cli...', '--output-logs=errors-only']);
   });
   if (built !== 0) {
     say('the build failed; see the output above');
-    return built;
+    process.exit(built);
   }
-  return run(process.execPath, [join(root, 'apps', 'cli', 'bin', 'keel.mjs'), ...args], {
-    cwd: process.env.INIT_CWD ?? process.cwd(),
-  });
+  const bin = join(root, 'apps', 'cli', 'bin', 'keel.mjs');
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
+  // The user's directory, not the checkout's: relative paths (--dir, snapshot files) mean theirs.
+  process.chdir(process.env.INIT_CWD ?? process.cwd());
+  process.argv = [process.execPath, bin, ...args];
+  await import(pathToFileURL(bin).href);
 }
 
 const [job, ...rest] = process.argv.slice(2);
@@ -181,10 +186,10 @@ switch (job) {
     break;
   }
   case 'start':
-    process.exit(keel(['cluster', 'up', ...rest]));
+    await keel(['cluster', 'up', ...rest]);
     break;
   case 'keel':
-    process.exit(keel(rest));
+    await keel(rest);
     break;
   case 'release-check':
     process.exit(pnpm(['--filter', '@keel/release-check', 'run', '--silent', 'release:check', ...rest]));
