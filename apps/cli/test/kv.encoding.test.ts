@@ -114,27 +114,27 @@ describe('reading a value', () => {
     expect(pulled).toBe(3);
   });
 
-  it('takes a 1 MiB value of every byte value from stdin and a file; refuses one byte more (exit 2)', async () => {
-    const value = Uint8Array.from({ length: MiB }, (_v, i) => i % 256);
+  it('takes a 8 MiB value of every byte value from stdin and a file; refuses one byte more (exit 2)', async () => {
+    const value = Uint8Array.from({ length: 8 * MiB }, (_v, i) => i % 256);
     expect(same(await readValue('-', undefined, Encoding.Text, io(value)), value)).toBe(true);
     const path = join(dir, 'v.bin');
     writeFileSync(path, value);
     expect(same(await readValue(undefined, path, Encoding.Text, io()), value)).toBe(true);
 
-    const over = new Uint8Array(MiB + 1);
+    const over = new Uint8Array(8 * MiB + 1);
     const e1 = await refused(readValue('-', undefined, Encoding.Text, io(over)));
     expect(e1.exitCode).toBe(ExitCode.Usage);
     expect(e1.message).toBe(
-      "the value from standard input is more than 1048576 bytes (1 MiB), the store's limit for one value",
+      "the value from standard input is more than 8388608 bytes (8 MiB), the store's limit for one value",
     );
     writeFileSync(path, over);
     expect((await refused(readValue(undefined, path, Encoding.Text, io()))).message).toContain(
-      `the value from --file ${path} is more than 1048576 bytes`,
+      `the value from --file ${path} is more than 8388608 bytes`,
     );
     // The limit applies to the decoded bytes.
     const b64 = new TextEncoder().encode(Buffer.from(over).toString('base64'));
     expect((await refused(readValue('-', undefined, Encoding.Base64, io(b64)))).message).toContain(
-      'is more than 1048576 bytes',
+      'is more than 8388608 bytes',
     );
     const ok64 = new TextEncoder().encode(Buffer.from(value).toString('base64'));
     expect(same(await readValue('-', undefined, Encoding.Base64, io(ok64)), value)).toBe(true);

@@ -31,7 +31,7 @@ afterAll(() => {
 
 async function cli(...argv: string[]) {
   const c = capture({ env }, tracker, MAIN);
-  // Generous deadlines: a busy two-core machine can stretch a 1 MiB write or an election.
+  // Generous deadlines: a busy two-core machine can stretch a 5 MB write or an election.
   const code = await runCli([...argv, '--dir', dir, '--timeout', '20'], c.io);
   return { code, out: c.out, err: c.err };
 }
@@ -118,8 +118,8 @@ describe.skipIf(!existsSync(MAIN))('keel values, outputs and writes against a re
     expect(up.code).toBe(ExitCode.Ok);
   }, 60_000);
 
-  it('round-trips a 1 MiB value of every byte value: stdin in; --json, --base64 and raw bytes out', async () => {
-    const value = Buffer.from(Uint8Array.from({ length: MiB }, (_v, i) => (i * 7 + (i >> 8)) % 256));
+  it('round-trips a 5 MB value of every byte value: stdin in; --json, --base64 and raw bytes out', async () => {
+    const value = Buffer.from(Uint8Array.from({ length: 5_000_000 }, (_v, i) => (i * 7 + (i >> 8)) % 256));
     const put = await keel(['put', 'big', '-'], value);
     expect({ code: put.code, out: put.stdout.toString(), err: put.stderr }).toEqual({
       code: 0,
@@ -148,12 +148,12 @@ describe.skipIf(!existsSync(MAIN))('keel values, outputs and writes against a re
     expect(Buffer.from(hex.out.join(''), 'hex').equals(value)).toBe(true);
   });
 
-  it('refuses a value over 1 MiB before sending: exit 2, one line on stderr, nothing on stdout', async () => {
-    const r = await keel(['put', 'huge', '-'], Buffer.alloc(MiB + 1, 0x61));
+  it('refuses a value over 8 MiB before sending: exit 2, one line on stderr, nothing on stdout', async () => {
+    const r = await keel(['put', 'huge', '-'], Buffer.alloc(8 * MiB + 1, 0x61));
     expect(r.code).toBe(ExitCode.Usage);
     expect(r.stdout.length).toBe(0);
     expect(r.stderr).toBe(
-      "keel put: the value from standard input is more than 1048576 bytes (1 MiB), the store's limit for one value; run 'keel put --help'\n",
+      "keel put: the value from standard input is more than 8388608 bytes (8 MiB), the store's limit for one value; run 'keel put --help'\n",
     );
     expect((await cli('get', 'huge')).code).toBe(ExitCode.Failure);
   });

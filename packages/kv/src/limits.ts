@@ -24,7 +24,9 @@ export interface KvLimits {
 
 export const DEFAULT_KV_LIMITS: KvLimits = {
   maxKeyBytes: 4096,
-  maxValueBytes: 1024 * 1024,
+  // 8 MiB: a 5 MB blob (a config bundle, a small artefact) fits, as operators asked; a value this
+  // size is one entry of its own in AppendEntries (frames carry up to 16 MiB).
+  maxValueBytes: 8 * 1024 * 1024,
   maxScanLimit: 10_000,
   maxScanBytes: 4 * 1024 * 1024,
   maxMessageBytes: 1024,

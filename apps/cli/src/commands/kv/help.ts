@@ -34,7 +34,7 @@ Values and keys (bytes):
                                 --count-only: {"count":n}
   Without --json, get prints the value's bytes as they are, then a newline; scan's lines are
   ambiguous when keys or values hold a tab or newline: use --json, or --base64 with --key-base64.
-  A value is at most 1 MiB (1048576 bytes); a larger one is refused before sending (exit 2).
+  A value is at most 8 MiB (8388608 bytes); a larger one is refused before sending (exit 2).
 
 Listing (get --prefix, scan, del):
   --prefix <p>                  keys starting with <p>
@@ -71,6 +71,6 @@ version it read, so a key changed meanwhile is left alone (counted on stderr), n
 
 Exit codes: 0 ok (an empty listing, del of a missing key, --count-only included); 1 failure: get
 of a missing key, cas comparison failed, incr of a non-integer, cluster unreachable or timed out
-(a read, or a write known not applied); 2 usage error (a value over 1 MiB included); 4 no cluster
+(a read, or a write known not applied); 2 usage error (a value over 8 MiB included); 4 no cluster
 running in the cluster directory; 5 a write's outcome is unknown (it may or may not have been
 applied).`;

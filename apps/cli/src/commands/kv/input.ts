@@ -23,7 +23,7 @@ export async function readValue(
   const cap = encoding === 'text' ? MAX_VALUE_BYTES : MAX_ENCODED_BYTES;
   const tooLarge = (from: string) =>
     usage(
-      `the value from ${from} is more than ${MAX_VALUE_BYTES} bytes (1 MiB), the store's limit for one value`,
+      `the value from ${from} is more than ${MAX_VALUE_BYTES} bytes (${MAX_VALUE_BYTES / 1024 / 1024} MiB), the store's limit for one value`,
     );
   let from = 'the argument';
   let bytes: Uint8Array;
