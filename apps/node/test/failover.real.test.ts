@@ -1,5 +1,6 @@
 import type { ClientChannel } from '@keel/core';
 import { KvClientError } from '@keel/kv';
+import { checkExposition } from '@keel/server/testing';
 import { ClientConnection } from '@keel/transport-zmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { agreedLeader, kvClient, startCluster, type TestMember } from './helpers/cluster.js';
@@ -88,6 +89,24 @@ describe('failover under writing clients (real processes)', () => {
     const failures = new Failures();
     const writers = startWriters(members, failures);
     await waitFor('writes flowing', () => (writers.acked() >= 200 ? true : undefined), 30_000);
+    // Under load, every member's exposition follows the Prometheus conventions and carries the
+    // per-peer series for each of its peers.
+    for (const m of members) {
+      const text = await (await fetch(`http://${m.httpHost}:${m.http}/metrics`)).text();
+      expect(checkExposition(text), `${m.id}'s /metrics`).toEqual([]);
+      for (const peer of members.filter((p) => p !== m)) {
+        for (const name of [
+          'keel_network_peer_sent_bytes_total',
+          'keel_network_peer_round_trip_time_seconds_count',
+        ]) {
+          const series = text.split('\n').filter((l) => l.startsWith(`${name}{`));
+          expect(
+            series.some((l) => l.includes(`node_id="${m.id}"`) && l.includes(`peer="${peer.id}"`)),
+            `${m.id}: ${name} for ${peer.id}`,
+          ).toBe(true);
+        }
+      }
+    }
     failures.stopAt = performance.now();
     leader.proc.child.kill('SIGTERM');
     expect(await leader.proc.exited).toBe(0);
