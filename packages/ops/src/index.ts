@@ -2,6 +2,13 @@
 // the chaos tool and the process tests. It knows member processes from the outside only: their
 // command line, PIDs, ports and admin HTTP API. It imports no other @keel package.
 export { adminHeaders, adminJson, useAdminToken } from './adminClient.js';
+export {
+  type DurationBounds,
+  type DurationResult,
+  durationMs,
+  formatDuration,
+  parseDuration,
+} from './duration.js';
 export { writeFileMkdir } from './files.js';
 export type { LaunchedProcess, LaunchOptions, MemberCommand } from './launch.js';
 export { addressList, launchMember, memberCommand, startMemberProcess } from './launch.js';

@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileMkdir } from '@keel/ops';
+import { parseDuration as parseDurationOption } from '@keel/ops/duration';
 import { htmlTimeline } from './html.js';
 import { netnsUnavailable } from './netns.js';
 import { jsonReport, textReport, verdictLine } from './report.js';
@@ -71,15 +72,11 @@ const FLAGS = {
 
 class UsageError extends Error {}
 
-/** `90s`, `5m`, `500ms`, `2h`, or a bare number of seconds. */
+/** `90s`, `5m`, `1m30s`, `500ms`, `2h`, or a bare number of seconds (the syntax of @keel/ops). */
 export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (m === null) throw new UsageError(`--duration must look like 60s, 5m or 500ms, not '${text}'`);
-  const n = Number(m[1]);
-  const ms = n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  if (ms < 1000 || ms > 24 * 3_600_000)
-    throw new UsageError(`--duration must be from 1s to 24h, not '${text}'`);
-  return Math.round(ms);
+  const r = parseDurationOption(text, '--duration', { minMs: 1000, maxMs: 24 * 3_600_000 });
+  if (!r.ok) throw new UsageError(r.message);
+  return Math.round(r.ms);
 }
 
 export function parseFaults(text: string): FaultFamily[] {

@@ -23,7 +23,7 @@ describe('keel chaos flags', () => {
   const cases: [string[], RegExp][] = [
     [['--nodes', '4'], /--nodes must be 3 or 5, not 4/],
     [['--nodes', '7'], /--nodes must be an integer from 3 to 5/],
-    [['--duration', 'soon'], /--duration must look like 60s, 5m or 500ms/],
+    [['--duration', 'soon'], /--duration must be a duration like 500ms, 5s or 2m/],
     [['--duration', '10ms'], /--duration must be from 1s to 24h/],
     [['--faults', 'kill,meteor'], /unknown fault 'meteor'/],
     [['--seed', '1.5'], /--seed must be an integer from 0 to 4294967295/],
