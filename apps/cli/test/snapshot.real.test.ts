@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { readClusterFile } from '../src/cluster/ClusterFile.js';
 import { memberProgram } from '../src/cluster/paths.js';
 import { ExitCode, runCli } from '../src/index.js';
 import { capture, freeBasePort, ProcessTracker, tempDir, until } from './helpers.js';
@@ -104,6 +105,20 @@ describe.skipIf(!existsSync(MAIN))('keel snapshot and keel leader on a real clus
     expect(writes.join('')).toMatch(
       /downloading from 127\.0\.0\.1:\d+: [\d.]+ KiB of [\d.]+ KiB \(100%\)\n$/,
     );
+    // Named by their admin addresses instead of a cluster dir: the leader among them is asked.
+    const file = readClusterFile(source)!;
+    const admin = file.members.map((m) => `${file.host}:${m.ports.http}`).join(',');
+    const byAddress = await cli(
+      'snapshot',
+      'save',
+      'by-address.kbak',
+      '--admin-endpoints',
+      admin,
+      '--timeout',
+      '20',
+    );
+    expect(byAddress.err).toEqual([]);
+    expect(byAddress.code).toBe(ExitCode.Ok);
     const table = await cli('snapshot', 'status', 'backup.kbak');
     expect(table.out[1]).toMatch(/^checksum +ok /);
     expect(table.out).toContain('keys      39');

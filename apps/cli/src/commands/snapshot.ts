@@ -5,7 +5,6 @@
 import { resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ClusterFileError } from '../cluster/ClusterFile.js';
-import { defaultClusterDir } from '../cluster/paths.js';
 import { MAX_MEMBERS } from '../cluster/ports.js';
 import { ExitCode, type Io } from '../io.js';
 import { parseDuration } from '../options/duration.js';
@@ -29,8 +28,10 @@ Usage:
                                   non-empty <new dir> is refused
 
 Options:
-  --endpoint <host:port>    save: this member's HTTP endpoint (default: the leader of the cluster
-                            file's members)
+  --admin-endpoints <host:port,...>
+                            save: members' HTTP admin addresses; the leader among them is asked
+                            (env KEEL_ADMIN_ENDPOINTS; default: the cluster file's members).
+                            --endpoint, its old name, still works with a warning
   --dir <dir>               save: cluster directory (as for 'keel cluster'; env KEEL_CLUSTER_DIR);
                             restore: the new cluster's directory (required)
   -n, --members <n>         restore: members of the new cluster (default 3, at most ${MAX_MEMBERS})
@@ -45,6 +46,8 @@ Exit codes: 0 ok, 1 failure (a corrupt or foreign file, a refusal, no leader), 2
 
 /** The flags of `keel snapshot` subcommands (exported for shell completion). */
 export const SNAPSHOT_OPTIONS = {
+  'admin-endpoints': { type: 'string' },
+  /** Deprecated alias of --admin-endpoints (one warning line). */
   endpoint: { type: 'string' },
   dir: { type: 'string' },
   members: { type: 'string', short: 'n' },
@@ -114,8 +117,13 @@ export async function runSnapshotCommand(argv: readonly string[], io: Io): Promi
     if (action !== 'restore' && (values.members !== undefined || values['base-port'] !== undefined)) {
       throw new SnapshotCommandError(`-n/--members and --base-port belong to 'restore'`, ExitCode.Usage);
     }
-    if (action !== 'save' && (values.endpoint !== undefined || values.timeout !== undefined)) {
-      throw new SnapshotCommandError(`--endpoint and --timeout belong to 'save'`, ExitCode.Usage);
+    if (
+      action !== 'save' &&
+      (values['admin-endpoints'] !== undefined ||
+        values.endpoint !== undefined ||
+        values.timeout !== undefined)
+    ) {
+      throw new SnapshotCommandError(`--admin-endpoints and --timeout belong to 'save'`, ExitCode.Usage);
     }
     const cwd = io.cwd ?? process.cwd();
     const timeout = parseDuration(str('timeout') ?? '10s', '--timeout', { minMs: 1, maxMs: 3_600_000 });
@@ -126,13 +134,13 @@ export async function runSnapshotCommand(argv: readonly string[], io: Io): Promi
       file: resolve(cwd, positionals[0]!),
       shown: positionals[0]!,
       dir: dir === undefined ? null : resolve(cwd, dir),
-      endpoint: str('endpoint') ?? null,
+      admin: { dir: values.dir, 'admin-endpoints': values['admin-endpoints'], endpoint: values.endpoint },
       timeoutMs: timeout.ms,
       members: integer(str('members'), 'members', 1, MAX_MEMBERS),
       basePort: integer(str('base-port'), 'base-port', 1024, 65535),
       json: values.json === true,
     };
-    if (action === 'save') return await save(args, defaultClusterDir(cwd, io.env ?? process.env));
+    if (action === 'save') return await save(args);
     if (action === 'status') return await status(args);
     return await restore(args);
   } catch (err) {

@@ -1,4 +1,5 @@
 import { ExitCode, type Io } from '../../io.js';
+import type { AdminValues } from '../../options/adminEndpoints.js';
 
 /** A snapshot command's failure: one line for the user and the exit code. */
 export class SnapshotCommandError extends Error {
@@ -19,7 +20,8 @@ export interface SnapshotArgs {
   readonly shown: string;
   /** `--dir`, resolved; null when not given. */
   readonly dir: string | null;
-  readonly endpoint: string | null;
+  /** save: where the members' admin API is (flags as given; see options/adminEndpoints.ts). */
+  readonly admin: AdminValues;
   readonly timeoutMs: number;
   readonly members: number | null;
   readonly basePort: number | null;

@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
-import { useClusterAdminToken } from '../../cluster/keys.js';
 import { ExitCode } from '../../io.js';
-import { adminTargets } from '../adminTargets.js';
+import { adminAccess } from '../../options/adminEndpoints.js';
 import { findLeader, MembersError } from '../members.js';
 import { type BackupHeader, encodeBackup } from './backupFile.js';
 import { DownloadError, downloadSnapshot } from './download.js';
@@ -13,17 +12,16 @@ import { writeAtomically } from './writeAtomically.js';
 const PROGRESS_EVERY_MS = 200;
 
 /**
- * `keel snapshot save <file>`: the leader (or `--endpoint`) snapshots the state it has applied now
+ * `keel snapshot save <file>`: the leader (of `--admin-endpoints`, or of the cluster file's members) snapshots the state it has applied now
  * and streams it; the bytes are checked as a member would restore them, then written with a header
  * and a SHA-256, atomically. Progress on a terminal.
  */
-export async function save(a: SnapshotArgs, defaultDir: string): Promise<ExitCode> {
+export async function save(a: SnapshotArgs): Promise<ExitCode> {
   let endpoint: string;
-  const dir = a.dir ?? defaultDir;
-  const tokenProblem = useClusterAdminToken(dir, a.io.env ?? process.env);
-  if (tokenProblem !== null) throw new SnapshotCommandError(tokenProblem, ExitCode.Failure);
+  const access = adminAccess(a.admin, a.io);
+  if (!access.ok) throw new SnapshotCommandError(access.message, access.exitCode);
+  const endpoints = access.endpoints;
   try {
-    const endpoints = adminTargets(dir, a.endpoint ?? undefined);
     endpoint =
       endpoints.length === 1
         ? endpoints[0]!
