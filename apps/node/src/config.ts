@@ -34,6 +34,8 @@ export interface NodeConfig {
   readonly heartbeatIntervalMs: number;
   readonly tickMs: number;
   readonly readLease: boolean;
+  /** Admin API may isolate and heal this member (`--fault-injection`). */
+  readonly faultInjection: boolean;
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   /** Log format: JSON lines, or human-readable (default: pretty on a TTY). */
   readonly logFormat: 'json' | 'pretty';
@@ -81,6 +83,8 @@ Options:
   --heartbeat-interval <ms>     leader heartbeat (default 50)
   --tick <ms>                   engine tick (default 10)
   --read-lease                  serve linearizable reads from the leader's lease (clock assumption)
+  --fault-injection             let the admin API isolate this member from its peers and heal it
+                                (POST /isolate, /heal; for experiments; KEEL_FAULT_INJECTION)
   --session-timeout <ms>        client session expiry, by log time (default ${DEFAULT_SESSION_TIMEOUT_MS})
   --join                        join a running cluster (add it with 'keel members add'): start
                                 with no configuration and take it from the leader; --peers lists
@@ -124,6 +128,7 @@ const FLAGS = {
   'heartbeat-interval': { type: 'string' },
   tick: { type: 'string' },
   'read-lease': { type: 'boolean' },
+  'fault-injection': { type: 'boolean' },
   'session-timeout': { type: 'string' },
   join: { type: 'boolean' },
   'snapshot-entries': { type: 'string' },
@@ -306,6 +311,8 @@ export function parseNodeConfig(
   }
   const leaseText = get('read-lease');
   const readLease = leaseText === 'true' || leaseText === '1';
+  const faultText = get('fault-injection');
+  const faultInjection = faultText === 'true' || faultText === '1';
   const joinText = get('join');
   const join = joinText === 'true' || joinText === '1';
 
@@ -337,6 +344,7 @@ export function parseNodeConfig(
     heartbeatIntervalMs,
     tickMs,
     readLease,
+    faultInjection,
     logLevel: level as NodeConfig['logLevel'],
     logFormat: format,
     sessionTimeoutMs: int('session-timeout', DEFAULT_SESSION_TIMEOUT_MS, 1000, 7 * 24 * 3600 * 1000),

@@ -40,6 +40,11 @@ export interface MemberHandle {
   transfer(to: NodeId): TransferResult;
   /** Snapshots the state now (false: nothing new since the last one, or one is under way). */
   snapshotNow(): boolean;
+  /**
+   * Fault injection: cuts this member off from every peer, both ways (true), or heals it (false).
+   * Clients still reach it. For experiments; the admin API offers it only with `faultInjection`.
+   */
+  isolate(on: boolean): void;
   /** The member's Prometheus metrics, refreshed (the text `GET /metrics` serves). */
   metricsText(): Promise<string>;
   /**
@@ -125,6 +130,10 @@ export class RunningMember<Machine extends ServedStateMachine<Result>, Result> i
     return this.p.node.transferLeader(to);
   }
 
+  isolate(on: boolean): void {
+    this.p.peers.isolate(on);
+  }
+
   snapshotNow(): boolean {
     return this.p.node.takeSnapshot();
   }
@@ -196,6 +205,7 @@ export class RunningMember<Machine extends ServedStateMachine<Result>, Result> i
       uptimeMs: Math.round(performance.now() - this.started),
       ...(hash !== undefined ? { stateHash: hash } : {}),
       conf: { voters: s.conf.voters, learners: s.conf.learners },
+      isolated: this.p.peers.isolated,
       firstIndex: s.firstIndex,
       snapshotIndex: s.snapshotIndex,
     };

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Address } from './addresses.js';
 import { readJsonBody } from './httpBody.js';
+import { handleIsolation } from './isolateHttp.js';
 import { handleLeaderPost, type LeaderSource } from './leaderHttp.js';
 import {
   MemberChangeProblem,
@@ -25,6 +26,7 @@ export interface StatusSource extends LeaderSource, SnapshotSource {
   members(): MembersView;
   changeMembers(req: MemberChangeRequest): Promise<MemberChangeReply>;
   takeSnapshot(): boolean;
+  isolate(on: boolean): void;
 }
 
 /** Compares digests, so neither the token's length nor its content shows in the timing. */
@@ -89,6 +91,7 @@ export function startAdminHttp(
   member: StatusSource,
   metrics: NodeMetrics,
   token: string | null = null,
+  faultInjection = false,
 ): Promise<AdminHttpServer> {
   const authorized = token === null ? () => true : bearerCheck(token);
   const server: Server = createServer((req, res) => {
@@ -118,6 +121,11 @@ export function startAdminHttp(
         if (!res.headersSent) res.writeHead(500).end(`${err.message}\n`);
         else res.destroy(err);
       });
+      return;
+    }
+    // Fault injection (isolateHttp.ts): only when the member was started with it.
+    if ((path === '/isolate' || path === '/heal') && req.method === 'POST') {
+      handleIsolation(res, member, faultInjection, path === '/isolate');
       return;
     }
     if (path === '/snapshot' && req.method === 'POST') {

@@ -53,6 +53,12 @@ export interface MemberOptions<Machine extends ServedStateMachine<Result>, Resul
   readonly curve?: MemberCurve;
   /** With a token, every admin HTTP path but `/healthz` needs `Authorization: Bearer <token>`. */
   readonly adminToken?: string;
+  /**
+   * Fault injection for experiments and demos: the admin API takes `POST /isolate` (drop all peer
+   * traffic both ways, as a network partition would) and `POST /heal`. Default false: a production
+   * member refuses them (403).
+   */
+  readonly faultInjection?: boolean;
   /** Appended to the startup warning of a member without `curve` (e.g. the flag that adds keys). */
   readonly insecureHint?: string;
   /** Join a running cluster (started with no configuration, added with a membership change). */

@@ -257,7 +257,13 @@ export async function startMember<Machine extends ServedStateMachine<Result>, Re
   await clients.start((req) => server.handle(req));
   if (config.http !== null) {
     try {
-      member.http = await startAdminHttp(config.http, member, metrics, options.adminToken ?? null);
+      member.http = await startAdminHttp(
+        config.http,
+        member,
+        metrics,
+        options.adminToken ?? null,
+        options.faultInjection === true,
+      );
     } catch (err) {
       await member.stopNow();
       throw bindError('http', config.http, err);

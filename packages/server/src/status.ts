@@ -35,6 +35,8 @@ export interface MemberStatus {
   readonly stateHash?: string;
   /** The configuration this member has: voters and learners. */
   readonly conf: { readonly voters: readonly NodeId[]; readonly learners: readonly NodeId[] };
+  /** Cut off from every peer by fault injection (`POST /isolate`); absent from older members. */
+  readonly isolated?: boolean;
   /** First index still in the WAL, and the latest snapshot's index (0: none). */
   readonly firstIndex: number;
   readonly snapshotIndex: number;

@@ -17,7 +17,11 @@ const member: StatusSource = {
   transfer: () => ({ ok: false, reason: 'not-leader' }) as never,
   latestSnapshot: () => null,
   readBarrier: () => Promise.reject(new Error('not reached')),
+  isolate: (on) => {
+    isolations.push(on);
+  },
 };
+const isolations: boolean[] = [];
 
 let server: AdminHttpServer | null = null;
 afterEach(async () => {
@@ -25,9 +29,15 @@ afterEach(async () => {
   server = null;
 });
 
-async function start(token: string | null): Promise<string> {
+async function start(token: string | null, faultInjection = false): Promise<string> {
   const port = await freePort();
-  server = await startAdminHttp({ host: '127.0.0.1', port }, member, new NodeMetrics({ nodeId: 'a' }), token);
+  server = await startAdminHttp(
+    { host: '127.0.0.1', port },
+    member,
+    new NodeMetrics({ nodeId: 'a' }),
+    token,
+    faultInjection,
+  );
   return `http://127.0.0.1:${port}`;
 }
 
@@ -71,5 +81,24 @@ describe('admin HTTP with a token', () => {
   it('without a token, serves everyone as before', async () => {
     const url = await start(null);
     expect((await fetch(`${url}/status`)).status).toBe(200);
+  });
+});
+
+describe('fault injection over admin HTTP', () => {
+  it('isolates and heals only a member started with it, and only with the token', async () => {
+    isolations.length = 0;
+    const off = await start(null);
+    const refused = await fetch(`${off}/isolate`, { method: 'POST' });
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { message: string }).message).toMatch(/--fault-injection/);
+    await server?.close();
+    const on = await start(TOKEN, true);
+    expect((await fetch(`${on}/isolate`, { method: 'POST' })).status).toBe(401);
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const isolated = await fetch(`${on}/isolate`, { method: 'POST', headers: auth });
+    expect(await isolated.json()).toEqual({ ok: true, isolated: true });
+    const healed = await fetch(`${on}/heal`, { method: 'POST', headers: auth });
+    expect(await healed.json()).toEqual({ ok: true, isolated: false });
+    expect(isolations).toEqual([true, false]);
   });
 });

@@ -15,6 +15,8 @@ export const DropReason = {
   SendFailed: 'send-failed',
   /** The transport was closed. */
   Closed: 'closed',
+  /** The member is isolated from its peers on purpose (fault injection, `isolate(true)`). */
+  Isolated: 'isolated',
 } as const;
 export type DropReason = (typeof DropReason)[keyof typeof DropReason];
 

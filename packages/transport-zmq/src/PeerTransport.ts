@@ -114,6 +114,8 @@ export const PeerFrameRejectReason = {
   UnknownPeer: 'unknown-peer',
   /** The frame's header names another sender than the connection, or another recipient. */
   Misaddressed: 'misaddressed',
+  /** This member is isolated from its peers on purpose (fault injection, `isolate(true)`). */
+  Isolated: 'isolated',
   ...DecodeErrorReason,
 } as const;
 export type PeerFrameRejectReason = (typeof PeerFrameRejectReason)[keyof typeof PeerFrameRejectReason];
@@ -171,6 +173,7 @@ export class PeerTransport implements Transport {
     handshakeFailures: 0,
   };
   private readonly dropped = zeroCounts(Object.values(DropReason));
+  private isolatedNow = false;
   private readonly decodeErrors = zeroCounts(Object.values(DecodeErrorReason));
   private readonly framesRejected = zeroCounts(Object.values(PeerFrameRejectReason));
   private readonly bytes = new Map<NodeId, { sent: number; received: number }>();
@@ -361,11 +364,35 @@ export class PeerTransport implements Transport {
     return [...this.peers.keys()];
   }
 
+  /**
+   * Fault injection: while isolated, every message to a peer is dropped before it is queued and
+   * every frame from a peer is dropped on arrival, as if each link were cut both ways; connections
+   * stay up, so healing takes effect at once. Clients are not affected.
+   */
+  isolate(on: boolean): void {
+    if (on === this.isolatedNow) return;
+    this.isolatedNow = on;
+    if (on) for (const peer of this.peers.values()) this.dropped[DropReason.Isolated] += peer.queue.clear();
+    this.logger.warn(
+      { id: this.id, isolated: on },
+      on ? 'isolated from every peer (fault injection)' : 'isolation healed',
+    );
+  }
+
+  /** Whether `isolate(true)` is in force. */
+  get isolated(): boolean {
+    return this.isolatedNow;
+  }
+
   send(messages: readonly Message[]): void {
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
       if (this.closed) {
         this.dropped[DropReason.Closed]++;
+        continue;
+      }
+      if (this.isolatedNow) {
+        this.dropped[DropReason.Isolated]++;
         continue;
       }
       if (m.from !== this.id) {
@@ -542,6 +569,10 @@ export class PeerTransport implements Transport {
   }
 
   private onFrames(frames: Buffer[]): void {
+    if (this.isolatedNow) {
+      this.framesRejected[PeerFrameRejectReason.Isolated]++;
+      return;
+    }
     const route = frames[0]!;
     const sender = route.toString('latin1');
     if (!isValidMemberId(sender)) {

@@ -189,6 +189,33 @@ describe('PeerTransport on 127.0.0.1', () => {
     expect(a.transport.metrics.queued).toBe(0);
   });
 
+  it('isolate(true) cuts both directions until healed, without closing the connections', async () => {
+    open = await startCluster(['a', 'b', 'c']);
+    await waitConnected(open);
+    const [a, b, c] = open as [Member, Member, Member];
+    a.transport.isolate(true);
+    expect(a.transport.isolated).toBe(true);
+    a.transport.send([heartbeat('a', 'b', 1, 1)]);
+    b.transport.send([heartbeat('b', 'a', 1, 2)]);
+    b.transport.send([heartbeat('b', 'c', 1, 3)]);
+    await waitFor(() => c.recorder.messages.length === 1, "b's message to c (not isolated)");
+    await waitFor(
+      () => a.transport.metrics.framesRejected[PeerFrameRejectReason.Isolated] >= 1,
+      "b's frame to a dropped",
+    );
+    expect(a.recorder.messages).toEqual([]);
+    expect(b.recorder.messages).toEqual([]);
+    expect(a.transport.metrics.dropped[DropReason.Isolated]).toBe(1);
+    a.transport.isolate(false);
+    a.transport.send([heartbeat('a', 'b', 1, 4)]);
+    b.transport.send([heartbeat('b', 'a', 1, 5)]);
+    await waitFor(
+      () => a.recorder.messages.length === 1 && b.recorder.messages.length === 1,
+      'healed delivery',
+    );
+    expect(b.recorder.messages.map((m) => (m as HeartbeatMessage).context)).toEqual([4]);
+  });
+
   it('drops a message larger than a frame', async () => {
     open = await startCluster(['a', 'b'], () => ({ limits: { maxFrameBytes: 4096 } }));
     const [a] = open as [Member];

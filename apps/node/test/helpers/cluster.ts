@@ -17,7 +17,11 @@ export interface TestMember {
  * Starts `n` `keel node` processes as one cluster on `host` (default 127.0.0.1; `[::1]` for IPv6),
  * every process tracked for killAll.
  */
-export async function startCluster(n: number, host = '127.0.0.1'): Promise<TestMember[]> {
+export async function startCluster(
+  n: number,
+  host = '127.0.0.1',
+  extraArgs: readonly string[] = [],
+): Promise<TestMember[]> {
   const ports = await freePorts(n * 3);
   const ids = Array.from({ length: n }, (_, i) => `n${i + 1}`);
   const peers = addressList(ids, (_id, i) => `${host}:${ports[i * 3]}`);
@@ -34,6 +38,7 @@ export async function startCluster(n: number, host = '127.0.0.1'): Promise<TestM
       `${host}:${ports[i * 3 + 2]}`,
       '--data-dir',
       tempDir(`keel-${id}-`),
+      ...extraArgs,
     ];
     return {
       id,
