@@ -35,6 +35,7 @@ interface StatusJson {
     id: string;
     pid: number | null;
     state: string;
+    isolated?: boolean;
     role: string | null;
     leader: string | null;
     appliedIndex: number | null;
@@ -98,6 +99,27 @@ describe.skipIf(!existsSync(MAIN))('keel cluster with real keel node processes',
       const s = await status();
       const m = s?.members.find((x) => x.id === oldLeader);
       return m?.state === 'running' && m.leader !== null ? true : undefined;
+    });
+
+    // isolate: the member runs on but the others lead without it; heal: it follows again.
+    const cut = (await status())?.leader as string;
+    const iso = await cli('cluster', 'isolate', cut);
+    expect(iso.err).toEqual([]);
+    expect(iso.out[0]).toMatch(new RegExp(`^${cut} isolated from its peers`));
+    await until('a leader other than the isolated member', 30_000, async () => {
+      const s = await status();
+      const others = s?.members.filter((m) => m.id !== cut) ?? [];
+      const isolated = s?.members.find((m) => m.id === cut);
+      return isolated?.isolated === true && others.every((m) => m.leader !== null && m.leader !== cut)
+        ? true
+        : undefined;
+    });
+    expect((await cli('cluster', 'heal', cut)).code).toBe(ExitCode.Ok);
+    await until(`${cut} to follow one leader with the others`, 30_000, async () => {
+      const s = await status();
+      return s?.leader != null && s.members.every((m) => !m.isolated && m.leader === s.leader)
+        ? true
+        : undefined;
     });
 
     const pids = (readClusterFile(dir)?.members ?? []).map((m) => m.pid);

@@ -79,6 +79,8 @@ export function planCluster(plan: ClusterPlan, now = new Date()): ClusterFile {
         http: `${plan.host}:${ports.http}`,
         dataDir,
         extraArgs: [
+          // A local cluster is for experiments: `keel cluster isolate|heal` and the dashboard use it.
+          '--fault-injection',
           ...(plan.clusterId !== undefined ? ['--cluster-id', plan.clusterId] : []),
           ...(plan.extraArgs ?? []),
           ...(plan.memberArgs?.(id) ?? []),

@@ -20,7 +20,7 @@ function cells(m: MemberSample, withOps: boolean): string[] {
   return [
     m.id,
     m.pid === null || m.condition === 'stopped' ? dash : String(m.pid),
-    m.condition,
+    m.condition === 'running' && s?.isolated === true ? 'isolated' : m.condition,
     s?.role ?? dash,
     s === null ? dash : String(s.term),
     s === null ? dash : (s.leader ?? 'none'),
@@ -64,6 +64,7 @@ export function sampleJson(sample: ClusterSample): unknown {
       id: m.id,
       pid: m.condition === 'stopped' ? null : m.pid,
       state: m.condition,
+      isolated: m.status?.isolated === true,
       role: m.status?.role ?? null,
       term: m.status?.term ?? null,
       leader: m.status?.leader ?? null,

@@ -3,6 +3,7 @@ import { ExitCode, type Io } from '../io.js';
 import { CommandError, type Context, parse, SUBCOMMANDS, type Subcommand } from './cluster/context.js';
 import { down } from './cluster/down.js';
 import { CLUSTER_HELP } from './cluster/help.js';
+import { heal, isolate } from './cluster/isolation.js';
 import { logs } from './cluster/logs.js';
 import { kill, pause, restart, resume, stop } from './cluster/member.js';
 import { addNode, removeNode } from './cluster/nodes.js';
@@ -56,6 +57,8 @@ const COMMANDS: Record<Subcommand, (ctx: Context) => Promise<ExitCode>> = {
   restart,
   pause,
   resume,
+  isolate,
+  heal,
   logs,
   'add-node': addNode,
   'remove-node': removeNode,

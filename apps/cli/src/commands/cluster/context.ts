@@ -27,6 +27,8 @@ export const SUBCOMMANDS = [
   'restart',
   'pause',
   'resume',
+  'isolate',
+  'heal',
   'logs',
   'add-node',
   'remove-node',
@@ -38,6 +40,8 @@ export const WITH_ID: ReadonlySet<Subcommand> = new Set([
   'restart',
   'pause',
   'resume',
+  'isolate',
+  'heal',
   'logs',
   'remove-node',
 ]);
@@ -69,6 +73,8 @@ export const OPTIONS = {
   restart: { ...COMMON, ...TIMEOUT },
   pause: COMMON,
   resume: COMMON,
+  isolate: COMMON,
+  heal: COMMON,
   logs: {
     ...COMMON,
     follow: { type: 'boolean', short: 'f' },

@@ -20,6 +20,8 @@ Commands:
   kill <id>           kill one member at once (SIGKILL), as a crash would
   restart <id>        start a member again with the same command line (stops it first if running)
   pause <id>          freeze a member (SIGSTOP); resume <id> continues it (SIGCONT)
+  isolate <id>        cut a member off from its peers, both ways, as a network partition would
+                      (it keeps running and serving clients); heal <id> reconnects it
   logs <id> [-f] [-n <lines>] [--raw]
                       print a member's log; -f follows it. On a terminal the JSON lines
                       go through pino-pretty (colours unless NO_COLOR); --raw keeps JSON
