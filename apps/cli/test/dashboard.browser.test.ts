@@ -180,6 +180,42 @@ describe.skipIf(!haveChromium || !existsSync(MAIN))(
           ? true
           : undefined,
       );
+
+      // Isolate whoever leads now from its card: the others elect another leader while it runs on;
+      // Heal reconnects it. Neither is destructive, so neither asks.
+      const cut = await until(
+        'a leader before isolating it',
+        30_000,
+        async () => (await shownLeader()) || undefined,
+      );
+      await page.locator(`button[data-action="isolate"][data-id="${cut}"]`).click();
+      await until(`${cut} shown isolated`, 10_000, async () =>
+        (
+          (await page.locator(`.card[data-member="${cut}"]  dd[data-field="state"]`).textContent()) ?? ''
+        ).includes('isolated')
+          ? true
+          : undefined,
+      );
+      await until('the others to lead without the isolated member', 30_000, async () => {
+        const l = await shownLeader();
+        return l !== '' && l !== cut ? true : undefined;
+      });
+      await page.screenshot({ path: join(ARTIFACTS, '6-isolated.png'), fullPage: true });
+      await page.locator(`button[data-action="heal"][data-id="${cut}"]`).click();
+      await until('the timeline to record isolate and heal', 15_000, async () => {
+        const items = await timeline.allTextContents();
+        return items.some((t) => t.includes(`isolate ${cut}:`)) &&
+          items.some((t) => t.includes(`heal ${cut}:`))
+          ? true
+          : undefined;
+      });
+      await until(`${cut} no longer shown isolated`, 10_000, async () =>
+        (
+          (await page.locator(`.card[data-member="${cut}"]  dd[data-field="state"]`).textContent()) ?? ''
+        ).includes('isolated')
+          ? undefined
+          : true,
+      );
       expect(problems).toEqual([]);
     });
   },

@@ -170,6 +170,7 @@ export class ClusterWatch {
       pid: m.pid,
       state: m.state,
       reachable: s !== null,
+      isolated: s?.isolated === true,
       role: s?.role ?? null,
       term: s?.term ?? null,
       leader: s?.leader ?? null,

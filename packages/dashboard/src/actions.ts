@@ -7,6 +7,8 @@ export const ACTION_NAMES = [
   'restart',
   'pause',
   'resume',
+  'isolate',
+  'heal',
   'transfer-leader',
   'add-member',
   'remove-member',
@@ -55,6 +57,10 @@ export function handler(actions: DashboardActions, r: ActionRequest): (() => Pro
       return call(actions.pause);
     case 'resume':
       return call(actions.resume);
+    case 'isolate':
+      return call(actions.isolate);
+    case 'heal':
+      return call(actions.heal);
     case 'transfer-leader':
       return call(actions.transferLeader);
     case 'remove-member':

@@ -49,6 +49,9 @@ export interface DashboardActions {
   restart?(id: string): Promise<ActionResult>;
   pause?(id: string): Promise<ActionResult>;
   resume?(id: string): Promise<ActionResult>;
+  /** Cut the member off from its peers (both ways), as a network partition would; `heal` undoes it. */
+  isolate?(id: string): Promise<ActionResult>;
+  heal?(id: string): Promise<ActionResult>;
   transferLeader?(id: string): Promise<ActionResult>;
   addMember?(learner: boolean): Promise<ActionResult>;
   removeMember?(id: string): Promise<ActionResult>;
@@ -70,6 +73,8 @@ export interface MemberView {
   readonly state: ProcessState;
   /** The member answered its last `/status`. */
   readonly reachable: boolean;
+  /** Cut off from its peers by fault injection (its `/status` says so). */
+  readonly isolated: boolean;
   readonly role: string | null;
   readonly term: number | null;
   readonly leader: string | null;

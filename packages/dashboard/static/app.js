@@ -10,6 +10,8 @@ const CARD_ACTIONS = [
   ['restart', 'Restart', false],
   ['pause', 'Pause', false],
   ['resume', 'Resume', false],
+  ['isolate', 'Isolate', false],
+  ['heal', 'Heal', false],
   ['transfer-leader', 'Make leader', false],
   ['remove-member', 'Remove', true],
 ];
@@ -87,7 +89,10 @@ function renderMembers(s) {
     c.role.textContent = m.state !== 'running' ? m.state : (m.role ?? 'no answer');
     c.role.className = `role${isLeader ? ' leader' : ''}`;
     const v = c.values;
-    v.state.textContent = m.state + (m.state === 'running' && !m.reachable ? ' (not answering)' : '');
+    v.state.textContent =
+      m.state +
+      (m.state === 'running' && !m.reachable ? ' (not answering)' : '') +
+      (m.isolated ? ' (isolated)' : '');
     v.term.textContent = text(m.term);
     v.leader.textContent = text(m.leader);
     v.commit.textContent = text(m.commitIndex);
@@ -105,6 +110,8 @@ function renderMembers(s) {
       restart: true,
       pause: m.state === 'running',
       resume: m.state === 'paused',
+      isolate: m.state === 'running' && m.reachable && !m.isolated,
+      heal: m.state === 'running' && m.isolated,
       'transfer-leader': m.state === 'running' && !isLeader && s.leader !== null,
       'remove-member': s.leader !== null,
     };

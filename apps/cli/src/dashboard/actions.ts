@@ -34,6 +34,8 @@ export function cliActions(dir: string, io: Io): DashboardActions {
     restart: member('restart'),
     pause: member('pause'),
     resume: member('resume'),
+    isolate: member('isolate'),
+    heal: member('heal'),
     transferLeader: (id) => run(runLeaderCommand, ['move', id]),
     addMember: (learner) => run(runClusterCommand, ['add-node', ...(learner ? ['--learner'] : [])]),
     removeMember: member('remove-node'),
