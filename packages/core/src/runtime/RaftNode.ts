@@ -561,19 +561,15 @@ export class RaftNode<R = unknown> {
   /**
    * Delivers every tick that is due by the clock. A process that was paused (SIGSTOP, a long GC,
    * an overloaded host) must see its logical time jump, or a leader would keep trusting a lease
-   * that expired while it was frozen. The ticks up to the timer's deadline are held, not missed:
-   * all of them are delivered; past it, at most a couple of election timeouts' worth, so a long
-   * pause costs a bounded number of ticks. True when it delivered any.
+   * that expired while it was frozen. Bounded so a long pause costs at most a couple of election
+   * timeouts' worth of ticks (counted from the last tick delivered: the ticks held while asleep
+   * count toward it). True when it delivered any.
    */
   private advanceClock(): boolean {
     const now = this.scheduler.now();
     if (now < this.nextTickAt) return false;
     const due = 1 + Math.floor((now - this.nextTickAt) / this.tickMs);
-    const held =
-      this.timerDueAt < this.nextTickAt
-        ? 0
-        : 1 + Math.round((this.timerDueAt - this.nextTickAt) / this.tickMs);
-    const n = Math.min(due, held + 2 * this.raft.electionTimeoutTicks + 1);
+    const n = Math.min(due, 2 * this.raft.electionTimeoutTicks + 1);
     this.nextTickAt += due * this.tickMs;
     for (let i = 0; i < n; i++) this.raft.tick();
     return true;
