@@ -11,7 +11,7 @@ import { type ProposeOutcome, RaftNode, type ReadOutcome } from '../src/runtime/
 import { MemoryLogStore } from '../src/testing/MemoryLogStore.js';
 import { ManualScheduler } from './helpers/manualScheduler.js';
 
-function cluster(opts: { readLease?: boolean } = {}) {
+function cluster(opts: { readLease?: boolean; heartbeatTicks?: number } = {}) {
   const sched = new ManualScheduler();
   const ids = ['a', 'b', 'c'];
   const handlers = new Map<NodeId, TransportHandlers>();
@@ -42,6 +42,7 @@ function cluster(opts: { readLease?: boolean } = {}) {
           voters: ids,
           rng: new SeededRng(i + 1),
           electionTicks: 10,
+          heartbeatTicks: opts.heartbeatTicks ?? 1,
           readLease: opts.readLease ?? false,
         },
         storage: stores[i]!,
@@ -151,6 +152,29 @@ describe('RaftNode driver', () => {
     // Refused (leadership lost, CheckQuorum) or timed out: never served from the dead lease.
     expect(after).toBeDefined();
     expect(after?.ok).toBe(false);
+  });
+
+  it('an idle cluster sleeps between heartbeats: no timer per tick (lazy ticks)', () => {
+    const c = cluster({ heartbeatTicks: 3 });
+    const l = c.electLeader();
+    const term = l.status().term;
+    const armed = c.sched.setTimeout.bind(c.sched);
+    let timers = 0;
+    c.sched.setTimeout = (fn, ms) => {
+      timers++;
+      return armed(fn, ms);
+    };
+    c.sched.advance(1000); // 100 ticks
+    // One timer per tick would be 300; the leader wakes per heartbeat (every 3 ticks), followers
+    // about once per election timeout.
+    expect(timers).toBeLessThan(80);
+    expect(l.status().role).toBe('leader');
+    expect(l.status().term).toBe(term);
+    // Logical time still runs while asleep: with the network cut, the leader steps down
+    // (CheckQuorum) and everyone campaigns (pre-vote, unanswered) on their timers.
+    c.cut();
+    c.sched.advance(1000);
+    expect(c.nodes.map((n) => n.status().role)).toEqual(['pre-candidate', 'pre-candidate', 'pre-candidate']);
   });
 
   it('stops on a failed fsync and reports it once', () => {

@@ -76,6 +76,11 @@ export class EtcdCluster {
     readonly version: string,
   ) {}
 
+  /** Each member's data dir (where the bench measures the fsync floor). */
+  get dataDirs(): string[] {
+    return this.members.map((m) => join(this.dir, m.id));
+  }
+
   static async start(nodes: number, settleTimeoutMs = 30_000): Promise<EtcdCluster> {
     const binary = etcdBinary();
     const version = etcdVersion(binary);

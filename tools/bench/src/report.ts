@@ -1,4 +1,5 @@
 import type { ElectionReport, ElectionRun } from './election.js';
+import { FLOOR_HEADS, floorCells, floorHtml, floorLine } from './floorText.js';
 import type { MachineInfo } from './proc.js';
 import { type SnapshotReport, snapshotTable } from './snapshot.js';
 import { escapeHtml, lineChart, type Mark, type Series, sampleCdf } from './svg.js';
@@ -47,6 +48,7 @@ export function throughputTable(r: ThroughputReport): string {
       'max',
       'fsync/s',
       'ent/fsync',
+      ...FLOOR_HEADS,
       'errors',
       'retries',
     ],
@@ -63,10 +65,12 @@ export function throughputTable(r: ThroughputReport): string {
       n(s.latency_ms.max, 2),
       n(s.fsyncs_per_sec, 0),
       n(s.entries_per_fsync, 2),
+      ...floorCells(s),
       String(s.errors),
       String(s.retries),
     ]),
   );
+  const floor = floorLine(r.floor);
   const procs = table(
     ['step', 'process', 'role', 'cpu %', 'rss MB', 'fsync/s', 'ent/fsync'],
     r.steps.flatMap((s) => [
@@ -90,7 +94,7 @@ export function throughputTable(r: ThroughputReport): string {
       ]),
     ]),
   );
-  return `${systemName(r)}, ${r.options.nodes} members: ${machineLine(r.machine)}\n\n${main}\n\n${procs}\n`;
+  return `${systemName(r)}, ${r.options.nodes} members: ${machineLine(r.machine)}\n${floor === null ? '' : `${floor}\n`}\n${main}\n\n${procs}\n`;
 }
 
 /** The load column: the load average at the start, and the background load if one ran. */
@@ -276,11 +280,13 @@ function throughputHtml(r: ThroughputReport, command: readonly string[]): string
     n(s.latency_ms.max, 2),
     n(s.fsyncs_per_sec, 0),
     n(s.entries_per_fsync, 2),
+    ...floorCells(s),
     String(s.errors),
     String(s.retries),
   ]);
   const body = [
     `<p>${escapeHtml(systemName(r))}, ${r.options.mode} load, ${r.options.nodes} members (${r.options.cluster === 'started' ? 'started by the bench' : 'external cluster'}), ${r.options.workers} client processes, warm-up ${r.options.warmup_s} s and ${r.options.duration_s} s measured per step, keyspace ${r.options.keyspace}${r.options.read_ratio > 0 ? `, ${Math.round(r.options.read_ratio * 100)} % ${r.options.stale ? 'stale' : 'linearizable'} reads` : ''}. Started ${escapeHtml(r.started_at)}.</p>`,
+    floorHtml(r.floor),
     tput,
     p99,
     cdf,
@@ -298,6 +304,7 @@ function throughputHtml(r: ThroughputReport, command: readonly string[]): string
         'max',
         'fsync/s',
         'entries/fsync',
+        ...FLOOR_HEADS,
         'errors',
         'retries',
         'members (role, CPU, RSS)',

@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import {
   cpuPercent,
@@ -12,6 +13,7 @@ import {
 } from '@keel/ops';
 import { LocalCluster } from './cluster.js';
 import { EtcdCluster, fetchEtcdWalCounters } from './etcd.js';
+import { cpuUsPerOp, type FloorReport, floorMultiple, measureFloor } from './floor.js';
 import { Histogram, type LatencySummary } from './histogram.js';
 import {
   agreedLeader,
@@ -117,6 +119,10 @@ export interface StepResult {
   readonly entries_per_fsync: number | null;
   readonly members: readonly MemberStepStats[];
   readonly clients: readonly ClientStepStats[];
+  /** p50 latency over the run's measured floor (`ThroughputReport.floor`); absent in older reports. */
+  readonly floor_multiple?: number | null;
+  /** CPU µs per completed operation: all members together, and all client processes together. */
+  readonly cpu_us_per_op?: { readonly members: number | null; readonly clients: number | null };
 }
 
 export interface ThroughputReport {
@@ -140,6 +146,8 @@ export interface ThroughputReport {
     readonly cluster: 'started' | 'external';
   };
   readonly steps: readonly StepResult[];
+  /** The floor measured before the first step (raw fsync on the data dirs, ZeroMQ RTT); absent in older reports. */
+  readonly floor?: FloorReport | null;
 }
 
 /** Where a long run tells its progress (a bar on a terminal, lines otherwise). */
@@ -336,6 +344,12 @@ export async function runThroughput(
     } else {
       eps = await identify(opts.target.endpoints);
     }
+    // The floor, on the members' own data dirs, before any load (a dir in TMPDIR for a cluster
+    // the bench did not start).
+    progress.phase('measuring the floor: raw write+fdatasync on the data dirs, ZeroMQ round trip');
+    const floor = await measureFloor(
+      cluster !== null ? cluster.members.map((m) => m.dataDir) : etcd !== null ? etcd.dataDirs : [tmpdir()],
+    );
     progress.phase(`starting ${opts.workers} client processes`);
     for (const w of await Promise.all(Array.from({ length: opts.workers }, () => Worker.start())))
       workers.push(w);
@@ -448,6 +462,7 @@ export async function runThroughput(
           before,
           after,
           results,
+          floor.floor_ms,
         ),
       );
       progress.update((k + 1) / plan.length, label, 0);
@@ -473,6 +488,7 @@ export async function runThroughput(
         cluster: opts.target.kind === 'endpoints' ? 'external' : 'started',
       },
       steps,
+      floor,
     };
   } finally {
     await Promise.allSettled(workers.map((w) => w.stop()));
@@ -496,6 +512,7 @@ function stepResult(
   before: ReadonlyMap<string, MemberSample>,
   after: ReadonlyMap<string, MemberSample>,
   results: readonly WorkerResult[],
+  floor: number | null,
 ): StepResult {
   const hist = new Histogram();
   let ops = 0;
@@ -527,6 +544,19 @@ function stepResult(
     };
   });
   const leader = members.find((m) => m.id === leadership.leader);
+  const opsPerSec = round(ops / (opts.durationMs / 1000));
+  const latency = hist.summaryMs();
+  const clients = results.map((r) => ({
+    pid: r.pid,
+    clients: r.clients,
+    ops: r.ops,
+    cpu_percent: round((r.cpuMs / r.windowMs) * 100),
+    rss_mb: round(r.rssBytes / 2 ** 20),
+  }));
+  const memberCpu = members.some((m) => m.cpu_percent === null)
+    ? null
+    : members.reduce((t, m) => t + m.cpu_percent!, 0);
+  const clientCpu = clients.reduce((t, c) => t + c.cpu_percent, 0);
   return {
     system,
     mode: opts.mode,
@@ -540,21 +570,20 @@ function stepResult(
     duration_s: opts.durationMs / 1000,
     leader: leadership.leader,
     ops,
-    ops_per_sec: round(ops / (opts.durationMs / 1000)),
+    ops_per_sec: opsPerSec,
     errors,
     retries,
     error_codes: codes,
-    latency_ms: hist.summaryMs(),
+    latency_ms: latency,
     latency_cdf: hist.cdfMs(),
     fsyncs_per_sec: leader?.fsyncs_per_sec ?? null,
     entries_per_fsync: leader?.entries_per_fsync ?? null,
     members,
-    clients: results.map((r) => ({
-      pid: r.pid,
-      clients: r.clients,
-      ops: r.ops,
-      cpu_percent: round((r.cpuMs / r.windowMs) * 100),
-      rss_mb: round(r.rssBytes / 2 ** 20),
-    })),
+    clients,
+    floor_multiple: floorMultiple(latency.p50, floor),
+    cpu_us_per_op: {
+      members: cpuUsPerOp(memberCpu, opsPerSec),
+      clients: cpuUsPerOp(clients.length === 0 ? null : clientCpu, opsPerSec),
+    },
   };
 }

@@ -52,6 +52,17 @@ describe.skipIf(!existsSync(MEMBER_PROGRAM))('keel-bench smoke runs on a real 3-
     expect(r.out).toContain('ops/s');
     expect(r.html).toContain('id="chart-throughput"');
     expect(r.html).toContain('id="chart-latency-cdf"');
+    // The floor of the same run (issue #20): fsync on the three data dirs and ZeroMQ round trips.
+    const floor = r.doc.floor as { fsync: { dirs: number; rounds: number }; floor_ms: number };
+    expect(floor.fsync.dirs).toBe(3);
+    expect(floor.fsync.rounds).toBeGreaterThan(0);
+    expect(floor.floor_ms).toBeGreaterThan(0);
+    expect(s.floor_multiple as number).toBeGreaterThan(0);
+    const cpu = s.cpu_us_per_op as { members: number; clients: number };
+    expect(cpu.members).toBeGreaterThan(0);
+    expect(cpu.clients).toBeGreaterThan(0);
+    expect(r.out).toContain('floor (fsync p50 + 2 RTT p50)');
+    expect(r.html).toContain('Floor, same run.');
   });
 
   it('read: linearizable gets at the leader', async () => {

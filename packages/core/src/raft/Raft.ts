@@ -151,6 +151,16 @@ export class Raft {
   // ---------------------------------------------------------------------------------------------
   // Outputs and views
 
+  /**
+   * Ticks until the first one that can act (send heartbeats, campaign, step down): the ones before
+   * it only count. A driver may sleep until that tick and deliver the held ticks together, if it
+   * delivers every due tick before any other input (RaftNode does: an idle member wakes once per
+   * heartbeat interval or election timeout instead of every tick).
+   */
+  ticksUntilAction(): number {
+    return this.#core.ticksUntilAction();
+  }
+
   /** Whether `ready()` would return something. */
   hasReady(): boolean {
     return this.#core.hasReady();

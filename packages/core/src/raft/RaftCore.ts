@@ -617,6 +617,26 @@ export class RaftCore {
     this.replicator.broadcastHeartbeat(context);
   }
 
+  /**
+   * How many ticks from now the first one that can act comes: the `n`-th next tick may send
+   * (heartbeats), campaign or step down; the ticks before it only count. A driver may hold those
+   * and deliver them later, all at once, provided it delivers every tick that is due before it
+   * hands the engine anything else: the engine then sees the same ticks between its inputs.
+   */
+  ticksUntilAction(): number {
+    let n: number;
+    if (this.state === Role.Leader) {
+      n = Math.min(
+        this.cfg.heartbeatTicks - this.heartbeatElapsed,
+        this.cfg.electionTicks - this.electionElapsed,
+      );
+      if (this.leadTransferee !== null) n = Math.min(n, this.cfg.electionTicks - this.transferElapsed);
+    } else {
+      n = this.randomizedElectionTimeout - this.electionElapsed;
+    }
+    return Math.max(1, n);
+  }
+
   tickElection(): void {
     this.electionElapsed++;
     if (this.electionElapsed >= this.randomizedElectionTimeout) {

@@ -186,6 +186,8 @@ export class RaftNode<R = unknown> {
   private running = false;
   private stopped = false;
   private tickTimer: TimerHandle | null = null;
+  /** Scheduler time the armed tick timer is set for. */
+  private timerDueAt = 0;
   /** Scheduler time at which the next engine tick is due. */
   private nextTickAt = 0;
   private pumpScheduled = false;
@@ -286,7 +288,7 @@ export class RaftNode<R = unknown> {
     });
     if (started instanceof Promise) started.catch((err: unknown) => this.fail(toError(err)));
     this.nextTickAt = this.scheduler.now() + this.tickMs;
-    this.scheduleTick();
+    this.armTimer();
     this.schedulePump();
   }
 
@@ -297,6 +299,7 @@ export class RaftNode<R = unknown> {
     }
     let r: ReturnType<Raft['propose']>;
     try {
+      this.advanceClock();
       r = this.raft.propose(data);
     } catch (err) {
       this.fail(toError(err));
@@ -322,7 +325,7 @@ export class RaftNode<R = unknown> {
       return;
     }
     // Time first: after a pause, the lease must be judged by the clock, not by missed timer firings.
-    this.catchUpTicks();
+    this.advanceClock();
     const context = this.pending.nextReadContext();
     const r = this.raft.readIndex(context);
     if (!r.ok) {
@@ -345,6 +348,7 @@ export class RaftNode<R = unknown> {
     }
     let r: ReturnType<Raft['proposeConfChange']>;
     try {
+      this.advanceClock();
       r = this.raft.proposeConfChange(change);
     } catch (err) {
       this.fail(toError(err));
@@ -410,6 +414,7 @@ export class RaftNode<R = unknown> {
   /** Hands leadership to `to` (dissertation §3.10); the outcome shows in status() within an election timeout. */
   transferLeader(to: NodeId): TransferResult {
     if (this.stopped) return { ok: false, reason: 'not-leader', leaderHint: null };
+    this.advanceClock();
     const r = this.raft.transferLeader(to);
     this.schedulePump();
     return r;
@@ -457,6 +462,7 @@ export class RaftNode<R = unknown> {
   private input(fn: () => void): void {
     if (this.stopped) return;
     try {
+      this.advanceClock();
       fn();
     } catch (err) {
       this.fail(toError(err));
@@ -518,32 +524,55 @@ export class RaftNode<R = unknown> {
     });
   }
 
-  private scheduleTick(): void {
-    // Re-arm for the time left to the next due tick: a timer that fires a little early (Node's
-    // can, by about a millisecond) must not lose that tick.
-    const delay = Math.max(0, this.nextTickAt - this.scheduler.now());
-    this.tickTimer = this.scheduler.setTimeout(() => {
-      if (this.stopped) return;
-      this.catchUpTicks();
-      this.scheduleTick();
-    }, delay);
+  /**
+   * Ticks are lazy: the timer is armed for the first tick at which the engine can act (a heartbeat,
+   * an election, a step-down; `Raft.ticksUntilAction`), not for every tick. The ticks before it
+   * only count, and `advanceClock` delivers every tick due by the clock before each input, so the
+   * engine sees the same ticks between its inputs as with a timer per tick, and an idle member
+   * wakes once per heartbeat interval (leader) or election timeout (follower) instead of every
+   * tick. Called after every pump: an input can bring the next action closer (a new leader's first
+   * heartbeat, a transport hint); one that pushes it back leaves the timer, which re-arms on firing.
+   */
+  private armTimer(): void {
+    if (this.stopped) return;
+    const due = this.nextTickAt + (this.raft.ticksUntilAction() - 1) * this.tickMs;
+    if (this.tickTimer !== null) {
+      if (this.timerDueAt <= due) return;
+      this.scheduler.clearTimeout(this.tickTimer);
+    }
+    this.timerDueAt = due;
+    // A timer that fires a little early (Node's can, by about a millisecond) finds no tick due
+    // and re-arms for the rest.
+    this.tickTimer = this.scheduler.setTimeout(() => this.onTimer(), Math.max(0, due - this.scheduler.now()));
+  }
+
+  private onTimer(): void {
+    this.tickTimer = null;
+    if (this.stopped) return;
+    try {
+      if (this.advanceClock() && this.raft.hasReady()) this.schedulePump();
+    } catch (err) {
+      this.fail(toError(err));
+      return;
+    }
+    this.armTimer();
   }
 
   /**
-   * Delivers every tick that is due by the clock, not one per timer firing: a process that was
-   * paused (SIGSTOP, a long GC, an overloaded host) must see its logical time jump, or a leader
-   * would keep trusting a lease that expired while it was frozen. Bounded so a long pause costs
-   * at most a couple of election timeouts' worth of ticks.
+   * Delivers every tick that is due by the clock. A process that was paused (SIGSTOP, a long GC,
+   * an overloaded host) must see its logical time jump, or a leader would keep trusting a lease
+   * that expired while it was frozen. Bounded so a long pause costs at most a couple of election
+   * timeouts' worth of ticks (counted from the last tick delivered: the ticks held while asleep
+   * count toward it). True when it delivered any.
    */
-  private catchUpTicks(): void {
+  private advanceClock(): boolean {
     const now = this.scheduler.now();
-    if (now < this.nextTickAt) return;
+    if (now < this.nextTickAt) return false;
     const due = 1 + Math.floor((now - this.nextTickAt) / this.tickMs);
     const n = Math.min(due, 2 * this.raft.electionTimeoutTicks + 1);
     this.nextTickAt += due * this.tickMs;
-    this.input(() => {
-      for (let i = 0; i < n; i++) this.raft.tick();
-    });
+    for (let i = 0; i < n; i++) this.raft.tick();
+    return true;
   }
 
   private schedulePump(): void {
@@ -565,6 +594,7 @@ export class RaftNode<R = unknown> {
     } finally {
       this.pumping = false;
     }
+    this.armTimer();
   }
 
   /**

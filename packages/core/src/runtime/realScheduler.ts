@@ -7,7 +7,10 @@ import type { Scheduler, TimerHandle } from './interfaces.js';
  */
 export const realScheduler: Scheduler = {
   now: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  // Node counts a timer on the loop's cached, whole-millisecond clock, so it can fire a fraction
+  // of a millisecond before `ms` have passed on `now()`; a driver woken early finds nothing due
+  // and must sleep again (a second wake-up per tick). One more millisecond avoids that.
+  setTimeout: (fn, ms) => setTimeout(fn, ms > 0 ? Math.ceil(ms) + 1 : 0),
   clearTimeout: (h: TimerHandle) => clearTimeout(h as NodeJS.Timeout),
   defer: (fn) => {
     setImmediate(fn);
