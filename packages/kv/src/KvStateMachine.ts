@@ -39,6 +39,7 @@ import {
   SNAPSHOT_SLICE_KEYS,
 } from './snapshot.js';
 import { emptyState, type KvState } from './state.js';
+import { WatchHub, type WatchLimits } from './WatchHub.js';
 
 /**
  * A session unheard of for this long (in log time) expires: 10 minutes (@keel/core's
@@ -66,8 +67,14 @@ export interface KvStateMachineOptions {
    * which keeps this package free of timers) snapshots are encoded in one go.
    */
   readonly snapshotYield?: () => Promise<void>;
+  /**
+   * Bounds of the member-local watch service (history window, watchers, backlogs). Not replicated
+   * semantics: members may differ. Default `DEFAULT_WATCH_LIMITS`.
+   */
+  readonly watch?: Partial<WatchLimits>;
 }
 
+const EMPTY = new Uint8Array(0);
 const DECIMAL = /^-?(0|[1-9][0-9]*)$/;
 const textDecoder = new TextDecoder();
 const textEncoder = new TextEncoder();
@@ -108,6 +115,8 @@ export class KvStateMachine implements StateMachine<KvResult> {
   readonly limits: KvLimits;
   private readonly snapshotYield: (() => Promise<void>) | undefined;
   private readonly sessionLimits: SessionLimits;
+  /** The watch service over what this member applied: events in revision order, and the watchers. */
+  readonly watches: WatchHub;
 
   constructor(options: KvStateMachineOptions = {}) {
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
@@ -122,6 +131,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
     }
     this.sessionLimits = { timeoutMs: this.sessionTimeoutMs, maxSessions: this.maxSessions };
     this.state = emptyState(this.sessionLimits);
+    this.watches = new WatchHub(options.watch);
   }
 
   /** The store revision: how many writes changed a key so far. */
@@ -253,6 +263,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
     }
     this.remember(s, ks, current);
     s.data.set(ks, kv);
+    this.watches.record({ type: 'put', kv, prev: current ?? null });
     return { ok: true, type: 'put', revision, version: kv.version };
   }
 
@@ -265,7 +276,13 @@ export class KvStateMachine implements StateMachine<KvResult> {
     s.data.delete(ks);
     s.bytes -= old.key.length + old.value.length;
     s.index.delete(ks);
-    return { ok: true, type: 'delete', revision: ++s.revision, deleted: true };
+    const revision = ++s.revision;
+    this.watches.record({
+      type: 'delete',
+      kv: { key: old.key, value: EMPTY, version: 0, createRevision: 0, modRevision: revision },
+      prev: old,
+    });
+    return { ok: true, type: 'delete', revision, deleted: true };
   }
 
   private cas(cmd: CasCommand): CasResult | CompareFailed {
@@ -401,6 +418,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
   restore(bytes: Uint8Array): void {
     this.state = decodeSnapshot(bytes, this.limits, this.sessionLimits);
     this.hash = null;
+    this.watches.reset(this.state.revision);
   }
 
   /**

@@ -87,3 +87,15 @@ export type {
 export { ResultCode, readResult, writeResult } from './results.js';
 export { kvService } from './service.js';
 export { SNAPSHOT_CHUNK_BYTES, SNAPSHOT_VERSION } from './snapshot.js';
+export type { WatchHistoryLimits } from './WatchHistory.js';
+export type { WatchCreated, WatchEnded, WatchHub, WatchLimits, WatchPoll } from './WatchHub.js';
+export { DEFAULT_WATCH_LIMITS, WatchEndReason } from './WatchHub.js';
+export type { WatchEvent, WatchRange } from './watchEvents.js';
+export type { WatchReply, WatchRequest } from './watchProtocol.js';
+export {
+  decodeWatchReply,
+  decodeWatchRequest,
+  encodeWatchReply,
+  encodeWatchRequest,
+  MAX_WATCH_WAIT_MS,
+} from './watchProtocol.js';
