@@ -38,6 +38,7 @@ import {
 } from './commands.js';
 import { HedgeDelay } from './HedgeDelay.js';
 import { KvClientError, KvClientErrorCode, type KvOutcome } from './KvClientError.js';
+import { type WatchBatch, type WatchOptions, watchStream } from './KvWatch.js';
 import { DEFAULT_KV_LIMITS, type KvLimits } from './limits.js';
 import { decodeResponse, encodeRequest, type KvResponse, ReadConsistency } from './protocol.js';
 import type {
@@ -328,6 +329,26 @@ export class KvClient {
    * Closes the sessions it can in a short moment (best effort: unclosed sessions expire on their
    * own) and every channel. Operations still running fail with `KEEL_CLIENT_CLOSED`.
    */
+  /**
+   * Watches a key, or every key under a prefix (`prefix: true`), from `fromRevision` (default: the
+   * next revision): batches of events in revision order, each event exactly once, resumed on
+   * another member after a failure (see KvWatch.ts). Ends on `signal` or `close()`.
+   */
+  watch(keyOrPrefix: Bytes, options: WatchOptions = {}): AsyncGenerator<WatchBatch, void, undefined> {
+    return watchStream(
+      {
+        endpoints: this.endpoints,
+        timeoutMs: this.timeoutMs,
+        attemptTimeoutMs: this.attemptTimeoutMs,
+        closed: () => this.closed,
+        request: (target, payload, timeoutMs) => this.channel(target).request(payload, { timeoutMs }),
+        pause: (failures) => this.pause(failures),
+      },
+      keyOrPrefix,
+      options,
+    );
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     const sessions = this.idle.splice(0);

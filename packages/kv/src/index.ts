@@ -47,6 +47,7 @@ export type { KvOutcome } from './KvClientError.js';
 export { KvClientError, KvClientErrorCode } from './KvClientError.js';
 export type { KvStateMachineOptions } from './KvStateMachine.js';
 export { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_TIMEOUT_MS, KvStateMachine } from './KvStateMachine.js';
+export type { WatchBatch, WatchOptions } from './KvWatch.js';
 export type { KeyCheck, KvLimits, ValueCheck } from './limits.js';
 export { checkKey, checkValue, DEFAULT_KV_LIMITS, KeyLimits } from './limits.js';
 export type {
