@@ -1,4 +1,4 @@
-export const KV_HELP = `keel put|get|del|cas|incr|scan — read and write a cluster's keys; keel keygen — CURVE keys
+export const KV_HELP = `keel put|get|del|cas|incr|scan|watch — read, write and watch keys; keel keygen — CURVE keys
 
 Usage:
   keel put <key> <value>                 write a key; prints OK
@@ -18,6 +18,13 @@ Usage:
   keel scan [--prefix <p> | --start <a> [--end <b>]]
                                          keys in byte order, one "key<TAB>value" line each
                                          (default: every key); no keys: prints nothing
+  keel watch <key> | --prefix <p>        print every change, as it is applied, in revision order:
+                                         "PUT<TAB>rev<TAB>key<TAB>value" or "DELETE<TAB>rev<TAB>key";
+                                         runs until interrupted (or --limit events)
+    --rev <n>                            from revision n (default: from now); older than the
+                                         members' history window: exit 1, naming the oldest
+    --limit <n>                          exit after n events
+    --prev                               --json: add "prev", the key before the change (or null)
   keel keygen                            a new CURVE key pair (Z85) for a member or a client
   keel keygen --out <dir> --id <name>    ...written as <dir>/<name>.key (0600) and <name>.pub
 
@@ -25,13 +32,13 @@ Values and keys (bytes):
   --base64 | --hex              put/cas: the value arguments, stdin or file are base64/hex text
                                 (whitespace ignored); get/scan: print values that way
   --key-base64 | --key-hex      keys, --prefix, --start and --end are given (and printed) so
-  --json                        get/scan/get --prefix: one JSON object per key and line:
+  --json                        get/scan/get --prefix/watch: one JSON object per key (or event) and line:
                                 {"key","value","version","createRevision","modRevision"}; a key
                                 or value that is not UTF-8 text is base64, with "keyEncoding" /
                                 "valueEncoding": "base64" beside it (or the --base64/--hex asked
                                 for); put/cas/incr: the store's result as one JSON document;
                                 del: {"deleted":n} (--prefix: {"deleted":n,"skipped":m});
-                                --count-only: {"count":n}
+                                --count-only: {"count":n}; watch: {"type":"put"|"delete","revision",...}
   Without --json, get prints the value's bytes as they are, then a newline; scan's lines are
   ambiguous when keys or values hold a tab or newline: use --json, or --base64 with --key-base64.
   A value is at most 1 MiB (1048576 bytes); a larger one is refused before sending (exit 2).
@@ -49,7 +56,7 @@ Options:
                                 ./keel-cluster elsewhere; env KEEL_CLUSTER_DIR). The first that
                                 is set wins: --endpoints, --dir, KEEL_ENDPOINTS, KEEL_CLUSTER_DIR
   --timeout <duration>          give up after this long: 500ms, 5s, 2m (default 5s; a bare
-                                number is seconds)
+                                number is seconds); watch: once no member served it that long
   --curve-key-file <file>       this client's CURVE key pair, for members started with keys
                                 (env KEEL_CURVE_KEY_FILE; default: the cluster dir's key, for
                                 a secure local cluster, see 'keel cluster --help')

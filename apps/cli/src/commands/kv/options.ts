@@ -49,6 +49,14 @@ export const OPTIONS = {
     start: { type: 'string' },
     end: { type: 'string' },
   },
+  watch: {
+    ...COMMON,
+    ...VALUE_ENCODING,
+    prefix: { type: 'string' },
+    rev: { type: 'string' },
+    limit: { type: 'string' },
+    prev: { type: 'boolean' },
+  },
   keygen: {
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },

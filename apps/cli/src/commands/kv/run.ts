@@ -14,9 +14,10 @@ import { type KvCommandName, type Parsed, parse, type Values } from './options.j
 import { put } from './put.js';
 import { scan } from './scan.js';
 import { type Target, target as targetOf, timeoutMs } from './target.js';
+import { watch } from './watch.js';
 
 type Run = (kv: KvClient, p: Parsed, io: Io) => Promise<ExitCode>;
-const COMMANDS: Record<Exclude<KvCommandName, 'keygen'>, Run> = { put, get, del, cas, incr, scan };
+const COMMANDS: Record<Exclude<KvCommandName, 'keygen'>, Run> = { put, get, del, cas, incr, scan, watch };
 
 /**
  * Writes whose second application would differ from one: without a session they are sent again
@@ -78,7 +79,9 @@ export async function runKvCommand(name: KvCommandName, argv: readonly string[],
 function fromClientError(err: KvClientError, target: Target): CommandError {
   const unreachable = err.code === 'KEEL_CLIENT_UNAVAILABLE' || err.code === 'KEEL_CLIENT_TIMEOUT';
   const hint = !unreachable
-    ? ''
+    ? err.oldestRevision !== undefined
+      ? `; start at --rev ${err.oldestRevision} or later`
+      : ''
     : target.statusHint !== null
       ? `; is the cluster running? see '${target.statusHint}'`
       : `; is the cluster running at ${target.endpoints.join(',')}?`;
