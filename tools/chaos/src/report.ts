@@ -138,6 +138,7 @@ export function jsonReport(run: ChaosRun, command: readonly string[]): string {
       })),
       convergence: v.convergence,
       serving: v.serving,
+      watch: v.watch,
       check_ms: Math.round(v.checkMs),
       client_errors: run.errors,
       schedule: run.schedule,

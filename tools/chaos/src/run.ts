@@ -197,6 +197,7 @@ export async function runChaos(o: ChaosOptions, progress: ChaosProgress): Promis
       finalReads,
       recorder.failure,
       recorder.restarts,
+      recorder.moves,
     );
     const verdict = judge({
       history,

@@ -17,6 +17,8 @@ export interface WatchCheck {
   readonly events: number;
   /** Times the watch iterator itself gave up and was started again from the next revision. */
   readonly restarts: number;
+  /** Times the watch moved to another member (it resumes there by itself). */
+  readonly moves: number;
   readonly from: number;
   readonly to: number;
   readonly detail: string;
@@ -36,6 +38,9 @@ const MAX_PROBLEMS = 20;
 export class WatchRecorder {
   readonly events: WatchedEvent[] = [];
   restarts = 0;
+  /** Times consecutive batches came from different members. */
+  moves = 0;
+  private endpoint: string | null = null;
   /** Why the watch ended for good (compacted, slow-watcher), if it did. */
   failure: string | null = null;
   private next = 1;
@@ -64,6 +69,8 @@ export class WatchRecorder {
           signal: this.abort.signal,
         });
         for await (const batch of stream) {
+          if (this.endpoint !== null && batch.endpoint !== this.endpoint) this.moves++;
+          this.endpoint = batch.endpoint;
           for (const e of batch.events) {
             this.events.push({
               revision: e.kv.modRevision,
@@ -129,6 +136,7 @@ export function checkWatchStream(
   finalReads: ReadonlyMap<string, Operation>,
   failure: string | null = null,
   restarts = 0,
+  moves = 0,
 ): WatchCheck {
   const problems: string[] = [];
   const problem = (p: string): void => {
@@ -203,7 +211,7 @@ export function checkWatchStream(
   }
   const ok = problems.length === 0;
   const detail = ok
-    ? `${events.length} events, revisions ${from}..${to}, each once and in order${restarts > 0 ? ` (${restarts} restart(s))` : ''}`
+    ? `${events.length} events, revisions ${from}..${to}, each once and in order; moved between members ${moves} time(s)${restarts > 0 ? `, restarted ${restarts} time(s)` : ''}`
     : problems[0]!;
-  return { ok, events: events.length, restarts, from, to, detail, problems };
+  return { ok, events: events.length, restarts, moves, from, to, detail, problems };
 }

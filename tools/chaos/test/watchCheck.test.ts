@@ -60,7 +60,9 @@ describe('the chaos watch check', () => {
     const r = checkWatchStream(stream(writes), 1, 5, history, finals);
     expect(r.problems).toEqual([]);
     expect(r.ok).toBe(true);
-    expect(r.detail).toBe('5 events, revisions 1..5, each once and in order');
+    expect(r.detail).toBe(
+      '5 events, revisions 1..5, each once and in order; moved between members 0 time(s)',
+    );
   });
 
   it('fails a gap, a duplicate, a reordering and a stream that stops short', () => {
