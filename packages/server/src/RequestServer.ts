@@ -272,6 +272,18 @@ export class RequestServer<Machine, Result> {
     req: ClientRequest,
     request: Extract<ServiceRequest<Machine, Result>, { readonly kind: 'wait' }>,
   ): void {
+    // A member that knows no leader may be cut off from the cluster (a partition): what it applied
+    // may be far behind, and it would answer progress forever. It refuses, so the client's long
+    // poll moves to a member that is in touch (etcd's require-leader rule for watches).
+    const status = this.deps.node.status();
+    if (status.role !== 'leader' && status.leader === null) {
+      this.fail(req, {
+        code: 'not-leader',
+        message: 'no leader known: this member may be cut off',
+        leaderHint: null,
+      });
+      return;
+    }
     const bytes = this.pollOnce(req, request.poll);
     if (bytes === null) return;
     if (bytes !== undefined) {

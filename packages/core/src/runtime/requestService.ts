@@ -29,7 +29,8 @@ export type ReadConsistencyLevel = 'linearizable' | 'lease' | 'stale';
  * - `wait`: a long poll served from this member's local state (watches): `poll(machine)` is called
  *   at arrival and again after the member applies entries or restores a snapshot, until it gives
  *   the reply's bytes; after `maxWaitMs` without one, `expire(machine)` gives them. The service
- *   encodes these replies itself (they are not `Result`s).
+ *   encodes these replies itself (they are not `Result`s). A member that knows no leader refuses
+ *   it as `not-leader` (it may be cut off from the cluster, and far behind).
  * - `reject`: answered at once with `code` and `message`.
  */
 export type ServiceRequest<Machine, Result> =
