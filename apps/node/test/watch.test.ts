@@ -32,6 +32,8 @@ async function collect(
 }
 
 let cluster: InProcessCluster;
+/** Members a test stopped (by index). */
+const down = new Set<number>();
 
 beforeAll(async () => {
   // Small bounds, so the compacted and slow-watcher cases need few writes.
@@ -114,7 +116,9 @@ describe('watch on a 3-member cluster (in process)', () => {
         // Stop the member serving the watch once it delivered something past the start.
         if (stopped === null && batch.revision > start) {
           stopped = batch.endpoint;
-          await cluster.members[cluster.endpoints.indexOf(batch.endpoint)]!.close();
+          const i = cluster.endpoints.indexOf(batch.endpoint);
+          down.add(i);
+          await cluster.members[i]!.close();
         }
       },
     );
@@ -124,5 +128,32 @@ describe('watch on a 3-member cluster (in process)', () => {
     expect(stopped).not.toBeNull();
     expect(r.revisions).toEqual(written);
     expect(r.endpoints.size).toBeGreaterThan(1);
+  });
+
+  it('a member cut off from the cluster (no leader known) refuses watches, so they move elsewhere', async () => {
+    // One member is down already (the test above); stop one more: the last one loses its leader.
+    const live = cluster.members.map((m, i) => ({ m, i })).filter(({ i }) => !down.has(i));
+    for (const { m } of live.slice(1)) await m.close();
+    const { m: alone, i } = live[0]!;
+    const deadline = performance.now() + 30_000;
+    while (alone.status().leader !== null && performance.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(alone.status().leader).toBeNull();
+    const watch = cluster
+      .client([i], { timeoutMs: 2000, attemptTimeoutMs: 300 })
+      .watch('x', { progressMs: 200 });
+    // Before the rule, the member served it: progress forever from a member that hears no writes.
+    const outcome = await Promise.race([
+      watch.next().then(
+        () => 'served',
+        (err: unknown) => err,
+      ),
+      new Promise((r) => setTimeout(() => r('still waiting after 15 s'), 15_000)),
+    ]);
+    expect(outcome).toMatchObject({
+      code: 'KEEL_CLIENT_UNAVAILABLE',
+      message: expect.stringMatching(/no leader known/),
+    });
+    await watch.return();
   });
 });
