@@ -39,7 +39,9 @@ import {
   SNAPSHOT_SLICE_KEYS,
 } from './snapshot.js';
 import { emptyState, type KvState } from './state.js';
+import { compareHolds, type TxnCommand, type TxnOpResult, type TxnResult, txnProblem } from './txn.js';
 import { WatchHub, type WatchLimits } from './WatchHub.js';
+import type { WatchEvent } from './watchEvents.js';
 
 /**
  * A session unheard of for this long (in log time) expires: 10 minutes (@keel/core's
@@ -217,7 +219,47 @@ export class KvStateMachine implements StateMachine<KvResult> {
         return this.cas(cmd);
       case 'incr':
         return this.incr(cmd);
+      case 'txn':
+        return this.txn(cmd);
     }
+  }
+
+  /** Events of the transaction being applied (its writes share one revision), or null. */
+  private txnEvents: WatchEvent[] | null = null;
+
+  private emit(e: WatchEvent): void {
+    if (this.txnEvents !== null) this.txnEvents.push(e);
+    else this.watches.record([e]);
+  }
+
+  /** Compares against the store as it is, then runs one branch; all its writes at one new revision. */
+  private txn(cmd: TxnCommand): TxnResult | Failure {
+    const problem = txnProblem(cmd, this.limits);
+    if (problem !== null) return fail('invalid-command', `txn: ${problem}`);
+    const s = this.state;
+    const succeeded = cmd.compare.every((c) => compareHolds(c, this.get(c.key)));
+    const at = s.revision + 1;
+    const results: TxnOpResult[] = [];
+    this.txnEvents = [];
+    try {
+      for (const op of succeeded ? cmd.success : cmd.failure) {
+        if (op.type === 'put') results.push({ type: 'put', version: this.put(op.key, op.value, at).version });
+        else if (op.type === 'delete')
+          results.push({ type: 'delete', deleted: this.delete(op.key, at).deleted });
+        else if (op.type === 'get') results.push({ type: 'get', kv: this.get(op.key) });
+        else {
+          const page = this.scan(op.range, op.limit);
+          results.push({ type: 'range', items: page.items, more: page.more });
+        }
+      }
+      if (this.txnEvents.length > 0) {
+        s.revision = at;
+        this.watches.record(this.txnEvents);
+      }
+    } finally {
+      this.txnEvents = null;
+    }
+    return { ok: true, type: 'txn', succeeded, revision: s.revision, results };
   }
 
   private incr(cmd: IncrCommand): IncrResult | Failure {
@@ -241,11 +283,12 @@ export class KvStateMachine implements StateMachine<KvResult> {
     return { ok: true, type: 'incr', revision: put.revision, version: put.version, value };
   }
 
-  private put(key: Uint8Array, value: Uint8Array): PutResult {
+  /** `at`: the revision of the transaction this put is part of (the caller moves the store's revision). */
+  private put(key: Uint8Array, value: Uint8Array, at?: number): PutResult {
     const s = this.state;
     const ks = keyString(key);
     const current = s.data.get(ks);
-    const revision = ++s.revision;
+    const revision = at ?? ++s.revision;
     let kv: KeyValue;
     if (current === undefined) {
       kv = { key, value, version: 1, createRevision: revision, modRevision: revision };
@@ -263,11 +306,11 @@ export class KvStateMachine implements StateMachine<KvResult> {
     }
     this.remember(s, ks, current);
     s.data.set(ks, kv);
-    this.watches.record({ type: 'put', kv, prev: current ?? null });
+    this.emit({ type: 'put', kv, prev: current ?? null });
     return { ok: true, type: 'put', revision, version: kv.version };
   }
 
-  private delete(key: Uint8Array): DeleteResult {
+  private delete(key: Uint8Array, at?: number): DeleteResult {
     const s = this.state;
     const ks = keyString(key);
     const old = s.data.get(ks);
@@ -276,8 +319,8 @@ export class KvStateMachine implements StateMachine<KvResult> {
     s.data.delete(ks);
     s.bytes -= old.key.length + old.value.length;
     s.index.delete(ks);
-    const revision = ++s.revision;
-    this.watches.record({
+    const revision = at ?? ++s.revision;
+    this.emit({
       type: 'delete',
       kv: { key: old.key, value: EMPTY, version: 0, createRevision: 0, modRevision: revision },
       prev: old,

@@ -14,9 +14,9 @@ export const DEFAULT_WATCH_HISTORY_LIMITS: WatchHistoryLimits = {
 };
 
 /**
- * The recent events of the store, one per revision, in revision order: revisions `start..end`
- * with no gap (every revision is exactly one put or delete). Bounded by count and bytes: appending
- * past a bound evicts from the oldest end. Nothing here reads a clock, so every member that applied
+ * The recent events of the store, by revision, in revision order: revisions `start..end` with no
+ * gap (every revision is one put or delete, or the writes of one transaction). Bounded by events
+ * and bytes: appending past a bound evicts whole revisions from the oldest end. Nothing here reads a clock, so every member that applied
  * the same entries since its last restore holds the same window (given the same limits).
  *
  * Not part of snapshots: a watch is a member-local service over what the member applied, and a
@@ -24,10 +24,12 @@ export const DEFAULT_WATCH_HISTORY_LIMITS: WatchHistoryLimits = {
  * window is empty and starts right after the snapshot's revision.
  */
 export class WatchHistory {
-  private events: WatchEvent[] = [];
-  /** Index in `events` of the oldest kept event (evicted slots are dropped in bulk). */
+  /** The events of each kept revision, oldest first. */
+  private slots: (readonly WatchEvent[])[] = [];
+  /** Index in `slots` of the oldest kept revision (evicted slots are dropped in bulk). */
   private head = 0;
   private heldBytes = 0;
+  private heldEvents = 0;
   /** The revision of the newest event, or of the store when the window is empty. */
   private last = 0;
 
@@ -50,8 +52,14 @@ export class WatchHistory {
     return this.last;
   }
 
+  /** Revisions kept. */
   get size(): number {
-    return this.events.length - this.head;
+    return this.slots.length - this.head;
+  }
+
+  /** Events kept. */
+  get events(): number {
+    return this.heldEvents;
   }
 
   get bytes(): number {
@@ -60,36 +68,53 @@ export class WatchHistory {
 
   /** Empties the window at `revision` (a restore): the next event must be `revision + 1`. */
   reset(revision: number): void {
-    this.events = [];
+    this.slots = [];
     this.head = 0;
     this.heldBytes = 0;
+    this.heldEvents = 0;
     this.last = revision;
   }
 
-  /** Adds the next revision's event; returns how many old events were evicted. */
-  append(e: WatchEvent): number {
-    const rev = eventRevision(e);
-    if (rev !== this.last + 1) throw new Error(`watch history: event at revision ${rev} after ${this.last}`);
-    this.events.push(e);
-    this.heldBytes += eventSize(e);
+  /** Adds the next revision's events (one, or a transaction's); returns how many revisions were evicted. */
+  append(events: readonly WatchEvent[]): number {
+    const rev = this.last + 1;
+    for (const e of events) {
+      if (eventRevision(e) !== rev)
+        throw new Error(`watch history: event at revision ${eventRevision(e)} after ${this.last}`);
+    }
+    if (events.length === 0) throw new Error('watch history: a revision without events');
+    this.slots.push(events);
+    this.heldBytes += slotSize(events);
+    this.heldEvents += events.length;
     this.last = rev;
     let evicted = 0;
-    // The newest event is always kept, even when it alone is over the byte bound.
-    while (this.size > 1 && (this.size > this.limits.maxEvents || this.heldBytes > this.limits.maxBytes)) {
-      this.heldBytes -= eventSize(this.events[this.head]!);
+    // The newest revision is always kept, even when it alone is over a bound.
+    while (
+      this.size > 1 &&
+      (this.heldEvents > this.limits.maxEvents || this.heldBytes > this.limits.maxBytes)
+    ) {
+      const old = this.slots[this.head]!;
+      this.heldBytes -= slotSize(old);
+      this.heldEvents -= old.length;
       this.head++;
       evicted++;
     }
-    if (this.head > 1024 && this.head * 2 > this.events.length) {
-      this.events = this.events.slice(this.head);
+    if (this.head > 1024 && this.head * 2 > this.slots.length) {
+      this.slots = this.slots.slice(this.head);
       this.head = 0;
     }
     return evicted;
   }
 
-  /** The event at `revision`, if kept. */
-  at(revision: number): WatchEvent | undefined {
+  /** The events of `revision`, if kept. */
+  at(revision: number): readonly WatchEvent[] | undefined {
     if (revision < this.start || revision > this.last) return undefined;
-    return this.events[this.head + (revision - this.start)];
+    return this.slots[this.head + (revision - this.start)];
   }
+}
+
+function slotSize(events: readonly WatchEvent[]): number {
+  let n = 0;
+  for (const e of events) n += eventSize(e);
+  return n;
 }

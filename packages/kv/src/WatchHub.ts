@@ -1,5 +1,5 @@
 import { DEFAULT_WATCH_HISTORY_LIMITS, WatchHistory, type WatchHistoryLimits } from './WatchHistory.js';
-import { eventRevision, eventSize, rangeMatches, type WatchEvent, type WatchRange } from './watchEvents.js';
+import { eventSize, rangeMatches, type WatchEvent, type WatchRange } from './watchEvents.js';
 
 /** Member-local bounds of the watch service (members may differ; nothing here is replicated). */
 export interface WatchLimits extends WatchHistoryLimits {
@@ -171,20 +171,22 @@ export class WatchHub {
     }
     const events: WatchEvent[] = [];
     let bytes = 0;
+    // Whole revisions only: a transaction's events are delivered together.
     while (w.next <= h.end) {
-      const e = h.at(w.next)!;
-      if (rangeMatches(w.range, e.kv.key)) {
-        const size = eventSize(e);
-        if (
-          events.length > 0 &&
-          (events.length >= this.limits.maxBatchEvents || bytes + size > this.limits.maxBatchBytes)
-        )
-          break;
+      const matching = h.at(w.next)!.filter((e) => rangeMatches(w.range, e.kv.key));
+      const size = matching.reduce((n, e) => n + eventSize(e), 0);
+      if (
+        matching.length > 0 &&
+        events.length > 0 &&
+        (events.length + matching.length > this.limits.maxBatchEvents ||
+          bytes + size > this.limits.maxBatchBytes)
+      )
+        break;
+      for (const e of matching)
         events.push(w.prevValue || e.prev === null ? e : { type: e.type, kv: e.kv, prev: null });
-        bytes += size;
-        w.pendingEvents--;
-        w.pendingBytes -= size;
-      }
+      bytes += size;
+      w.pendingEvents -= matching.length;
+      w.pendingBytes -= size;
       w.next++;
     }
     if (events.length === 0) return { kind: 'idle', revision: w.next - 1 };
@@ -198,10 +200,10 @@ export class WatchHub {
     return this.end(id, WatchEndReason.Cancelled, 'cancelled by the client');
   }
 
-  /** The store changed: the event of the next revision. */
-  record(e: WatchEvent): void {
-    const evicted = this.history.append(e);
-    const rev = eventRevision(e);
+  /** The store changed: the events of the next revision (one, or a transaction's writes). */
+  record(events: readonly WatchEvent[]): void {
+    const evicted = this.history.append(events);
+    const rev = this.history.end;
     const start = this.history.start;
     for (const w of [...this.watchers.values()]) {
       if (evicted > 0 && w.next < start) {
@@ -215,11 +217,13 @@ export class WatchHub {
           );
         if (!this.watchers.has(w.id)) continue;
       }
-      if (rev >= w.next && rangeMatches(w.range, e.kv.key)) {
+      if (rev < w.next) continue;
+      for (const e of events) {
+        if (!rangeMatches(w.range, e.kv.key)) continue;
         w.pendingEvents++;
         w.pendingBytes += eventSize(e);
-        this.checkBacklog(w);
       }
+      this.checkBacklog(w);
     }
   }
 
@@ -252,8 +256,8 @@ export class WatchHub {
     w.pendingEvents = 0;
     w.pendingBytes = 0;
     for (let r = w.next; r <= this.history.end; r++) {
-      const e = this.history.at(r)!;
-      if (rangeMatches(w.range, e.kv.key)) {
+      for (const e of this.history.at(r)!) {
+        if (!rangeMatches(w.range, e.kv.key)) continue;
         w.pendingEvents++;
         w.pendingBytes += eventSize(e);
       }

@@ -19,6 +19,7 @@
  *   registerSession (empty)
  *   keepAlive       clientId:varint
  *   closeSession    clientId:varint
+ *   txn             flags:u8 [session]  body                           (body: see txn.ts)
  *
  * New commands take new type codes (incr is 9) and leave existing layouts alone, so the entry
  * version stays 1; a member that predates a type rejects it as an unknown type.
@@ -32,6 +33,7 @@
  */
 import { DecodeError, DecodeErrorReason, EncodeError, Reader, Writer } from '@keel/core/codec';
 import { DEFAULT_KV_LIMITS, type KvLimits } from './limits.js';
+import { readTxnBody, type TxnCommand, txnProblem, writeTxnBody } from './txn.js';
 
 /** Which client sent a write, and its position in that client's sequence (dissertation §6.3). */
 export interface SessionRef {
@@ -98,7 +100,7 @@ export type KeepAliveCommand = { readonly type: 'keepAlive'; readonly clientId: 
 /** Ends a session and frees its cached response. */
 export type CloseSessionCommand = { readonly type: 'closeSession'; readonly clientId: number };
 
-export type WriteCommand = PutCommand | DeleteCommand | CasCommand | IncrCommand;
+export type WriteCommand = PutCommand | DeleteCommand | CasCommand | IncrCommand | TxnCommand;
 export type ReadCommand = GetCommand | ScanCommand;
 export type SessionCommand = RegisterSessionCommand | KeepAliveCommand | CloseSessionCommand;
 export type KvCommand = WriteCommand | ReadCommand | SessionCommand;
@@ -126,6 +128,7 @@ export const CommandCode = {
   keepAlive: 7,
   closeSession: 8,
   incr: 9,
+  txn: 10,
 } as const satisfies Record<KvCommandType, number>;
 
 const F_SESSION = 0x01;
@@ -138,7 +141,13 @@ const F_SCAN_END = 0x02;
 const F_SCAN_AFTER = 0x04;
 
 export function isWriteCommand(cmd: KvCommand): cmd is WriteCommand {
-  return cmd.type === 'put' || cmd.type === 'delete' || cmd.type === 'cas' || cmd.type === 'incr';
+  return (
+    cmd.type === 'put' ||
+    cmd.type === 'delete' ||
+    cmd.type === 'cas' ||
+    cmd.type === 'incr' ||
+    cmd.type === 'txn'
+  );
 }
 
 export function isReadCommand(cmd: KvCommand): cmd is ReadCommand {
@@ -267,6 +276,13 @@ export function checkCommand(cmd: KvCommand, limits: KvLimits = DEFAULT_KV_LIMIT
         cmd.after === undefined ? OK : keyProblem(cmd.after, limits, 'after', false),
       );
     }
+    case 'txn': {
+      const problem = txnProblem(cmd, limits);
+      return first(
+        sessionProblem(cmd.session),
+        problem === null ? OK : { ok: false, code: 'invalid-argument', message: problem },
+      );
+    }
     case 'registerSession':
       return OK;
     case 'keepAlive':
@@ -346,6 +362,11 @@ export function writeCommand(w: Writer, cmd: KvCommand, limits: KvLimits = DEFAU
       if (cmd.after !== undefined) w.lenBytes(cmd.after);
       return;
     }
+    case 'txn':
+      w.u8(cmd.session === undefined ? 0 : F_SESSION);
+      if (cmd.session !== undefined) writeSession(w, cmd.session);
+      writeTxnBody(w, cmd);
+      return;
     case 'registerSession':
       return;
     case 'keepAlive':
@@ -473,6 +494,10 @@ export function readCommand(r: Reader, limits: KvLimits = DEFAULT_KV_LIMITS): Kv
       const clientId = r.varint();
       if (clientId === 0) r.fail(DecodeErrorReason.Malformed, 'client id 0');
       return { type: code === CommandCode.keepAlive ? 'keepAlive' : 'closeSession', clientId };
+    }
+    case CommandCode.txn: {
+      const flags = readFlags(r, F_SESSION);
+      return readTxnBody(r, limits, flags & F_SESSION ? readSession(r) : undefined);
     }
     default:
       return r.fail(DecodeErrorReason.UnknownType, `command type ${code}`);

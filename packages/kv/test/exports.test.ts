@@ -17,6 +17,7 @@ describe('public surface', () => {
       'KvClientErrorCode',
       'KvErrorCode',
       'KvStateMachine',
+      'MAX_TXN_OPS',
       'MAX_WATCH_WAIT_MS',
       'MemberErrorCode',
       'PROTOCOL_VERSION',

@@ -28,27 +28,27 @@ describe('the watch history window', () => {
   it('keeps the newest events, bounded by count, with no gap', () => {
     const h = new WatchHistory({ maxEvents: 3, maxBytes: 1 << 20 });
     expect([h.start, h.end, h.size]).toEqual([1, 0, 0]);
-    for (let r = 1; r <= 5; r++) h.append(put('k', 'v', r));
+    for (let r = 1; r <= 5; r++) h.append([put('k', 'v', r)]);
     expect([h.start, h.end, h.size]).toEqual([3, 5, 3]);
     expect(h.at(2)).toBeUndefined();
-    expect(h.at(4)?.kv.modRevision).toBe(4);
+    expect(h.at(4)?.[0]?.kv.modRevision).toBe(4);
   });
 
   it('is bounded by bytes, but always keeps the newest event', () => {
     const h = new WatchHistory({ maxEvents: 100, maxBytes: 200 });
-    h.append(put('a', 'x'.repeat(50), 1));
-    h.append(put('b', 'x'.repeat(50), 2));
+    h.append([put('a', 'x'.repeat(50), 1)]);
+    h.append([put('b', 'x'.repeat(50), 2)]);
     expect(h.size).toBe(1);
-    h.append(put('c', 'x'.repeat(500), 3));
+    h.append([put('c', 'x'.repeat(500), 3)]);
     expect([h.start, h.end]).toEqual([3, 3]);
   });
 
   it('refuses an event out of revision order, and starts after the revision it is reset to', () => {
     const h = new WatchHistory();
-    expect(() => h.append(put('k', 'v', 2))).toThrow(/revision 2 after 0/);
+    expect(() => h.append([put('k', 'v', 2)])).toThrow(/revision 2 after 0/);
     h.reset(41);
     expect([h.start, h.end]).toEqual([42, 41]);
-    h.append(put('k', 'v', 42));
+    h.append([put('k', 'v', 42)]);
     expect(h.at(42)).toBeDefined();
   });
 });
