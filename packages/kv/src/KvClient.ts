@@ -52,6 +52,8 @@ import type {
   KvResult,
   PutResult,
 } from './results.js';
+import type { TxnResult } from './txn.js';
+import { type TxnInput, txnCommand } from './txnInput.js';
 
 /** Keys and values: bytes, or a string (sent as UTF-8). */
 export type Bytes = string | Uint8Array;
@@ -329,6 +331,12 @@ export class KvClient {
    * Closes the sessions it can in a short moment (best effort: unclosed sessions expire on their
    * own) and every channel. Operations still running fail with `KEEL_CLIENT_CLOSED`.
    */
+  /** A transaction (txn.ts): compares, then the `then` or `else` operations, atomically at one revision. */
+  async txn(t: TxnInput, options: CallOptions = {}): Promise<TxnResult> {
+    const cmd = txnCommand(t);
+    return expectType(await this.write((session) => withSession(cmd, session), options), 'txn');
+  }
+
   /**
    * Watches a key, or every key under a prefix (`prefix: true`), from `fromRevision` (default: the
    * next revision): batches of events in revision order, each event exactly once, resumed on

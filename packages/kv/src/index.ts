@@ -90,6 +90,7 @@ export { kvService } from './service.js';
 export { SNAPSHOT_CHUNK_BYTES, SNAPSHOT_VERSION } from './snapshot.js';
 export type { CompareOp, TxnCommand, TxnCompare, TxnOp, TxnOpResult, TxnResult } from './txn.js';
 export { MAX_TXN_OPS } from './txn.js';
+export type { CompareInput, TxnInput, TxnOpInput } from './txnInput.js';
 export type { WatchHistoryLimits } from './WatchHistory.js';
 export type { WatchCreated, WatchEnded, WatchHub, WatchLimits, WatchPoll } from './WatchHub.js';
 export { DEFAULT_WATCH_LIMITS, WatchEndReason } from './WatchHub.js';

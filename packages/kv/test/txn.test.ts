@@ -7,12 +7,14 @@ import {
   decodeEntry,
   ENTRY_VERSION,
   encodeEntry,
+  KvClient,
   type KvResult,
   KvStateMachine,
   readResult,
   writeResult,
 } from '../src/index.js';
 import { MAX_TXN_OPS, type TxnCommand, writeTxnBody } from '../src/txn.js';
+import { FakeCluster } from './fakeCluster.js';
 import { b, Harness, str } from './helpers.js';
 
 function txn(h: Harness, cmd: Omit<TxnCommand, 'type'>): KvResult {
@@ -161,5 +163,44 @@ describe('transactions', () => {
     writeResult(w, first);
     expect(readResult(new Reader(w.finish().slice()))).toEqual(first);
     expect(new KvStateMachine().revision).toBe(0);
+  });
+});
+
+describe('KvClient.txn', () => {
+  it('creates a key only if absent (a lock), runs else otherwise, and reads in the same revision', async () => {
+    const cluster = new FakeCluster(['n1', 'n2', 'n3'], 'n2');
+    const kv = new KvClient({
+      endpoints: cluster.endpoints,
+      connect: cluster.connect,
+      timeoutMs: 2000,
+      attemptTimeoutMs: 100,
+      backoffMs: { min: 1, max: 10 },
+    });
+    try {
+      const lock = {
+        compare: [{ key: 'lock', exists: false }],
+        then: [{ put: 'lock', value: 'me' }],
+        else: [{ get: 'lock' }],
+      };
+      const first = await kv.txn(lock);
+      expect(first).toMatchObject({ succeeded: true, results: [{ type: 'put', version: 1 }] });
+      const second = await kv.txn(lock);
+      expect(second.succeeded).toBe(false);
+      const held = second.results[0];
+      expect(held?.type === 'get' && held.kv !== null && str(held.kv.value)).toBe('me');
+      const moved = await kv.txn({
+        compare: [
+          { key: 'lock', value: 'me' },
+          { key: 'lock', modRevision: first.revision, op: '=' },
+        ],
+        then: [{ delete: 'lock' }, { put: 'owner', value: 'you' }, { range: { prefix: '' } }],
+      });
+      expect(moved.succeeded).toBe(true);
+      const range = moved.results[2];
+      expect(range?.type === 'range' && range.items.map((i) => str(i.key))).toEqual(['owner']);
+      expect(moved.revision).toBe(first.revision + 1);
+    } finally {
+      await kv.close();
+    }
   });
 });
