@@ -331,7 +331,7 @@ export class KvClient {
    * Closes the sessions it can in a short moment (best effort: unclosed sessions expire on their
    * own) and every channel. Operations still running fail with `KEEL_CLIENT_CLOSED`.
    */
-  /** A transaction (txn.ts): compares, then the `then` or `else` operations, atomically at one revision. */
+  /** A transaction (txn.ts): compares, then the `success` or `failure` operations, atomically at one revision. */
   async txn(t: TxnInput, options: CallOptions = {}): Promise<TxnResult> {
     const cmd = txnCommand(t);
     return expectType(await this.write((session) => withSession(cmd, session), options), 'txn');

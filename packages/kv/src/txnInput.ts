@@ -26,11 +26,14 @@ export type TxnOpInput =
       readonly limit?: number;
     };
 
-/** A transaction as `KvClient.txn` takes it (the same shape `keel txn` reads as JSON). */
+/**
+ * A transaction as `KvClient.txn` takes it (the same shape `keel txn` reads as JSON): `success`
+ * runs when every compare holds, else `failure` (etcd's names; `then` would make it a thenable).
+ */
 export interface TxnInput {
   readonly compare?: readonly CompareInput[];
-  readonly then?: readonly TxnOpInput[];
-  readonly else?: readonly TxnOpInput[];
+  readonly success?: readonly TxnOpInput[];
+  readonly failure?: readonly TxnOpInput[];
 }
 
 const encoder = new TextEncoder();
@@ -67,7 +70,7 @@ export function txnCommand(t: TxnInput): TxnCommand {
   return {
     type: 'txn',
     compare: (t.compare ?? []).map(compareOf),
-    success: (t.then ?? []).map(opOf),
-    failure: (t.else ?? []).map(opOf),
+    success: (t.success ?? []).map(opOf),
+    failure: (t.failure ?? []).map(opOf),
   };
 }

@@ -179,8 +179,8 @@ describe('KvClient.txn', () => {
     try {
       const lock = {
         compare: [{ key: 'lock', exists: false }],
-        then: [{ put: 'lock', value: 'me' }],
-        else: [{ get: 'lock' }],
+        success: [{ put: 'lock', value: 'me' }],
+        failure: [{ get: 'lock' }],
       };
       const first = await kv.txn(lock);
       expect(first).toMatchObject({ succeeded: true, results: [{ type: 'put', version: 1 }] });
@@ -193,7 +193,7 @@ describe('KvClient.txn', () => {
           { key: 'lock', value: 'me' },
           { key: 'lock', modRevision: first.revision, op: '=' },
         ],
-        then: [{ delete: 'lock' }, { put: 'owner', value: 'you' }, { range: { prefix: '' } }],
+        success: [{ delete: 'lock' }, { put: 'owner', value: 'you' }, { range: { prefix: '' } }],
       });
       expect(moved.succeeded).toBe(true);
       const range = moved.results[2];
