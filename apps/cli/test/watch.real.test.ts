@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KvClient, type WatchBatch } from '@keel/kv';
 import { ClientConnection } from '@keel/transport-zmq';
@@ -51,7 +51,7 @@ function client(): KvClient {
   return c;
 }
 
-describe.skipIf(!existsSync(MAIN))('keel watch against real keel node processes', () => {
+describe.skipIf(!existsSync(MAIN))('keel watch and keel txn against real keel node processes', () => {
   beforeAll(async () => {
     const base = await freeBasePort(3, 21000, 31000);
     const up = await cli(
@@ -133,5 +133,39 @@ describe.skipIf(!existsSync(MAIN))('keel watch against real keel node processes'
     expect(bad.err.join('\n')).toMatch(/--rev must be a positive integer/);
     const missing = await cli('watch');
     expect(missing.code).toBe(ExitCode.Usage);
+  });
+
+  it('keel txn: a lock taken once (SUCCESS, exit 0), then refused (FAILURE, exit 1), writes at one revision', async () => {
+    const path = join(tmp.path, 'lock.json');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        compare: [{ key: 'lock', exists: false }],
+        success: [
+          { put: 'lock', value: 'a' },
+          { put: 'holder', value: 'a' },
+        ],
+        failure: [{ get: 'lock' }],
+      }),
+    );
+    const first = await cli('txn', '--file', path, '--json');
+    expect(first.err).toEqual([]);
+    expect(first.code).toBe(ExitCode.Ok);
+    const doc = JSON.parse(first.out[0]!) as { succeeded: boolean; revision: number };
+    expect(doc).toMatchObject({
+      succeeded: true,
+      results: [
+        { type: 'put', version: 1 },
+        { type: 'put', version: 1 },
+      ],
+    });
+    const kv = client();
+    expect((await kv.get('holder')).kv?.modRevision).toBe(doc.revision);
+    expect((await kv.get('lock')).kv?.modRevision).toBe(doc.revision);
+    const second = await cli('txn', '--file', path);
+    expect(second.code).toBe(ExitCode.Failure);
+    expect(second.out).toEqual(['FAILURE', 'a']);
+    const bad = await cli('txn', '--file', join(tmp.path, 'missing.json'));
+    expect(bad.code).toBe(ExitCode.Usage);
   });
 });

@@ -1,4 +1,4 @@
-export const KV_HELP = `keel put|get|del|cas|incr|scan|watch — read, write and watch keys; keel keygen — CURVE keys
+export const KV_HELP = `keel put|get|del|cas|incr|scan|watch|txn — read, write and watch keys; keel keygen — CURVE keys
 
 Usage:
   keel put <key> <value>                 write a key; prints OK
@@ -25,6 +25,15 @@ Usage:
                                          members' history window: exit 1, naming the oldest
     --limit <n>                          exit after n events
     --prev                               --json: add "prev", the key before the change (or null)
+  keel txn [-] | --file <path>           a transaction, as JSON from stdin or a file:
+                                         {"compare":[{"key":"k","value":"v","op":"="}, ...],
+                                          "success":[{"put":"k","value":"v"},{"delete":"k"},
+                                                     {"get":"k"},{"range":{"prefix":"p"},"limit":n}],
+                                          "failure":[...]}
+                                         compare one of value, version, createRevision,
+                                         modRevision, exists; op = != < > (default =).
+                                         All writes at one revision; prints SUCCESS or FAILURE
+                                         then a line per operation; FAILURE exits 1
   keel keygen                            a new CURVE key pair (Z85) for a member or a client
   keel keygen --out <dir> --id <name>    ...written as <dir>/<name>.key (0600) and <name>.pub
 
@@ -70,7 +79,7 @@ Options:
 
 Any member serves any request (followers forward writes to the leader). Each write is one log
 entry, without a session: put and del are retried after a lost answer (applying them twice
-leaves the same state; a retried del may then report 0); cas, incr and del --prefix are not:
+leaves the same state; a retried del may then report 0); cas, incr, txn and del --prefix are not:
 when their answer is lost they exit 5, and may or may not have been applied. With --session,
 every write is retried and applied exactly once.
 del --prefix is not atomic: it reads the range page by page and deletes each key by a cas on the

@@ -57,6 +57,7 @@ export const OPTIONS = {
     limit: { type: 'string' },
     prev: { type: 'boolean' },
   },
+  txn: { ...COMMON, ...VALUE_ENCODING, ...WRITE, file: { type: 'string' } },
   keygen: {
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
