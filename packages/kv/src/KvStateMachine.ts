@@ -240,6 +240,9 @@ export class KvStateMachine implements StateMachine<KvResult> {
     const succeeded = cmd.compare.every((c) => compareHolds(c, this.get(c.key)));
     const at = s.revision + 1;
     const results: TxnOpResult[] = [];
+    // All range results of one transaction share one scan's budget (items and about its bytes).
+    let items = 0;
+    let bytes = 0;
     this.txnEvents = [];
     try {
       for (const op of succeeded ? cmd.success : cmd.failure) {
@@ -247,8 +250,12 @@ export class KvStateMachine implements StateMachine<KvResult> {
         else if (op.type === 'delete')
           results.push({ type: 'delete', deleted: this.delete(op.key, at).deleted });
         else if (op.type === 'get') results.push({ type: 'get', kv: this.get(op.key) });
-        else {
-          const page = this.scan(op.range, op.limit);
+        else if (items >= this.limits.maxScanLimit || bytes >= this.limits.maxScanBytes) {
+          results.push({ type: 'range', items: [], more: true });
+        } else {
+          const page = this.scan(op.range, Math.min(op.limit, this.limits.maxScanLimit - items));
+          items += page.items.length;
+          for (const kv of page.items) bytes += kv.key.length + kv.value.length;
           results.push({ type: 'range', items: page.items, more: page.more });
         }
       }

@@ -13,7 +13,10 @@
  * before them in the same branch. All writes of the branch share one new revision (the store's
  * revision goes up by one, however many keys change; by none when nothing changes), so a watch
  * delivers them together. A key absent compares as version 0, create/mod revision 0, and fails
- * every value comparison. A branch may not write the same key twice.
+ * every value comparison. A branch may not write the same key twice. Limits: `MAX_TXN_OPS`
+ * compares and operations per branch; the range results of one transaction share one scan's
+ * budget (`maxScanLimit` items, about `maxScanBytes`): a range past it comes back empty with
+ * `more` set, to be read with a scan.
  */
 import { DecodeErrorReason, type Reader, type Writer } from '@keel/core/codec';
 import type { ScanRange, SessionRef } from './commands.js';

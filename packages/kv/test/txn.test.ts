@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultWriter } from '../src/commands.js';
 import {
   CommandCode,
+  DEFAULT_KV_LIMITS,
   decodeEntry,
   ENTRY_VERSION,
   encodeEntry,
@@ -131,6 +132,26 @@ describe('transactions', () => {
       encodeEntry({ time: 1, command: { type: 'txn', compare: [], success: many, failure: [] } }),
     ).toThrow(/129 then operations; the limit is 128/);
     expect(h.sm.revision).toBe(0);
+  });
+
+  it('gives the range results of one transaction one scan budget', () => {
+    const h = new Harness({ limits: { ...DEFAULT_KV_LIMITS, maxScanLimit: 3 } });
+    for (const k of ['a', 'b', 'c', 'd']) h.put(k, 'v');
+    const r = txn(h, {
+      compare: [],
+      success: [
+        { type: 'range', range: { prefix: b('') }, limit: 2 },
+        { type: 'range', range: { prefix: b('') }, limit: 3 },
+        { type: 'range', range: { prefix: b('') }, limit: 3 },
+      ],
+      failure: [],
+    });
+    if (!r.ok || r.type !== 'txn') throw new Error('not a txn result');
+    expect(r.results.map((x) => (x.type === 'range' ? [x.items.length, x.more] : null))).toEqual([
+      [2, true],
+      [1, true],
+      [0, true],
+    ]);
   });
 
   it('round-trips through the entry and result codecs, and is executed once within a session', () => {
