@@ -14,7 +14,7 @@
  */
 import { KvClientError, KvClientErrorCode } from './KvClientError.js';
 import { decodeResponse } from './protocol.js';
-import type { WatchEvent, WatchRange } from './watchEvents.js';
+import { type WatchEvent, type WatchRange, watchTag } from './watchEvents.js';
 import { decodeWatchReply, encodeWatchRequest, isWatchReply, type WatchReply } from './watchProtocol.js';
 
 export interface WatchOptions {
@@ -104,6 +104,7 @@ export async function* watchStream(
     );
   }
   const progressMs = options.progressMs ?? DEFAULT_PROGRESS_MS;
+  const tag = watchTag(range, options.prevValue === true);
   const signal = options.signal;
   const n = link.endpoints.length;
   // Watchers spread over the members; each resumes on the next one.
@@ -153,7 +154,13 @@ export async function* watchStream(
       // Poll until the member stops serving this watch.
       for (;;) {
         if (aborted()) return;
-        const poll = encodeWatchRequest({ op: 'poll', id: open.id, from: next, waitMs: progressMs }).slice();
+        const poll = encodeWatchRequest({
+          op: 'poll',
+          id: open.id,
+          from: next,
+          waitMs: progressMs,
+          tag,
+        }).slice();
         const answer = await ask(link, target, poll, progressMs + link.attemptTimeoutMs);
         if (!answer.ok) {
           lastProblem = answer.problem;

@@ -1,5 +1,5 @@
 import { DEFAULT_WATCH_HISTORY_LIMITS, WatchHistory, type WatchHistoryLimits } from './WatchHistory.js';
-import { eventSize, rangeMatches, type WatchEvent, type WatchRange } from './watchEvents.js';
+import { eventSize, rangeMatches, type WatchEvent, type WatchRange, watchTag } from './watchEvents.js';
 
 /** Member-local bounds of the watch service (members may differ; nothing here is replicated). */
 export interface WatchLimits extends WatchHistoryLimits {
@@ -69,6 +69,8 @@ interface Watcher {
   readonly id: number;
   readonly range: WatchRange;
   readonly prevValue: boolean;
+  /** `watchTag` of its range and flag: a poll must name it. */
+  readonly tag: number;
   /** The first revision not delivered yet. */
   next: number;
   /** Matching events in `next..end`: the watcher's unsent backlog. */
@@ -130,6 +132,7 @@ export class WatchHub {
       id: this.nextId++,
       range,
       prevValue: options.prevValue ?? false,
+      tag: watchTag(range, options.prevValue ?? false),
       next: from,
       pendingEvents: 0,
       pendingBytes: 0,
@@ -150,14 +153,15 @@ export class WatchHub {
 
   /**
    * The next batch of watch `id`. `from`, when given, is the first revision the client has not
-   * received: a poll whose answer was lost is answered again from there (never a gap).
+   * received: a poll whose answer was lost is answered again from there (never a gap). `tag`, when
+   * given, must be the watch's `watchTag`: after a member restart, ids start over, and a poll for
+   * the old watch must not be answered from another one (nor from past the client's position).
    */
-  poll(id: number, from?: number): WatchPoll {
+  poll(id: number, from?: number, tag?: number): WatchPoll {
     const w = this.watchers.get(id);
-    if (w === undefined) {
-      return (
-        this.ended.get(id) ?? this.endedResult(WatchEndReason.Unknown, `no watch ${id} on this member`, 0)
-      );
+    if (w === undefined || (tag !== undefined && tag !== w.tag) || (from !== undefined && from > w.next)) {
+      const ended = w === undefined ? this.ended.get(id) : undefined;
+      return ended ?? this.endedResult(WatchEndReason.Unknown, `no such watch ${id} on this member`, 0);
     }
     this.watchers.delete(id);
     this.watchers.set(id, w);

@@ -80,12 +80,12 @@ function decodeWatch(payload: Uint8Array): ServiceRequest<KvStateMachine, KvResu
         label: 'watchPoll',
         maxWaitMs: req.waitMs,
         poll: (sm) => {
-          const r = sm.watches.poll(req.id, from);
+          const r = sm.watches.poll(req.id, from, req.tag);
           // Rewind only once: later polls of this request continue from the cursor.
           from = undefined;
           return r.kind === 'idle' ? null : encode(r);
         },
-        expire: (sm) => encode(sm.watches.poll(req.id)),
+        expire: (sm) => encode(sm.watches.poll(req.id, undefined, req.tag)),
       };
     }
   }

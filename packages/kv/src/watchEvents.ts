@@ -1,3 +1,4 @@
+import { crc32 } from './crc32.js';
 import type { KeyValue } from './results.js';
 
 /**
@@ -23,6 +24,15 @@ export function eventSize(e: WatchEvent): number {
 /** The revision an event happened at. */
 export function eventRevision(e: WatchEvent): number {
   return e.kv.modRevision;
+}
+
+/**
+ * A fingerprint of what a watch follows. A poll carries it, so a poll meant for a watch of a member
+ * that restarted (watch ids start over) is never answered from another client's watch.
+ */
+export function watchTag(range: WatchRange, prevValue: boolean): number {
+  const flags = ('prefix' in range ? 1 : 0) | (prevValue ? 2 : 0);
+  return crc32('prefix' in range ? range.prefix : range.key, crc32(new Uint8Array([flags])));
 }
 
 export function rangeMatches(range: WatchRange, key: Uint8Array): boolean {

@@ -3,7 +3,8 @@
  *
  *   request = 0x57 ('W')  op:u8  body
  *     op 1 create: flags:u8 (1 prefix, 2 prevValue, 4 from)  key/prefix:lenBytes  [from:varint]
- *     op 2 poll:   id:varint  from:varint  waitMs:varint      (from: first revision not received)
+ *     op 2 poll:   id:varint  from:varint  waitMs:varint  tag:varint   (from: first revision not
+ *                  received; tag: `watchTag` of the watch, checked by the member)
  *     op 3 cancel: id:varint
  *   reply   = version:u8 (1)  0x02  tag:u8  body               (0x00/0x01: a KV result or error)
  *     tag 1 created: id:varint  revision:varint
@@ -35,7 +36,13 @@ export type WatchRequest =
       readonly prevValue: boolean;
       readonly from?: number;
     }
-  | { readonly op: 'poll'; readonly id: number; readonly from: number; readonly waitMs: number }
+  | {
+      readonly op: 'poll';
+      readonly id: number;
+      readonly from: number;
+      readonly waitMs: number;
+      readonly tag: number;
+    }
   | { readonly op: 'cancel'; readonly id: number };
 
 export type WatchReply = WatchCreated | WatchPoll;
@@ -63,6 +70,7 @@ export function encodeWatchRequest(req: WatchRequest, w: Writer = defaultWriter(
       w.varint(req.id);
       w.varint(req.from);
       w.varint(Math.min(Math.max(0, Math.floor(req.waitMs)), MAX_WATCH_WAIT_MS));
+      w.varint(req.tag);
     } else {
       w.varint(req.id);
     }
@@ -98,7 +106,9 @@ export function decodeWatchRequest(payload: Uint8Array, limits: KvLimits = DEFAU
     const id = r.varint();
     const from = r.varint();
     const waitMs = Math.min(r.varint(), MAX_WATCH_WAIT_MS);
-    req = { op, id, from, waitMs };
+    const tag = r.varint();
+    if (tag > 0xffffffff) r.fail(DecodeErrorReason.Malformed, `watch tag ${tag}`);
+    req = { op, id, from, waitMs, tag };
   } else {
     req = { op, id: r.varint() };
   }

@@ -9,6 +9,7 @@ import {
   type WatchPoll,
 } from '../src/index.js';
 import { WatchHistory } from '../src/WatchHistory.js';
+import { watchTag } from '../src/watchEvents.js';
 import { b, Harness, str } from './helpers.js';
 
 function put(key: string, value: string, revision: number, prev: WatchEvent['prev'] = null): WatchEvent {
@@ -89,6 +90,20 @@ describe('watches on the state machine', () => {
     expect(seen(h.sm.watches.poll(w.id, 2))).toEqual(['2:put:y']);
   });
 
+  it('answers a poll naming another range, or a position past the watch, as unknown (ids restart with the member)', () => {
+    const h = new Harness();
+    const w = h.sm.watches.create({ prefix: b('mine/') });
+    h.put('mine/1', 'v');
+    if (w.kind !== 'created') throw new Error('not created');
+    const mine = watchTag({ prefix: b('mine/') }, false);
+    expect(h.sm.watches.poll(w.id, 1, watchTag({ prefix: b('theirs/') }, false))).toMatchObject({
+      reason: 'unknown',
+    });
+    expect(h.sm.watches.poll(w.id, 5, mine)).toMatchObject({ kind: 'ended', reason: 'unknown' });
+    // The watch itself is untouched, for its own client.
+    expect(seen(h.sm.watches.poll(w.id, 1, mine))).toEqual(['1:put:mine/1']);
+  });
+
   it('refuses a start older than the window as compacted, naming the oldest revision', () => {
     const h = new Harness({ watch: { maxEvents: 5 } });
     for (let i = 0; i < 8; i++) h.put(`k${i}`, 'v');
@@ -158,7 +173,7 @@ describe('the watch protocol', () => {
     for (const req of [
       { op: 'create', range: { prefix: b('p/') }, prevValue: true, from: 7 },
       { op: 'create', range: { key: b('k') }, prevValue: false },
-      { op: 'poll', id: 3, from: 9, waitMs: 1000 },
+      { op: 'poll', id: 3, from: 9, waitMs: 1000, tag: 0xfedcba98 },
       { op: 'cancel', id: 3 },
     ] as const) {
       expect(decodeWatchRequest(encodeWatchRequest(req).slice())).toEqual(req);
