@@ -122,7 +122,8 @@ function acknowledged(o: Operation): boolean {
 
 /**
  * Judges a watcher's stream against what the cluster committed. The watch covers every key, and
- * every revision is exactly one event, so the stream must hold revisions `from..to` each once, in
+ * every revision is exactly one event (the workload writes no transactions, whose writes share a
+ * revision), so the stream must hold revisions `from..to` each once, in
  * order: no gap, no duplicate, no reordering. Its contents must be the committed writes: per key,
  * versions count up from 1 and the create revision stays put; every acknowledged write appears,
  * exactly once; nothing appears that no operation may have written; the counter's events are 1, 2,
