@@ -31,6 +31,7 @@ import {
 } from '@keel/core';
 import {
   checkCommand,
+  isReadCommand,
   type KvCommand,
   type ScanRange,
   type SessionRef,
@@ -283,6 +284,16 @@ export class KvClient {
   }
 
   /** One page of keys in byte order. */
+  /**
+   * The key as it was at `revision`, from the answering member's history window: a `compacted`
+   * result when the window no longer reaches back that far, `future-revision` past the store's.
+   */
+  async getAt(key: Bytes, revision: number, options: ReadOptions = {}): Promise<GetResult | Failure> {
+    const r = await this.read({ type: 'getAt', key: bytes(key), revision }, options);
+    if (!r.ok && (r.code === 'compacted' || r.code === 'future-revision')) return r;
+    return expectType(r, 'get');
+  }
+
   async scan(range: ScanRangeInput, options: ScanOptions = {}): Promise<ScanPage> {
     const limit = options.limit ?? DEFAULT_SCAN_LIMIT;
     const r = expectType(
@@ -509,7 +520,7 @@ export class KvClient {
   ): Promise<KvResult> {
     this.check(command);
     const payload = encodeRequest({ command, consistency }, undefined, this.limits).slice();
-    const isWrite = command.type !== 'get' && command.type !== 'scan';
+    const isWrite = !isReadCommand(command);
     // A copy of a read changes nothing; a copy of a session write is executed once (§6.3).
     const hedgeable = this.hedge && (!isWrite || 'session' in command);
     // At-most-once: with sessions off, a write is not sent again once it may have run.

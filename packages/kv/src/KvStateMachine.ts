@@ -182,6 +182,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
   private execute(cmd: KvCommand, index: number): KvResult {
     switch (cmd.type) {
       case 'get':
+      case 'getAt':
       case 'scan':
         return this.read(cmd);
       case 'registerSession': {
@@ -414,10 +415,37 @@ export class KvStateMachine implements StateMachine<KvResult> {
     return { ok: true, type: 'scan', revision: s.revision, items, more };
   }
 
+  /**
+   * The key as it was at `revision`, rebuilt from the watch history: the previous value of the
+   * first change after `revision`, or the key as it is when nothing changed it since. Needs the
+   * window to cover every revision after `revision`.
+   */
+  getAt(key: Uint8Array, revision: number): GetResult | Failure {
+    const s = this.state;
+    const h = this.watches.history;
+    if (revision > s.revision) {
+      return fail('future-revision', `revision ${revision} is past the store's revision ${s.revision}`);
+    }
+    if (revision < h.start - 1) {
+      return fail(
+        'compacted',
+        `revision ${revision} is compacted on this member: the oldest revision available is ${h.start - 1}`,
+      );
+    }
+    const ks = keyString(key);
+    for (let r = revision + 1; r <= h.end; r++) {
+      for (const e of h.at(r)!) {
+        if (keyString(e.kv.key) === ks) return { ok: true, type: 'get', revision, kv: e.prev };
+      }
+    }
+    return { ok: true, type: 'get', revision, kv: this.get(key) };
+  }
+
   /** Executes a read command against local state (what `apply` does for reads sent through the log). */
-  read(cmd: ReadCommand): GetResult | ScanResult {
+  read(cmd: ReadCommand): GetResult | ScanResult | Failure {
     if (cmd.type === 'get')
       return { ok: true, type: 'get', revision: this.state.revision, kv: this.get(cmd.key) };
+    if (cmd.type === 'getAt') return this.getAt(cmd.key, cmd.revision);
     return this.scan(cmd.range, cmd.limit, cmd.after);
   }
 

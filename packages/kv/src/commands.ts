@@ -14,6 +14,7 @@
  *   incr            flags:u8 [session]  key  delta:varint              flags: 0x01 session,
  *                   0x02 delta is negative (magnitude in the varint; never -0)
  *   get             key
+ *   getAt           key  revision:varint                               (a key as of a past revision)
  *   scan            flags:u8  start|prefix  [end]  limit:varint  [after]
  *                   flags: 0x01 prefix (else a range), 0x02 end present, 0x04 after present
  *   registerSession (empty)
@@ -85,6 +86,11 @@ export type IncrCommand = {
   readonly session?: SessionRef;
 };
 export type GetCommand = { readonly type: 'get'; readonly key: Uint8Array };
+/**
+ * The key as it was at `revision`, from the answering member's watch history window (a member-local
+ * read: `compacted` when the window no longer covers it, `future-revision` past the store's).
+ */
+export type GetAtCommand = { readonly type: 'getAt'; readonly key: Uint8Array; readonly revision: number };
 export type ScanCommand = {
   readonly type: 'scan';
   readonly range: ScanRange;
@@ -101,7 +107,7 @@ export type KeepAliveCommand = { readonly type: 'keepAlive'; readonly clientId: 
 export type CloseSessionCommand = { readonly type: 'closeSession'; readonly clientId: number };
 
 export type WriteCommand = PutCommand | DeleteCommand | CasCommand | IncrCommand | TxnCommand;
-export type ReadCommand = GetCommand | ScanCommand;
+export type ReadCommand = GetCommand | GetAtCommand | ScanCommand;
 export type SessionCommand = RegisterSessionCommand | KeepAliveCommand | CloseSessionCommand;
 export type KvCommand = WriteCommand | ReadCommand | SessionCommand;
 export type KvCommandType = KvCommand['type'];
@@ -129,6 +135,7 @@ export const CommandCode = {
   closeSession: 8,
   incr: 9,
   txn: 10,
+  getAt: 11,
 } as const satisfies Record<KvCommandType, number>;
 
 const F_SESSION = 0x01;
@@ -151,7 +158,7 @@ export function isWriteCommand(cmd: KvCommand): cmd is WriteCommand {
 }
 
 export function isReadCommand(cmd: KvCommand): cmd is ReadCommand {
-  return cmd.type === 'get' || cmd.type === 'scan';
+  return cmd.type === 'get' || cmd.type === 'getAt' || cmd.type === 'scan';
 }
 
 export type CommandCheck =
@@ -253,6 +260,17 @@ export function checkCommand(cmd: KvCommand, limits: KvLimits = DEFAULT_KV_LIMIT
       );
     case 'get':
       return keyProblem(cmd.key, limits, 'key', false);
+    case 'getAt':
+      return first(
+        keyProblem(cmd.key, limits, 'key', false),
+        isCount(cmd.revision) && cmd.revision > 0
+          ? OK
+          : {
+              ok: false,
+              code: 'invalid-argument',
+              message: `revision ${cmd.revision} is not a positive integer`,
+            },
+      );
     case 'scan': {
       const r = cmd.range;
       const rangeCheck =
@@ -345,6 +363,10 @@ export function writeCommand(w: Writer, cmd: KvCommand, limits: KvLimits = DEFAU
     }
     case 'get':
       w.lenBytes(cmd.key);
+      return;
+    case 'getAt':
+      w.lenBytes(cmd.key);
+      w.varint(cmd.revision);
       return;
     case 'scan': {
       const r = cmd.range;
@@ -472,6 +494,12 @@ export function readCommand(r: Reader, limits: KvLimits = DEFAULT_KV_LIMITS): Kv
     }
     case CommandCode.get:
       return { type: 'get', key: readKey(r, limits) };
+    case CommandCode.getAt: {
+      const key = readKey(r, limits);
+      const revision = r.varint();
+      if (revision === 0) r.fail(DecodeErrorReason.Malformed, 'revision 0');
+      return { type: 'getAt', key, revision };
+    }
     case CommandCode.scan: {
       const flags = readFlags(r, F_SCAN_PREFIX | F_SCAN_END | F_SCAN_AFTER);
       let range: ScanRange;

@@ -52,6 +52,10 @@ export const ResultCode = {
   InvalidCommand: 'invalid-command',
   /** incr: the key holds something other than a decimal integer, or the sum leaves ±(2^53-1). */
   NotAnInteger: 'not-an-integer',
+  /** getAt: the revision is older than the answering member's history window. */
+  Compacted: 'compacted',
+  /** getAt: the revision is past the store's. */
+  FutureRevision: 'future-revision',
 } as const;
 export type ResultCode = (typeof ResultCode)[keyof typeof ResultCode];
 
@@ -158,6 +162,8 @@ const FailureTag = {
   'stale-sequence': 0x84,
   'invalid-command': 0x85,
   'not-an-integer': 0x86,
+  compacted: 0x87,
+  'future-revision': 0x88,
 } as const satisfies Record<ResultCode, number>;
 
 const FAILURE_BY_TAG = new Map<number, ResultCode>(

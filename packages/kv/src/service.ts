@@ -24,7 +24,7 @@ export const kvService: RequestService<KvStateMachine, KvResult> = {
     }
     const cmd = request.command;
     const label: string = cmd.type;
-    if (cmd.type === 'get' || cmd.type === 'scan') {
+    if (cmd.type === 'get' || cmd.type === 'getAt' || cmd.type === 'scan') {
       return { kind: 'read', label: cmd.type, consistency: request.consistency, run: (sm) => sm.read(cmd) };
     }
     if (
