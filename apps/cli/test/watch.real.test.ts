@@ -51,7 +51,7 @@ function client(): KvClient {
   return c;
 }
 
-describe.skipIf(!existsSync(MAIN))('keel watch and keel txn against real keel node processes', () => {
+describe.skipIf(!existsSync(MAIN))('keel watch, txn and get --rev against real keel node processes', () => {
   beforeAll(async () => {
     const base = await freeBasePort(3, 21000, 31000);
     const up = await cli(
@@ -167,5 +167,19 @@ describe.skipIf(!existsSync(MAIN))('keel watch and keel txn against real keel no
     expect(second.out).toEqual(['FAILURE', 'a']);
     const bad = await cli('txn', '--file', join(tmp.path, 'missing.json'));
     expect(bad.code).toBe(ExitCode.Usage);
+  });
+
+  it('keel get <key> --rev N: the value as of revision N', async () => {
+    const kv = client();
+    const first = await kv.put('history/k', 'one');
+    await kv.put('history/k', 'two');
+    const then = await cli('get', 'history/k', '--rev', String(first.revision));
+    expect(then.err).toEqual([]);
+    expect(then.out).toEqual(['one']);
+    expect((await cli('get', 'history/k')).out).toEqual(['two']);
+    const future = await cli('get', 'history/k', '--rev', String(first.revision + 1000));
+    expect(future.code).toBe(ExitCode.Failure);
+    expect(future.err.join('\n')).toMatch(/future-revision/);
+    expect((await cli('get', '--prefix', 'history/', '--rev', '1')).code).toBe(ExitCode.Usage);
   });
 });

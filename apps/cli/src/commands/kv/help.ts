@@ -6,6 +6,8 @@ Usage:
   keel put <key> --file <path>           ... the value from a file
   keel get <key>                         print the value; a missing key: nothing on stdout, exit 1
   keel get --prefix <p>                  every key under the prefix, printed as by scan
+  keel get <key> --rev <n>               the value as of revision n, from the answering member's
+                                         history window (older: exit 1, naming the oldest)
   keel del <key>                         delete a key; prints how many it deleted (1 or 0)
   keel del --prefix <p>                  delete every key under the prefix (see below); prints how many
   keel cas <key> <expected> <new>        write <new> only if the value is <expected>

@@ -4,19 +4,10 @@ import { humanBytes } from './encoding.js';
 import { usage } from './errors.js';
 import { decodeArg } from './input.js';
 import { spellingOf } from './listing.js';
-import { keyEncoding, type Parsed, positionals } from './options.js';
+import { keyEncoding, type Parsed, positionals, revisionOf } from './options.js';
 import { keyJson, kvJson, printLine, type Spelling } from './output.js';
 
 const TAB = '\t';
-
-/** `--rev <n>`: the first revision to print (a positive integer), or the next one. */
-function revisionOf(rev: string | boolean | undefined): number | undefined {
-  if (typeof rev !== 'string') return undefined;
-  if (!/^\d+$/.test(rev) || Number(rev) < 1 || !Number.isSafeInteger(Number(rev))) {
-    throw usage(`--rev must be a positive integer, got '${rev}'`);
-  }
-  return Number(rev);
-}
 
 /** `--limit <n>` for watch: stop after n events (default: watch until interrupted). */
 function countOf(limit: string | boolean | undefined): number {
