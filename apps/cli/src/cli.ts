@@ -16,7 +16,7 @@ Usage: keel <command> [options]
 Commands:
   cluster up|down|status|kill|stop|restart|pause|resume|logs   local multi-process clusters
                                                            (keel cluster --help)
-  put|get|del|cas|incr|scan                               read and write keys (keel get --help)
+  put|get|del|cas|incr|scan|watch|txn                     read, write and watch keys (keel get --help)
   members list|add|promote|remove                         a cluster's voters and learners
                                                           (keel members --help)
   leader move <id>                                        hand leadership to a voter (keel leader --help)

@@ -20,11 +20,21 @@ function startKvMember(
     ...options,
     stateMachine: store,
     service: kvService,
-    // kvService labels each request with its command type, or `malformed`: a closed set.
-    requestLabels: [...Object.keys(CommandCode), 'malformed'],
+    // kvService labels each request with its command type, a watch request kind, or `malformed`: a closed set.
+    requestLabels: [...Object.keys(CommandCode), 'watch', 'watchPoll', 'watchCancel', 'malformed'],
     stateGauges: [
       { name: 'keel_kv_keys', help: 'Keys in the store', value: () => store.size },
       { name: 'keel_kv_bytes', help: 'Bytes of the keys and values in the store', value: () => store.bytes },
+      {
+        name: 'keel_kv_watchers',
+        help: 'Watches open on this member',
+        value: () => store.watches.watcherCount,
+      },
+      {
+        name: 'keel_kv_watch_history_events',
+        help: "Events kept in this member's watch history window",
+        value: () => store.watches.history.size,
+      },
     ],
     logger: log,
     onFatal,

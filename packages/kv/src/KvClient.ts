@@ -31,6 +31,7 @@ import {
 } from '@keel/core';
 import {
   checkCommand,
+  isReadCommand,
   type KvCommand,
   type ScanRange,
   type SessionRef,
@@ -38,6 +39,17 @@ import {
 } from './commands.js';
 import { HedgeDelay } from './HedgeDelay.js';
 import { KvClientError, KvClientErrorCode, type KvOutcome } from './KvClientError.js';
+import type {
+  Bytes,
+  CallOptions,
+  CasExpectInput,
+  KvClientOptions,
+  ReadOptions,
+  ScanOptions,
+  ScanPage,
+  ScanRangeInput,
+} from './KvClientOptions.js';
+import { type WatchBatch, type WatchOptions, watchStream } from './KvWatch.js';
 import { DEFAULT_KV_LIMITS, type KvLimits } from './limits.js';
 import { decodeResponse, encodeRequest, type KvResponse, ReadConsistency } from './protocol.js';
 import type {
@@ -51,86 +63,19 @@ import type {
   KvResult,
   PutResult,
 } from './results.js';
+import type { TxnResult } from './txn.js';
+import { type TxnInput, txnCommand } from './txnInput.js';
 
-/** Keys and values: bytes, or a string (sent as UTF-8). */
-export type Bytes = string | Uint8Array;
-
-export interface KvClientOptions {
-  /** Client endpoints of members, `host:port`; any subset of the cluster works. */
-  readonly endpoints: readonly string[];
-  /** Opens a channel to one endpoint (called lazily, once per endpoint, again after `close()`). */
-  readonly connect: (address: string) => ClientChannel;
-  /**
-   * Member ids and their client endpoints (`new Map([['n1', '127.0.0.1:7201'], ...])`), so a
-   * `not-leader` answer's leader hint leads straight to the leader. Optional: without it the client
-   * tries the next endpoint (followers forward writes anyway). An invalid member id is refused.
-   */
-  readonly members?: ReadonlyMap<NodeId, string>;
-  /** Deadline of one operation, retries included. Default 10 000 ms. */
-  readonly timeoutMs?: number;
-  /** How long one attempt waits for a member's answer before trying another. Default 3000 ms. */
-  readonly attemptTimeoutMs?: number;
-  /**
-   * Exactly-once writes through sessions (default true). Off: writes carry no session and a retry
-   * may apply a write twice (at-least-once).
-   */
-  readonly session?: boolean;
-  /**
-   * Without sessions only: send a write again after an attempt that may have reached the store
-   * (sent and unanswered, or answered `stopped`/`timeout`). Default true (at-least-once: a retried
-   * `cas` or `incr` may apply twice). False (at-most-once): such a write fails at once with
-   * `KEEL_CLIENT_OUTCOME_UNKNOWN`; attempts known not to have run (`not-leader`, not sent, `busy`)
-   * are still retried. For one-shot callers such as the CLI, where a session would cost two more
-   * log entries per write.
-   */
-  readonly retryUnknownWrites?: boolean;
-  /** Sessions used for concurrent writes (each has one write in flight; more writes queue). Default 8. */
-  readonly sessions?: number;
-  /** First and largest pause between retries (doubled per consecutive failure, with jitter). */
-  readonly backoffMs?: { readonly min: number; readonly max: number };
-  /** Must match the members' limits; requests are checked against them before sending. */
-  readonly limits?: KvLimits;
-  /**
-   * Hedging (default on): after no answer for ~3x the recent p99 (within `hedgeDelayMs`, default
-   * 20–1000 ms), also send the request to the next live member. Only reads and session writes.
-   */
-  readonly hedge?: boolean;
-  readonly hedgeDelayMs?: { readonly min: number; readonly max: number };
-}
-
-export interface CallOptions {
-  /** Overrides the client's `timeoutMs` for this operation. */
-  readonly timeoutMs?: number;
-}
-
-export interface ReadOptions extends CallOptions {
-  /** Default `linearizable`. */
-  readonly consistency?: ReadConsistency;
-}
-
-/** What `cas` compares: the current value (null = must be absent) or version (0 = must be absent). */
-export type CasExpectInput = { readonly value: Bytes | null } | { readonly version: number };
-
-/** `{ prefix }`, or `{ start, end }` = `[start, end)` (`end` omitted or null: to the last key). */
-export type ScanRangeInput =
-  | { readonly prefix: Bytes }
-  | { readonly start: Bytes; readonly end?: Bytes | null };
-
-export interface ScanOptions extends ReadOptions {
-  /** Items per page, 1 to 10 000. Default 1000. */
-  readonly limit?: number;
-  /** Continue after this key (the `after` of the previous page). */
-  readonly after?: Bytes;
-}
-
-export interface ScanPage {
-  readonly revision: number;
-  readonly items: readonly KeyValue[];
-  /** More keys remain: pass `after` to the next call. */
-  readonly more: boolean;
-  /** The last item's key (null on an empty page). */
-  readonly after: Uint8Array | null;
-}
+export type {
+  Bytes,
+  CallOptions,
+  CasExpectInput,
+  KvClientOptions,
+  ReadOptions,
+  ScanOptions,
+  ScanPage,
+  ScanRangeInput,
+} from './KvClientOptions.js';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_ATTEMPT_TIMEOUT_MS = 3000;
@@ -280,6 +225,16 @@ export class KvClient {
   }
 
   /** One page of keys in byte order. */
+  /**
+   * The key as it was at `revision`, from the answering member's history window: a `compacted`
+   * result when the window no longer reaches back that far, `future-revision` past the store's.
+   */
+  async getAt(key: Bytes, revision: number, options: ReadOptions = {}): Promise<GetResult | Failure> {
+    const r = await this.read({ type: 'getAt', key: bytes(key), revision }, options);
+    if (!r.ok && (r.code === 'compacted' || r.code === 'future-revision')) return r;
+    return expectType(r, 'get');
+  }
+
   async scan(range: ScanRangeInput, options: ScanOptions = {}): Promise<ScanPage> {
     const limit = options.limit ?? DEFAULT_SCAN_LIMIT;
     const r = expectType(
@@ -328,6 +283,32 @@ export class KvClient {
    * Closes the sessions it can in a short moment (best effort: unclosed sessions expire on their
    * own) and every channel. Operations still running fail with `KEEL_CLIENT_CLOSED`.
    */
+  /** A transaction (txn.ts): compares, then the `success` or `failure` operations, atomically at one revision. */
+  async txn(t: TxnInput, options: CallOptions = {}): Promise<TxnResult> {
+    const cmd = txnCommand(t);
+    return expectType(await this.write((session) => withSession(cmd, session), options), 'txn');
+  }
+
+  /**
+   * Watches a key, or every key under a prefix (`prefix: true`), from `fromRevision` (default: the
+   * next revision): batches of events in revision order, each event exactly once, resumed on
+   * another member after a failure (see KvWatch.ts). Ends on `signal` or `close()`.
+   */
+  watch(keyOrPrefix: Bytes, options: WatchOptions = {}): AsyncGenerator<WatchBatch, void, undefined> {
+    return watchStream(
+      {
+        endpoints: this.endpoints,
+        timeoutMs: this.timeoutMs,
+        attemptTimeoutMs: this.attemptTimeoutMs,
+        closed: () => this.closed,
+        request: (target, payload, timeoutMs) => this.channel(target).request(payload, { timeoutMs }),
+        pause: (failures) => this.pause(failures),
+      },
+      keyOrPrefix,
+      options,
+    );
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     const sessions = this.idle.splice(0);
@@ -480,7 +461,7 @@ export class KvClient {
   ): Promise<KvResult> {
     this.check(command);
     const payload = encodeRequest({ command, consistency }, undefined, this.limits).slice();
-    const isWrite = command.type !== 'get' && command.type !== 'scan';
+    const isWrite = !isReadCommand(command);
     // A copy of a read changes nothing; a copy of a session write is executed once (§6.3).
     const hedgeable = this.hedge && (!isWrite || 'session' in command);
     // At-most-once: with sessions off, a write is not sent again once it may have run.

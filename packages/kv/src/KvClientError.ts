@@ -30,6 +30,13 @@ export const KvClientErrorCode = {
   Unsupported: 'KEEL_CLIENT_UNSUPPORTED',
   /** `close()` was called before the operation finished. */
   Closed: 'KEEL_CLIENT_CLOSED',
+  /**
+   * A watch asked for a revision older than every reachable member's history window;
+   * `oldestRevision` is the oldest one available.
+   */
+  Compacted: 'KEEL_CLIENT_COMPACTED',
+  /** A watch was ended by its member because its reader fell too far behind (`slow-watcher`). */
+  SlowWatcher: 'KEEL_CLIENT_SLOW_WATCHER',
   /** A member answered something this client does not understand (a version mismatch or a bug). */
   Protocol: 'KEEL_CLIENT_PROTOCOL',
 } as const;
@@ -50,15 +57,24 @@ export class KvClientError extends KeelError {
   readonly outcome: KvOutcome;
   /** Attempts made (requests sent to members) before giving up. */
   readonly attempts: number;
+  /** For `KEEL_CLIENT_COMPACTED`: the oldest revision a watch can start from. */
+  readonly oldestRevision: number | undefined;
 
   constructor(
     code: KvClientErrorCode,
     message: string,
-    options: { outcome?: KvOutcome; outcomeUnknown?: boolean; attempts?: number; cause?: unknown } = {},
+    options: {
+      outcome?: KvOutcome;
+      outcomeUnknown?: boolean;
+      attempts?: number;
+      cause?: unknown;
+      oldestRevision?: number;
+    } = {},
   ) {
     super(code, message, options.cause === undefined ? undefined : { cause: options.cause });
     this.outcome = options.outcome ?? (options.outcomeUnknown === true ? 'unknown' : 'not-applied');
     this.attempts = options.attempts ?? 0;
+    this.oldestRevision = options.oldestRevision;
   }
 
   /**

@@ -39,6 +39,9 @@ import {
   SNAPSHOT_SLICE_KEYS,
 } from './snapshot.js';
 import { emptyState, type KvState } from './state.js';
+import { compareHolds, type TxnCommand, type TxnOpResult, type TxnResult, txnProblem } from './txn.js';
+import { WatchHub, type WatchLimits } from './WatchHub.js';
+import type { WatchEvent } from './watchEvents.js';
 
 /**
  * A session unheard of for this long (in log time) expires: 10 minutes (@keel/core's
@@ -66,8 +69,14 @@ export interface KvStateMachineOptions {
    * which keeps this package free of timers) snapshots are encoded in one go.
    */
   readonly snapshotYield?: () => Promise<void>;
+  /**
+   * Bounds of the member-local watch service (history window, watchers, backlogs). Not replicated
+   * semantics: members may differ. Default `DEFAULT_WATCH_LIMITS`.
+   */
+  readonly watch?: Partial<WatchLimits>;
 }
 
+const EMPTY = new Uint8Array(0);
 const DECIMAL = /^-?(0|[1-9][0-9]*)$/;
 const textDecoder = new TextDecoder();
 const textEncoder = new TextEncoder();
@@ -108,6 +117,8 @@ export class KvStateMachine implements StateMachine<KvResult> {
   readonly limits: KvLimits;
   private readonly snapshotYield: (() => Promise<void>) | undefined;
   private readonly sessionLimits: SessionLimits;
+  /** The watch service over what this member applied: events in revision order, and the watchers. */
+  readonly watches: WatchHub;
 
   constructor(options: KvStateMachineOptions = {}) {
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
@@ -122,6 +133,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
     }
     this.sessionLimits = { timeoutMs: this.sessionTimeoutMs, maxSessions: this.maxSessions };
     this.state = emptyState(this.sessionLimits);
+    this.watches = new WatchHub(options.watch);
   }
 
   /** The store revision: how many writes changed a key so far. */
@@ -170,6 +182,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
   private execute(cmd: KvCommand, index: number): KvResult {
     switch (cmd.type) {
       case 'get':
+      case 'getAt':
       case 'scan':
         return this.read(cmd);
       case 'registerSession': {
@@ -207,7 +220,54 @@ export class KvStateMachine implements StateMachine<KvResult> {
         return this.cas(cmd);
       case 'incr':
         return this.incr(cmd);
+      case 'txn':
+        return this.txn(cmd);
     }
+  }
+
+  /** Events of the transaction being applied (its writes share one revision), or null. */
+  private txnEvents: WatchEvent[] | null = null;
+
+  private emit(e: WatchEvent): void {
+    if (this.txnEvents !== null) this.txnEvents.push(e);
+    else this.watches.record([e]);
+  }
+
+  /** Compares against the store as it is, then runs one branch; all its writes at one new revision. */
+  private txn(cmd: TxnCommand): TxnResult | Failure {
+    const problem = txnProblem(cmd, this.limits);
+    if (problem !== null) return fail('invalid-command', `txn: ${problem}`);
+    const s = this.state;
+    const succeeded = cmd.compare.every((c) => compareHolds(c, this.get(c.key)));
+    const at = s.revision + 1;
+    const results: TxnOpResult[] = [];
+    // All range results of one transaction share one scan's budget (items and about its bytes).
+    let items = 0;
+    let bytes = 0;
+    this.txnEvents = [];
+    try {
+      for (const op of succeeded ? cmd.success : cmd.failure) {
+        if (op.type === 'put') results.push({ type: 'put', version: this.put(op.key, op.value, at).version });
+        else if (op.type === 'delete')
+          results.push({ type: 'delete', deleted: this.delete(op.key, at).deleted });
+        else if (op.type === 'get') results.push({ type: 'get', kv: this.get(op.key) });
+        else if (items >= this.limits.maxScanLimit || bytes >= this.limits.maxScanBytes) {
+          results.push({ type: 'range', items: [], more: true });
+        } else {
+          const page = this.scan(op.range, Math.min(op.limit, this.limits.maxScanLimit - items));
+          items += page.items.length;
+          for (const kv of page.items) bytes += kv.key.length + kv.value.length;
+          results.push({ type: 'range', items: page.items, more: page.more });
+        }
+      }
+      if (this.txnEvents.length > 0) {
+        s.revision = at;
+        this.watches.record(this.txnEvents);
+      }
+    } finally {
+      this.txnEvents = null;
+    }
+    return { ok: true, type: 'txn', succeeded, revision: s.revision, results };
   }
 
   private incr(cmd: IncrCommand): IncrResult | Failure {
@@ -231,11 +291,12 @@ export class KvStateMachine implements StateMachine<KvResult> {
     return { ok: true, type: 'incr', revision: put.revision, version: put.version, value };
   }
 
-  private put(key: Uint8Array, value: Uint8Array): PutResult {
+  /** `at`: the revision of the transaction this put is part of (the caller moves the store's revision). */
+  private put(key: Uint8Array, value: Uint8Array, at?: number): PutResult {
     const s = this.state;
     const ks = keyString(key);
     const current = s.data.get(ks);
-    const revision = ++s.revision;
+    const revision = at ?? ++s.revision;
     let kv: KeyValue;
     if (current === undefined) {
       kv = { key, value, version: 1, createRevision: revision, modRevision: revision };
@@ -253,10 +314,11 @@ export class KvStateMachine implements StateMachine<KvResult> {
     }
     this.remember(s, ks, current);
     s.data.set(ks, kv);
+    this.emit({ type: 'put', kv, prev: current ?? null });
     return { ok: true, type: 'put', revision, version: kv.version };
   }
 
-  private delete(key: Uint8Array): DeleteResult {
+  private delete(key: Uint8Array, at?: number): DeleteResult {
     const s = this.state;
     const ks = keyString(key);
     const old = s.data.get(ks);
@@ -265,7 +327,13 @@ export class KvStateMachine implements StateMachine<KvResult> {
     s.data.delete(ks);
     s.bytes -= old.key.length + old.value.length;
     s.index.delete(ks);
-    return { ok: true, type: 'delete', revision: ++s.revision, deleted: true };
+    const revision = at ?? ++s.revision;
+    this.emit({
+      type: 'delete',
+      kv: { key: old.key, value: EMPTY, version: 0, createRevision: 0, modRevision: revision },
+      prev: old,
+    });
+    return { ok: true, type: 'delete', revision, deleted: true };
   }
 
   private cas(cmd: CasCommand): CasResult | CompareFailed {
@@ -347,10 +415,37 @@ export class KvStateMachine implements StateMachine<KvResult> {
     return { ok: true, type: 'scan', revision: s.revision, items, more };
   }
 
+  /**
+   * The key as it was at `revision`, rebuilt from the watch history: the previous value of the
+   * first change after `revision`, or the key as it is when nothing changed it since. Needs the
+   * window to cover every revision after `revision`.
+   */
+  getAt(key: Uint8Array, revision: number): GetResult | Failure {
+    const s = this.state;
+    const h = this.watches.history;
+    if (revision > s.revision) {
+      return fail('future-revision', `revision ${revision} is past the store's revision ${s.revision}`);
+    }
+    if (revision < h.start - 1) {
+      return fail(
+        'compacted',
+        `revision ${revision} is compacted on this member: the oldest revision available is ${h.start - 1}`,
+      );
+    }
+    const ks = keyString(key);
+    for (let r = revision + 1; r <= h.end; r++) {
+      for (const e of h.at(r)!) {
+        if (keyString(e.kv.key) === ks) return { ok: true, type: 'get', revision, kv: e.prev };
+      }
+    }
+    return { ok: true, type: 'get', revision, kv: this.get(key) };
+  }
+
   /** Executes a read command against local state (what `apply` does for reads sent through the log). */
-  read(cmd: ReadCommand): GetResult | ScanResult {
+  read(cmd: ReadCommand): GetResult | ScanResult | Failure {
     if (cmd.type === 'get')
       return { ok: true, type: 'get', revision: this.state.revision, kv: this.get(cmd.key) };
+    if (cmd.type === 'getAt') return this.getAt(cmd.key, cmd.revision);
     return this.scan(cmd.range, cmd.limit, cmd.after);
   }
 
@@ -401,6 +496,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
   restore(bytes: Uint8Array): void {
     this.state = decodeSnapshot(bytes, this.limits, this.sessionLimits);
     this.hash = null;
+    this.watches.reset(this.state.revision);
   }
 
   /**

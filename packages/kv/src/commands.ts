@@ -14,11 +14,13 @@
  *   incr            flags:u8 [session]  key  delta:varint              flags: 0x01 session,
  *                   0x02 delta is negative (magnitude in the varint; never -0)
  *   get             key
+ *   getAt           key  revision:varint                               (a key as of a past revision)
  *   scan            flags:u8  start|prefix  [end]  limit:varint  [after]
  *                   flags: 0x01 prefix (else a range), 0x02 end present, 0x04 after present
  *   registerSession (empty)
  *   keepAlive       clientId:varint
  *   closeSession    clientId:varint
+ *   txn             flags:u8 [session]  body                           (body: see txn.ts)
  *
  * New commands take new type codes (incr is 9) and leave existing layouts alone, so the entry
  * version stays 1; a member that predates a type rejects it as an unknown type.
@@ -32,6 +34,7 @@
  */
 import { DecodeError, DecodeErrorReason, EncodeError, Reader, Writer } from '@keel/core/codec';
 import { DEFAULT_KV_LIMITS, type KvLimits } from './limits.js';
+import { readTxnBody, type TxnCommand, txnProblem, writeTxnBody } from './txn.js';
 
 /** Which client sent a write, and its position in that client's sequence (dissertation §6.3). */
 export interface SessionRef {
@@ -83,6 +86,11 @@ export type IncrCommand = {
   readonly session?: SessionRef;
 };
 export type GetCommand = { readonly type: 'get'; readonly key: Uint8Array };
+/**
+ * The key as it was at `revision`, from the answering member's watch history window (a member-local
+ * read: `compacted` when the window no longer covers it, `future-revision` past the store's).
+ */
+export type GetAtCommand = { readonly type: 'getAt'; readonly key: Uint8Array; readonly revision: number };
 export type ScanCommand = {
   readonly type: 'scan';
   readonly range: ScanRange;
@@ -98,8 +106,8 @@ export type KeepAliveCommand = { readonly type: 'keepAlive'; readonly clientId: 
 /** Ends a session and frees its cached response. */
 export type CloseSessionCommand = { readonly type: 'closeSession'; readonly clientId: number };
 
-export type WriteCommand = PutCommand | DeleteCommand | CasCommand | IncrCommand;
-export type ReadCommand = GetCommand | ScanCommand;
+export type WriteCommand = PutCommand | DeleteCommand | CasCommand | IncrCommand | TxnCommand;
+export type ReadCommand = GetCommand | GetAtCommand | ScanCommand;
 export type SessionCommand = RegisterSessionCommand | KeepAliveCommand | CloseSessionCommand;
 export type KvCommand = WriteCommand | ReadCommand | SessionCommand;
 export type KvCommandType = KvCommand['type'];
@@ -126,6 +134,8 @@ export const CommandCode = {
   keepAlive: 7,
   closeSession: 8,
   incr: 9,
+  txn: 10,
+  getAt: 11,
 } as const satisfies Record<KvCommandType, number>;
 
 const F_SESSION = 0x01;
@@ -138,11 +148,17 @@ const F_SCAN_END = 0x02;
 const F_SCAN_AFTER = 0x04;
 
 export function isWriteCommand(cmd: KvCommand): cmd is WriteCommand {
-  return cmd.type === 'put' || cmd.type === 'delete' || cmd.type === 'cas' || cmd.type === 'incr';
+  return (
+    cmd.type === 'put' ||
+    cmd.type === 'delete' ||
+    cmd.type === 'cas' ||
+    cmd.type === 'incr' ||
+    cmd.type === 'txn'
+  );
 }
 
 export function isReadCommand(cmd: KvCommand): cmd is ReadCommand {
-  return cmd.type === 'get' || cmd.type === 'scan';
+  return cmd.type === 'get' || cmd.type === 'getAt' || cmd.type === 'scan';
 }
 
 export type CommandCheck =
@@ -244,6 +260,17 @@ export function checkCommand(cmd: KvCommand, limits: KvLimits = DEFAULT_KV_LIMIT
       );
     case 'get':
       return keyProblem(cmd.key, limits, 'key', false);
+    case 'getAt':
+      return first(
+        keyProblem(cmd.key, limits, 'key', false),
+        isCount(cmd.revision) && cmd.revision > 0
+          ? OK
+          : {
+              ok: false,
+              code: 'invalid-argument',
+              message: `revision ${cmd.revision} is not a positive integer`,
+            },
+      );
     case 'scan': {
       const r = cmd.range;
       const rangeCheck =
@@ -265,6 +292,13 @@ export function checkCommand(cmd: KvCommand, limits: KvLimits = DEFAULT_KV_LIMIT
         rangeCheck,
         limitCheck,
         cmd.after === undefined ? OK : keyProblem(cmd.after, limits, 'after', false),
+      );
+    }
+    case 'txn': {
+      const problem = txnProblem(cmd, limits);
+      return first(
+        sessionProblem(cmd.session),
+        problem === null ? OK : { ok: false, code: 'invalid-argument', message: problem },
       );
     }
     case 'registerSession':
@@ -330,6 +364,10 @@ export function writeCommand(w: Writer, cmd: KvCommand, limits: KvLimits = DEFAU
     case 'get':
       w.lenBytes(cmd.key);
       return;
+    case 'getAt':
+      w.lenBytes(cmd.key);
+      w.varint(cmd.revision);
+      return;
     case 'scan': {
       const r = cmd.range;
       let flags = 0;
@@ -346,6 +384,11 @@ export function writeCommand(w: Writer, cmd: KvCommand, limits: KvLimits = DEFAU
       if (cmd.after !== undefined) w.lenBytes(cmd.after);
       return;
     }
+    case 'txn':
+      w.u8(cmd.session === undefined ? 0 : F_SESSION);
+      if (cmd.session !== undefined) writeSession(w, cmd.session);
+      writeTxnBody(w, cmd);
+      return;
     case 'registerSession':
       return;
     case 'keepAlive':
@@ -451,6 +494,12 @@ export function readCommand(r: Reader, limits: KvLimits = DEFAULT_KV_LIMITS): Kv
     }
     case CommandCode.get:
       return { type: 'get', key: readKey(r, limits) };
+    case CommandCode.getAt: {
+      const key = readKey(r, limits);
+      const revision = r.varint();
+      if (revision === 0) r.fail(DecodeErrorReason.Malformed, 'revision 0');
+      return { type: 'getAt', key, revision };
+    }
     case CommandCode.scan: {
       const flags = readFlags(r, F_SCAN_PREFIX | F_SCAN_END | F_SCAN_AFTER);
       let range: ScanRange;
@@ -473,6 +522,10 @@ export function readCommand(r: Reader, limits: KvLimits = DEFAULT_KV_LIMITS): Kv
       const clientId = r.varint();
       if (clientId === 0) r.fail(DecodeErrorReason.Malformed, 'client id 0');
       return { type: code === CommandCode.keepAlive ? 'keepAlive' : 'closeSession', clientId };
+    }
+    case CommandCode.txn: {
+      const flags = readFlags(r, F_SESSION);
+      return readTxnBody(r, limits, flags & F_SESSION ? readSession(r) : undefined);
     }
     default:
       return r.fail(DecodeErrorReason.UnknownType, `command type ${code}`);

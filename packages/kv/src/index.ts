@@ -47,6 +47,7 @@ export type { KvOutcome } from './KvClientError.js';
 export { KvClientError, KvClientErrorCode } from './KvClientError.js';
 export type { KvStateMachineOptions } from './KvStateMachine.js';
 export { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_TIMEOUT_MS, KvStateMachine } from './KvStateMachine.js';
+export type { WatchBatch, WatchOptions } from './KvWatch.js';
 export type { KeyCheck, KvLimits, ValueCheck } from './limits.js';
 export { checkKey, checkValue, DEFAULT_KV_LIMITS, KeyLimits } from './limits.js';
 export type {
@@ -87,3 +88,18 @@ export type {
 export { ResultCode, readResult, writeResult } from './results.js';
 export { kvService } from './service.js';
 export { SNAPSHOT_CHUNK_BYTES, SNAPSHOT_VERSION } from './snapshot.js';
+export type { CompareOp, TxnCommand, TxnCompare, TxnOp, TxnOpResult, TxnResult } from './txn.js';
+export { MAX_TXN_OPS } from './txn.js';
+export type { CompareInput, TxnInput, TxnOpInput } from './txnInput.js';
+export type { WatchHistoryLimits } from './WatchHistory.js';
+export type { WatchCreated, WatchEnded, WatchHub, WatchLimits, WatchPoll } from './WatchHub.js';
+export { DEFAULT_WATCH_LIMITS, WatchEndReason } from './WatchHub.js';
+export type { WatchEvent, WatchRange } from './watchEvents.js';
+export type { WatchReply, WatchRequest } from './watchProtocol.js';
+export {
+  decodeWatchReply,
+  decodeWatchRequest,
+  encodeWatchReply,
+  encodeWatchRequest,
+  MAX_WATCH_WAIT_MS,
+} from './watchProtocol.js';

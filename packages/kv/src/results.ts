@@ -13,6 +13,7 @@
  *     0x07 keepAlive
  *     0x08 closeSession
  *     0x09 incr             revision:varint  version:varint  negative:u8  magnitude:varint
+ *     0x0a txn              succeeded:u8  revision:varint  count:varint  opResult*   (see txn.ts)
  *     0x81 compare-failed   message  revision:varint  present:u8  [kv]
  *     0x82.. other failures message
  *   kv = key  value  version:varint  createRevision:varint  modRevision:varint  (key, value: len:varint bytes)
@@ -20,6 +21,7 @@
  */
 import { DecodeErrorReason, EncodeError, type Reader, type Writer } from '@keel/core/codec';
 import { DEFAULT_KV_LIMITS, type KvLimits } from './limits.js';
+import { readTxnResult, type TxnResult, writeTxnResult } from './txn.js';
 
 /**
  * One key as stored. `version` counts writes since the key was (re)created: 1 after the first put,
@@ -50,6 +52,10 @@ export const ResultCode = {
   InvalidCommand: 'invalid-command',
   /** incr: the key holds something other than a decimal integer, or the sum leaves ±(2^53-1). */
   NotAnInteger: 'not-an-integer',
+  /** getAt: the revision is older than the answering member's history window. */
+  Compacted: 'compacted',
+  /** getAt: the revision is past the store's. */
+  FutureRevision: 'future-revision',
 } as const;
 export type ResultCode = (typeof ResultCode)[keyof typeof ResultCode];
 
@@ -132,6 +138,7 @@ export type KvResult =
   | RegisterSessionResult
   | KeepAliveResult
   | CloseSessionResult
+  | TxnResult
   | CompareFailed
   | Failure;
 
@@ -145,6 +152,7 @@ const Tag = {
   keepAlive: 0x07,
   closeSession: 0x08,
   incr: 0x09,
+  txn: 0x0a,
 } as const;
 
 const FailureTag = {
@@ -154,6 +162,8 @@ const FailureTag = {
   'stale-sequence': 0x84,
   'invalid-command': 0x85,
   'not-an-integer': 0x86,
+  compacted: 0x87,
+  'future-revision': 0x88,
 } as const satisfies Record<ResultCode, number>;
 
 const FAILURE_BY_TAG = new Map<number, ResultCode>(
@@ -256,6 +266,9 @@ export function writeResult(w: Writer, result: KvResult, limits: KvLimits = DEFA
     case 'registerSession':
       w.varint(result.clientId);
       return;
+    case 'txn':
+      writeTxnResult(w, result, writeKeyValue);
+      return;
     case 'keepAlive':
     case 'closeSession':
       return;
@@ -297,6 +310,8 @@ export function readResult(r: Reader, limits: KvLimits = DEFAULT_KV_LIMITS): KvR
     }
     case Tag.registerSession:
       return { ok: true, type: 'registerSession', clientId: r.varint() };
+    case Tag.txn:
+      return readTxnResult(r, limits, (rr) => readKeyValue(rr, limits));
     case Tag.keepAlive:
       return { ok: true, type: 'keepAlive' };
     case Tag.closeSession:

@@ -4,6 +4,7 @@ import { encodeEntry, isWriteCommand } from './commands.js';
 import type { KvStateMachine } from './KvStateMachine.js';
 import { decodeRequest, encodeResponse, type KvRequest } from './protocol.js';
 import type { KvResult } from './results.js';
+import { decodeWatchRequest, encodeWatchReply, isWatchRequest } from './watchProtocol.js';
 
 /**
  * The KV store's client protocol as a `RequestService`: what a member's request server
@@ -13,6 +14,7 @@ import type { KvResult } from './results.js';
  */
 export const kvService: RequestService<KvStateMachine, KvResult> = {
   decode(payload: Uint8Array): ServiceRequest<KvStateMachine, KvResult> {
+    if (isWatchRequest(payload)) return decodeWatch(payload);
     let request: KvRequest;
     try {
       request = decodeRequest(payload);
@@ -22,7 +24,7 @@ export const kvService: RequestService<KvStateMachine, KvResult> = {
     }
     const cmd = request.command;
     const label: string = cmd.type;
-    if (cmd.type === 'get' || cmd.type === 'scan') {
+    if (cmd.type === 'get' || cmd.type === 'getAt' || cmd.type === 'scan') {
       return { kind: 'read', label: cmd.type, consistency: request.consistency, run: (sm) => sm.read(cmd) };
     }
     if (
@@ -43,3 +45,48 @@ export const kvService: RequestService<KvStateMachine, KvResult> = {
   encodeResult: (result) => encodeResponse({ kind: 'result', result }).slice(),
   encodeError: (error) => encodeResponse({ kind: 'error', ...error }).slice(),
 };
+
+/**
+ * Watch requests are served by whichever member receives them, from what it applied (followers
+ * too, so watch load spreads). A poll with nothing to deliver is held until the member applies a
+ * matching event or `waitMs` passes; then it answers its progress (an empty batch), which is also
+ * how a client tells a quiet watch from a dead member.
+ */
+function decodeWatch(payload: Uint8Array): ServiceRequest<KvStateMachine, KvResult> {
+  let req: ReturnType<typeof decodeWatchRequest>;
+  try {
+    req = decodeWatchRequest(payload);
+  } catch (err) {
+    const message = err instanceof DecodeError ? err.message : 'malformed watch request';
+    return { kind: 'reject', label: 'malformed', code: 'bad-request', message };
+  }
+  const encode = (reply: Parameters<typeof encodeWatchReply>[0]): Uint8Array =>
+    encodeWatchReply(reply).slice();
+  switch (req.op) {
+    case 'create': {
+      const options =
+        req.from === undefined ? { prevValue: req.prevValue } : { prevValue: req.prevValue, from: req.from };
+      const once = (sm: KvStateMachine) => encode(sm.watches.create(req.range, options));
+      return { kind: 'wait', label: 'watch', maxWaitMs: 0, poll: once, expire: once };
+    }
+    case 'cancel': {
+      const once = (sm: KvStateMachine) => encode(sm.watches.cancel(req.id));
+      return { kind: 'wait', label: 'watchCancel', maxWaitMs: 0, poll: once, expire: once };
+    }
+    case 'poll': {
+      let from: number | undefined = req.from;
+      return {
+        kind: 'wait',
+        label: 'watchPoll',
+        maxWaitMs: req.waitMs,
+        poll: (sm) => {
+          const r = sm.watches.poll(req.id, from, req.tag);
+          // Rewind only once: later polls of this request continue from the cursor.
+          from = undefined;
+          return r.kind === 'idle' ? null : encode(r);
+        },
+        expire: (sm) => encode(sm.watches.poll(req.id, undefined, req.tag)),
+      };
+    }
+  }
+}

@@ -30,4 +30,27 @@ describe('README example', () => {
       ].join('\n'),
     );
   });
+
+  it('examples/watch.ts runs and prints what the README says', () => {
+    const file = fileURLToPath(new URL('../examples/watch.ts', import.meta.url));
+    const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', file], {
+      encoding: 'utf8',
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        "batch: [ 'put cfg/a@1', 'put cfg/a@3 (was 1)', 'delete cfg/a@4 (was 2)' ]",
+        "then: { kind: 'idle', revision: 4 }",
+        'from 1 now: {',
+        "  kind: 'ended',",
+        "  reason: 'compacted',",
+        "  message: 'revision 1 is compacted on this member: the oldest revision available is 5',",
+        '  oldest: 5',
+        '}',
+        '',
+      ].join('\n'),
+    );
+  });
 });

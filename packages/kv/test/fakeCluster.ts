@@ -2,6 +2,7 @@ import { ChannelErrorCode, type ClientChannel, type NodeId } from '@keel/core';
 import {
   decodeRequest,
   encodeResponse,
+  isReadCommand,
   isWriteCommand,
   KvClientError,
   type KvRequest,
@@ -149,7 +150,7 @@ export class FakeCluster {
 
   private serve(m: FakeMember, request: KvRequest): Promise<Uint8Array> | Uint8Array {
     const cmd = request.command;
-    if (cmd.type === 'get' || cmd.type === 'scan') {
+    if (isReadCommand(cmd)) {
       if (request.consistency === 'lease') {
         return encode({
           kind: 'error',

@@ -33,12 +33,19 @@ export interface RequestServerDeps<Machine, Result> {
  * (the client never needs to know who leads); reads run once safe (stale, lease, ReadIndex).
  * Every request taken gets exactly one answer.
  */
+/** A long poll held until the state machine has an answer for it, or its time is up. */
+interface Waiting<Machine> {
+  readonly req: ClientRequest;
+  readonly poll: (machine: Machine) => Uint8Array | null;
+  readonly expire: (machine: Machine) => Uint8Array;
+  readonly timer: ReturnType<typeof setTimeout>;
+}
+
 export class RequestServer<Machine, Result> {
-  /**
-   * Set when the member starts shutting down: new requests are refused as `not-leader` with the
-   * leader's id when known (certainly not executed, so the client retries there at once).
-   */
-  stopping = false;
+  private isStopping = false;
+  /** Long polls (`wait` requests) held until the member applies something they wait for. */
+  private readonly waiting = new Set<Waiting<Machine>>();
+  private wakeScheduled = false;
   readonly stats = { proposals: 0, reads: 0, clientRequests: 0 };
   private forwardTo: { id: NodeId; conn: ClientConnection } | null = null;
   /** Requests taken and not yet answered. */
@@ -46,6 +53,49 @@ export class RequestServer<Machine, Result> {
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly deps: RequestServerDeps<Machine, Result>) {}
+
+  /**
+   * Set when the member starts shutting down: new requests are refused as `not-leader` with the
+   * leader's id when known (certainly not executed, so the client retries there at once). Held
+   * long polls are answered `stopped` at once, so a client moves to another member.
+   */
+  get stopping(): boolean {
+    return this.isStopping;
+  }
+
+  set stopping(value: boolean) {
+    this.isStopping = value;
+    if (!value) return;
+    for (const w of [...this.waiting]) {
+      this.unpark(w);
+      clearTimeout(w.timer);
+      this.fail(w.req, { code: 'stopped', message: 'the member is shutting down', leaderHint: this.hint() });
+    }
+  }
+
+  /** Long polls held now. */
+  get waitingCount(): number {
+    return this.waiting.size;
+  }
+
+  /**
+   * The member applied entries or restored a snapshot: held long polls are polled again, once the
+   * current apply batch is done (the hook runs before each entry is applied).
+   */
+  applied(): void {
+    if (this.wakeScheduled || this.waiting.size === 0) return;
+    this.wakeScheduled = true;
+    queueMicrotask(() => {
+      this.wakeScheduled = false;
+      for (const w of [...this.waiting]) {
+        const bytes = this.pollOnce(w.req, w.poll);
+        if (bytes === undefined) continue;
+        this.unpark(w);
+        clearTimeout(w.timer);
+        if (bytes !== null) w.req.reply(bytes);
+      }
+    });
+  }
 
   /** Requests taken and not yet answered. */
   get inFlight(): number {
@@ -106,6 +156,7 @@ export class RequestServer<Machine, Result> {
     this.deps.metrics.requests.clientRequests.inc({ kind: request.label });
     if (request.kind === 'read') this.serveRead(req, request);
     else if (request.kind === 'write') this.serveWrite(req, request.command);
+    else if (request.kind === 'wait') this.serveWait(req, request);
     else this.fail(req, { code: request.code, message: request.message, leaderHint: null });
   }
 
@@ -217,6 +268,68 @@ export class RequestServer<Machine, Result> {
     });
   }
 
+  private serveWait(
+    req: ClientRequest,
+    request: Extract<ServiceRequest<Machine, Result>, { readonly kind: 'wait' }>,
+  ): void {
+    // A member that knows no leader may be cut off from the cluster (a partition): what it applied
+    // may be far behind, and it would answer progress forever. It refuses, so the client's long
+    // poll moves to a member that is in touch (etcd's require-leader rule for watches).
+    const status = this.deps.node.status();
+    if (status.role !== 'leader' && status.leader === null) {
+      this.fail(req, {
+        code: 'not-leader',
+        message: 'no leader known: this member may be cut off',
+        leaderHint: null,
+      });
+      return;
+    }
+    const bytes = this.pollOnce(req, request.poll);
+    if (bytes === null) return;
+    if (bytes !== undefined) {
+      req.reply(bytes);
+      return;
+    }
+    if (request.maxWaitMs <= 0) {
+      this.expire(req, request.expire);
+      return;
+    }
+    const w: Waiting<Machine> = {
+      req,
+      poll: request.poll,
+      expire: request.expire,
+      timer: setTimeout(() => {
+        if (!this.unpark(w)) return;
+        this.expire(req, request.expire);
+      }, request.maxWaitMs),
+    };
+    this.waiting.add(w);
+    this.deps.metrics.requests.waiting = this.waiting.size;
+  }
+
+  /** The poll's reply, `undefined` to keep waiting, or null once it failed (and was answered). */
+  private pollOnce(
+    req: ClientRequest,
+    poll: (machine: Machine) => Uint8Array | null,
+  ): Uint8Array | null | undefined {
+    try {
+      return poll(this.deps.machine) ?? undefined;
+    } catch (err) {
+      req.fail(`cannot serve the request: ${(err as Error).message}`);
+      return null;
+    }
+  }
+
+  private unpark(w: Waiting<Machine>): boolean {
+    const had = this.waiting.delete(w);
+    this.deps.metrics.requests.waiting = this.waiting.size;
+    return had;
+  }
+
+  private expire(req: ClientRequest, expire: (machine: Machine) => Uint8Array): void {
+    this.send(req, () => expire(this.deps.machine));
+  }
+
   /** A follower relays a write to the leader's client endpoint: the client never needs to know who leads. */
   private forward(req: ClientRequest, leader: NodeId): void {
     const known = this.deps.clientAddress(leader) ?? '';
@@ -267,8 +380,9 @@ export class RequestServer<Machine, Result> {
     req.reply(bytes);
   }
 
-  /** Closes the connection used for forwarding. */
+  /** Answers held long polls and closes the connection used for forwarding. */
   async close(): Promise<void> {
+    this.stopping = true;
     await this.forwardTo?.conn.close();
   }
 }

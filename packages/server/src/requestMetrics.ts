@@ -13,6 +13,9 @@ export class RequestMetrics {
   /** Commands proposed with no outcome yet: a plain count, read into its gauge at scrape time. */
   pending = 0;
   readonly proposalsPending: Gauge;
+  /** Long polls (watches) held until there is something to answer: a plain count, like `pending`. */
+  waiting = 0;
+  readonly requestsWaiting: Gauge;
   readonly proposalsFailed: Counter;
   readonly commitLatency: Histogram;
 
@@ -29,6 +32,13 @@ export class RequestMetrics {
       'Commands this member proposed that have no outcome yet',
       [],
       () => this.pending,
+    );
+    this.requestsWaiting = gauge(
+      r,
+      'keel_server_requests_waiting',
+      'Long polls (watch polls) held until the member applies something they wait for',
+      [],
+      () => this.waiting,
     );
     this.proposalsFailed = counter(
       r,

@@ -144,6 +144,8 @@ export async function startMember<Machine extends ServedStateMachine<Result>, Re
     metrics.network.observeRoundTrip(peer, s),
   );
   let node: RaftNode<Result> | null = null;
+  // Held long polls (watches) look again after each apply; the server exists only below.
+  let applied = (): void => undefined;
   node = new RaftNode<Result>({
     raft: {
       id: config.id,
@@ -209,6 +211,7 @@ export async function startMember<Machine extends ServedStateMachine<Result>, Re
       ready: (_id, rd) => {
         if (node !== null) roles.observe(rd);
       },
+      apply: () => applied(),
       snapshot: (_id, meta, chunks) => {
         const bytes = chunksLength(chunks);
         metrics.raft.snapshots.inc();
@@ -216,6 +219,7 @@ export async function startMember<Machine extends ServedStateMachine<Result>, Re
         raftLog.info({ index: meta.index, term: meta.term, bytes }, 'snapshot taken');
       },
       restore: (_id, meta, data) => {
+        applied();
         metrics.raft.snapshotsRestored.inc();
         metrics.raft.snapshotBytes.set(data.length);
         raftLog.info(
@@ -234,6 +238,7 @@ export async function startMember<Machine extends ServedStateMachine<Result>, Re
     metrics,
     clientAddress: (id) => book.get(id)?.client,
   });
+  applied = () => server.applied();
   const member = new RunningMember<Machine, Result>({
     options: config,
     log,

@@ -55,6 +55,7 @@ export function textReport(run: ChaosRun): string {
     `  counter: ${v.counter.final ?? 'unread'} (acknowledged increments ${v.counter.acked}, indeterminate ${v.counter.indeterminate}) ${v.counter.ok ? 'ok' : 'WRONG'}`,
   );
   lines.push(`  lost writes: ${v.lostWrites.length}`);
+  if (v.watch !== null) lines.push(`  watch: ${v.watch.ok ? 'ok' : 'WRONG'} — ${v.watch.detail}`);
   for (const l of v.lostWrites.slice(0, 20)) lines.push(`    ${formatOperation(l.operation)}: ${l.why}`);
   lines.push(`  convergence: ${v.convergence.ok ? 'ok' : 'FAILED'} — ${v.convergence.detail}`);
   lines.push(`  writes after heal: ${v.serving.ok ? 'ok' : 'FAILED'} — ${v.serving.detail}`);
@@ -137,6 +138,7 @@ export function jsonReport(run: ChaosRun, command: readonly string[]): string {
       })),
       convergence: v.convergence,
       serving: v.serving,
+      watch: v.watch,
       check_ms: Math.round(v.checkMs),
       client_errors: run.errors,
       schedule: run.schedule,

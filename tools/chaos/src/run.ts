@@ -9,6 +9,7 @@ import { Nemesis } from './nemesis.js';
 import { NetnsNetwork } from './netns.js';
 import { buildSchedule, describeStep, type FaultFamily, type FaultStep } from './schedule.js';
 import { type ChaosVerdict, type Convergence, judge } from './verdict.js';
+import { checkWatchStream, WatchRecorder } from './watchCheck.js';
 import { Workload } from './workload.js';
 
 export interface ChaosOptions {
@@ -124,6 +125,9 @@ export async function runChaos(o: ChaosOptions, progress: ChaosProgress): Promis
     });
     const w = workload;
     const nemesis = new Nemesis(c, clock, (l) => progress.line(`+${(clock() / 1000).toFixed(1)} s ${l}`));
+    // A watcher on every key from revision 1, through every fault: its stream is judged below.
+    const recorder = new WatchRecorder(w.client());
+    recorder.start();
     base = performance.now();
     const t0 = clock();
     w.start();
@@ -174,11 +178,27 @@ export async function runChaos(o: ChaosOptions, progress: ChaosProgress): Promis
       }
     }
     const serving = await probeWrite(w, clock);
+    // Where the watch must get to: the store's revision after the probe (read linearizably).
+    const to = await reader.get('probe').then(
+      (r) => r.revision,
+      () => recorder.revision,
+    );
+    await recorder.stopAt(to, 30_000);
     const convergence = await waitConverged(c, 30_000);
     progress.line(
       `+${(clock() / 1000).toFixed(1)} s checking ${w.history.length} operations (${convergence.ok ? 'members converged' : 'members did NOT converge'})`,
     );
     const history = [...w.history];
+    const watch = checkWatchStream(
+      recorder.events,
+      1,
+      to,
+      history,
+      finalReads,
+      recorder.failure,
+      recorder.restarts,
+      recorder.moves,
+    );
     const verdict = judge({
       history,
       finalReads,
@@ -187,6 +207,7 @@ export async function runChaos(o: ChaosOptions, progress: ChaosProgress): Promis
       serving,
       crashes: c.crashes,
       checkBudgetMs: o.checkBudgetMs,
+      watch,
     });
     return {
       options: o,

@@ -1,5 +1,6 @@
 import { type CheckResult, checkHistory, type Operation, type Violation } from '@keel/checker';
 import { type FaultEvent, faultsDuring } from './faults.js';
+import type { WatchCheck } from './watchCheck.js';
 import { COUNTER_KEY } from './workload.js';
 
 /** What the members said after the heal and the quiet period. */
@@ -55,6 +56,8 @@ export interface ChaosVerdict {
   readonly counter: CounterCheck;
   readonly convergence: Convergence;
   readonly serving: { readonly ok: boolean; readonly detail: string };
+  /** The watcher's stream against the committed history (null: no watcher ran). */
+  readonly watch: WatchCheck | null;
   readonly checkMs: number;
 }
 
@@ -69,6 +72,7 @@ export interface VerdictInput {
   readonly crashes?: readonly { readonly id: string; readonly code: number; readonly logTail: string }[];
   /** Wall-clock budget of the linearizability check; past it, undecided keys are `unknown`. */
   readonly checkBudgetMs: number;
+  readonly watch?: WatchCheck;
 }
 
 /**
@@ -112,6 +116,7 @@ export function judge(input: VerdictInput): ChaosVerdict {
     );
   }
   if (!input.convergence.ok) reasons.push(`members did not converge: ${input.convergence.detail}`);
+  if (input.watch !== undefined && !input.watch.ok) reasons.push(`watch stream wrong: ${input.watch.detail}`);
   if (!input.serving.ok) reasons.push(`cluster did not serve writes after the heal: ${input.serving.detail}`);
   for (const c of input.crashes ?? []) {
     reasons.push(
@@ -129,6 +134,7 @@ export function judge(input: VerdictInput): ChaosVerdict {
     counter,
     convergence: input.convergence,
     serving: input.serving,
+    watch: input.watch ?? null,
     checkMs,
   };
 }

@@ -26,6 +26,11 @@ export type ReadConsistencyLevel = 'linearizable' | 'lease' | 'stale';
  *   a service can stamp it into the entry (time decided by the log, never by each member's clock).
  *   It may throw: the request is then answered `bad-request` with the error's message.
  * - `read`: `run(machine)` is called once a read at `consistency` is safe on this member.
+ * - `wait`: a long poll served from this member's local state (watches): `poll(machine)` is called
+ *   at arrival and again after the member applies entries or restores a snapshot, until it gives
+ *   the reply's bytes; after `maxWaitMs` without one, `expire(machine)` gives them. The service
+ *   encodes these replies itself (they are not `Result`s). A member that knows no leader refuses
+ *   it as `not-leader` (it may be cut off from the cluster, and far behind).
  * - `reject`: answered at once with `code` and `message`.
  */
 export type ServiceRequest<Machine, Result> =
@@ -35,6 +40,13 @@ export type ServiceRequest<Machine, Result> =
       readonly label: string;
       readonly consistency: ReadConsistencyLevel;
       readonly run: (machine: Machine) => Result;
+    }
+  | {
+      readonly kind: 'wait';
+      readonly label: string;
+      readonly maxWaitMs: number;
+      readonly poll: (machine: Machine) => Uint8Array | null;
+      readonly expire: (machine: Machine) => Uint8Array;
     }
   | {
       readonly kind: 'reject';

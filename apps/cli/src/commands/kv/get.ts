@@ -3,7 +3,7 @@ import { ExitCode, type Io } from '../../io.js';
 import { usage } from './errors.js';
 import { decodeArg } from './input.js';
 import { consistencyOf, printCount, printRange, showOf, spellingOf } from './listing.js';
-import { keyEncoding, type Parsed, positionals } from './options.js';
+import { keyEncoding, type Parsed, positionals, revisionOf } from './options.js';
 import { keyJson, kvJson, printItem } from './output.js';
 
 /**
@@ -13,6 +13,7 @@ import { keyJson, kvJson, printItem } from './output.js';
 export async function get(kv: KvClient, p: Parsed, io: Io): Promise<ExitCode> {
   const { values } = p;
   if (typeof values.prefix === 'string') {
+    if (values.rev !== undefined) throw usage('--rev goes with a single key, not --prefix');
     positionals('get', p, []);
     return printRange(kv, { prefix: decodeArg(values.prefix, keyEncoding(values), '--prefix') }, values, io);
   }
@@ -21,7 +22,16 @@ export async function get(kv: KvClient, p: Parsed, io: Io): Promise<ExitCode> {
   const show = showOf(values);
   const spelling = spellingOf(values);
   const json = values.json === true;
-  const r = await kv.get(decodeArg(key, spelling.key, 'key'), { consistency: consistencyOf(values) });
+  const k = decodeArg(key, spelling.key, 'key');
+  const r =
+    values.rev === undefined
+      ? await kv.get(k, { consistency: consistencyOf(values) })
+      : await kv.getAt(k, revisionOf(values.rev) ?? 1, { consistency: consistencyOf(values) });
+  if (!r.ok) {
+    // compacted (older than the answering member's history) or a future revision.
+    io.err(`keel get: ${r.message} [${r.code}]`);
+    return ExitCode.Failure;
+  }
   if (show === 'count') {
     printCount(io, r.kv === null ? 0 : 1, json);
     return ExitCode.Ok;

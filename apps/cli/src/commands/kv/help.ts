@@ -1,4 +1,4 @@
-export const KV_HELP = `keel put|get|del|cas|incr|scan — read and write a cluster's keys; keel keygen — CURVE keys
+export const KV_HELP = `keel put|get|del|cas|incr|scan|watch|txn — read, write and watch keys; keel keygen — CURVE keys
 
 Usage:
   keel put <key> <value>                 write a key; prints OK
@@ -6,6 +6,8 @@ Usage:
   keel put <key> --file <path>           ... the value from a file
   keel get <key>                         print the value; a missing key: nothing on stdout, exit 1
   keel get --prefix <p>                  every key under the prefix, printed as by scan
+  keel get <key> --rev <n>               the value as of revision n, from the answering member's
+                                         history window (older: exit 1, naming the oldest)
   keel del <key>                         delete a key; prints how many it deleted (1 or 0)
   keel del --prefix <p>                  delete every key under the prefix (see below); prints how many
   keel cas <key> <expected> <new>        write <new> only if the value is <expected>
@@ -18,6 +20,22 @@ Usage:
   keel scan [--prefix <p> | --start <a> [--end <b>]]
                                          keys in byte order, one "key<TAB>value" line each
                                          (default: every key); no keys: prints nothing
+  keel watch <key> | --prefix <p>        print every change, as it is applied, in revision order:
+                                         "PUT<TAB>rev<TAB>key<TAB>value" or "DELETE<TAB>rev<TAB>key";
+                                         runs until interrupted (or --limit events)
+    --rev <n>                            from revision n (default: from now); older than the
+                                         members' history window: exit 1, naming the oldest
+    --limit <n>                          exit after n events
+    --prev                               --json: add "prev", the key before the change (or null)
+  keel txn [-] | --file <path>           a transaction, as JSON from stdin or a file:
+                                         {"compare":[{"key":"k","value":"v","op":"="}, ...],
+                                          "success":[{"put":"k","value":"v"},{"delete":"k"},
+                                                     {"get":"k"},{"range":{"prefix":"p"},"limit":n}],
+                                          "failure":[...]}
+                                         compare one of value, version, createRevision,
+                                         modRevision, exists; op = != < > (default =).
+                                         All writes at one revision; prints SUCCESS or FAILURE
+                                         then a line per operation; FAILURE exits 1
   keel keygen                            a new CURVE key pair (Z85) for a member or a client
   keel keygen --out <dir> --id <name>    ...written as <dir>/<name>.key (0600) and <name>.pub
 
@@ -25,13 +43,13 @@ Values and keys (bytes):
   --base64 | --hex              put/cas: the value arguments, stdin or file are base64/hex text
                                 (whitespace ignored); get/scan: print values that way
   --key-base64 | --key-hex      keys, --prefix, --start and --end are given (and printed) so
-  --json                        get/scan/get --prefix: one JSON object per key and line:
+  --json                        get/scan/get --prefix/watch: one JSON object per key (or event) and line:
                                 {"key","value","version","createRevision","modRevision"}; a key
                                 or value that is not UTF-8 text is base64, with "keyEncoding" /
                                 "valueEncoding": "base64" beside it (or the --base64/--hex asked
                                 for); put/cas/incr: the store's result as one JSON document;
                                 del: {"deleted":n} (--prefix: {"deleted":n,"skipped":m});
-                                --count-only: {"count":n}
+                                --count-only: {"count":n}; watch: {"type":"put"|"delete","revision",...}
   Without --json, get prints the value's bytes as they are, then a newline; scan's lines are
   ambiguous when keys or values hold a tab or newline: use --json, or --base64 with --key-base64.
   A value is at most 8 MiB (8388608 bytes); a larger one is refused before sending (exit 2).
@@ -49,7 +67,7 @@ Options:
                                 ./keel-cluster elsewhere; env KEEL_CLUSTER_DIR). The first that
                                 is set wins: --endpoints, --dir, KEEL_ENDPOINTS, KEEL_CLUSTER_DIR
   --timeout <duration>          give up after this long: 500ms, 5s, 2m (default 5s; a bare
-                                number is seconds)
+                                number is seconds); watch: once no member served it that long
   --curve-key-file <file>       this client's CURVE key pair, for members started with keys
                                 (env KEEL_CURVE_KEY_FILE; default: the cluster dir's key, for
                                 a secure local cluster, see 'keel cluster --help')
@@ -63,7 +81,7 @@ Options:
 
 Any member serves any request (followers forward writes to the leader). Each write is one log
 entry, without a session: put and del are retried after a lost answer (applying them twice
-leaves the same state; a retried del may then report 0); cas, incr and del --prefix are not:
+leaves the same state; a retried del may then report 0); cas, incr, txn and del --prefix are not:
 when their answer is lost they exit 5, and may or may not have been applied. With --session,
 every write is retried and applied exactly once.
 del --prefix is not atomic: it reads the range page by page and deletes each key by a cas on the

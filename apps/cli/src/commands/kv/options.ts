@@ -30,7 +30,7 @@ const LISTING = {
 
 export const OPTIONS = {
   put: { ...COMMON, ...VALUE_ENCODING, ...WRITE, file: { type: 'string' } },
-  get: { ...COMMON, ...VALUE_ENCODING, ...LISTING, stale: { type: 'boolean' } },
+  get: { ...COMMON, ...VALUE_ENCODING, ...LISTING, stale: { type: 'boolean' }, rev: { type: 'string' } },
   del: { ...COMMON, ...WRITE, ...LISTING },
   cas: {
     ...COMMON,
@@ -49,6 +49,15 @@ export const OPTIONS = {
     start: { type: 'string' },
     end: { type: 'string' },
   },
+  watch: {
+    ...COMMON,
+    ...VALUE_ENCODING,
+    prefix: { type: 'string' },
+    rev: { type: 'string' },
+    limit: { type: 'string' },
+    prev: { type: 'boolean' },
+  },
+  txn: { ...COMMON, ...VALUE_ENCODING, ...WRITE, file: { type: 'string' } },
   keygen: {
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -115,4 +124,13 @@ export function limitOf(values: Values): number {
     throw usage(`--limit must be a positive integer, got '${values.limit}'`);
   }
   return Number(values.limit);
+}
+
+/** `--rev <n>` (get, watch): a positive integer, or undefined when not given. */
+export function revisionOf(rev: string | boolean | undefined): number | undefined {
+  if (typeof rev !== 'string') return undefined;
+  if (!/^\d+$/.test(rev) || Number(rev) < 1 || !Number.isSafeInteger(Number(rev))) {
+    throw usage(`--rev must be a positive integer, got '${rev}'`);
+  }
+  return Number(rev);
 }

@@ -14,16 +14,32 @@ import { type KvCommandName, type Parsed, parse, type Values } from './options.j
 import { put } from './put.js';
 import { scan } from './scan.js';
 import { type Target, target as targetOf, timeoutMs } from './target.js';
+import { txn } from './txn.js';
+import { watch } from './watch.js';
 
 type Run = (kv: KvClient, p: Parsed, io: Io) => Promise<ExitCode>;
-const COMMANDS: Record<Exclude<KvCommandName, 'keygen'>, Run> = { put, get, del, cas, incr, scan };
+const COMMANDS: Record<Exclude<KvCommandName, 'keygen'>, Run> = {
+  put,
+  get,
+  del,
+  cas,
+  incr,
+  scan,
+  watch,
+  txn,
+};
 
 /**
  * Writes whose second application would differ from one: without a session they are sent again
  * only while they certainly have not run (KvClient `retryUnknownWrites: false`).
  */
 function atMostOnce(name: KvCommandName, values: Values): boolean {
-  return name === 'cas' || name === 'incr' || (name === 'del' && typeof values.prefix === 'string');
+  return (
+    name === 'cas' ||
+    name === 'incr' ||
+    name === 'txn' ||
+    (name === 'del' && typeof values.prefix === 'string')
+  );
 }
 
 export async function runKvCommand(name: KvCommandName, argv: readonly string[], io: Io): Promise<ExitCode> {
@@ -78,7 +94,9 @@ export async function runKvCommand(name: KvCommandName, argv: readonly string[],
 function fromClientError(err: KvClientError, target: Target): CommandError {
   const unreachable = err.code === 'KEEL_CLIENT_UNAVAILABLE' || err.code === 'KEEL_CLIENT_TIMEOUT';
   const hint = !unreachable
-    ? ''
+    ? err.oldestRevision !== undefined
+      ? `; start at --rev ${err.oldestRevision} or later`
+      : ''
     : target.statusHint !== null
       ? `; is the cluster running? see '${target.statusHint}'`
       : `; is the cluster running at ${target.endpoints.join(',')}?`;
