@@ -216,6 +216,27 @@ describe.skipIf(!haveChromium || !existsSync(MAIN))(
           ? undefined
           : true,
       );
+
+      // The console's watch: a prefix followed from the page; a put through the console shows up.
+      await page.locator('#kv-key').fill('watched/');
+      await page.locator('#kv-prefix').check();
+      await page.locator('#kv-watch').click();
+      await until('the watch to start', 15_000, async () =>
+        ((await page.locator('#watch-head').textContent()) ?? '').startsWith(
+          'watching keys starting with watched/',
+        )
+          ? true
+          : undefined,
+      );
+      await page.locator('#kv-key').fill('watched/a');
+      await page.locator('#kv-value').fill('1');
+      await page.locator('#kv-put').click();
+      await until('the put shown in the watch', 15_000, async () =>
+        (await page.locator('#watch-events li').allTextContents()).some((t) => /put watched\/a = 1$/.test(t))
+          ? true
+          : undefined,
+      );
+      await page.screenshot({ path: join(ARTIFACTS, '7-watch.png'), fullPage: true });
       expect(problems).toEqual([]);
     });
   },

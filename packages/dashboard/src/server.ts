@@ -7,6 +7,7 @@ import { ClusterWatch, type WatchSnapshot } from './ClusterWatch.js';
 import { allowedHosts, refusal } from './guard.js';
 import { Timeline } from './Timeline.js';
 import type { ClusterSource, DashboardActions, DashboardKv, DashboardLogger, Snapshot } from './types.js';
+import { WatchConsole } from './WatchConsole.js';
 import { loadSettings, WriteLoad } from './WriteLoad.js';
 
 export interface DashboardOptions {
@@ -46,6 +47,21 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const openKv = options.openKv;
   const load = openKv === undefined ? null : new WriteLoad(openKv);
   const kvConsole: { kv: DashboardKv | null } = { kv: null };
+  // The console's watch pushes its events as they come (not at the next poll).
+  const kvWatch =
+    openKv === undefined
+      ? null
+      : new WatchConsole(
+          () => {
+            kvConsole.kv ??= openKv();
+            return kvConsole.kv;
+          },
+          () => {
+            if (last === null) return;
+            last = { ...last, watch: kvWatch?.view() ?? null };
+            push(true);
+          },
+        );
   const streams = new Set<ServerResponse>();
   const actionNames = offered(options.actions);
   let last: Snapshot | null = null;
@@ -63,6 +79,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     load: load?.view() ?? emptyLoad(),
     actions: actionNames,
     kv: openKv !== undefined,
+    watch: kvWatch?.view() ?? null,
   });
 
   const push = (force: boolean): void => {
@@ -157,6 +174,20 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
   };
 
+  const runWatch = (path: string, body: Record<string, unknown>): [number, object] => {
+    if (kvWatch === null) return [404, { ok: false, message: 'this dashboard has no KV client' }];
+    if (path === '/api/kv/unwatch') {
+      kvWatch.stop();
+      return [200, { ok: true, message: 'watch stopped' }];
+    }
+    const key = body.key;
+    if (typeof key !== 'string' || key === '')
+      return [400, { ok: false, message: 'a key or prefix is required' }];
+    const text = kvWatch.start(key, body.prefix === true);
+    timeline.add({ at: Date.now(), kind: 'action', text });
+    return [200, { ok: true, message: text }];
+  };
+
   const server = createServer((req, res) => {
     void route(req, res).catch((err: unknown) => {
       options.logger?.warn({ err }, 'dashboard request failed');
@@ -193,11 +224,17 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     if (path === '/api/action') answer = await runAction(body);
     else if (path === '/api/load/start' || path === '/api/load/stop') answer = await runLoad(path, body);
     else if (path === '/api/kv/put' || path === '/api/kv/get') answer = await runKv(path, body);
+    else if (path === '/api/kv/watch' || path === '/api/kv/unwatch') answer = runWatch(path, body);
     else answer = [404, { ok: false, message: 'not found' }];
     last =
       last === null
         ? null
-        : { ...last, timeline: timeline.last(TIMELINE_SHOWN), load: load?.view() ?? emptyLoad() };
+        : {
+            ...last,
+            timeline: timeline.last(TIMELINE_SHOWN),
+            load: load?.view() ?? emptyLoad(),
+            watch: kvWatch?.view() ?? null,
+          };
     push(true);
     send(res, answer[0], answer[1]);
   };
@@ -233,6 +270,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       if (timer !== null) clearTimeout(timer);
       await loopDone;
       await load?.stop();
+      kvWatch?.stop();
       await kvConsole.kv?.close();
       for (const s of streams) s.end();
       streams.clear();

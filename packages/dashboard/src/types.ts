@@ -58,7 +58,26 @@ export interface DashboardActions {
 }
 
 /** The part of `KvClient` the write load and the put/get console use. */
-export type DashboardKv = Pick<KvClient, 'put' | 'get' | 'close'>;
+export type DashboardKv = Pick<KvClient, 'put' | 'get' | 'close' | 'watch'>;
+
+/** The console's watch: what it follows and its newest events (text, as the console shows them). */
+export interface WatchView {
+  readonly key: string;
+  readonly prefix: boolean;
+  /** Events received since it started (more than `events` holds once it overflows). */
+  readonly count: number;
+  /** Every event up to this revision has arrived; null before the first answer. */
+  readonly revision: number | null;
+  readonly events: readonly {
+    readonly type: 'put' | 'delete';
+    readonly key: string;
+    /** null for a delete. */
+    readonly value: string | null;
+    readonly revision: number;
+  }[];
+  /** Why the watch ended (`compacted`, no member reachable), or null while it runs. */
+  readonly error: string | null;
+}
 
 /** The few log lines the dashboard writes (pino's shape, so a pino logger fits). */
 export interface DashboardLogger {
@@ -139,4 +158,6 @@ export interface Snapshot {
   /** The actions this dashboard offers (`kill`, `transfer-leader`, ...) and whether put/get works. */
   readonly actions: readonly string[];
   readonly kv: boolean;
+  /** The console's watch, if one was started. */
+  readonly watch: WatchView | null;
 }

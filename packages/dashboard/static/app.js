@@ -181,7 +181,31 @@ function renderLoad(s) {
   $('load-stop').disabled = !s.kv || !l.running;
   $('kv-put').disabled = !s.kv;
   $('kv-get').disabled = !s.kv;
+  $('kv-watch').disabled = !s.kv;
+  $('kv-unwatch').disabled = !s.kv || s.watch === null;
   window.keelChart.draw($('chart'), l.history);
+}
+
+function renderWatch(s) {
+  const w = s.watch;
+  if (w === null) return;
+  const what = w.prefix ? `keys starting with ${w.key}` : w.key;
+  $('watch-head').textContent = w.error
+    ? `watch of ${what} ended: ${w.error}`
+    : `watching ${what}: ${w.count} event${w.count === 1 ? '' : 's'}${w.revision === null ? '' : `, up to revision ${w.revision}`}`;
+  $('watch-head').className = w.error ? 'error' : '';
+  const ol = $('watch-events');
+  const key = `${w.key}:${w.count}`;
+  if (ol.dataset.key === key) return;
+  ol.dataset.key = key;
+  ol.replaceChildren(
+    ...[...w.events].reverse().map((e) => {
+      const li = document.createElement('li');
+      li.textContent =
+        e.type === 'put' ? `#${e.revision} put ${e.key} = ${e.value}` : `#${e.revision} delete ${e.key}`;
+      return li;
+    }),
+  );
 }
 
 function render(s) {
@@ -198,6 +222,7 @@ function render(s) {
   renderReplication(s);
   renderTimeline(s);
   renderLoad(s);
+  renderWatch(s);
   for (const b of document.querySelectorAll('[data-needs]')) {
     b.hidden = !s.actions.includes(b.dataset.needs);
     b.disabled = pending;
@@ -262,6 +287,15 @@ $('kv-form').addEventListener('submit', async (e) => {
   const r = await post('/api/kv/put', { key: $('kv-key').value, value: $('kv-value').value });
   $('kv-result').textContent = r.message;
   $('kv-result').className = r.ok ? '' : 'error';
+});
+$('kv-watch').addEventListener('click', async () => {
+  const r = await post('/api/kv/watch', { key: $('kv-key').value, prefix: $('kv-prefix').checked });
+  $('kv-result').textContent = r.message;
+  $('kv-result').className = r.ok ? '' : 'error';
+});
+$('kv-unwatch').addEventListener('click', async () => {
+  const r = await post('/api/kv/unwatch', {});
+  $('kv-result').textContent = r.message;
 });
 $('kv-get').addEventListener('click', async () => {
   const r = await post('/api/kv/get', { key: $('kv-key').value });

@@ -16,6 +16,7 @@ let dash: Dashboard;
 let token = '';
 const calls: string[] = [];
 const puts: string[] = [];
+const watched: string[] = [];
 const states = new Map<string, MemberRef['state']>();
 
 const actions: DashboardActions = {
@@ -55,6 +56,27 @@ beforeAll(async () => {
       },
       get: async () => ({ ok: true, type: 'get', revision: 1, kv: null }) as never,
       close: async () => undefined,
+      watch: (key: unknown, o?: { prefix?: boolean; signal?: AbortSignal }) =>
+        (async function* () {
+          watched.push(`${String(key)}${o?.prefix === true ? '*' : ''}`);
+          const kv = (k: string, v: string, rev: number) => ({
+            key: new TextEncoder().encode(k),
+            value: new TextEncoder().encode(v),
+            version: 1,
+            createRevision: rev,
+            modRevision: rev,
+          });
+          yield {
+            events: [
+              { type: 'put', kv: kv('a/1', 'x', 7), prev: null },
+              { type: 'delete', kv: kv('a/2', '', 8), prev: null },
+            ],
+            revision: 8,
+            endpoint: 'fake',
+          };
+          await new Promise<void>((resolve) => o?.signal?.addEventListener('abort', () => resolve()));
+          watched.push('ended');
+        })() as never,
     }),
   });
   const html = await (await fetch(dash.url)).text();
@@ -198,6 +220,27 @@ describe('startDashboard', () => {
       req.end();
     });
     expect(status).toBe(421);
+  });
+
+  it('follows a watch from the console and pushes its events; unwatch ends it', async () => {
+    const r = (await (await post('/api/kv/watch', { key: 'a/', prefix: true })).json()) as {
+      message: string;
+    };
+    expect(r.message).toBe('watching keys starting with a/');
+    await snapshotWhere('two watch events', (x) => x.watch?.count === 2);
+    expect(dash.snapshot()?.watch).toMatchObject({
+      key: 'a/',
+      prefix: true,
+      revision: 8,
+      error: null,
+      events: [
+        { type: 'put', key: 'a/1', value: 'x', revision: 7 },
+        { type: 'delete', key: 'a/2', value: null, revision: 8 },
+      ],
+    });
+    expect((await post('/api/kv/unwatch', {})).status).toBe(200);
+    await waitFor('the watch to end', () => (watched.includes('ended') ? true : undefined), 5000, 20);
+    expect(watched).toEqual(['a/*', 'ended']);
   });
 
   it('answers put and get from the console', async () => {
