@@ -52,6 +52,7 @@ describe('cluster file', () => {
       '/c/n2',
       '--log-format',
       'json',
+      '--fault-injection',
     ]);
   });
 

@@ -73,7 +73,7 @@ describe('keel cluster misuse: one line saying what to do, and a non-zero exit',
       code: ExitCode.Usage,
       out: [],
       err: [
-        "keel cluster: unknown command 'explode' (expected up, down, status, stop, kill, restart, pause, resume, logs, add-node, remove-node); run 'keel cluster --help'",
+        "keel cluster: unknown command 'explode' (expected up, down, status, stop, kill, restart, pause, resume, isolate, heal, logs, add-node, remove-node); run 'keel cluster --help'",
       ],
     });
   });
