@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { readClusterFile } from '../src/cluster/ClusterFile.js';
 import { memberProgram } from '../src/cluster/paths.js';
 import { ExitCode, runCli } from '../src/index.js';
-import { capture, freeBasePort, ProcessTracker, tempDir, until } from './helpers.js';
+import { capture, ProcessTracker, tempDir, until, upDetached } from './helpers.js';
 
 // A real cluster: three `keel node` processes from apps/node's build (`npm test` builds it first;
 // run `pnpm exec turbo run build --filter=@keel/node` before running this file alone).
@@ -52,19 +52,7 @@ const alive = (pid: number | null): boolean =>
 
 describe.skipIf(!existsSync(MAIN))('keel cluster with real keel node processes', () => {
   it('elects a leader, fails over when the leader is killed, takes it back, and stops', async () => {
-    const base = await freeBasePort(3, 21000, 31000);
-    const up = await cli(
-      'cluster',
-      'up',
-      '--detach',
-      '--json',
-      '--base-port',
-      String(base),
-      '--timeout',
-      '20',
-    );
-    expect(up.err).toEqual([]);
-    expect(up.code).toBe(ExitCode.Ok);
+    const up = await upDetached(cli);
     const first = JSON.parse(up.out.join('\n')) as StatusJson;
     expect(first.leader).toMatch(/^n[123]$/);
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from '@keel/ops';
+import { freeBasePort as freeBasePortOps, waitFor } from '@keel/ops';
 import { readClusterFile } from '../src/cluster/ClusterFile.js';
 import type { Io } from '../src/index.js';
 
@@ -88,4 +88,24 @@ export function until<T>(
   probe: () => Promise<T | undefined> | T | undefined,
 ): Promise<T> {
   return waitFor(what, probe, timeoutMs, 50);
+}
+
+/** What a test's own `cli(...)` runner answers. */
+export interface CliResult {
+  readonly code: number;
+  readonly out: string[];
+  readonly err: string[];
+}
+
+/**
+ * `keel cluster up --detach --json` of three members on free ports, through the test's `cli`
+ * runner (which adds the test's --dir and environment); fails the test unless it started cleanly.
+ */
+export async function upDetached(cli: (...argv: string[]) => Promise<CliResult>): Promise<CliResult> {
+  const base = await freeBasePortOps(3, 21000, 31000);
+  const up = await cli('cluster', 'up', '--detach', '--json', '--base-port', String(base), '--timeout', '20');
+  if (up.err.length > 0 || up.code !== 0) {
+    throw new Error(`keel cluster up exited ${up.code}: ${up.err.join('\n')}`);
+  }
+  return up;
 }

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ClusterFile, readClusterFile } from '../src/cluster/ClusterFile.js';
 import { memberProgram } from '../src/cluster/paths.js';
 import { ExitCode, runCli } from '../src/index.js';
-import { capture, freeBasePort, ProcessTracker, tempDir, until } from './helpers.js';
+import { capture, ProcessTracker, tempDir, until, upDetached } from './helpers.js';
 
 // Real processes: three `keel node` members from apps/node's build, driven through KvClient over
 // ZeroMQ and through the `keel` CLI. Leaders are killed (SIGKILL) and stopped (SIGTERM) under load;
@@ -110,19 +110,7 @@ const asMap = (items: readonly KeyValue[]): Map<string, string> =>
 
 describe.skipIf(!existsSync(MAIN))('KvClient and keel put/get against real keel node processes', () => {
   beforeAll(async () => {
-    const base = await freeBasePort(3, 21000, 31000);
-    const up = await cli(
-      'cluster',
-      'up',
-      '--detach',
-      '--json',
-      '--base-port',
-      String(base),
-      '--timeout',
-      '20',
-    );
-    expect(up.err).toEqual([]);
-    expect(up.code).toBe(ExitCode.Ok);
+    await upDetached(cli);
   }, 60_000);
 
   it('keeps every acknowledged write across a leader crash, and the crashed member catches up', async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readClusterFile } from '../src/cluster/ClusterFile.js';
 import { memberProgram } from '../src/cluster/paths.js';
 import { ExitCode, runCli } from '../src/index.js';
-import { CLI_MAIN, capture, freeBasePort, ProcessTracker, tempDir, until } from './helpers.js';
+import { CLI_MAIN, capture, ProcessTracker, tempDir, until, upDetached } from './helpers.js';
 
 // Issue #19 parts 1, 2 and 4 through the real `keel` against a real 3-member cluster: values from
 // stdin and back without loss, what a script sees (exit codes, empty output, JSON lines), and the
@@ -102,20 +102,8 @@ async function entriesFor(expected: number, run: () => Promise<void>): Promise<n
 
 describe.skipIf(!existsSync(MAIN))('keel values, outputs and writes against a real cluster', () => {
   beforeAll(async () => {
-    const base = await freeBasePort(3, 21000, 31000);
-    const up = await cli(
-      'cluster',
-      'up',
-      '--detach',
-      '--json',
-      '--base-port',
-      String(base),
-      '--timeout',
-      '20',
-    );
+    await upDetached(cli);
     tracker.trackClusterDir(dir);
-    expect(up.err).toEqual([]);
-    expect(up.code).toBe(ExitCode.Ok);
   }, 60_000);
 
   it('round-trips a 5 MB value of every byte value: stdin in; --json, --base64 and raw bytes out', async () => {

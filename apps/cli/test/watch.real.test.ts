@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readClusterFile } from '../src/cluster/ClusterFile.js';
 import { memberProgram } from '../src/cluster/paths.js';
 import { ExitCode, runCli } from '../src/index.js';
-import { capture, freeBasePort, ProcessTracker, tempDir, until } from './helpers.js';
+import { capture, ProcessTracker, tempDir, until, upDetached } from './helpers.js';
 
 // Real processes: a 3-member cluster started by `keel cluster up`; `keel watch` and a KvClient
 // watch follow a prefix while the member serving the KvClient's watch is killed (SIGKILL). Both
@@ -53,19 +53,7 @@ function client(): KvClient {
 
 describe.skipIf(!existsSync(MAIN))('keel watch, txn and get --rev against real keel node processes', () => {
   beforeAll(async () => {
-    const base = await freeBasePort(3, 21000, 31000);
-    const up = await cli(
-      'cluster',
-      'up',
-      '--detach',
-      '--json',
-      '--base-port',
-      String(base),
-      '--timeout',
-      '20',
-    );
-    expect(up.err).toEqual([]);
-    expect(up.code).toBe(ExitCode.Ok);
+    await upDetached(cli);
   }, 60_000);
 
   it('keel watch and a client watch see every put exactly once, across a SIGKILL of the serving member', async () => {
