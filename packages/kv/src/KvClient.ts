@@ -66,17 +66,6 @@ import type {
 import type { TxnResult } from './txn.js';
 import { type TxnInput, txnCommand } from './txnInput.js';
 
-export type {
-  Bytes,
-  CallOptions,
-  CasExpectInput,
-  KvClientOptions,
-  ReadOptions,
-  ScanOptions,
-  ScanPage,
-  ScanRangeInput,
-} from './KvClientOptions.js';
-
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_ATTEMPT_TIMEOUT_MS = 3000;
 const DEFAULT_SESSIONS = 8;

@@ -32,6 +32,9 @@ export {
 } from './commands.js';
 export { crc32 } from './crc32.js';
 export { KvErrorCode, SnapshotError, SnapshotErrorReason } from './errors.js';
+export { KvClient } from './KvClient.js';
+export type { KvOutcome } from './KvClientError.js';
+export { KvClientError, KvClientErrorCode } from './KvClientError.js';
 export type {
   Bytes,
   CallOptions,
@@ -41,10 +44,7 @@ export type {
   ScanOptions,
   ScanPage,
   ScanRangeInput,
-} from './KvClient.js';
-export { KvClient } from './KvClient.js';
-export type { KvOutcome } from './KvClientError.js';
-export { KvClientError, KvClientErrorCode } from './KvClientError.js';
+} from './KvClientOptions.js';
 export type { KvStateMachineOptions } from './KvStateMachine.js';
 export { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_TIMEOUT_MS, KvStateMachine } from './KvStateMachine.js';
 export type { WatchBatch, WatchOptions } from './KvWatch.js';

@@ -2,13 +2,18 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
+/** Runs one of the README's examples as a user would (tsx, the package's own directory). */
+function runExample(name: string) {
+  const file = fileURLToPath(new URL(`../examples/${name}`, import.meta.url));
+  return spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', file], {
+    encoding: 'utf8',
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+  });
+}
+
 describe('README example', () => {
   it('examples/store.ts runs and prints what the README says', () => {
-    const file = fileURLToPath(new URL('../examples/store.ts', import.meta.url));
-    const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', file], {
-      encoding: 'utf8',
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-    });
+    const r = runExample('store.ts');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(
@@ -32,11 +37,7 @@ describe('README example', () => {
   });
 
   it('examples/watch.ts runs and prints what the README says', () => {
-    const file = fileURLToPath(new URL('../examples/watch.ts', import.meta.url));
-    const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', file], {
-      encoding: 'utf8',
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-    });
+    const r = runExample('watch.ts');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(
