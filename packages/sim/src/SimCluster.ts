@@ -111,8 +111,11 @@ interface Member {
     readonly to: NodeId;
     readonly term: number;
   } | null;
-  /** The last TimeoutNow this incarnation sent: to whom and when (virtual ms). */
-  timeoutNow: { readonly to: NodeId; readonly at: number } | null;
+  /**
+   * When this incarnation last sent TimeoutNow to each member (virtual ms). Per target: one Ready
+   * can carry two (the transfer's hand-over, then a removed leader's hand-over to another voter).
+   */
+  readonly timeoutNow: Map<NodeId, number>;
   /** The pending transfer's target while it holds the leader's whole log, and since when (virtual ms). */
   caughtUp: { readonly to: NodeId; readonly since: number } | null;
 }
@@ -213,7 +216,7 @@ export class SimCluster implements NemesisTarget, ClientGateway {
         pausedMs: 0,
         pausedSince: null,
         transfer: null,
-        timeoutNow: null,
+        timeoutNow: new Map(),
         caughtUp: null,
       });
     });
@@ -263,7 +266,7 @@ export class SimCluster implements NemesisTarget, ClientGateway {
     m.node = null;
     this.endPause(m);
     m.transfer = null;
-    m.timeoutNow = null;
+    m.timeoutNow.clear();
     m.caughtUp = null;
     this.transferCampaigns.delete(id);
     m.host.crash();
@@ -718,7 +721,7 @@ export class SimCluster implements NemesisTarget, ClientGateway {
     for (const list of [rd.messages, rd.messagesAfterPersist]) {
       for (const msg of list) {
         if (msg.type === 'vote' && msg.transfer) this.transferCampaigns.set(id, msg.term);
-        if (msg.type === 'timeoutNow') this.member(id).timeoutNow = { to: msg.to, at: this.sched.now() };
+        if (msg.type === 'timeoutNow') this.member(id).timeoutNow.set(msg.to, this.sched.now());
       }
     }
     this.checkHandOver(id);
@@ -788,7 +791,8 @@ export class SimCluster implements NemesisTarget, ClientGateway {
 
   /** Whether `m` sent TimeoutNow to the target of `transfer` since that transfer began. */
   private timedOutNow(m: Member, transfer: { readonly to: NodeId; readonly at: number }): boolean {
-    return m.timeoutNow !== null && m.timeoutNow.to === transfer.to && m.timeoutNow.at >= transfer.at;
+    const at = m.timeoutNow.get(transfer.to);
+    return at !== undefined && at >= transfer.at;
   }
 
   private member(id: NodeId): Member {

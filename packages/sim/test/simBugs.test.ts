@@ -59,6 +59,13 @@ describe('planted bugs are caught', () => {
     expect(runSeed(hit!.seed, { faults: FaultMix.transfers! }).violations).toEqual([]);
   });
 
+  it('counts a hand-over sent in the same Ready as a removed leader hand-over to another voter (seed 4650)', () => {
+    // The leader had proposed its own removal with a transfer to n6 pending: n6's ack made it send
+    // TimeoutNow to n6, and the removal's commit then made it hand over to n3 too, both in one
+    // Ready. The check once kept only the last TimeoutNow and reported the transfer as never handed over.
+    expect(runSeed(4650).violations).toEqual([]);
+  });
+
   it('the same seeds pass without the bugs', () => {
     for (let seed = 0; seed < 10; seed++) expect(runSeed(seed).violations).toEqual([]);
     for (let seed = 0; seed < 25; seed++) {
