@@ -31,15 +31,22 @@ if (parsed.values.help === true || parsed.positionals.length > 1) {
   process.exit(parsed.values.help === true ? 0 : 2);
 }
 const root = workspaceRoot();
+// Paths are the user's: `pnpm release:check` runs this in tools/release, and pnpm names the
+// directory it was started from in INIT_CWD.
+const cwd = process.env.INIT_CWD ?? process.cwd();
 const dest =
   parsed.positionals[0] !== undefined
-    ? resolve(parsed.positionals[0])
+    ? resolve(cwd, parsed.positionals[0])
     : mkdtempSync(`${tmpdir()}/keel-pack-`);
 const results = await checkRelease(root, dest, (line) => process.stderr.write(`${line}\n`));
 const cliDir = parsed.values['cli-packages'];
 if (cliDir !== undefined) {
-  const copied = copyTarballs(results, runtimeClosure('@keel/cli', publicPackages(root)), resolve(cliDir));
-  process.stderr.write(`copied the CLI's ${copied.length} tarballs into ${resolve(cliDir)}\n`);
+  const copied = copyTarballs(
+    results,
+    runtimeClosure('@keel/cli', publicPackages(root)),
+    resolve(cwd, cliDir),
+  );
+  process.stderr.write(`copied the CLI's ${copied.length} tarballs into ${resolve(cwd, cliDir)}\n`);
 }
 let bad = 0;
 for (const r of results) {
