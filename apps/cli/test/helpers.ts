@@ -98,12 +98,25 @@ export interface CliResult {
 }
 
 /**
- * `keel cluster up --detach --json` of three members on free ports, through the test's `cli`
- * runner (which adds the test's --dir and environment); fails the test unless it started cleanly.
+ * `keel cluster up --detach --json` of three members on free ports (plus `extra` flags), through
+ * the test's `cli` runner (which adds its environment); fails the test unless it started cleanly.
  */
-export async function upDetached(cli: (...argv: string[]) => Promise<CliResult>): Promise<CliResult> {
+export async function upDetached(
+  cli: (...argv: string[]) => Promise<CliResult>,
+  extra: readonly string[] = [],
+): Promise<CliResult> {
   const base = await freeBasePortOps(3, 21000, 31000);
-  const up = await cli('cluster', 'up', '--detach', '--json', '--base-port', String(base), '--timeout', '20');
+  const up = await cli(
+    'cluster',
+    'up',
+    '--detach',
+    '--json',
+    '--base-port',
+    String(base),
+    '--timeout',
+    '20',
+    ...extra,
+  );
   if (up.err.length > 0 || up.code !== 0) {
     throw new Error(`keel cluster up exited ${up.code}: ${up.err.join('\n')}`);
   }

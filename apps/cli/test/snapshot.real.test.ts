@@ -4,7 +4,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { readClusterFile } from '../src/cluster/ClusterFile.js';
 import { memberProgram } from '../src/cluster/paths.js';
 import { ExitCode, runCli } from '../src/index.js';
-import { capture, freeBasePort, ProcessTracker, tempDir, until } from './helpers.js';
+import { capture, freeBasePort, ProcessTracker, tempDir, until, upDetached } from './helpers.js';
 
 // Backup, restore and leader moves on real `keel node` processes (apps/node's build: run
 // `pnpm exec turbo run build --filter=@keel/node` before running this file alone). The commands
@@ -50,20 +50,7 @@ const valueFor = (i: number): string => `value-${i}-${'x'.repeat(i * 50)}`;
 
 describe.skipIf(!existsSync(MAIN))('keel snapshot and keel leader on a real cluster', () => {
   it('saves a backup, verifies it, restores it into a new cluster with every key, refuses damaged files, moves the leader', async () => {
-    const base = await freeBasePort(3, 21000, 31000);
-    const up = await cli(
-      'cluster',
-      'up',
-      '--detach',
-      '--base-port',
-      String(base),
-      '--timeout',
-      '20',
-      '--dir',
-      source,
-    );
-    expect(up.err).toEqual([]);
-    expect(up.code).toBe(ExitCode.Ok);
+    await upDetached(cli, ['--dir', source]);
     for (let i = 0; i < KEYS; i++) {
       const put = await cli(
         'put',

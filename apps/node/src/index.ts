@@ -9,22 +9,13 @@ export type {
   SeedOptions,
 } from '@keel/server';
 export {
-  ConfigError,
   changeInEffect,
   MemberAction,
-  makeDirectory,
   PROMOTE_MAX_LAG,
   parseAddress,
   parsePeers,
   RETRYABLE_REFUSALS,
   seedDataDir,
 } from '@keel/server';
-export type { KeyPairFile } from './keyFiles.js';
-export {
-  readKeyPairFile,
-  readPeerKeys,
-  readPublicKeyFile,
-  readPublicKeys,
-  readSecretFile,
-  writeKeyPairFiles,
-} from './keyFiles.js';
+// Key files, ConfigError and makeDirectory: the light entry point `@keel/node/files` holds them.
+export * from './files.js';
