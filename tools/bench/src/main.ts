@@ -30,10 +30,11 @@ export interface BenchIo {
   readonly isTTY: boolean;
 }
 
-export const USAGE = `Usage: keel bench <write|read|mixed|election|snapshot|failover> [options]
+export const USAGE = `Usage: keel bench <write|read|mixed|txn|watch|election|snapshot|failover> [options]
        keel bench report <report.json> [--html <file>]   (print a saved report, render it again)
 
-Load (write | read | mixed):
+Load (write | read | mixed | txn; txn: each operation is one transaction, if key A exists
+(version > 0) put A and the next key, else get A; etcd: Txn if/then/else):
   --nodes <n>               start a fresh cluster of n members (3, 5 or 7; default 3), stopped afterwards
   --cluster-file <path>     or: use the running cluster of a 'keel cluster' file (cluster.json)
   --endpoints <list>        or: host:clientPort/host:httpPort,... of a running cluster
@@ -41,7 +42,7 @@ Load (write | read | mixed):
                             comparison (needs an 'etcd' binary: apt-get install etcd-server,
                             or KEEL_BENCH_ETCD=<path>); default keel
   --concurrency <list>      outstanding requests per step (default 1,16,64,256)
-  --value-size <list>       value sizes in bytes (default 16,256,4096)
+  --value-size <list>       value sizes in bytes (default 16,256,4096; txn: 256)
   --warmup <duration>       warm-up per step, not measured (default 1s; bare number: seconds)
   --duration <duration>     measured time per step (default 5s; bare number: seconds)
   --workers <n>             client processes (default 2)
@@ -116,6 +117,9 @@ const FLAGS = {
 } as const;
 
 class UsageError extends Error {}
+
+/** `txn` sweeps concurrency at one value size unless told otherwise. */
+const TXN_VALUE_SIZE = 256;
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -298,12 +302,12 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
     if (
       positionals.length !== 1 ||
       cmd === undefined ||
-      !['write', 'read', 'mixed', 'election', 'snapshot'].includes(cmd)
+      !['write', 'read', 'mixed', 'txn', 'election', 'snapshot'].includes(cmd)
     ) {
       throw new UsageError(
         positionals.length === 0
-          ? 'name a benchmark: write, read, mixed, election, snapshot or failover'
-          : `unknown benchmark '${positionals.join(' ')}'; choose write, read, mixed, election, snapshot or failover`,
+          ? 'name a benchmark: write, read, mixed, txn, watch, election, snapshot or failover'
+          : `unknown benchmark '${positionals.join(' ')}'; choose write, read, mixed, txn, watch, election, snapshot or failover`,
       );
     }
     const progress = progressFor(io);
@@ -393,14 +397,15 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
       }
       if (cmd !== 'mixed' && v['read-ratio'] !== undefined)
         throw new UsageError('--read-ratio applies to mixed only');
-      if (cmd === 'write' && v.stale === true) throw new UsageError('--stale applies to read and mixed only');
+      if ((cmd === 'write' || cmd === 'txn') && v.stale === true)
+        throw new UsageError('--stale applies to read and mixed only');
       const d = DEFAULT_THROUGHPUT;
       report = await runThroughput(
         {
           mode: cmd as LoadMode,
           target: target(v),
           concurrency: list(v, 'concurrency', d.concurrency, 1, 100_000),
-          valueSizes: list(v, 'value-size', d.valueSizes, 0, 1 << 20),
+          valueSizes: list(v, 'value-size', cmd === 'txn' ? [TXN_VALUE_SIZE] : d.valueSizes, 0, 1 << 20),
           warmupMs: dur(v, 'warmup', d.warmupMs, 1000, 0, 3_600_000),
           durationMs: dur(v, 'duration', d.durationMs, 1000, 100, 3_600_000),
           workers: num(v, 'workers', d.workers, 1, 64),

@@ -25,7 +25,7 @@ import {
 import { describeMachine, type MachineInfo } from './proc.js';
 import type { BenchSystem, FromWorker, ToWorker, WorkerResult, WorkerStep } from './workerProtocol.js';
 
-export const LoadMode = { Write: 'write', Read: 'read', Mixed: 'mixed' } as const;
+export const LoadMode = { Write: 'write', Read: 'read', Mixed: 'mixed', Txn: 'txn' } as const;
 export type LoadMode = (typeof LoadMode)[keyof typeof LoadMode];
 
 /**
@@ -356,10 +356,12 @@ export async function runThroughput(
 
     const leaderOf = (timeoutMs: number): Promise<Leadership> =>
       etcd !== null ? etcd.leadership(timeoutMs) : findLeader(eps, timeoutMs);
-    const readRatio = opts.mode === 'write' ? 0 : opts.mode === 'read' ? 1 : opts.readRatio;
+    const readRatio =
+      opts.mode === 'write' || opts.mode === 'txn' ? 0 : opts.mode === 'read' ? 1 : opts.readRatio;
     const consistency = opts.stale ? 'stale' : 'linearizable';
-    if (readRatio > 0) {
-      progress.phase(`writing ${opts.keyspace} keys to read`);
+    // Reads need keys to read; a transaction's compare needs the value it compares with.
+    if (readRatio > 0 || opts.mode === 'txn') {
+      progress.phase(`writing ${opts.keyspace} keys to ${opts.mode === 'txn' ? 'compare' : 'read'}`);
       const l = await leaderOf(10_000);
       const ep = eps.find((e) => e.id === l.leader)!;
       const w = workers[0]!;
@@ -388,6 +390,7 @@ export async function runThroughput(
         readEndpoints: consistency === 'stale' ? eps.map((e) => e.client) : [leaderEp.client],
         readRatio,
         consistency,
+        txn: opts.mode === 'txn',
         valueSize,
         keyspace: opts.keyspace,
         warmupMs: opts.warmupMs,

@@ -15,6 +15,11 @@ export interface WorkerStep {
   /** Fraction of operations that are reads (0 = write only, 1 = read only). */
   readonly readRatio: number;
   readonly consistency: 'linearizable' | 'stale';
+  /**
+   * Writes are transactions: if key A exists (version > 0; the keyspace is written first), put A
+   * and the next key B, else get A; A is drawn like a put's key. One log entry, one revision.
+   */
+  readonly txn?: boolean;
   readonly valueSize: number;
   readonly keyspace: number;
   readonly warmupMs: number;

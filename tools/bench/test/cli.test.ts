@@ -11,6 +11,8 @@ describe('keel-bench flags', () => {
     [['write', '--bogus'], /Unknown option '--bogus'/],
     [['write', '--trials', '3'], /--trials applies to election only/],
     [['write', '--stale'], /--stale applies to read and mixed only/],
+    [['txn', '--stale'], /--stale applies to read and mixed only/],
+    [['txn', '--read-ratio', '0.5'], /--read-ratio applies to mixed only/],
     [['election', '--mode', 'pause'], /--mode must be kill, stop or both/],
     [['election', '--duration', '1'], /--duration does not apply to election/],
     [['write', '--load'], /--load applies to election only/],
@@ -37,6 +39,6 @@ describe('keel-bench flags', () => {
   it('prints the usage with --help', async () => {
     const c = captureIo();
     expect(await runBenchCli(['--help'], c.io)).toBe(ExitCode.Ok);
-    expect(c.out()).toContain('Usage: keel bench <write|read|mixed|election|snapshot|failover>');
+    expect(c.out()).toContain('Usage: keel bench <write|read|mixed|txn|watch|election|snapshot|failover>');
   });
 });

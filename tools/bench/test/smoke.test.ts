@@ -79,6 +79,14 @@ describe.skipIf(!existsSync(MEMBER_PROGRAM))('keel-bench smoke runs on a real 3-
     expect(s).toMatchObject({ mode: 'mixed', read_ratio: 0.9 });
   });
 
+  it('txn: every transaction finds its key and commits its two puts', async () => {
+    const r = await bench('txn', 'txn', ...LOAD, '--keyspace', '100');
+    const s = (r.doc.steps as Record<string, unknown>[])[0]!;
+    expectStepSchema(s, 3);
+    expect(s).toMatchObject({ mode: 'txn', read_ratio: 0, errors: 0 });
+    expect(s.error_codes).not.toHaveProperty('txn-compare-failed');
+  });
+
   it('election: two trials of kill and of stop elect a new leader and commit a write', async () => {
     const r = await bench('election', 'election', '--nodes', '3', '--trials', '2');
     expect(r.doc).toMatchObject({ tool: 'keel-bench', schema_version: 1, kind: 'election' });
@@ -130,6 +138,11 @@ describe.skipIf(etcd === null)('keel-bench --system etcd on a real 3-member etcd
     const rs = (r.doc.steps as Record<string, unknown>[])[0]!;
     expectStepSchema(rs, 3);
     expect(rs).toMatchObject({ system: 'etcd', read_ratio: 1 });
+
+    const t = await bench('etcd-txn', 'txn', '--system', 'etcd', ...LOAD, '--keyspace', '50');
+    const ts = (t.doc.steps as Record<string, unknown>[])[0]!;
+    expectStepSchema(ts, 3);
+    expect(ts).toMatchObject({ system: 'etcd', mode: 'txn', errors: 0 });
   });
 
   it('refuses --system etcd with an external cluster, and an unknown system', async () => {
