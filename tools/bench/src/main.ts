@@ -18,6 +18,7 @@ import {
   runThroughput,
   type Target,
 } from './throughput.js';
+import { DEFAULT_WATCH_BENCH, runWatchBench } from './watch.js';
 
 export const ExitCode = { Ok: 0, Failed: 1, Usage: 2 } as const;
 
@@ -52,6 +53,17 @@ Load (write | read | mixed | txn; txn: each operation is one transaction, if key
   --timeout <duration>      reply timeout per attempt (default 2s; bare number: milliseconds)
   --cpu-prof <dir>          write a V8 CPU profile of every member the bench starts into <dir>
                             (open in Chrome DevTools or speedscope; written when members stop)
+
+Watch (watch fan-out: N watchers on one prefix, writers putting keys under it; --nodes, --system,
+--cluster-file, --endpoints, --value-size (one), --warmup, --duration, --workers, --timeout as above):
+  --watchers <list>         watchers per step (default 1,100,1000), spread over the --workers
+                            client processes and round-robin over the members
+  --writers <n>             concurrent writers, one put outstanding each, in one more process
+                            (default 1)
+  --rate <puts/s>           puts per second over all writers (default 200; 0 = flat out)
+                            Reports events/s delivered, delivery latency from the put's ack
+                            (commit proxy) to each watcher, events lost/duplicated/reordered
+                            (exit 1 unless all 0) and member CPU
 
 Election:
   --nodes <n>               cluster size (default 3)
@@ -113,6 +125,9 @@ const FLAGS = {
   dir: { type: 'string' },
   json: { type: 'string' },
   html: { type: 'string' },
+  watchers: { type: 'string' },
+  writers: { type: 'string' },
+  rate: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -302,7 +317,7 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
     if (
       positionals.length !== 1 ||
       cmd === undefined ||
-      !['write', 'read', 'mixed', 'txn', 'election', 'snapshot'].includes(cmd)
+      !['write', 'read', 'mixed', 'txn', 'watch', 'election', 'snapshot'].includes(cmd)
     ) {
       throw new UsageError(
         positionals.length === 0
@@ -316,7 +331,46 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
         if (v[f] !== undefined) throw new UsageError(`--${f} applies to snapshot only`);
       }
     }
-    if (cmd === 'snapshot') {
+    if (cmd !== 'watch') {
+      for (const f of ['watchers', 'writers', 'rate']) {
+        if (v[f] !== undefined) throw new UsageError(`--${f} applies to watch only`);
+      }
+    }
+    if (cmd === 'watch') {
+      for (const f of [
+        'concurrency',
+        'read-ratio',
+        'stale',
+        'keyspace',
+        'trials',
+        'mode',
+        'election-timeout',
+        'fast',
+        'poll',
+        'load',
+        'dir',
+      ]) {
+        if (v[f] !== undefined) throw new UsageError(`--${f} does not apply to watch`);
+      }
+      const d = DEFAULT_WATCH_BENCH;
+      const sizes = list(v, 'value-size', [d.valueSize], 0, 1 << 20);
+      if (sizes.length !== 1) throw new UsageError('--value-size takes one value for watch');
+      report = await runWatchBench(
+        {
+          target: target(v),
+          watchers: list(v, 'watchers', d.watchers, 1, 100_000),
+          writers: num(v, 'writers', d.writers, 1, 1000),
+          rate: num(v, 'rate', d.rate, 0, 1_000_000),
+          valueSize: sizes[0]!,
+          warmupMs: dur(v, 'warmup', d.warmupMs, 1000, 0, 3_600_000),
+          durationMs: dur(v, 'duration', d.durationMs, 1000, 100, 3_600_000),
+          workers: num(v, 'workers', d.workers, 1, 64),
+          timeoutMs: dur(v, 'timeout', d.timeoutMs, 1, 1, 600_000),
+          drainMs: d.drainMs,
+        },
+        progress,
+      );
+    } else if (cmd === 'snapshot') {
       for (const f of [
         'cluster-file',
         'endpoints',
@@ -439,6 +493,15 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
   } catch (err) {
     io.err(`keel-bench: cannot write the report: ${(err as Error).message}\n`);
     return ExitCode.Failed;
+  }
+  if (report.kind === 'watch') {
+    const broken = report.steps.filter((s) => s.lost + s.duplicated + s.reordered > 0);
+    for (const s of broken) {
+      io.err(
+        `keel-bench watch: step ${s.step} (${s.watchers} watchers): ${s.lost} events lost, ${s.duplicated} duplicated, ${s.reordered} reordered\n`,
+      );
+    }
+    return broken.length > 0 || report.steps.some((s) => s.events === 0) ? ExitCode.Failed : ExitCode.Ok;
   }
   // A run where nothing succeeded measured nothing: say so in the exit code.
   const useless =

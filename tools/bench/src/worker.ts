@@ -7,6 +7,7 @@ import { decodeResponse, encodeRequest, type KvCommand, type KvResponse } from '
 import { ClientConnection } from '@keel/transport-zmq';
 import { Etcd3 } from 'etcd3';
 import { Histogram } from './histogram.js';
+import { drainWatchers, runWriters, startWatchers, stopWatchers } from './watchWorker.js';
 import type { BenchSystem, FromWorker, ToWorker, WorkerResult, WorkerStep } from './workerProtocol.js';
 
 /**
@@ -244,6 +245,7 @@ async function run(step: WorkerStep): Promise<WorkerResult> {
 }
 
 async function closeAll(): Promise<void> {
+  await stopWatchers();
   await Promise.allSettled([...backends.values()].map((b) => b.close()));
   backends.clear();
 }
@@ -257,9 +259,17 @@ process.on('message', (raw: ToWorker) => {
   const job =
     msg.type === 'run'
       ? run(msg.step).then((result) => send({ type: 'done', result }))
-      : fill(msg.system, msg.endpoint, msg.keyspace, msg.valueSize).then((keys) =>
-          send({ type: 'filled', keys }),
-        );
+      : msg.type === 'watch'
+        ? startWatchers(msg.spec).then((watchers) => send({ type: 'watching', watchers }))
+        : msg.type === 'watch-drain'
+          ? drainWatchers(msg.acks, msg.fromUs, msg.toUs, msg.lastRevision, msg.drainMs).then((result) =>
+              send({ type: 'watch-done', result }),
+            )
+          : msg.type === 'watch-write'
+            ? runWriters(msg.spec).then((result) => send({ type: 'written', result }))
+            : fill(msg.system, msg.endpoint, msg.keyspace, msg.valueSize).then((keys) =>
+                send({ type: 'filled', keys }),
+              );
   job.catch((err: Error) => send({ type: 'error', message: err.message }));
 });
 // The bench's IPC channel closing means the bench is gone: never outlive it.

@@ -1,4 +1,5 @@
 import type { HistogramData } from './histogram.js';
+import type { WatchCounts } from './watchMatch.js';
 
 /** The system under load: Keel, or etcd for the comparison runs. */
 export type BenchSystem = 'keel' | 'etcd';
@@ -30,8 +31,75 @@ export interface WorkerStep {
   readonly attempts: number;
 }
 
+/** `keel bench watch`: the watchers one client process opens (all on one prefix). */
+export interface WatchSpec {
+  readonly system: BenchSystem;
+  /** Every member's client endpoint; watcher i (global index) watches on endpoint i mod n. */
+  readonly endpoints: readonly string[];
+  readonly prefix: string;
+  /** Watchers in this process, and the global index of its first. */
+  readonly watchers: number;
+  readonly firstIndex: number;
+}
+
+/** `keel bench watch`: the writers' load (one process, `writers` closed-loop writers). */
+export interface WriteSpec {
+  readonly system: BenchSystem;
+  /** The leader's client endpoint. */
+  readonly endpoint: string;
+  readonly prefix: string;
+  readonly writers: number;
+  /** Puts per second over all writers, paced; 0 = flat out (one put outstanding per writer). */
+  readonly rate: number;
+  readonly valueSize: number;
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  readonly timeoutMs: number;
+}
+
+export interface WriteResult {
+  /** [revision, ack µs] of every acknowledged put (warm-up included). */
+  readonly acks: readonly (readonly [number, number])[];
+  /** The measured window on the shared clock (µs). */
+  readonly fromUs: number;
+  readonly toUs: number;
+  /** Puts acknowledged inside the measured window. */
+  readonly puts: number;
+  readonly errors: number;
+  readonly errorCodes: Readonly<Record<string, number>>;
+}
+
+export interface WatchWorkerResult {
+  readonly pid: number;
+  readonly watchers: number;
+  /** Watchers per endpoint. */
+  readonly perEndpoint: Readonly<Record<string, number>>;
+  readonly counts: WatchCounts;
+  /** Latency of the measured receipts (commit proxy → receipt). */
+  readonly histogram: HistogramData;
+  /** Watchers that had received the last acked revision when the drain ended. */
+  readonly caughtUp: number;
+  /** Watchers that ended before the drain, by reason (error code). */
+  readonly ended: Readonly<Record<string, number>>;
+  /** From the watchers being ready to the end of the drain. */
+  readonly windowMs: number;
+  readonly cpuMs: number;
+  readonly rssBytes: number;
+}
+
 export type ToWorker =
   | { readonly type: 'run'; readonly step: WorkerStep }
+  | { readonly type: 'watch'; readonly spec: WatchSpec }
+  | {
+      readonly type: 'watch-drain';
+      readonly acks: readonly (readonly [number, number])[];
+      readonly fromUs: number;
+      readonly toUs: number;
+      /** Wait (bounded) until every watcher has received this revision. */
+      readonly lastRevision: number;
+      readonly drainMs: number;
+    }
+  | { readonly type: 'watch-write'; readonly spec: WriteSpec }
   | {
       readonly type: 'fill';
       readonly system: BenchSystem;
@@ -65,4 +133,7 @@ export type FromWorker =
   | { readonly type: 'progress'; readonly ops: number }
   | { readonly type: 'done'; readonly result: WorkerResult }
   | { readonly type: 'filled'; readonly keys: number }
+  | { readonly type: 'watching'; readonly watchers: number }
+  | { readonly type: 'watch-done'; readonly result: WatchWorkerResult }
+  | { readonly type: 'written'; readonly result: WriteResult }
   | { readonly type: 'error'; readonly message: string };
