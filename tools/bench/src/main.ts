@@ -59,7 +59,7 @@ Watch (watch fan-out: N watchers on one prefix, writers putting keys under it; -
   --watchers <list>         watchers per step (default 1,100,1000), spread over the --workers
                             client processes and round-robin over the members
   --writers <n>             concurrent writers, one put outstanding each, in one more process
-                            (default 1)
+                            (default 4)
   --rate <puts/s>           puts per second over all writers (default 200; 0 = flat out)
                             Reports events/s delivered, delivery latency from the put's ack
                             (commit proxy) to each watcher, events lost/duplicated/reordered

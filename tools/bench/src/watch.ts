@@ -47,7 +47,7 @@ export interface WatchBenchOptions {
 
 export const DEFAULT_WATCH_BENCH: Omit<WatchBenchOptions, 'target'> = {
   watchers: [1, 100, 1000],
-  writers: 1,
+  writers: 4,
   rate: 200,
   valueSize: 64,
   warmupMs: 1000,
