@@ -9,6 +9,7 @@
 import { cpuPercent, sleep } from '@keel/ops';
 import { LocalCluster } from './cluster.js';
 import { EtcdCluster } from './etcd.js';
+import { cpuUsPerOp } from './floor.js';
 import { Histogram, type LatencySummary } from './histogram.js';
 import type { Endpoint, Leadership } from './member.js';
 import { describeMachine, type MachineInfo } from './proc.js';
@@ -80,6 +81,8 @@ export interface WatchStepResult {
   /** Ack of the put (commit proxy) → a watcher receiving its event. */
   readonly latency_ms: LatencySummary;
   readonly latency_cdf: readonly (readonly [number, number])[];
+  /** Put sent → a watcher receiving its event: an upper bound (the commit is between send and ack). */
+  readonly latency_from_send_ms: LatencySummary;
   /** Acked revisions some watcher never received; repeated; out of order (all must be 0). */
   readonly lost: number;
   readonly duplicated: number;
@@ -92,6 +95,8 @@ export interface WatchStepResult {
   readonly caught_up: number;
   /** Watchers that ended on their own (error code → count), e.g. KEEL_CLIENT_SLOW_WATCHER. */
   readonly watchers_ended: Readonly<Record<string, number>>;
+  /** CPU µs of all members together per delivered event (members' CPU % over events/s). */
+  readonly member_cpu_us_per_event: number | null;
   /** Member id → watchers it served. */
   readonly watchers_per_member: Readonly<Record<string, number>>;
   readonly members: readonly {
@@ -101,7 +106,7 @@ export interface WatchStepResult {
     readonly cpu_percent: number | null;
     readonly rss_mb: number | null;
   }[];
-  /** The watcher processes, CPU over their watchers' life (opening to the end of the drain). */
+  /** The watcher processes, CPU over the measured window. */
   readonly clients: readonly {
     readonly pid: number;
     readonly watchers: number;
@@ -227,8 +232,10 @@ export async function runWatchBench(
         }
       };
       await tick(opts.warmupMs);
+      for (const p of active) p.send({ type: 'watch-mark' });
       const before = await sampleMembers(system, eps, pids);
       await tick(stepMs);
+      for (const p of active) p.send({ type: 'watch-mark' });
       const after = await sampleMembers(system, eps, pids);
       const w = await written;
       if (w.type !== 'written') throw new Error('unexpected writer answer');
@@ -316,6 +323,7 @@ function watchStep(
   results: readonly WatchWorkerResult[],
 ): WatchStepResult {
   const hist = new Histogram();
+  const fromSend = new Histogram();
   const counts: WatchCounts = emptyCounts();
   // keel-lint-allow-object-map: member ids and error codes, serialized to the report
   const perMember: Record<string, number> = {};
@@ -324,6 +332,7 @@ function watchStep(
   let caughtUp = 0;
   for (const r of results) {
     hist.merge(r.histogram);
+    fromSend.merge(r.fromSend);
     addCounts(counts, r.counts);
     caughtUp += r.caughtUp;
     for (const [ep, c] of Object.entries(r.perEndpoint)) {
@@ -333,6 +342,20 @@ function watchStep(
     for (const [code, c] of Object.entries(r.ended)) ended[code] = (ended[code] ?? 0) + c;
   }
   const secs = opts.durationMs / 1000;
+  const members = eps.map((e) => {
+    const a = before.get(e.id);
+    const b = after.get(e.id);
+    return {
+      id: e.id,
+      role: roles.get(e.id) ?? 'unknown',
+      pid: pids.get(e.id) ?? null,
+      cpu_percent: cpuPercent(a?.proc ?? null, b?.proc ?? null),
+      rss_mb: b?.proc == null ? null : round(b.proc.rssBytes / 2 ** 20),
+    };
+  });
+  const memberCpu = members.some((m) => m.cpu_percent === null)
+    ? null
+    : members.reduce((t, m) => t + m.cpu_percent!, 0);
   return {
     system,
     step,
@@ -352,6 +375,7 @@ function watchStep(
     events_per_sec: round(counts.measured / secs),
     latency_ms: hist.summaryMs(),
     latency_cdf: hist.cdfMs(),
+    latency_from_send_ms: fromSend.summaryMs(),
     lost: counts.lost,
     duplicated: counts.duplicated,
     reordered: counts.reordered,
@@ -359,18 +383,9 @@ function watchStep(
     before_ack: counts.beforeAck,
     caught_up: caughtUp,
     watchers_ended: ended,
+    member_cpu_us_per_event: cpuUsPerOp(memberCpu, counts.measured / secs),
     watchers_per_member: perMember,
-    members: eps.map((e) => {
-      const a = before.get(e.id);
-      const b = after.get(e.id);
-      return {
-        id: e.id,
-        role: roles.get(e.id) ?? 'unknown',
-        pid: pids.get(e.id) ?? null,
-        cpu_percent: cpuPercent(a?.proc ?? null, b?.proc ?? null),
-        rss_mb: b?.proc == null ? null : round(b.proc.rssBytes / 2 ** 20),
-      };
-    }),
+    members,
     clients: results.map((r) => ({
       pid: r.pid,
       watchers: r.watchers,

@@ -6,7 +6,10 @@
  * processes on one machine and stamp times from the same clock, Linux's CLOCK_MONOTONIC
  * (`process.hrtime`), so a watcher's receive time minus the ack time is the delivery latency. A
  * watcher may receive an event before its writer has read the answer (the event and the answer
- * race from the leader); such receipts count in `beforeAck` and are recorded as 0.
+ * race from the leader, and on a busy machine the writer's process may be scheduled late); such
+ * receipts count in `beforeAck` and are recorded as 0. Since the commit happened between the put
+ * being sent and its ack, the latency from the send is kept too: an upper bound, where the one from
+ * the ack understates.
  */
 import type { Histogram } from './histogram.js';
 
@@ -21,9 +24,9 @@ export interface Receipts {
   readonly atUs: number[];
 }
 
-/** The writers' acknowledgements: revision → ack time (µs), and the measured window. */
+/** The writers' acknowledgements: revision → [sent, ack] times (µs), and the measured window. */
 export interface AckTable {
-  readonly acks: ReadonlyMap<number, number>;
+  readonly acks: ReadonlyMap<number, readonly [number, number]>;
   /** Receipts of revisions acked inside [fromUs, toUs] are the measured ones. */
   readonly fromUs: number;
   readonly toUs: number;
@@ -63,9 +66,10 @@ export function addCounts(into: WatchCounts, c: Readonly<WatchCounts>): WatchCou
 
 /**
  * Counts one watcher's receipts against the acks and records the latency of each measured receipt
- * in `hist`. Every watcher was watching before the first write, so it owes every acked revision.
+ * from the ack in `hist` (and from the send in `fromSend`). Every watcher was watching before the
+ * first write, so it owes every acked revision.
  */
-export function matchReceipts(t: AckTable, r: Receipts, hist: Histogram): WatchCounts {
+export function matchReceipts(t: AckTable, r: Receipts, hist: Histogram, fromSend?: Histogram): WatchCounts {
   const c = emptyCounts();
   const seen = new Set<number>();
   let highest = 0;
@@ -79,16 +83,18 @@ export function matchReceipts(t: AckTable, r: Receipts, hist: Histogram): WatchC
     seen.add(rev);
     if (rev < highest) c.reordered++;
     else highest = rev;
-    const ack = t.acks.get(rev);
-    if (ack === undefined) {
+    const times = t.acks.get(rev);
+    if (times === undefined) {
       c.unacked++;
       continue;
     }
+    const [sent, ack] = times;
     if (ack < t.fromUs || ack > t.toUs) continue;
     c.measured++;
     const latency = r.atUs[i]! - ack;
     if (latency < 0) c.beforeAck++;
     hist.recordUs(Math.max(0, latency));
+    fromSend?.recordUs(Math.max(0, r.atUs[i]! - sent));
   }
   for (const rev of t.acks.keys()) if (!seen.has(rev)) c.lost++;
   return c;

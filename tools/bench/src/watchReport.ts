@@ -32,6 +32,9 @@ const HEAD = [
   'p50 ms',
   'p99',
   'max',
+  'sent→p50',
+  'sent→p99',
+  'before ack',
   'lost',
   'dup',
   'reord',
@@ -39,6 +42,7 @@ const HEAD = [
   'caught up',
   'ended',
   'members cpu %',
+  'cpu µs/event',
 ];
 
 function row(s: WatchStepResult): string[] {
@@ -50,6 +54,9 @@ function row(s: WatchStepResult): string[] {
     n(s.latency_ms.p50, 2),
     n(s.latency_ms.p99, 2),
     n(s.latency_ms.max, 2),
+    n(s.latency_from_send_ms?.p50, 2),
+    n(s.latency_from_send_ms?.p99, 2),
+    s.events > 0 ? `${((100 * s.before_ack) / s.events).toFixed(0)} %` : '-',
     String(s.lost),
     String(s.duplicated),
     String(s.reordered),
@@ -57,6 +64,7 @@ function row(s: WatchStepResult): string[] {
     `${s.caught_up}/${s.watchers}`,
     ended(s),
     n(memberCpu(s)),
+    n(s.member_cpu_us_per_event),
   ];
 }
 
@@ -94,7 +102,7 @@ export function watchTable(r: WatchReport): string {
     '',
     table(PROCESS_HEAD, processRows(r)),
     '',
-    'latency: from the writer receiving the put acknowledgement (commit proxy) to a watcher receiving the event; same machine, same clock (CLOCK_MONOTONIC)',
+    'latency (p50 ms, p99, max): from the writer receiving the put acknowledgement (commit proxy) to a watcher receiving the event, 0 for receipts before the ack ("before ack"); sent→: from the put being sent (upper bound); one machine, one clock (CLOCK_MONOTONIC)',
     '',
   ].join('\n');
 }
@@ -118,7 +126,7 @@ export function watchHtml(r: WatchReport, command: readonly string[]): string {
       : 'one KvClient (one ZeroMQ connection) per member in each watcher process; each watch is its own long poll';
   const body = [
     `<p>${escapeHtml(watchSystemName(r))}, ${o.nodes} members (${o.cluster === 'started' ? 'started by the bench' : 'external cluster'}). Watchers on one prefix, spread over ${o.workers} client processes and round-robin over the members (watcher <i>i</i> on member <i>i</i> mod ${o.nodes}; ${escapeHtml(spreadNote)}). ${o.writers} writer(s) in a process of their own, ${escapeHtml(rate)}, ${o.value_size} B values; warm-up ${o.warmup_s} s and ${o.duration_s} s measured per step. Started ${escapeHtml(r.started_at)}.</p>`,
-    '<p>Latency runs from the writer receiving the put’s acknowledgement (the commit-time proxy) to a watcher receiving the event, both stamped with the machine’s monotonic clock. Events/s counts receipts, over all watchers, of the puts acknowledged in the measured window. Lost, duplicated and reordered count per watcher against the acknowledged revisions and must be 0.</p>',
+    '<p>Latency runs from the writer receiving the put’s acknowledgement (the commit-time proxy) to a watcher receiving the event, both stamped with the machine’s monotonic clock; a receipt before the ack counts as 0 (column “before ack”: the event and the ack race, and a busy machine schedules the writer late). “sent→” is from the put being sent instead: an upper bound, since the commit lies between send and ack. Events/s counts receipts, over all watchers, of the puts acknowledged in the measured window. Lost, duplicated and reordered count per watcher against the acknowledged revisions and must be 0.</p>',
     htmlTable(HEAD, r.steps.map(row)),
     cdf,
     htmlTable(PROCESS_HEAD, processRows(r)),

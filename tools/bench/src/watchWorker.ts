@@ -26,6 +26,8 @@ interface WatchSet {
   readonly close: () => Promise<void>;
   readonly cpu0: NodeJS.CpuUsage;
   readonly t0: number;
+  /** CPU and time at the bench's `watch-mark`s. */
+  readonly marks: { readonly cpu: NodeJS.CpuUsage; readonly at: number }[];
 }
 
 let current: WatchSet | null = null;
@@ -133,7 +135,7 @@ export async function startWatchers(spec: WatchSpec, readyTimeoutMs = 60_000): P
     );
     watchers.push(...made);
   }
-  current = { watchers, close, cpu0, t0 };
+  current = { watchers, close, cpu0, t0, marks: [] };
   const deadline = performance.now() + readyTimeoutMs;
   while (!watchers.every((w) => w.ready || w.ended !== null)) {
     if (performance.now() > deadline) {
@@ -148,12 +150,17 @@ export async function startWatchers(spec: WatchSpec, readyTimeoutMs = 60_000): P
   return watchers.length;
 }
 
+/** The bench's mark of the measured window's start or end. */
+export function markWatchers(): void {
+  current?.marks.push({ cpu: process.cpuUsage(), at: performance.now() });
+}
+
 /**
  * Waits (bounded) until every watcher has received `lastRevision`, counts and times the receipts
  * against the acks, then stops the watchers and closes their clients.
  */
 export async function drainWatchers(
-  acks: readonly (readonly [number, number])[],
+  acks: readonly (readonly [number, number, number])[],
   fromUs: number,
   toUs: number,
   lastRevision: number,
@@ -165,12 +172,17 @@ export async function drainWatchers(
   const deadline = performance.now() + drainMs;
   const behind = (): boolean => set.watchers.some((w) => w.ended === null && w.highest < lastRevision);
   while (behind() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  const windowMs = performance.now() - set.t0;
-  const cpu = process.cpuUsage(set.cpu0);
+  const [m0, m1] = set.marks;
+  const windowMs = m0 !== undefined && m1 !== undefined ? m1.at - m0.at : performance.now() - set.t0;
+  const cpu =
+    m0 !== undefined && m1 !== undefined
+      ? { user: m1.cpu.user - m0.cpu.user, system: m1.cpu.system - m0.cpu.system }
+      : process.cpuUsage(set.cpu0);
   await Promise.allSettled(set.watchers.map((w) => w.stop()));
   await set.close();
-  const table = { acks: new Map(acks.map(([r, t]) => [r, t])), fromUs, toUs };
+  const table = { acks: new Map(acks.map(([r, sent, ack]) => [r, [sent, ack] as const])), fromUs, toUs };
   const hist = new Histogram();
+  const fromSend = new Histogram();
   const counts = emptyCounts();
   // keel-lint-allow-object-map: endpoints and error codes, serialized to the parent
   const perEndpoint: Record<string, number> = {};
@@ -178,7 +190,7 @@ export async function drainWatchers(
   const ended: Record<string, number> = {};
   let caughtUp = 0;
   for (const w of set.watchers) {
-    addCounts(counts, matchReceipts(table, w.receipts, hist));
+    addCounts(counts, matchReceipts(table, w.receipts, hist, fromSend));
     perEndpoint[w.endpoint] = (perEndpoint[w.endpoint] ?? 0) + 1;
     if (w.ended !== null) ended[w.ended] = (ended[w.ended] ?? 0) + 1;
     if (w.highest >= lastRevision) caughtUp++;
@@ -189,6 +201,7 @@ export async function drainWatchers(
     perEndpoint,
     counts,
     histogram: hist.toData(),
+    fromSend: fromSend.toData(),
     caughtUp,
     ended,
     windowMs,
@@ -260,7 +273,7 @@ export async function runWriters(spec: WriteSpec): Promise<WriteResult> {
   const client = spec.system === 'etcd' ? etcdPut(spec.endpoint) : keelPut(spec.endpoint);
   const value = new Uint8Array(spec.valueSize).fill(0x77);
   const enc = new TextEncoder();
-  const acks: [number, number][] = [];
+  const acks: [number, number, number][] = [];
   // keel-lint-allow-object-map: error codes, serialized to the parent
   const errorCodes: Record<string, number> = {};
   let errors = 0;
@@ -277,9 +290,10 @@ export async function runWriters(spec: WriteSpec): Promise<WriteResult> {
       if (due > now) await new Promise((r) => setTimeout(r, due - now));
       if (performance.now() >= endAt) return;
       const key = enc.encode(`${spec.prefix}w${w}/${n % 100}`);
+      const sent = nowUs();
       const r = await client.put(key, value, spec.timeoutMs);
       const at = nowUs();
-      if (typeof r === 'number') acks.push([r, at]);
+      if (typeof r === 'number') acks.push([r, sent, at]);
       else {
         errors++;
         errorCodes[r] = (errorCodes[r] ?? 0) + 1;
@@ -291,6 +305,6 @@ export async function runWriters(spec: WriteSpec): Promise<WriteResult> {
   } finally {
     await client.close();
   }
-  const puts = acks.filter(([, at]) => at >= fromUs && at <= toUs).length;
+  const puts = acks.filter(([, , at]) => at >= fromUs && at <= toUs).length;
   return { acks, fromUs, toUs, puts, errors, errorCodes };
 }

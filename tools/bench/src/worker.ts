@@ -7,7 +7,7 @@ import { decodeResponse, encodeRequest, type KvCommand, type KvResponse } from '
 import { ClientConnection } from '@keel/transport-zmq';
 import { Etcd3 } from 'etcd3';
 import { Histogram } from './histogram.js';
-import { drainWatchers, runWriters, startWatchers, stopWatchers } from './watchWorker.js';
+import { drainWatchers, markWatchers, runWriters, startWatchers, stopWatchers } from './watchWorker.js';
 import type { BenchSystem, FromWorker, ToWorker, WorkerResult, WorkerStep } from './workerProtocol.js';
 
 /**
@@ -254,6 +254,10 @@ process.on('message', (raw: ToWorker) => {
   const msg = raw;
   if (msg.type === 'exit') {
     void closeAll().finally(() => process.exit(0));
+    return;
+  }
+  if (msg.type === 'watch-mark') {
+    markWatchers();
     return;
   }
   const job =

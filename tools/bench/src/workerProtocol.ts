@@ -58,8 +58,8 @@ export interface WriteSpec {
 }
 
 export interface WriteResult {
-  /** [revision, ack µs] of every acknowledged put (warm-up included). */
-  readonly acks: readonly (readonly [number, number])[];
+  /** [revision, sent µs, ack µs] of every acknowledged put (warm-up included). */
+  readonly acks: readonly (readonly [number, number, number])[];
   /** The measured window on the shared clock (µs). */
   readonly fromUs: number;
   readonly toUs: number;
@@ -77,11 +77,13 @@ export interface WatchWorkerResult {
   readonly counts: WatchCounts;
   /** Latency of the measured receipts (commit proxy → receipt). */
   readonly histogram: HistogramData;
+  /** The same from the put being sent (an upper bound of commit → receipt). */
+  readonly fromSend: HistogramData;
   /** Watchers that had received the last acked revision when the drain ended. */
   readonly caughtUp: number;
   /** Watchers that ended before the drain, by reason (error code). */
   readonly ended: Readonly<Record<string, number>>;
-  /** From the watchers being ready to the end of the drain. */
+  /** Between the bench's two `watch-mark`s (the measured window), else from opening to the drain. */
   readonly windowMs: number;
   readonly cpuMs: number;
   readonly rssBytes: number;
@@ -92,7 +94,7 @@ export type ToWorker =
   | { readonly type: 'watch'; readonly spec: WatchSpec }
   | {
       readonly type: 'watch-drain';
-      readonly acks: readonly (readonly [number, number])[];
+      readonly acks: readonly (readonly [number, number, number])[];
       readonly fromUs: number;
       readonly toUs: number;
       /** Wait (bounded) until every watcher has received this revision. */
@@ -100,6 +102,8 @@ export type ToWorker =
       readonly drainMs: number;
     }
   | { readonly type: 'watch-write'; readonly spec: WriteSpec }
+  /** The measured window starts (first mark) or ends (second): the watcher processes sample their CPU. */
+  | { readonly type: 'watch-mark' }
   | {
       readonly type: 'fill';
       readonly system: BenchSystem;

@@ -3,22 +3,21 @@ import { Histogram } from '../src/histogram.js';
 import { addCounts, emptyCounts, matchReceipts, nowUs } from '../src/watchMatch.js';
 
 // Acks: revisions 10..14 acknowledged at 1000, 2000, ... µs; the measured window is [2000, 4000].
-const acks = new Map([
-  [10, 1000],
-  [11, 2000],
-  [12, 3000],
-  [13, 4000],
-  [14, 5000],
-]);
+// Each put was sent 300 µs before its ack.
+const acks = new Map<number, readonly [number, number]>(
+  [10, 11, 12, 13, 14].map((rev, i) => [rev, [(i + 1) * 1000 - 300, (i + 1) * 1000]]),
+);
 const table = { acks, fromUs: 2000, toUs: 4000 };
 
 describe('matchReceipts: one watcher against the acknowledged revisions', () => {
   it('a complete, ordered stream: nothing lost, latency of the measured receipts only', () => {
     const hist = new Histogram();
+    const fromSend = new Histogram();
     const c = matchReceipts(
       table,
       { revs: [10, 11, 12, 13, 14], atUs: [1500, 2500, 3500, 4500, 5500] },
       hist,
+      fromSend,
     );
     expect(c).toEqual({
       delivered: 5,
@@ -31,6 +30,9 @@ describe('matchReceipts: one watcher against the acknowledged revisions', () => 
     });
     expect(hist.count).toBe(3);
     expect(hist.summaryMs().max).toBeCloseTo(0.5, 3);
+    // From the send: 300 µs more each.
+    expect(fromSend.count).toBe(3);
+    expect(fromSend.summaryMs().max).toBeCloseTo(0.8, 3);
   });
 
   it('counts a missing revision as lost, a repeat as duplicated, a step back as reordered', () => {
