@@ -17,7 +17,7 @@ describe('keel-bench flags', () => {
     [['write', '--watchers', '10'], /--watchers applies to watch only/],
     [['watch', '--value-size', '16,64'], /--value-size takes one value for watch/],
     [['watch', '--watchers', '0'], /--watchers must be a comma-separated list of integers from 1/],
-    [['watch', '--rate', '-5'], /--rate must be an integer from 0/],
+    [['watch', '--rate', 'fast'], /--rate must be an integer from 0/],
     [['watch', '--writers', '0'], /--writers must be an integer from 1/],
     [['election', '--mode', 'pause'], /--mode must be kill, stop or both/],
     [['election', '--duration', '1'], /--duration does not apply to election/],
