@@ -61,6 +61,9 @@ Watch (watch fan-out: N watchers on one prefix, writers putting keys under it; -
   --writers <n>             concurrent writers, one put outstanding each, in one more process
                             (default 4)
   --rate <puts/s>           puts per second over all writers (default 200; 0 = flat out)
+  --watch-on <all|followers>
+                            which members serve the watchers: every member round-robin
+                            (default), or the followers only (the leader serves none)
                             Reports events/s delivered, delivery latency from the put's ack
                             (commit proxy) to each watcher, events lost/duplicated/reordered
                             (exit 1 unless all 0) and member CPU
@@ -128,6 +131,7 @@ const FLAGS = {
   watchers: { type: 'string' },
   writers: { type: 'string' },
   rate: { type: 'string' },
+  'watch-on': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -332,7 +336,7 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
       }
     }
     if (cmd !== 'watch') {
-      for (const f of ['watchers', 'writers', 'rate']) {
+      for (const f of ['watchers', 'writers', 'rate', 'watch-on']) {
         if (v[f] !== undefined) throw new UsageError(`--${f} applies to watch only`);
       }
     }
@@ -353,6 +357,9 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
         if (v[f] !== undefined) throw new UsageError(`--${f} does not apply to watch`);
       }
       const d = DEFAULT_WATCH_BENCH;
+      const watchOn = v['watch-on'] === undefined ? d.watchOn : String(v['watch-on']);
+      if (watchOn !== 'all' && watchOn !== 'followers')
+        throw new UsageError(`--watch-on must be all or followers, not '${watchOn}'`);
       const sizes = list(v, 'value-size', [d.valueSize], 0, 1 << 20);
       if (sizes.length !== 1) throw new UsageError('--value-size takes one value for watch');
       report = await runWatchBench(
@@ -367,6 +374,7 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
           workers: num(v, 'workers', d.workers, 1, 64),
           timeoutMs: dur(v, 'timeout', d.timeoutMs, 1, 1, 600_000),
           drainMs: d.drainMs,
+          watchOn,
         },
         progress,
       );

@@ -44,6 +44,8 @@ export interface WatchBenchOptions {
   readonly timeoutMs: number;
   /** How long the watchers may take after the last write to receive it. */
   readonly drainMs: number;
+  /** Which members serve the watchers: all (round-robin), or the followers only (the leader serves none). */
+  readonly watchOn: 'all' | 'followers';
 }
 
 export const DEFAULT_WATCH_BENCH: Omit<WatchBenchOptions, 'target'> = {
@@ -56,6 +58,7 @@ export const DEFAULT_WATCH_BENCH: Omit<WatchBenchOptions, 'target'> = {
   workers: 2,
   timeoutMs: 2000,
   drainMs: 10_000,
+  watchOn: 'all',
 };
 
 export interface WatchStepResult {
@@ -130,6 +133,8 @@ export interface WatchReport {
     readonly warmup_s: number;
     readonly duration_s: number;
     readonly workers: number;
+    /** Absent in reports before the option: `all`. */
+    readonly watch_on?: 'all' | 'followers';
     readonly cluster: 'started' | 'external';
   };
   readonly steps: readonly WatchStepResult[];
@@ -184,6 +189,9 @@ export async function runWatchBench(
       const roles = new Map(leadership.statuses.map((s) => [s.id, s.role]));
 
       progress.phase(`${label}: opening the watchers`);
+      const watchEndpoints = eps
+        .filter((e) => opts.watchOn === 'all' || e.id !== leadership.leader)
+        .map((e) => e.client);
       const shares = spread(n, watcherProcs.length);
       const active = watcherProcs.filter((_w, i) => shares[i]! > 0);
       let first = 0;
@@ -193,7 +201,7 @@ export async function runWatchBench(
           type: 'watch',
           spec: {
             system,
-            endpoints: eps.map((e) => e.client),
+            endpoints: watchEndpoints,
             prefix,
             watchers: shares[i]!,
             firstIndex: first,
@@ -296,6 +304,7 @@ export async function runWatchBench(
         warmup_s: opts.warmupMs / 1000,
         duration_s: opts.durationMs / 1000,
         workers: opts.workers,
+        watch_on: opts.watchOn,
         cluster: opts.target.kind === 'endpoints' ? 'external' : 'started',
       },
       steps,

@@ -95,7 +95,7 @@ export function watchTable(r: WatchReport): string {
   const o = r.options;
   const rate = o.rate > 0 ? `${o.rate} puts/s paced` : 'flat out';
   return [
-    `${watchSystemName(r)} watch fan-out, ${o.nodes} members, ${o.writers} writer(s) ${rate}, ${o.value_size} B values, ${o.workers} watcher processes, warm-up ${o.warmup_s} s + ${o.duration_s} s measured per step`,
+    `${watchSystemName(r)} watch fan-out, ${o.nodes} members${o.watch_on === 'followers' ? ' (watchers on the followers only)' : ''}, ${o.writers} writer(s) ${rate}, ${o.value_size} B values, ${o.workers} watcher processes, warm-up ${o.warmup_s} s + ${o.duration_s} s measured per step`,
     machineLine(r.machine),
     '',
     table(HEAD, r.steps.map(row)),
@@ -125,7 +125,7 @@ export function watchHtml(r: WatchReport, command: readonly string[]): string {
       ? 'one etcd3 client per member in each watcher process; etcd3 multiplexes all of a client’s watches on one gRPC stream'
       : 'one KvClient (one ZeroMQ connection) per member in each watcher process; each watch is its own long poll';
   const body = [
-    `<p>${escapeHtml(watchSystemName(r))}, ${o.nodes} members (${o.cluster === 'started' ? 'started by the bench' : 'external cluster'}). Watchers on one prefix, spread over ${o.workers} client processes and round-robin over the members (watcher <i>i</i> on member <i>i</i> mod ${o.nodes}; ${escapeHtml(spreadNote)}). ${o.writers} writer(s) in a process of their own, ${escapeHtml(rate)}, ${o.value_size} B values; warm-up ${o.warmup_s} s and ${o.duration_s} s measured per step. Started ${escapeHtml(r.started_at)}.</p>`,
+    `<p>${escapeHtml(watchSystemName(r))}, ${o.nodes} members (${o.cluster === 'started' ? 'started by the bench' : 'external cluster'}). Watchers on one prefix, spread over ${o.workers} client processes and round-robin over ${o.watch_on === 'followers' ? `the ${o.nodes - 1} followers (the leader serves none)` : `the members (watcher <i>i</i> on member <i>i</i> mod ${o.nodes})`} (${escapeHtml(spreadNote)}). ${o.writers} writer(s) in a process of their own, ${escapeHtml(rate)}, ${o.value_size} B values; warm-up ${o.warmup_s} s and ${o.duration_s} s measured per step. Started ${escapeHtml(r.started_at)}.</p>`,
     '<p>Latency runs from the writer receiving the put’s acknowledgement (the commit-time proxy) to a watcher receiving the event, both stamped with the machine’s monotonic clock; a receipt before the ack counts as 0 (column “before ack”: the event and the ack race, and a busy machine schedules the writer late). “sent→” is from the put being sent instead: an upper bound, since the commit lies between send and ack. Events/s counts receipts, over all watchers, of the puts acknowledged in the measured window. Lost, duplicated and reordered count per watcher against the acknowledged revisions and must be 0.</p>',
     htmlTable(HEAD, r.steps.map(row)),
     cdf,

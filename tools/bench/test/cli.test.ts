@@ -19,6 +19,8 @@ describe('keel-bench flags', () => {
     [['watch', '--watchers', '0'], /--watchers must be a comma-separated list of integers from 1/],
     [['watch', '--rate', 'fast'], /--rate must be an integer from 0/],
     [['watch', '--writers', '0'], /--writers must be an integer from 1/],
+    [['watch', '--watch-on', 'leader'], /--watch-on must be all or followers/],
+    [['read', '--watch-on', 'followers'], /--watch-on applies to watch only/],
     [['election', '--mode', 'pause'], /--mode must be kill, stop or both/],
     [['election', '--duration', '1'], /--duration does not apply to election/],
     [['write', '--load'], /--load applies to election only/],
