@@ -103,3 +103,8 @@ export {
   encodeWatchRequest,
   MAX_WATCH_WAIT_MS,
 } from './watchProtocol.js';
+export type { Leadership, ElectionLeader, CampaignOptions, ObserveOptions } from './recipes/Election.js';
+export { Election } from './recipes/Election.js';
+export type { AcquireOptions, LockHandle } from './recipes/Lock.js';
+export { Lock } from './recipes/Lock.js';
+export type { SessionOptions as RecipeOptions } from './recipes/LeaseSession.js';
