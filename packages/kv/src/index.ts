@@ -40,11 +40,13 @@ export type {
   CallOptions,
   CasExpectInput,
   KvClientOptions,
+  PutOptions,
   ReadOptions,
   ScanOptions,
   ScanPage,
   ScanRangeInput,
 } from './KvClientOptions.js';
+export type { LeaseKeepAlive, LeaseRevoked, LeaseTtl } from './KvLeases.js';
 export type { KvStateMachineOptions } from './KvStateMachine.js';
 export { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_TIMEOUT_MS, KvStateMachine } from './KvStateMachine.js';
 export type { WatchBatch, WatchOptions } from './KvWatch.js';
