@@ -44,6 +44,11 @@ export const KvClientErrorCode = {
   LeaseLost: 'KEEL_CLIENT_LEASE_LOST',
   /** A member answered something this client does not understand (a version mismatch or a bug). */
   Protocol: 'KEEL_CLIENT_PROTOCOL',
+  /**
+   * The lease does not exist: never granted, revoked, or expired (`keepAliveOnce`, `put` or a txn
+   * put with `lease`). Nothing was written. Named like the store's result code, which it carries.
+   */
+  LeaseNotFound: 'lease-not-found',
 } as const;
 export type KvClientErrorCode = (typeof KvClientErrorCode)[keyof typeof KvClientErrorCode];
 
