@@ -72,51 +72,57 @@ function seesLeader(c: Candidate): string | undefined {
   return seen.at(-1)?.slice(`${c.name}: leader is `.length);
 }
 
-describe.skipIf(!existsSync(MAIN))('the election example: three processes elect a leader through keel', () => {
-  let endpoints = '';
-  beforeAll(async () => {
-    await upDetached(cli);
-    const f = readClusterFile(dir);
-    if (f === null) throw new Error('no cluster file');
-    endpoints = f.members.map((m) => `127.0.0.1:${m.ports.client}`).join(',');
-  }, 60_000);
+describe.skipIf(!existsSync(MAIN))(
+  'the election example: three processes elect a leader through keel',
+  () => {
+    let endpoints = '';
+    beforeAll(async () => {
+      await upDetached(cli);
+      const f = readClusterFile(dir);
+      if (f === null) throw new Error('no cluster file');
+      endpoints = f.members.map((m) => `127.0.0.1:${m.ports.client}`).join(',');
+    }, 60_000);
 
-  it('one leads at a time; a killed leader is replaced after its lease, a stopped one resigns', async () => {
-    const all = ['alice', 'bob', 'carol'].map((n) => candidate(n, endpoints));
-    const leaders = () => all.filter((c) => ledAt(c) !== undefined && c.child.exitCode === null && c.child.signalCode === null);
+    it('one leads at a time; a killed leader is replaced after its lease, a stopped one resigns', async () => {
+      const all = ['alice', 'bob', 'carol'].map((n) => candidate(n, endpoints));
+      const leaders = () =>
+        all.filter((c) => ledAt(c) !== undefined && c.child.exitCode === null && c.child.signalCode === null);
 
-    // Exactly one leads, and every observer names it.
-    const first = await until('a first leader', 30_000, () => (leaders().length > 0 ? leaders() : undefined));
-    expect(first).toHaveLength(1);
-    const one = first[0]!;
-    const firstRevision = ledAt(one)!;
-    await until('everyone to see the first leader', 30_000, () =>
-      all.every((c) => seesLeader(c) === `${one.name} (revision ${firstRevision})`) ? true : undefined,
-    );
+      // Exactly one leads, and every observer names it.
+      const first = await until('a first leader', 30_000, () =>
+        leaders().length > 0 ? leaders() : undefined,
+      );
+      expect(first).toHaveLength(1);
+      const one = first[0]!;
+      const firstRevision = ledAt(one)!;
+      await until('everyone to see the first leader', 30_000, () =>
+        all.every((c) => seesLeader(c) === `${one.name} (revision ${firstRevision})`) ? true : undefined,
+      );
 
-    // SIGKILL: no resignation; the lease (3 s) expires and the next in line leads.
-    one.child.kill('SIGKILL');
-    await one.exited;
-    const rest = all.filter((c) => c !== one);
-    const second = await until('a second leader', 40_000, () => {
-      const l = rest.filter((c) => ledAt(c) !== undefined);
-      return l.length > 0 ? l : undefined;
-    });
-    expect(second).toHaveLength(1);
-    const two = second[0]!;
-    expect(ledAt(two)).toBeGreaterThan(firstRevision);
-    const other = rest.find((c) => c !== two)!;
-    await until('the other candidate to see the second leader', 30_000, () =>
-      seesLeader(other) === `${two.name} (revision ${ledAt(two)})` ? true : undefined,
-    );
+      // SIGKILL: no resignation; the lease (3 s) expires and the next in line leads.
+      one.child.kill('SIGKILL');
+      await one.exited;
+      const rest = all.filter((c) => c !== one);
+      const second = await until('a second leader', 40_000, () => {
+        const l = rest.filter((c) => ledAt(c) !== undefined);
+        return l.length > 0 ? l : undefined;
+      });
+      expect(second).toHaveLength(1);
+      const two = second[0]!;
+      expect(ledAt(two)).toBeGreaterThan(firstRevision);
+      const other = rest.find((c) => c !== two)!;
+      await until('the other candidate to see the second leader', 30_000, () =>
+        seesLeader(other) === `${two.name} (revision ${ledAt(two)})` ? true : undefined,
+      );
 
-    // SIGTERM: the leader resigns and exits cleanly; the last candidate leads.
-    two.child.kill('SIGTERM');
-    expect(await two.exited).toBe(0);
-    await until('the third leader', 30_000, () => (ledAt(other) !== undefined ? true : undefined));
-    expect(ledAt(other)).toBeGreaterThan(ledAt(two)!);
-    other.child.kill('SIGTERM');
-    expect(await other.exited).toBe(0);
-    expect(all.flatMap((c) => c.lines.filter((l) => l.startsWith('stderr')))).toEqual([]);
-  }, 180_000);
-});
+      // SIGTERM: the leader resigns and exits cleanly; the last candidate leads.
+      two.child.kill('SIGTERM');
+      expect(await two.exited).toBe(0);
+      await until('the third leader', 30_000, () => (ledAt(other) !== undefined ? true : undefined));
+      expect(ledAt(other)).toBeGreaterThan(ledAt(two)!);
+      other.child.kill('SIGTERM');
+      expect(await other.exited).toBe(0);
+      expect(all.flatMap((c) => c.lines.filter((l) => l.startsWith('stderr')))).toEqual([]);
+    }, 180_000);
+  },
+);

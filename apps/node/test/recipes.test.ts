@@ -23,13 +23,21 @@ describe('Lock', () => {
     const order: string[] = [];
     const waiting = ['b', 'c', 'd'].map(async (name, i) => {
       // Arrive one after another: each queues only once the one before it has a key.
-      await waitFor(`contender ${i} queued`, async () => ((await queued('locks/fair/')) >= i + 1 ? true : undefined), 20_000);
+      await waitFor(
+        `contender ${i} queued`,
+        async () => ((await queued('locks/fair/')) >= i + 1 ? true : undefined),
+        20_000,
+      );
       const held = await new Lock(cluster.client(), 'locks/fair', { ttlSeconds: 10 }).acquire();
       order.push(name);
       return held;
     });
     // Nobody gets in while `first` holds it.
-    await waitFor('three waiters queued', async () => ((await queued('locks/fair/')) === 4 ? true : undefined), 20_000);
+    await waitFor(
+      'three waiters queued',
+      async () => ((await queued('locks/fair/')) === 4 ? true : undefined),
+      20_000,
+    );
     expect(order).toEqual([]);
     await first.release();
     const holders = [];
@@ -72,11 +80,21 @@ describe('Lock', () => {
     const client = cluster.client();
     const holder = await new Lock(client, 'locks/abort', { ttlSeconds: 10 }).acquire();
     const stop = new AbortController();
-    const waiter = new Lock(cluster.client(), 'locks/abort', { ttlSeconds: 10 }).acquire({ signal: stop.signal });
-    await waitFor('the waiter queued', async () => ((await queued('locks/abort/')) === 2 ? true : undefined), 20_000);
+    const waiter = new Lock(cluster.client(), 'locks/abort', { ttlSeconds: 10 }).acquire({
+      signal: stop.signal,
+    });
+    await waitFor(
+      'the waiter queued',
+      async () => ((await queued('locks/abort/')) === 2 ? true : undefined),
+      20_000,
+    );
     stop.abort(new Error('gave up'));
     await expect(waiter).rejects.toThrow('gave up');
-    await waitFor('the waiter gone from the queue', async () => ((await queued('locks/abort/')) === 1 ? true : undefined), 20_000);
+    await waitFor(
+      'the waiter gone from the queue',
+      async () => ((await queued('locks/abort/')) === 1 ? true : undefined),
+      20_000,
+    );
     // Revoking the holder's lease behind its back: its signal aborts with a lease-lost reason.
     await client.revokeLease(holder.lease);
     await waitFor('the holder told', () => (holder.signal.aborted ? true : undefined), 20_000);
@@ -99,17 +117,30 @@ describe('Election', () => {
     await waitFor('the observer started', () => (seen.length === 1 ? true : undefined), 20_000);
     const la = await a.campaign('a-1');
     await waitFor('the observer to see a-1', () => (seen.includes('a-1') ? true : undefined), 20_000);
-    const lb = b.campaign('b-1');
-    await waitFor('b queued', async () => ((await queued('elections/svc/')) === 2 ? true : undefined), 20_000);
+    let bLeads = false;
+    const lb = b.campaign('b-1').then((l) => {
+      bLeads = true;
+      return l;
+    });
+    await waitFor(
+      'b queued',
+      async () => ((await queued('elections/svc/')) === 2 ? true : undefined),
+      20_000,
+    );
     await la.proclaim('a-2');
     expect(show(await b.leader())).toBe('a-2');
+    expect(bLeads).toBe(false);
     await waitFor('the observer to see a-2', () => (seen.includes('a-2') ? true : undefined), 20_000);
     await la.resign();
     const won = await lb;
     expect(won.revision).toBeGreaterThan(la.revision);
     await expect(la.proclaim('a-3')).rejects.toThrow(/no longer the leader/);
     await won.resign();
-    await waitFor('the observer to see every leader', () => (seen.at(-1) === null && seen.includes('b-1') ? true : undefined), 20_000);
+    await waitFor(
+      'the observer to see every leader',
+      () => (seen.at(-1) === null && seen.includes('b-1') ? true : undefined),
+      20_000,
+    );
     stop.abort();
     await observing;
     // Every change, in order, each once (the first `null` is before anyone campaigned).

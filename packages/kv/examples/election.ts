@@ -20,7 +20,9 @@ const text = (b: Uint8Array) => new TextDecoder().decode(b);
 // Everyone follows who leads (observers need not campaign).
 const watching = (async () => {
   for await (const leader of election.observe({ signal: stop.signal })) {
-    console.log(`${name}: leader is ${leader === null ? 'nobody' : `${text(leader.value)} (revision ${leader.revision})`}`);
+    console.log(
+      `${name}: leader is ${leader === null ? 'nobody' : `${text(leader.value)} (revision ${leader.revision})`}`,
+    );
   }
 })();
 

@@ -92,6 +92,11 @@ export {
   PROTOCOL_VERSION,
   ReadConsistency,
 } from './protocol.js';
+export type { CampaignOptions, ElectionLeader, Leadership, ObserveOptions } from './recipes/Election.js';
+export { Election } from './recipes/Election.js';
+export type { SessionOptions as RecipeOptions } from './recipes/LeaseSession.js';
+export type { AcquireOptions, LockHandle } from './recipes/Lock.js';
+export { Lock } from './recipes/Lock.js';
 export type {
   CasResult,
   CloseSessionResult,
@@ -125,8 +130,3 @@ export {
   encodeWatchRequest,
   MAX_WATCH_WAIT_MS,
 } from './watchProtocol.js';
-export type { Leadership, ElectionLeader, CampaignOptions, ObserveOptions } from './recipes/Election.js';
-export { Election } from './recipes/Election.js';
-export type { AcquireOptions, LockHandle } from './recipes/Lock.js';
-export { Lock } from './recipes/Lock.js';
-export type { SessionOptions as RecipeOptions } from './recipes/LeaseSession.js';

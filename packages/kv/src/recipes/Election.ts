@@ -121,7 +121,10 @@ function leadership(client: RecipeClient, held: LockHandle): Leadership {
         success: [{ put: key, value: toBytes(value), lease: held.lease }],
       });
       if (!r.succeeded) {
-        throw new KvClientError(KvClientErrorCode.LeaseLost, `no longer the leader of this election (${held.key} is gone)`);
+        throw new KvClientError(
+          KvClientErrorCode.LeaseLost,
+          `no longer the leader of this election (${held.key} is gone)`,
+        );
       }
     },
     resign: () => held.release(),

@@ -98,7 +98,12 @@ export async function holdInLine(
 }
 
 /** Deletes the key if it is still this holder's (same create revision), then ends the session. */
-async function leave(client: RecipeClient, key: Uint8Array, revision: number, session: LeaseSession): Promise<void> {
+async function leave(
+  client: RecipeClient,
+  key: Uint8Array,
+  revision: number,
+  session: LeaseSession,
+): Promise<void> {
   try {
     if (revision > 0) {
       await client.txn({ compare: [{ key, createRevision: revision }], success: [{ delete: key }] });

@@ -28,7 +28,9 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 /** A name for keys: not empty, no trailing `/` (the recipes add `/` and the holder's lease). */
 export function checkName(kind: string, name: string): string {
   if (typeof name !== 'string' || name.length === 0 || name.endsWith('/')) {
-    throw new TypeError(`${kind} name must be a non-empty string not ending in '/', got ${JSON.stringify(name)}`);
+    throw new TypeError(
+      `${kind} name must be a non-empty string not ending in '/', got ${JSON.stringify(name)}`,
+    );
   }
   return name;
 }

@@ -29,7 +29,10 @@ export async function enqueue(
 }
 
 /** Every key under `prefix` now, at one revision per page (continuation by key keeps it complete). */
-async function contenders(client: RecipeClient, prefix: Uint8Array): Promise<{ items: KeyValue[]; revision: number }> {
+async function contenders(
+  client: RecipeClient,
+  prefix: Uint8Array,
+): Promise<{ items: KeyValue[]; revision: number }> {
   const items: KeyValue[] = [];
   let after: Uint8Array | undefined;
   let revision = 0;
@@ -69,7 +72,8 @@ export async function waitForTurn(
     const { items, revision } = await contenders(client, prefix);
     let ahead: KeyValue | null = null;
     for (const kv of items) {
-      if (kv.createRevision < mine && (ahead === null || kv.createRevision > ahead.createRevision)) ahead = kv;
+      if (kv.createRevision < mine && (ahead === null || kv.createRevision > ahead.createRevision))
+        ahead = kv;
     }
     if (ahead === null) return;
     await waitForDelete(client, ahead, revision, signal);
