@@ -8,12 +8,12 @@ import { memberProgram } from '../src/cluster/paths.js';
 import { runCli } from '../src/index.js';
 import { capture, ProcessTracker, tempDir, until, upDetached } from './helpers.js';
 
-// Real processes: a 3-member cluster started by `keel cluster up`, and packages/kv's election
-// example run three times, as its header says a user runs it. One leads; a SIGKILLed leader is
+// Real processes: a 3-member cluster started by `keel cluster up`, and the election example
+// (examples/election.ts, the one packages/kv's README shows) run three times, as its header says a user runs it. One leads; a SIGKILLed leader is
 // replaced once its lease expires, a SIGTERMed one resigns. Every PID is killed in afterAll.
 const MAIN = memberProgram({});
-const KV_DIR = fileURLToPath(new URL('../../../packages/kv', import.meta.url));
-const EXAMPLE = join(KV_DIR, 'examples', 'election.ts');
+const CLI_DIR = fileURLToPath(new URL('..', import.meta.url));
+const EXAMPLE = join(CLI_DIR, 'examples', 'election.ts');
 const tracker = new ProcessTracker();
 const tmp = tempDir('election');
 const dir = join(tmp.path, 'cluster');
@@ -42,7 +42,7 @@ interface Candidate {
 
 function candidate(name: string, endpoints: string): Candidate {
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', EXAMPLE, name], {
-    cwd: KV_DIR,
+    cwd: CLI_DIR,
     env: { ...env, KEEL_ENDPOINTS: endpoints },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

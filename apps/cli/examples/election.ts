@@ -1,8 +1,8 @@
 // Three (or more) processes elect a leader among themselves through a Keel cluster.
 // Start a cluster (`pnpm keel cluster up`), then in three terminals:
-//   pnpm --filter @keel/kv exec tsx --conditions=source examples/election.ts alice
-//   pnpm --filter @keel/kv exec tsx --conditions=source examples/election.ts bob
-//   pnpm --filter @keel/kv exec tsx --conditions=source examples/election.ts carol
+//   pnpm --filter @keel/cli exec tsx --conditions=source examples/election.ts alice
+//   pnpm --filter @keel/cli exec tsx --conditions=source examples/election.ts bob
+//   pnpm --filter @keel/cli exec tsx --conditions=source examples/election.ts carol
 // One says it leads; all three print who leads. Stop the leader with Ctrl-C (it resigns: the next
 // in line leads at once) or kill it (its lease expires after 3 s, then the next one leads).
 // KEEL_ENDPOINTS overrides the members (default: the ports `keel cluster up` uses).
