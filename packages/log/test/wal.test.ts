@@ -103,40 +103,43 @@ describe('group commit', () => {
     expect(log.metrics.fsyncs).toBe(2);
   });
 
-  it('with O_DSYNC, reports nothing durable before its write returns and calls no fdatasync', async () => {
-    // Data records only: the held writes are the commits' (a rotation or preallocation writes too).
-    const { log } = await fresh({ segmentSize: 1 << 20 });
-    await durable(log, mkEntries(1, 2, 1));
-    const held: Array<() => void> = [];
-    let writes = 0;
-    const realWrite = fs.write;
-    const sync = vi.spyOn(fs, 'fdatasync');
-    vi.spyOn(fs, 'write').mockImplementation(((...args: unknown[]) => {
-      writes++;
-      held.push(() => Reflect.apply(realWrite, fs, args));
-    }) as unknown as typeof fs.write);
-    cleanups.push(async () => {
-      for (const release of held.splice(0)) release();
-    });
-    const done: string[] = [];
-    const append = (i: number, name: string) =>
-      log.append(mkEntries(i, i + 1, 1), null, (e) => done.push(e ? `${name}: ${e.message}` : name));
-    append(2, 'a');
-    await waitFor(() => writes === 1, 10_000, 'the first write');
-    append(3, 'b');
-    append(4, 'c');
-    expect(done).toEqual([]);
-    held.shift()!();
-    await waitFor(() => writes === 2, 10_000, 'the second write');
-    expect(done).toEqual(['a']);
-    held.shift()!();
-    await waitFor(() => done.length === 3, 10_000, 'b and c');
-    expect(done).toEqual(['a', 'b', 'c']);
-    expect(sync).not.toHaveBeenCalled();
-    expect(log.metrics.commits).toBe(3);
-    expect(log.metrics.fsyncs).toBe(3);
-    expect(log.syncState().at(-1)!.syncedBytes).toBe(log.syncState().at(-1)!.writeEnd);
-  });
+  it.skipIf(fs.constants.O_DSYNC === undefined)(
+    'with O_DSYNC, reports nothing durable before its write returns and calls no fdatasync',
+    async () => {
+      // Data records only: the held writes are the commits' (a rotation or preallocation writes too).
+      const { log } = await fresh({ segmentSize: 1 << 20 });
+      await durable(log, mkEntries(1, 2, 1));
+      const held: Array<() => void> = [];
+      let writes = 0;
+      const realWrite = fs.write;
+      const sync = vi.spyOn(fs, 'fdatasync');
+      vi.spyOn(fs, 'write').mockImplementation(((...args: unknown[]) => {
+        writes++;
+        held.push(() => Reflect.apply(realWrite, fs, args));
+      }) as unknown as typeof fs.write);
+      cleanups.push(async () => {
+        for (const release of held.splice(0)) release();
+      });
+      const done: string[] = [];
+      const append = (i: number, name: string) =>
+        log.append(mkEntries(i, i + 1, 1), null, (e) => done.push(e ? `${name}: ${e.message}` : name));
+      append(2, 'a');
+      await waitFor(() => writes === 1, 10_000, 'the first write');
+      append(3, 'b');
+      append(4, 'c');
+      expect(done).toEqual([]);
+      held.shift()!();
+      await waitFor(() => writes === 2, 10_000, 'the second write');
+      expect(done).toEqual(['a']);
+      held.shift()!();
+      await waitFor(() => done.length === 3, 10_000, 'b and c');
+      expect(done).toEqual(['a', 'b', 'c']);
+      expect(sync).not.toHaveBeenCalled();
+      expect(log.metrics.commits).toBe(3);
+      expect(log.metrics.fsyncs).toBe(3);
+      expect(log.syncState().at(-1)!.syncedBytes).toBe(log.syncState().at(-1)!.writeEnd);
+    },
+  );
 
   it('keeps later appenders waiting for one fsync, not one each', async () => {
     const { log } = await fresh({ segmentSize: 1 << 20 });
@@ -579,26 +582,29 @@ describe('failures', () => {
     checkAll(again, 1, 11, () => 1);
   });
 
-  it('a failed O_DSYNC write stops the store: pending and later appends get KEEL_WAL_FSYNC_FAILED', async () => {
-    const { dir, log } = await fresh({ segmentSize: 1 << 16 });
-    await durable(log, mkEntries(1, 11, 1));
-    const spy = vi.spyOn(fs, 'write').mockImplementation(((...args: unknown[]) => {
-      const cb = args[args.length - 1] as (e: Error | null, n?: number) => void;
-      cb(Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }));
-    }) as unknown as typeof fs.write);
-    const e1 = (await settle(log, mkEntries(11, 12, 1))) as Error & { code: string };
-    expect(spy).toHaveBeenCalled();
-    expect(e1.code).toBe('KEEL_WAL_FSYNC_FAILED');
-    expect(e1.message).toMatch(/O_DSYNC/);
-    spy.mockRestore();
-    // No retry, even though the write would now succeed.
-    const e2 = (await settle(log, mkEntries(12, 13, 1))) as Error & { code: string };
-    expect(e2.code).toBe('KEEL_WAL_FSYNC_FAILED');
-    await log.close();
-    const again = await openLog(dir);
-    cleanups.push(() => again.close());
-    checkAll(again, 1, 11, () => 1);
-  });
+  it.skipIf(fs.constants.O_DSYNC === undefined)(
+    'a failed O_DSYNC write stops the store: pending and later appends get KEEL_WAL_FSYNC_FAILED',
+    async () => {
+      const { dir, log } = await fresh({ segmentSize: 1 << 16 });
+      await durable(log, mkEntries(1, 11, 1));
+      const spy = vi.spyOn(fs, 'write').mockImplementation(((...args: unknown[]) => {
+        const cb = args[args.length - 1] as (e: Error | null, n?: number) => void;
+        cb(Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }));
+      }) as unknown as typeof fs.write);
+      const e1 = (await settle(log, mkEntries(11, 12, 1))) as Error & { code: string };
+      expect(spy).toHaveBeenCalled();
+      expect(e1.code).toBe('KEEL_WAL_FSYNC_FAILED');
+      expect(e1.message).toMatch(/O_DSYNC/);
+      spy.mockRestore();
+      // No retry, even though the write would now succeed.
+      const e2 = (await settle(log, mkEntries(12, 13, 1))) as Error & { code: string };
+      expect(e2.code).toBe('KEEL_WAL_FSYNC_FAILED');
+      await log.close();
+      const again = await openLog(dir);
+      cleanups.push(() => again.close());
+      checkAll(again, 1, 11, () => 1);
+    },
+  );
 
   it('disk full is a clear, fatal error that loses nothing already durable', async () => {
     const { dir, log } = await fresh({ segmentSize: 1 << 16 });
