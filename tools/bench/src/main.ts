@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeFileMkdir } from '@keel/ops';
 import { endpointsFromClusterFile, endpointsFromList } from './cluster.js';
+import { comparisonTable } from './compare.js';
 import { durationMs } from './duration.js';
 import { DEFAULT_ELECTION, FAST_ELECTION_TIMEOUT_MS, type FaultMode, runElection } from './election.js';
 import { ETCD_MISSING, etcdVersion } from './etcd.js';
@@ -17,6 +18,7 @@ import {
   type Progress,
   runThroughput,
   type Target,
+  type ThroughputReport,
 } from './throughput.js';
 import { DEFAULT_WATCH_BENCH, runWatchBench } from './watch.js';
 
@@ -32,7 +34,8 @@ export interface BenchIo {
 }
 
 export const USAGE = `Usage: keel bench <write|read|mixed|txn|watch|election|snapshot|failover> [options]
-       keel bench report <report.json> [--html <file>]   (print a saved report, render it again)
+       keel bench report <report.json> [--html <file>] [--compare <old.json>]
+                                                (print a saved report, render it again)
 
 Load (write | read | mixed | txn; txn: each operation is one transaction, if key A exists
 (version > 0) put A and the next key, else get A; etcd: Txn if/then/else):
@@ -96,6 +99,8 @@ Failover (per-put latency of 8 writing clients around a failover, fresh cluster 
 
 Output:
   --json <file>             the report as JSON (schema in tools/bench/README.md)
+  --compare <old.json>      load modes and report: per step, new/old ratios of throughput, p50 and
+                            members' CPU per operation, changes beyond ±20 % flagged
   --html <file>             a self-contained HTML report with charts
   -h, --help                this help
 
@@ -127,6 +132,7 @@ const FLAGS = {
   load: { type: 'boolean' },
   dir: { type: 'string' },
   json: { type: 'string' },
+  compare: { type: 'string' },
   html: { type: 'string' },
   watchers: { type: 'string' },
   writers: { type: 'string' },
@@ -317,6 +323,7 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
     return ExitCode.Usage;
   }
   let report: BenchReport;
+  let older: ThroughputReport | null = null;
   try {
     if (
       positionals.length !== 1 ||
@@ -329,6 +336,9 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
           : `unknown benchmark '${positionals.join(' ')}'; choose write, read, mixed, txn, watch, election, snapshot or failover`,
       );
     }
+    if (v.compare !== undefined && (cmd === 'election' || cmd === 'snapshot' || cmd === 'watch'))
+      throw new UsageError('--compare applies to write, read, mixed, txn and report only');
+    older = typeof v.compare === 'string' ? loadOlder(v.compare) : null;
     const progress = progressFor(io);
     if (cmd !== 'snapshot') {
       for (const f of ['keys', 'compact-keep']) {
@@ -489,6 +499,7 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
   }
   const command = ['keel-bench', ...argv];
   io.out(textReport(report));
+  if (older !== null && report.kind === 'throughput') io.out(`\n${comparisonTable(report, older)}`);
   try {
     if (typeof v.json === 'string') {
       writeFileMkdir(resolve(v.json), jsonReport(report, command));
@@ -551,17 +562,21 @@ async function failover(positionals: readonly string[], v: Values, io: BenchIo):
 }
 
 function rerender(positionals: readonly string[], v: Values, io: BenchIo): number {
-  const extra = Object.keys(v).filter((k) => v[k] !== undefined && k !== 'html');
+  const extra = Object.keys(v).filter((k) => v[k] !== undefined && k !== 'html' && k !== 'compare');
   const file = positionals[1];
   if (positionals.length !== 2 || file === undefined || extra.length > 0) {
     io.err(
-      `keel-bench: report takes one JSON file and only --html${extra.length > 0 ? `, not --${extra[0]}` : ''}; see keel-bench --help\n`,
+      `keel-bench: report takes one JSON file and only --html and --compare${extra.length > 0 ? `, not --${extra[0]}` : ''}; see keel-bench --help\n`,
     );
     return ExitCode.Usage;
   }
   try {
     const { report, command } = parseJsonReport(readFileSync(file, 'utf8'));
     io.out(textReport(report));
+    if (typeof v.compare === 'string') {
+      if (report.kind !== 'throughput') throw new Error('--compare needs a write, read or mixed report');
+      io.out(`\n${comparisonTable(report, loadOlder(v.compare))}`);
+    }
     if (typeof v.html === 'string') {
       writeFileMkdir(resolve(v.html), htmlReport(report, command));
       io.err(`keel-bench: wrote ${v.html}\n`);
@@ -571,6 +586,19 @@ function rerender(positionals: readonly string[], v: Values, io: BenchIo): numbe
     io.err(`keel-bench report: ${file}: ${(err as Error).message}\n`);
     return ExitCode.Failed;
   }
+}
+
+/** The older report of `--compare`: a throughput report, or a usage error naming the file. */
+function loadOlder(file: string): ThroughputReport {
+  let parsed: BenchReport;
+  try {
+    parsed = parseJsonReport(readFileSync(file, 'utf8')).report;
+  } catch (err) {
+    throw new UsageError(`--compare ${file}: ${(err as Error).message}`);
+  }
+  if (parsed.kind !== 'throughput')
+    throw new UsageError(`--compare ${file}: not a write, read or mixed report`);
+  return parsed;
 }
 
 function isMain(): boolean {
