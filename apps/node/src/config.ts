@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { InvalidMemberIdError, isValidMemberId } from '@keel/core';
-import { DEFAULT_SESSION_TIMEOUT_MS } from '@keel/kv';
+import { DEFAULT_SESSION_TIMEOUT_MS, DEFAULT_WATCH_LIMITS } from '@keel/kv';
 import {
   type Address,
   ConfigError,
@@ -55,6 +55,8 @@ export interface NodeConfig {
   readonly compactKeepEntries: number;
   /** Bytes per WAL segment file (the current one and the next, preallocated, are on disk). */
   readonly walSegmentBytes: number;
+  /** Bounds of this member's watch service (`--watch-history`, `--watch-history-bytes`, `--max-watchers`). */
+  readonly watch: { readonly maxEvents: number; readonly maxBytes: number; readonly maxWatchers: number };
   /** CURVE keys (`--curve-*`): absent, traffic is unauthenticated. */
   readonly curve?: MemberCurve;
   /** The admin HTTP bearer token (`--admin-token-file`). */
@@ -97,6 +99,11 @@ Options:
                                 preallocated, are on disk, so the WAL takes about twice this
                                 (default 64MiB for servers; 'keel cluster up' uses 4MiB;
                                 64KiB to 1GiB)
+  --watch-history <n>           events kept for watches that start in the past or resume; a watch
+                                from an older revision gets 'compacted' (default ${DEFAULT_WATCH_LIMITS.maxEvents})
+  --watch-history-bytes <size>  ...and at most this many bytes of them (default ${DEFAULT_WATCH_LIMITS.maxBytes / 1024 ** 2}MiB)
+  --max-watchers <n>            watches open on this member at once; one more evicts the least
+                                recently polled (default ${DEFAULT_WATCH_LIMITS.maxWatchers})
   --curve-secret-key-file <file>
                                 this member's CURVE key pair ('keel keygen --out <dir> --id <id>'
                                 writes <id>.key, mode 0600); with it, peer and client traffic is
@@ -135,6 +142,9 @@ const FLAGS = {
   'snapshot-bytes': { type: 'string' },
   'compact-keep': { type: 'string' },
   'wal-segment-size': { type: 'string' },
+  'watch-history': { type: 'string' },
+  'watch-history-bytes': { type: 'string' },
+  'max-watchers': { type: 'string' },
   'curve-secret-key-file': { type: 'string' },
   'curve-peer-keys': { type: 'string' },
   'curve-client-keys': { type: 'string' },
@@ -233,6 +243,10 @@ export function parseNodeConfig(
         `--${flag} must be a size in bytes, optionally with KiB, MiB or GiB (e.g. 64MiB), got '${v}'`,
       );
     }
+    return n;
+  };
+  const atLeast = (flag: keyof typeof FLAGS, n: number, min: number): number => {
+    if (n < min) throw new ConfigError(`--${flag} must be at least ${min} bytes (64KiB), got '${get(flag)}'`);
     return n;
   };
   const address = (flag: keyof typeof FLAGS, text: string): Address => {
@@ -353,6 +367,15 @@ export function parseNodeConfig(
     snapshotBytes: size('snapshot-bytes', 64 * 1024 ** 2),
     compactKeepEntries: int('compact-keep', 5_000, 0, 1_000_000_000),
     walSegmentBytes: walSegmentBytes(size('wal-segment-size', DEFAULT_WAL_SEGMENT_BYTES)),
+    watch: {
+      maxEvents: int('watch-history', DEFAULT_WATCH_LIMITS.maxEvents, 1, 10_000_000),
+      maxBytes: atLeast(
+        'watch-history-bytes',
+        size('watch-history-bytes', DEFAULT_WATCH_LIMITS.maxBytes),
+        64 * 1024,
+      ),
+      maxWatchers: int('max-watchers', DEFAULT_WATCH_LIMITS.maxWatchers, 1, 1_000_000),
+    },
   };
 }
 

@@ -10,9 +10,10 @@ function startKvMember(
   log: Logger,
   onFatal: (err: Error) => void,
 ): Promise<MemberHandle> {
-  const { logLevel: _level, logFormat: _format, sessionTimeoutMs, ...options } = config;
+  const { logLevel: _level, logFormat: _format, sessionTimeoutMs, watch, ...options } = config;
   const store = new KvStateMachine({
     sessionTimeoutMs,
+    watch,
     // Snapshots of a large store are encoded in slices between other work.
     snapshotYield: () => new Promise<void>((resolve) => setImmediate(resolve)),
   });

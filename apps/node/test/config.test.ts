@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_SESSION_TIMEOUT_MS } from '@keel/kv';
+import { DEFAULT_SESSION_TIMEOUT_MS, DEFAULT_WATCH_LIMITS } from '@keel/kv';
 import { afterAll, describe, expect, it } from 'vitest';
 import { engineTicks, NODE_USAGE, parseNodeConfig } from '../src/config.js';
 import { base, error } from './helpers/config.js';
@@ -27,6 +27,31 @@ describe('keel node configuration', () => {
     expect(c.sessionTimeoutMs).toBe(DEFAULT_SESSION_TIMEOUT_MS);
     expect(DEFAULT_SESSION_TIMEOUT_MS).toBe(600_000);
     expect(NODE_USAGE).toContain('client session expiry, by log time (default 600000)');
+  });
+
+  it("bounds the watch service: @keel/kv's defaults, or --watch-history, --watch-history-bytes, --max-watchers", () => {
+    const parse = (argv: string[], env: Record<string, string> = {}) => {
+      const c = parseNodeConfig(argv, env);
+      if (c === 'help') throw new Error('unexpected help');
+      return c.watch;
+    };
+    expect(parse(base)).toEqual({
+      maxEvents: DEFAULT_WATCH_LIMITS.maxEvents,
+      maxBytes: DEFAULT_WATCH_LIMITS.maxBytes,
+      maxWatchers: DEFAULT_WATCH_LIMITS.maxWatchers,
+    });
+    expect(
+      parse([...base, '--watch-history', '500', '--watch-history-bytes', '1MiB'], {
+        KEEL_MAX_WATCHERS: '20',
+      }),
+    ).toEqual({ maxEvents: 500, maxBytes: 1024 ** 2, maxWatchers: 20 });
+    expect(error([...base, '--watch-history', '0'])).toBe(
+      "--watch-history must be an integer from 1 to 10000000, got '0'",
+    );
+    expect(error([...base, '--watch-history-bytes', '1KiB'])).toBe(
+      "--watch-history-bytes must be at least 65536 bytes (64KiB), got '1KiB'",
+    );
+    expect(NODE_USAGE).toContain('--watch-history <n>');
   });
 
   it('sizes WAL segments: 64 MiB by default, --wal-segment-size or KEEL_WAL_SEGMENT_SIZE, bounded', () => {

@@ -1,7 +1,9 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { KvClient, KvClientError } from '@keel/kv';
 import { checkExposition } from '@keel/server/testing';
+import { ClientConnection } from '@keel/transport-zmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePorts, killAll, startNode, status, tempDir, waitFor } from './helpers/procs.js';
 
@@ -161,5 +163,37 @@ describe('keel node as a process', () => {
     ]);
     expect(await p.exited).toBe(2);
     expect(p.stderr).toBe("keel node: member id 'n1' is not among the peers (n2)\n");
+  });
+  it('--watch-history bounds the window a watch can start from: older revisions are compacted', async () => {
+    const d = dir();
+    const { args, http } = await single(d);
+    const client = args[args.indexOf('--client-bind') + 1]!;
+    const p = startNode([...args, '--watch-history', '3']);
+    await waitFor('leader', async () => ((await status(http)).role === 'leader' ? true : undefined));
+    const kv = new KvClient({
+      endpoints: [client],
+      connect: (a) => new ClientConnection({ address: `tcp://${a}` }),
+    });
+    try {
+      for (let i = 1; i <= 6; i++) await kv.put('k', String(i));
+      const from = async (rev: number) => {
+        for await (const batch of kv.watch('k', { fromRevision: rev }))
+          return batch.events.map((e) => e.kv.modRevision);
+        return [];
+      };
+      // Revisions 4..6 are the three kept; 3 is gone.
+      expect(await from(4)).toEqual([4, 5, 6]);
+      const err = await from(3).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(KvClientError);
+      expect((err as KvClientError).code).toBe('KEEL_CLIENT_COMPACTED');
+      expect((err as KvClientError).oldestRevision).toBe(4);
+    } finally {
+      await kv.close();
+    }
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
   });
 });
