@@ -70,6 +70,8 @@ describe('leases on a 3-member cluster (in process)', () => {
     ac.abort();
     await watching.catch(() => undefined);
     expect(await kv.leaseTimeToLive(id)).toBeNull();
+    // Every member counts the expiry it applied (what keel_lease_expired_total exports).
+    await until(() => cluster.stores.every((s) => s.leasesExpired >= 1), 10_000, 'every member counts it');
   });
 
   it('with keepAlive running, a 2 s lease survives three TTLs and more', async () => {
