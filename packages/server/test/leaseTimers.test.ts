@@ -145,6 +145,7 @@ describe('the leader’s lease timers', () => {
     expect(proposed).toEqual([]);
     // An older keep-alive answered late does not move it back.
     timers.view(arrived - 1000).extend(7, 3000);
+    expect(timers.view(clock.t).remaining(7)).toBe(1);
     clock.advance(1);
     expect(proposed).toEqual([7]);
   });
