@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memberProgram } from '../src/cluster/paths.js';
@@ -64,9 +64,23 @@ describe.skipIf(!existsSync(MAIN))('keel lease and put --ttl against real keel n
     const id = grant.out[0]!;
     expect(id).toMatch(/^\d+$/);
     expect((await cli('put', 'r/a', '1', '--lease', id, '--timeout', '20s')).code).toBe(ExitCode.Ok);
+    // keel txn: a put naming the lease, taken only while the key has none (compare lease = 0).
+    const file = join(tmp.path, 'txn.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        compare: [{ key: 'r/t', lease: 0 }],
+        success: [{ put: 'r/t', value: 'x', lease: Number(id) }],
+      }),
+    );
+    const txn = await cli('txn', '--file', file, '--timeout', '20s');
+    expect(txn.out[0], txn.err.join('\n')).toBe('SUCCESS');
+    expect(JSON.parse((await cli('get', 'r/t', '--json')).out[0]!)).toMatchObject({ lease: Number(id) });
+    expect((await cli('txn', '--file', file, '--timeout', '20s')).out[0]).toBe('FAILURE');
     const revoke = await cli('lease', 'revoke', id, '--timeout', '20s');
     expect(revoke.out).toEqual(['REVOKED']);
     expect((await cli('get', 'r/a', '--timeout', '20s')).code).toBe(ExitCode.Failure);
+    expect((await cli('get', 'r/t', '--timeout', '20s')).code).toBe(ExitCode.Failure);
     const bad = await cli('put', 'r/b', '1', '--lease', id, '--timeout', '20s');
     expect(bad.code).toBe(ExitCode.Failure);
     expect(bad.err.join('\n')).toContain('lease-not-found');
