@@ -31,7 +31,10 @@ try {
     if (++renewals === 4) break; // about 2 TTLs; breaking out closes the keep-alive
   }
   const ttl = await kv.leaseTimeToLive(id, { keys: true }); // the leader's view
-  console.log(`${ttl?.remainingMs} ms left, keys:`, ttl?.keys?.map((k) => new TextDecoder().decode(k)));
+  console.log(
+    `${ttl?.remainingMs} ms left, keys:`,
+    ttl?.keys?.map((k) => new TextDecoder().decode(k)),
+  );
   await watching; // the leader expires the lease ~2 s after the last renewal: the key goes
   ac.abort();
   console.log('after expiry:', (await kv.get('services/web-1')).kv); // null
