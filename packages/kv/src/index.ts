@@ -92,6 +92,11 @@ export {
   PROTOCOL_VERSION,
   ReadConsistency,
 } from './protocol.js';
+export type { CampaignOptions, ElectionLeader, Leadership, ObserveOptions } from './recipes/Election.js';
+export { Election } from './recipes/Election.js';
+export type { SessionOptions as RecipeOptions } from './recipes/LeaseSession.js';
+export type { AcquireOptions, LockHandle } from './recipes/Lock.js';
+export { Lock } from './recipes/Lock.js';
 export type {
   CasResult,
   CloseSessionResult,

@@ -18,6 +18,7 @@ import {
   runThroughput,
   type Target,
 } from './throughput.js';
+import { DEFAULT_WATCH_BENCH, runWatchBench } from './watch.js';
 
 export const ExitCode = { Ok: 0, Failed: 1, Usage: 2 } as const;
 
@@ -30,10 +31,11 @@ export interface BenchIo {
   readonly isTTY: boolean;
 }
 
-export const USAGE = `Usage: keel bench <write|read|mixed|election|snapshot|failover> [options]
+export const USAGE = `Usage: keel bench <write|read|mixed|txn|watch|election|snapshot|failover> [options]
        keel bench report <report.json> [--html <file>]   (print a saved report, render it again)
 
-Load (write | read | mixed):
+Load (write | read | mixed | txn; txn: each operation is one transaction, if key A exists
+(version > 0) put A and the next key, else get A; etcd: Txn if/then/else):
   --nodes <n>               start a fresh cluster of n members (3, 5 or 7; default 3), stopped afterwards
   --cluster-file <path>     or: use the running cluster of a 'keel cluster' file (cluster.json)
   --endpoints <list>        or: host:clientPort/host:httpPort,... of a running cluster
@@ -41,7 +43,7 @@ Load (write | read | mixed):
                             comparison (needs an 'etcd' binary: apt-get install etcd-server,
                             or KEEL_BENCH_ETCD=<path>); default keel
   --concurrency <list>      outstanding requests per step (default 1,16,64,256)
-  --value-size <list>       value sizes in bytes (default 16,256,4096)
+  --value-size <list>       value sizes in bytes (default 16,256,4096; txn: 256)
   --warmup <duration>       warm-up per step, not measured (default 1s; bare number: seconds)
   --duration <duration>     measured time per step (default 5s; bare number: seconds)
   --workers <n>             client processes (default 2)
@@ -51,6 +53,20 @@ Load (write | read | mixed):
   --timeout <duration>      reply timeout per attempt (default 2s; bare number: milliseconds)
   --cpu-prof <dir>          write a V8 CPU profile of every member the bench starts into <dir>
                             (open in Chrome DevTools or speedscope; written when members stop)
+
+Watch (watch fan-out: N watchers on one prefix, writers putting keys under it; --nodes, --system,
+--cluster-file, --endpoints, --value-size (one), --warmup, --duration, --workers, --timeout as above):
+  --watchers <list>         watchers per step (default 1,100,1000), spread over the --workers
+                            client processes and round-robin over the members
+  --writers <n>             concurrent writers, one put outstanding each, in one more process
+                            (default 4)
+  --rate <puts/s>           puts per second over all writers (default 200; 0 = flat out)
+  --watch-on <all|followers>
+                            which members serve the watchers: every member round-robin
+                            (default), or the followers only (the leader serves none)
+                            Reports events/s delivered, delivery latency from the put's ack
+                            (commit proxy) to each watcher, events lost/duplicated/reordered
+                            (exit 1 unless all 0) and member CPU
 
 Election:
   --nodes <n>               cluster size (default 3)
@@ -112,10 +128,17 @@ const FLAGS = {
   dir: { type: 'string' },
   json: { type: 'string' },
   html: { type: 'string' },
+  watchers: { type: 'string' },
+  writers: { type: 'string' },
+  rate: { type: 'string' },
+  'watch-on': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 class UsageError extends Error {}
+
+/** `txn` sweeps concurrency at one value size unless told otherwise. */
+const TXN_VALUE_SIZE = 256;
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -298,12 +321,12 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
     if (
       positionals.length !== 1 ||
       cmd === undefined ||
-      !['write', 'read', 'mixed', 'election', 'snapshot'].includes(cmd)
+      !['write', 'read', 'mixed', 'txn', 'watch', 'election', 'snapshot'].includes(cmd)
     ) {
       throw new UsageError(
         positionals.length === 0
-          ? 'name a benchmark: write, read, mixed, election, snapshot or failover'
-          : `unknown benchmark '${positionals.join(' ')}'; choose write, read, mixed, election, snapshot or failover`,
+          ? 'name a benchmark: write, read, mixed, txn, watch, election, snapshot or failover'
+          : `unknown benchmark '${positionals.join(' ')}'; choose write, read, mixed, txn, watch, election, snapshot or failover`,
       );
     }
     const progress = progressFor(io);
@@ -312,7 +335,50 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
         if (v[f] !== undefined) throw new UsageError(`--${f} applies to snapshot only`);
       }
     }
-    if (cmd === 'snapshot') {
+    if (cmd !== 'watch') {
+      for (const f of ['watchers', 'writers', 'rate', 'watch-on']) {
+        if (v[f] !== undefined) throw new UsageError(`--${f} applies to watch only`);
+      }
+    }
+    if (cmd === 'watch') {
+      for (const f of [
+        'concurrency',
+        'read-ratio',
+        'stale',
+        'keyspace',
+        'trials',
+        'mode',
+        'election-timeout',
+        'fast',
+        'poll',
+        'load',
+        'dir',
+      ]) {
+        if (v[f] !== undefined) throw new UsageError(`--${f} does not apply to watch`);
+      }
+      const d = DEFAULT_WATCH_BENCH;
+      const watchOn = v['watch-on'] === undefined ? d.watchOn : String(v['watch-on']);
+      if (watchOn !== 'all' && watchOn !== 'followers')
+        throw new UsageError(`--watch-on must be all or followers, not '${watchOn}'`);
+      const sizes = list(v, 'value-size', [d.valueSize], 0, 1 << 20);
+      if (sizes.length !== 1) throw new UsageError('--value-size takes one value for watch');
+      report = await runWatchBench(
+        {
+          target: target(v),
+          watchers: list(v, 'watchers', d.watchers, 1, 100_000),
+          writers: num(v, 'writers', d.writers, 1, 1000),
+          rate: num(v, 'rate', d.rate, 0, 1_000_000),
+          valueSize: sizes[0]!,
+          warmupMs: dur(v, 'warmup', d.warmupMs, 1000, 0, 3_600_000),
+          durationMs: dur(v, 'duration', d.durationMs, 1000, 100, 3_600_000),
+          workers: num(v, 'workers', d.workers, 1, 64),
+          timeoutMs: dur(v, 'timeout', d.timeoutMs, 1, 1, 600_000),
+          drainMs: d.drainMs,
+          watchOn,
+        },
+        progress,
+      );
+    } else if (cmd === 'snapshot') {
       for (const f of [
         'cluster-file',
         'endpoints',
@@ -393,14 +459,15 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
       }
       if (cmd !== 'mixed' && v['read-ratio'] !== undefined)
         throw new UsageError('--read-ratio applies to mixed only');
-      if (cmd === 'write' && v.stale === true) throw new UsageError('--stale applies to read and mixed only');
+      if ((cmd === 'write' || cmd === 'txn') && v.stale === true)
+        throw new UsageError('--stale applies to read and mixed only');
       const d = DEFAULT_THROUGHPUT;
       report = await runThroughput(
         {
           mode: cmd as LoadMode,
           target: target(v),
           concurrency: list(v, 'concurrency', d.concurrency, 1, 100_000),
-          valueSizes: list(v, 'value-size', d.valueSizes, 0, 1 << 20),
+          valueSizes: list(v, 'value-size', cmd === 'txn' ? [TXN_VALUE_SIZE] : d.valueSizes, 0, 1 << 20),
           warmupMs: dur(v, 'warmup', d.warmupMs, 1000, 0, 3_600_000),
           durationMs: dur(v, 'duration', d.durationMs, 1000, 100, 3_600_000),
           workers: num(v, 'workers', d.workers, 1, 64),
@@ -434,6 +501,15 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
   } catch (err) {
     io.err(`keel-bench: cannot write the report: ${(err as Error).message}\n`);
     return ExitCode.Failed;
+  }
+  if (report.kind === 'watch') {
+    const broken = report.steps.filter((s) => s.lost + s.duplicated + s.reordered > 0);
+    for (const s of broken) {
+      io.err(
+        `keel-bench watch: step ${s.step} (${s.watchers} watchers): ${s.lost} events lost, ${s.duplicated} duplicated, ${s.reordered} reordered\n`,
+      );
+    }
+    return broken.length > 0 || report.steps.some((s) => s.events === 0) ? ExitCode.Failed : ExitCode.Ok;
   }
   // A run where nothing succeeded measured nothing: say so in the exit code.
   const useless =
