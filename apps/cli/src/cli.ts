@@ -17,6 +17,7 @@ Commands:
   cluster up|down|status|kill|stop|restart|pause|resume|logs   local multi-process clusters
                                                            (keel cluster --help)
   put|get|del|cas|incr|scan|watch|txn                     read, write and watch keys (keel get --help)
+  lease grant|keep-alive|revoke|ttl|list                  leases: keys that expire with their owner
   members list|add|promote|remove                         a cluster's voters and learners
                                                           (keel members --help)
   leader move <id>                                        hand leadership to a voter (keel leader --help)

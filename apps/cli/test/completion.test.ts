@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { OPTIONS as CLUSTER_OPTIONS, SUBCOMMANDS } from '../src/commands/cluster/context.js';
 import { COMMAND_SPECS } from '../src/commands/completion.js';
-import { KV_COMMANDS, OPTIONS as KV_OPTIONS } from '../src/commands/kv/options.js';
+import { KV_COMMANDS, OPTIONS as KV_OPTIONS, LEASE_SUBCOMMANDS } from '../src/commands/kv/options.js';
 import { MEMBERS_ACTIONS, MEMBERS_OPTIONS } from '../src/commands/members.js';
 import { ExitCode, HELP, runCli } from '../src/index.js';
 import { capture } from './helpers.js';
@@ -12,7 +12,8 @@ type Table = Readonly<Record<string, { readonly type: string; readonly short?: s
 /** Every command line position the parsers know: [command, subcommand?], with its options table. */
 const PARSERS: readonly { words: string[]; table: Table; deprecated?: readonly string[] }[] = [
   ...SUBCOMMANDS.map((s) => ({ words: ['cluster', s], table: CLUSTER_OPTIONS[s] as Table })),
-  ...KV_COMMANDS.map((c) => ({ words: [c], table: KV_OPTIONS[c] as Table })),
+  ...KV_COMMANDS.filter((c) => c !== 'lease').map((c) => ({ words: [c], table: KV_OPTIONS[c] as Table })),
+  ...LEASE_SUBCOMMANDS.map((s) => ({ words: ['lease', s], table: KV_OPTIONS.lease as Table })),
   ...MEMBERS_ACTIONS.map((a) => ({
     words: ['members', a],
     table: MEMBERS_OPTIONS,
@@ -26,6 +27,22 @@ async function script(shell: string): Promise<string> {
   expect(await runCli(['completion', shell], c.io)).toBe(ExitCode.Ok);
   expect(c.err).toEqual([]);
   return text;
+}
+
+/**
+ * The script's lines for one command (bash and zsh: the `case` arm of `words[0]` when it has
+ * subcommands, since two commands may share a subcommand name such as `list`).
+ */
+function blockOf(text: string, words: readonly string[], shell: string): string[] {
+  const lines = text.split('\n');
+  if (shell === 'fish' || words.length < 2) return lines;
+  const start = lines.findIndex((l) => l.trim() === `${words[0]})`);
+  if (start < 0) return lines;
+  const indent = lines[start]!.length - lines[start]!.trimStart().length;
+  const end = lines.findIndex(
+    (l, i) => i > start && l.length - l.trimStart().length === indent && /^[a-z-]+\)/.test(l.trim()),
+  );
+  return lines.slice(start, end < 0 ? undefined : end);
 }
 
 const has = (program: string): boolean => spawnSync('sh', ['-c', `command -v ${program}`]).status === 0;
@@ -70,13 +87,11 @@ describe('keel completion', () => {
       for (const [name, o] of Object.entries(p.table)) {
         const deprecated = p.deprecated?.includes(name) === true;
         // fish declares each flag on its own line; bash and zsh list the words of one position.
-        const lines = text
-          .split('\n')
-          .filter((l) =>
-            shell === 'fish'
-              ? l.includes(`'__keel_on ${p.words.join(' ')}'`)
-              : new RegExp(`^\\s*${p.words.at(-1)}\\) words(_str)?=`).test(l),
-          );
+        const lines = blockOf(text, p.words, shell).filter((l) =>
+          shell === 'fish'
+            ? l.includes(`'__keel_on ${p.words.join(' ')}'`)
+            : new RegExp(`^\\s*${p.words.at(-1)}\\) words(_str)?=`).test(l),
+        );
         const spelled = shell === 'fish' ? ` -l ${name}` : ` --${name}`;
         const found = lines.some((l) => l.includes(spelled) || l.includes(`"--${name}`));
         expect(found, `${shell}: keel ${p.words.join(' ')} --${name}`).toBe(!deprecated);

@@ -36,6 +36,12 @@ function startKvMember(
         help: "Events kept in this member's watch history window",
         value: () => store.watches.history.size,
       },
+      { name: 'keel_leases', help: 'Live leases in the store', value: () => store.leaseCount },
+      {
+        name: 'keel_lease_expired_total',
+        help: 'Leases this member saw expire (leaseExpire entries applied that ended a lease)',
+        value: () => store.leasesExpired,
+      },
     ],
     logger: log,
     onFatal,

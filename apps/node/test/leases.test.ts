@@ -70,6 +70,8 @@ describe('leases on a 3-member cluster (in process)', () => {
     ac.abort();
     await watching.catch(() => undefined);
     expect(await kv.leaseTimeToLive(id)).toBeNull();
+    // Every member counts the expiry it applied (what keel_lease_expired_total exports).
+    await until(() => cluster.stores.every((s) => s.leasesExpired >= 1), 10_000, 'every member counts it');
   });
 
   it('with keepAlive running, a 2 s lease survives three TTLs and more', async () => {
@@ -128,7 +130,8 @@ describe('leases on a 3-member cluster (in process)', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(lost).toBe(false);
+    // The new leader armed it: once renewals stop, it expires there.
     ka.close();
-    await kv.revokeLease(id);
+    await until(async () => (await kv.get('lc/k')).kv === null, 20_000, 'expiry by the new leader');
   });
 });

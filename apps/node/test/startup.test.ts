@@ -48,6 +48,8 @@ describe('keel node as a process', () => {
     expect(metrics).toContain(`keel_raft_leader{leader="n1",node_id="n1"} 1`);
     // The KV member's own series: the store's size and every request kind, from start.
     expect(metrics).toContain('keel_kv_keys{node_id="n1"} 0');
+    expect(metrics).toContain('keel_leases{node_id="n1"} 0');
+    expect(metrics).toContain('keel_lease_expired_total{node_id="n1"} 0');
     expect(metrics).toContain('keel_kv_bytes{node_id="n1"} 0');
     expect(metrics).toContain('keel_client_requests_total{kind="incr",node_id="n1"} 0');
     expect(metrics).toContain('keel_client_requests_total{kind="malformed",node_id="n1"} 0');

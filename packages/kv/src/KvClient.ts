@@ -52,7 +52,7 @@ import type {
   ScanRangeInput,
 } from './KvClientOptions.js';
 import type { LeaseKeepAlive, LeaseRevoked, LeaseTtl } from './KvLeases.js';
-import * as leases from './KvLeases.js';
+import * as L from './KvLeases.js';
 import { type WatchBatch, type WatchOptions, watchStream } from './KvWatch.js';
 import type { LeaseGrant } from './leaseResults.js';
 import { DEFAULT_KV_LIMITS, type KvLimits } from './limits.js';
@@ -168,40 +168,41 @@ export class KvClient {
 
   /** `lease`: attach the key to that lease; a lease that does not exist throws `lease-not-found`. */
   async put(key: Bytes, value: Bytes, options: PutOptions = {}): Promise<PutResult> {
-    const k = bytes(key);
-    const v = bytes(value);
     const lease = options.lease ?? 0;
-    const put =
-      lease === 0
-        ? ({ type: 'put', key: k, value: v } as const)
-        : ({ type: 'put', key: k, value: v, lease } as const);
-    const r = await this.write((session) => withSession(put, session), options);
-    if (!r.ok && r.code === 'lease-not-found')
-      throw new KvClientError(KvClientErrorCode.LeaseNotFound, r.message);
-    return expectType(r, 'put');
+    const put = {
+      type: 'put',
+      key: bytes(key),
+      value: bytes(value),
+      ...(lease === 0 ? {} : { lease }),
+    } as const;
+    return expectType(await this.write((session) => withSession(put, session), options), 'put');
   }
 
-  // --- leases: grantLease, revokeLease, keepAliveOnce, keepAlive, leaseTimeToLive, leases ----------
-  // (documented in KvLeases.ts; `leases()` is a linearizable read of the applied state, any member)
+  // --- leases (KvLeases.ts documents them; `leases()` reads the applied state of any member) -----
 
-  private readonly leaseOps: leases.LeaseOps = {
+  private readonly leaseOps: L.LeaseOps = {
     write: (build, options) => this.write(build, options),
-    query: (command, options) =>
-      this.call(command, 'linearizable', now() + (options.timeoutMs ?? this.timeoutMs), newProgress()),
+    query: (cmd, o) => this.call(cmd, 'linearizable', now() + (o.timeoutMs ?? this.timeoutMs), newProgress()),
     timeoutMs: () => this.timeoutMs,
   };
-  grantLease = (ttlSeconds: number, options?: CallOptions): Promise<LeaseGrant> =>
-    leases.grantLease(this.leaseOps, ttlSeconds, options);
-  revokeLease = (id: number, options?: CallOptions): Promise<LeaseRevoked> =>
-    leases.revokeLease(this.leaseOps, id, options);
-  keepAliveOnce = (id: number, options?: CallOptions): Promise<LeaseGrant> =>
-    leases.keepAliveOnce(this.leaseOps, id, options);
-  keepAlive = (id: number, options?: { signal?: AbortSignal }): LeaseKeepAlive =>
-    leases.keepAlive(this.leaseOps, id, options);
-  leaseTimeToLive = (id: number, options?: CallOptions & { keys?: boolean }): Promise<LeaseTtl | null> =>
-    leases.leaseTimeToLive(this.leaseOps, id, options);
-  leases = (options?: CallOptions): Promise<readonly LeaseGrant[]> =>
-    leases.listLeases(this.leaseOps, options);
+  grantLease(ttlSeconds: number, options?: CallOptions): Promise<LeaseGrant> {
+    return L.grantLease(this.leaseOps, ttlSeconds, options);
+  }
+  revokeLease(id: number, options?: CallOptions): Promise<LeaseRevoked> {
+    return L.revokeLease(this.leaseOps, id, options);
+  }
+  keepAliveOnce(id: number, options?: CallOptions): Promise<LeaseGrant> {
+    return L.keepAliveOnce(this.leaseOps, id, options);
+  }
+  keepAlive(id: number, options?: { signal?: AbortSignal }): LeaseKeepAlive {
+    return L.keepAlive(this.leaseOps, id, options);
+  }
+  leaseTimeToLive(id: number, options?: CallOptions & { keys?: boolean }): Promise<LeaseTtl | null> {
+    return L.leaseTimeToLive(this.leaseOps, id, options);
+  }
+  leases(options?: CallOptions): Promise<readonly LeaseGrant[]> {
+    return L.listLeases(this.leaseOps, options);
+  }
 
   async delete(key: Bytes, options: CallOptions = {}): Promise<DeleteResult> {
     const k = bytes(key);
@@ -310,10 +311,7 @@ export class KvClient {
   /** A transaction (txn.ts): compares, then the `success` or `failure` operations, atomically at one revision. */
   async txn(t: TxnInput, options: CallOptions = {}): Promise<TxnResult> {
     const cmd = txnCommand(t);
-    const r = await this.write((session) => withSession(cmd, session), options);
-    if (!r.ok && r.code === 'lease-not-found')
-      throw new KvClientError(KvClientErrorCode.LeaseNotFound, r.message);
-    return expectType(r, 'txn');
+    return expectType(await this.write((session) => withSession(cmd, session), options), 'txn');
   }
 
   /**
@@ -796,6 +794,8 @@ type Success = Extract<KvResult, { readonly ok: true }>;
 
 function expectType<T extends Success['type']>(r: KvResult, type: T): Extract<Success, { readonly type: T }> {
   if (r.ok && r.type === type) return r as Extract<Success, { readonly type: T }>;
+  if (!r.ok && r.code === 'lease-not-found')
+    throw new KvClientError(KvClientErrorCode.LeaseNotFound, r.message);
   const got = r.ok ? r.type : `${r.code}: ${r.message}`;
   // A write answered with a success of another kind was executed, only its answer is unusable.
   const outcome = r.ok && type !== 'get' && type !== 'scan' ? 'applied' : 'not-applied';

@@ -38,7 +38,9 @@ export function serveLeaseRequest(
   }
   const ttlMs = lease.ttlSeconds * 1000;
   if (cmd.type === 'leaseKeepAlive') {
-    deadlines.extend(cmd.id, ttlMs);
+    if (!deadlines.extend(cmd.id, ttlMs)) {
+      return { ok: false, code: 'lease-not-found', message: `lease ${cmd.id} is expiring` };
+    }
     return { ok: true, type: 'leaseKeepAlive', id: cmd.id, ttlSeconds: lease.ttlSeconds };
   }
   const base = {

@@ -184,6 +184,17 @@ export class FakeCluster {
         leaderHint: this.leader,
       });
     }
+    if (cmd.type === 'leaseKeepAlive') {
+      // The leader's answer (its deadlines are not modelled here: the lease lives until revoked).
+      const lease = this.store.sm.lease(cmd.id);
+      return encode({
+        kind: 'result',
+        result:
+          lease === null
+            ? { ok: false, code: 'lease-not-found', message: `lease ${cmd.id} does not exist` }
+            : { ok: true, type: 'leaseKeepAlive', id: cmd.id, ttlSeconds: lease.ttlSeconds },
+      });
+    }
     if (!isWriteCommand(cmd) && cmd.type !== 'registerSession' && cmd.type !== 'closeSession') {
       return encode({ kind: 'error', code: 'unsupported', message: cmd.type, leaderHint: null });
     }

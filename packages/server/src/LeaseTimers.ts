@@ -26,7 +26,11 @@ export interface LeaseTimersDeps<Machine> {
  *   the old leader's deadlines are unknown here, and a lease must never expire early because the
  *   leadership moved; a grant applied while leading is armed at its apply.
  * - On losing leadership every deadline is dropped; a follower arms nothing.
- * - Keep-alives (`LeaderDeadlines.extend`) move a deadline later, never earlier.
+ * - Keep-alives (`LeaderDeadlines.extend`) move a deadline later, never earlier, and are refused
+ *   once the expiry is proposed (the entry may commit after the answer). A new leader cannot
+ *   renew a lease an old leader's expiry entry will end: that entry is either in the new leader's
+ *   log, committed before its first ReadIndex round completes (it commits an entry of its own
+ *   term first, §6.4) and so applied before the keep-alive looks, or it is not and never commits.
  * - One timer, for the earliest deadline, over a binary heap of (deadline, id); an extended lease
  *   leaves a stale heap entry behind, skipped when it surfaces. So thousands of leases cost one
  *   timer, and a keep-alive O(log n).
@@ -36,6 +40,8 @@ export interface LeaseTimersDeps<Machine> {
 export class LeaseTimers<Machine> {
   private leading = false;
   private readonly deadlines = new Map<number, number>();
+  /** Ids whose expiry this leader proposed: refused renewal (that entry may still commit). */
+  private readonly expiring = new Set<number>();
   private readonly heap: [deadline: number, id: number][] = [];
   private timer: TimerHandle | null = null;
   private timerAt = Number.POSITIVE_INFINITY;
@@ -52,6 +58,7 @@ export class LeaseTimers<Machine> {
       },
       dropped: (id) => {
         this.deadlines.delete(id);
+        this.expiring.delete(id);
       },
       reset: () => {
         if (this.leading) this.rearmAll();
@@ -87,13 +94,15 @@ export class LeaseTimers<Machine> {
       arrivedAt,
       remaining: (id) => {
         const d = this.deadlines.get(id);
-        return d === undefined ? undefined : Math.max(0, Math.round(d - this.now()));
+        if (d === undefined) return undefined;
+        return this.expiring.has(id) ? 0 : Math.max(0, Math.round(d - this.now()));
       },
       extend: (id, durationMs) => {
-        if (!this.leading) return;
+        if (!this.leading || this.expiring.has(id)) return false;
         const d = this.deadlines.get(id);
         const next = arrivedAt + durationMs;
         if (d === undefined || next > d) this.set(id, next);
+        return true;
       },
     };
   }
@@ -112,6 +121,7 @@ export class LeaseTimers<Machine> {
 
   private clear(): void {
     this.deadlines.clear();
+    this.expiring.clear();
     this.heap.length = 0;
     this.cancelTimer();
   }
@@ -155,7 +165,9 @@ export class LeaseTimers<Machine> {
     }
     const time = this.deps.wallClock?.() ?? Date.now();
     for (const id of due) {
-      // Proposed once; looked at again after retryMs, in case the entry never commits.
+      // Proposed once; looked at again after retryMs, in case the entry never commits. From here
+      // on renewals are refused: a keep-alive answered now could be followed by this entry.
+      this.expiring.add(id);
       this.set(id, now + this.retryMs);
       this.proposedExpiries++;
       this.deps.propose(this.deps.source.expire(id, time));

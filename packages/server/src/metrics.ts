@@ -1,14 +1,18 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { registerBuildInfo } from './buildInfo.js';
 import { DiskMetrics } from './diskMetrics.js';
-import { gauge } from './metricKit.js';
+import { counter, gauge, mirror } from './metricKit.js';
 import { NetworkMetrics } from './networkMetrics.js';
 import { RaftMetrics } from './raftMetrics.js';
 import { RequestMetrics } from './requestMetrics.js';
 
-/** A gauge of the state machine's own (e.g. `keel_kv_keys`), read at every scrape. */
+/**
+ * A gauge of the state machine's own (e.g. `keel_kv_keys`), read at every scrape; or, named
+ * `*_total`, a counter mirroring a count the state machine keeps (e.g. `keel_lease_expired_total`),
+ * which must never decrease while the member runs.
+ */
 export interface StateGauge {
-  /** A metric name by the conventions: a unit suffix where there is one, never `_total`. */
+  /** A metric name by the conventions: a unit suffix where there is one, `_total` for a counter. */
   readonly name: string;
   readonly help: string;
   readonly value: () => number;
@@ -42,7 +46,15 @@ export class NodeMetrics {
     this.disk = new DiskMetrics(r);
     this.network = new NetworkMetrics(r);
     registerBuildInfo(r);
-    for (const g of labels.stateGauges ?? []) gauge(r, g.name, g.help, [], g.value);
+    for (const g of labels.stateGauges ?? []) {
+      if (!g.name.endsWith('_total')) {
+        gauge(r, g.name, g.help, [], g.value);
+        continue;
+      }
+      const c = counter(r, g.name, g.help);
+      // Read at scrape time, like the gauges (prom-client calls `collect` before exporting).
+      Object.assign(c, { collect: () => mirror(c, g.value()) });
+    }
     // Node's process metrics, among them the event-loop lag (nodejs_eventloop_lag_max_seconds and
     // percentiles, sampled every 50 ms and reset at each scrape): how long the member stalled
     // between scrapes, e.g. while it encoded a snapshot. The sampling timer wakes the loop each

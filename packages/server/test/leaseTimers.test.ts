@@ -101,6 +101,20 @@ describe('the leader’s lease timers', () => {
     expect(clock.pending).toBe(0);
   });
 
+  it('refuses renewal once the expiry is proposed (the entry may still commit)', () => {
+    const { clock, leases, proposed, timers } = setup(false);
+    timers.setLeader(true);
+    leases.grant(3, 2);
+    clock.advance(2000);
+    expect(proposed).toEqual([3]);
+    expect(timers.view(clock.t).extend(3, 2000)).toBe(false);
+    expect(timers.view(clock.t).remaining(3)).toBe(0);
+    // It applied: gone. A new lease of the same table renews as usual.
+    leases.drop(3);
+    leases.grant(4, 2);
+    expect(timers.view(clock.t).extend(4, 2000)).toBe(true);
+  });
+
   it('arms nothing on a follower', () => {
     const { clock, leases, proposed, timers } = setup();
     leases.grant(1, 2);
@@ -145,6 +159,7 @@ describe('the leader’s lease timers', () => {
     expect(proposed).toEqual([]);
     // An older keep-alive answered late does not move it back.
     timers.view(arrived - 1000).extend(7, 3000);
+    expect(timers.view(clock.t).remaining(7)).toBe(1);
     clock.advance(1);
     expect(proposed).toEqual([7]);
   });

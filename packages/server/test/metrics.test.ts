@@ -101,8 +101,8 @@ describe("a member's /metrics", () => {
     for (const [i, text] of first.entries()) {
       const exported = families(text);
       for (const [name, type] of reference) {
-        // Registered by the app (apps/node registers the KV ones): not part of this generic member.
-        if (name.startsWith('keel_kv_')) continue;
+        // Registered by the app (apps/node registers the KV and lease ones): not part of this generic member.
+        if (name.startsWith('keel_kv_') || name.startsWith('keel_lease')) continue;
         expect(exported.get(name), `${name} on ${IDS[i]}`).toBe(type);
       }
       // Everything of ours that is exported is in the reference (the test's own state gauge aside).

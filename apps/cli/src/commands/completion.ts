@@ -8,7 +8,7 @@ import type { CommandSpec } from '../completion/spec.js';
 import { ExitCode, type Io } from '../io.js';
 import { OPTIONS as CLUSTER_OPTIONS } from './cluster/context.js';
 import { DASHBOARD_OPTIONS } from './dashboard.js';
-import { KV_COMMANDS, OPTIONS as KV_OPTIONS } from './kv/options.js';
+import { KV_COMMANDS, OPTIONS as KV_OPTIONS, LEASE_SUBCOMMANDS } from './kv/options.js';
 import { LEADER_OPTIONS } from './leader.js';
 import { MEMBERS_ACTIONS, MEMBERS_OPTIONS } from './members.js';
 import { SNAPSHOT_ACTIONS, SNAPSHOT_OPTIONS } from './snapshot.js';
@@ -30,7 +30,11 @@ const HELP_ONLY = { help: { type: 'boolean', short: 'h' } } as const;
 /** Every command of `keel`, in the order of `keel --help`. */
 export const COMMAND_SPECS: readonly CommandSpec[] = [
   { name: 'cluster', subcommands: CLUSTER_OPTIONS },
-  ...KV_COMMANDS.map((name) => ({ name, options: KV_OPTIONS[name] })),
+  ...KV_COMMANDS.map((name) =>
+    name === 'lease'
+      ? { name, subcommands: Object.fromEntries(LEASE_SUBCOMMANDS.map((s) => [s, KV_OPTIONS.lease])) }
+      : { name, options: KV_OPTIONS[name] },
+  ),
   {
     name: 'members',
     subcommands: Object.fromEntries(MEMBERS_ACTIONS.map((a) => [a, MEMBERS_OPTIONS])),

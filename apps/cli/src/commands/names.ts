@@ -8,6 +8,7 @@ export const KV_COMMAND_NAMES = [
   'scan',
   'watch',
   'txn',
+  'lease',
   'keygen',
 ] as const;
 export type KvCommandName = (typeof KV_COMMAND_NAMES)[number];

@@ -55,9 +55,10 @@ export interface LeaderDeadlines {
   /**
    * Moves `id`'s deadline to `arrivedAt + durationMs` (never earlier than it is). Measured from
    * the arrival, which precedes the client's view of the renewal, so the leader never expires a
-   * lease the client still believes alive.
+   * lease the client still believes alive. False when `id` is already expiring (its expiry entry
+   * was proposed): the renewal must be refused, since that entry may still commit.
    */
-  extend(id: number, durationMs: number): void;
+  extend(id: number, durationMs: number): boolean;
 }
 
 /** How fresh a read must be: ReadIndex (§6.4), the leader's lease (§6.4.1), or local state. */

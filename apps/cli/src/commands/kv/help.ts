@@ -1,9 +1,12 @@
-export const KV_HELP = `keel put|get|del|cas|incr|scan|watch|txn — read, write and watch keys; keel keygen — CURVE keys
+export const KV_HELP = `keel put|get|del|cas|incr|scan|watch|txn|lease — read, write and watch keys; keel keygen — CURVE keys
 
 Usage:
   keel put <key> <value>                 write a key; prints OK
   keel put <key> -                       ... the value from standard input (bytes as they are)
   keel put <key> --file <path>           ... the value from a file
+  keel put <key> <value> --lease <id>    ... attached to a lease: deleted when it expires or is revoked
+  keel put <key> <value> --ttl <dur>     ... granting a lease of that TTL first (10s, 2m; at least
+                                         2s); prints "OK lease <id>"
   keel get <key>                         print the value; a missing key: nothing on stdout, exit 1
   keel get --prefix <p>                  every key under the prefix, printed as by scan
   keel get <key> --rev <n>               the value as of revision n, from the answering member's
@@ -33,9 +36,21 @@ Usage:
                                                      {"get":"k"},{"range":{"prefix":"p"},"limit":n}],
                                           "failure":[...]}
                                          compare one of value, version, createRevision,
-                                         modRevision, exists; op = != < > (default =).
+                                         modRevision, exists, lease; op = != < > (default =).
                                          All writes at one revision; prints SUCCESS or FAILURE
-                                         then a line per operation; FAILURE exits 1
+                                         then a line per operation; FAILURE exits 1.
+                                         A put may name "lease": <id>; compare "lease": <id>
+                                         (0: the key has none)
+  keel lease grant <ttl>                 grant a lease (10s, 2m, a bare number is seconds; at
+                                         least 2s); prints its id
+  keel lease keep-alive <id>             renew it every ttl/3, printing each renewal, until
+                                         Ctrl-C (exit 0; the lease then expires on its own) or
+                                         the lease is lost (exit 1)
+  keel lease revoke <id>                 end it now: its keys are deleted at one revision;
+                                         prints REVOKED, or NOT FOUND (exit 1)
+  keel lease ttl <id> [--keys]           the time left as the leader sees it (and the keys);
+                                         a lease that is gone: exit 1
+  keel lease list                        every live lease: "id<TAB>ttl"
   keel keygen                            a new CURVE key pair (Z85) for a member or a client
   keel keygen --out <dir> --id <name>    ...written as <dir>/<name>.key (0600) and <name>.pub
 

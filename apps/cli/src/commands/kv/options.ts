@@ -29,7 +29,14 @@ const LISTING = {
 } as const;
 
 export const OPTIONS = {
-  put: { ...COMMON, ...VALUE_ENCODING, ...WRITE, file: { type: 'string' } },
+  put: {
+    ...COMMON,
+    ...VALUE_ENCODING,
+    ...WRITE,
+    file: { type: 'string' },
+    lease: { type: 'string' },
+    ttl: { type: 'string' },
+  },
   get: { ...COMMON, ...VALUE_ENCODING, ...LISTING, stale: { type: 'boolean' }, rev: { type: 'string' } },
   del: { ...COMMON, ...WRITE, ...LISTING },
   cas: {
@@ -58,6 +65,7 @@ export const OPTIONS = {
     prev: { type: 'boolean' },
   },
   txn: { ...COMMON, ...VALUE_ENCODING, ...WRITE, file: { type: 'string' } },
+  lease: { ...COMMON, keys: { type: 'boolean' } },
   keygen: {
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -65,6 +73,9 @@ export const OPTIONS = {
     id: { type: 'string' },
   },
 } as const satisfies Record<KvCommandName, ParseArgsConfig['options']>;
+
+/** `keel lease <subcommand>` (all take the `lease` options). */
+export const LEASE_SUBCOMMANDS = ['grant', 'keep-alive', 'revoke', 'ttl', 'list'] as const;
 
 export type Values = Partial<Record<string, string | boolean>>;
 

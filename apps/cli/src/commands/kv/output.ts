@@ -53,6 +53,7 @@ export function kvJson(kv: KeyValue, spelling: Spelling): Record<string, unknown
     version: kv.version,
     createRevision: kv.createRevision,
     modRevision: kv.modRevision,
+    ...(kv.lease === undefined ? {} : { lease: kv.lease }),
   };
 }
 

@@ -10,6 +10,7 @@ import { get } from './get.js';
 import { KV_HELP } from './help.js';
 import { incr } from './incr.js';
 import { keygen } from './keygen.js';
+import { lease } from './lease.js';
 import { type KvCommandName, type Parsed, parse, type Values } from './options.js';
 import { put } from './put.js';
 import { scan } from './scan.js';
@@ -27,6 +28,7 @@ const COMMANDS: Record<Exclude<KvCommandName, 'keygen'>, Run> = {
   scan,
   watch,
   txn,
+  lease,
 };
 
 /**

@@ -7,7 +7,7 @@ import type { Parsed } from './options.js';
 import { kvJson, printItem } from './output.js';
 
 const OPS = ['=', '!=', '<', '>'];
-const TARGETS = ['value', 'version', 'createRevision', 'modRevision', 'exists'] as const;
+const TARGETS = ['value', 'version', 'createRevision', 'modRevision', 'exists', 'lease'] as const;
 
 type Json = Record<string, unknown>;
 
@@ -41,12 +41,19 @@ function compareOf(c: unknown, i: number): CompareInput {
     throw usage(`${where}.${t} must be a count`);
   if (t === 'version') return { key, version: n, op: o };
   if (t === 'createRevision') return { key, createRevision: n, op: o };
+  if (t === 'lease') return { key, lease: n, op: o };
   return { key, modRevision: n, op: o };
 }
 
 function opOf(o: unknown, where: string): TxnOpInput {
   if (!isObject(o)) throw usage(`${where} must be an object`);
-  if ('put' in o) return { put: str(o.put, `${where}.put`), value: str(o.value, `${where}.value`) };
+  if ('put' in o) {
+    const put = { put: str(o.put, `${where}.put`), value: str(o.value, `${where}.value`) };
+    if (o.lease === undefined) return put;
+    if (typeof o.lease !== 'number' || !Number.isSafeInteger(o.lease) || o.lease < 1)
+      throw usage(`${where}.lease must be a lease id (a positive integer)`);
+    return { ...put, lease: o.lease };
+  }
   if ('delete' in o) return { delete: str(o.delete, `${where}.delete`) };
   if ('get' in o) return { get: str(o.get, `${where}.get`) };
   if ('range' in o && isObject(o.range)) {
