@@ -4,34 +4,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readClusterFile } from '../src/cluster/ClusterFile.js';
-import { memberProgram } from '../src/cluster/paths.js';
-import { runCli } from '../src/index.js';
-import { capture, ProcessTracker, tempDir, until, upDetached } from './helpers.js';
+import { realCluster, until, upDetached } from './helpers.js';
 
 // Real processes: a 3-member cluster started by `keel cluster up`, and the election example
 // (examples/election.ts, the one packages/kv's README shows) run three times, as its header says a user runs it. One leads; a SIGKILLed leader is
 // replaced once its lease expires, a SIGTERMed one resigns. Every PID is killed in afterAll.
-const MAIN = memberProgram({});
 const CLI_DIR = fileURLToPath(new URL('..', import.meta.url));
 const EXAMPLE = join(CLI_DIR, 'examples', 'election.ts');
-const tracker = new ProcessTracker();
-const tmp = tempDir('election');
-const dir = join(tmp.path, 'cluster');
-const env = { ...process.env };
-delete env.KEEL_MEMBER_PROGRAM;
-
-afterAll(() => {
-  tracker.trackClusterDir(dir);
-  tracker.killAll();
-  tmp.remove();
-});
-
-async function cli(...argv: string[]) {
-  const c = capture({ env }, tracker, MAIN);
-  const code = await runCli([...argv, '--dir', dir], c.io);
-  tracker.trackClusterDir(dir);
-  return { code, out: c.out, err: c.err };
-}
+const { main: MAIN, cli, cleanup, tracker, dir, env } = realCluster('election');
+afterAll(cleanup);
 
 interface Candidate {
   readonly name: string;

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freeBasePort as freeBasePortOps, waitFor } from '@keel/ops';
 import { readClusterFile } from '../src/cluster/ClusterFile.js';
-import type { Io } from '../src/index.js';
+import { memberProgram } from '../src/cluster/paths.js';
+import { type Io, runCli } from '../src/index.js';
 
 export const FAKE_MEMBER = fileURLToPath(new URL('./fixtures/fake-member.mjs', import.meta.url));
 export { freeBasePort } from '@keel/ops';
@@ -121,4 +122,49 @@ export async function upDetached(
     throw new Error(`keel cluster up exited ${up.code}: ${up.err.join('\n')}`);
   }
   return up;
+}
+
+/**
+ * The frame of a test file that runs real `keel node` processes through `keel cluster up`: a
+ * cluster directory in a temporary directory, a `keel` runner on it that records every PID it
+ * starts, and `cleanup()` for afterAll (kills them by PID, removes the directory).
+ */
+export interface RealCluster {
+  /** The member program (`keel node`'s built main); tests skip when it is not built. */
+  readonly main: string;
+  readonly tracker: ProcessTracker;
+  /** The temporary directory (the cluster directory is `cluster` in it); removed by cleanup. */
+  readonly tmp: string;
+  readonly dir: string;
+  /** The environment the CLI and the members get (no test-only member program). */
+  readonly env: NodeJS.ProcessEnv;
+  cli(...argv: string[]): Promise<CliResult>;
+  cleanup(): void;
+}
+
+export function realCluster(prefix: string): RealCluster {
+  const main = memberProgram({});
+  const tracker = new ProcessTracker();
+  const tmp = tempDir(prefix);
+  const dir = join(tmp.path, 'cluster');
+  const env = { ...process.env };
+  delete env.KEEL_MEMBER_PROGRAM;
+  return {
+    main,
+    tracker,
+    tmp: tmp.path,
+    dir,
+    env,
+    async cli(...argv: string[]) {
+      const c = capture({ env }, tracker, main);
+      const code = await runCli([...argv, '--dir', dir], c.io);
+      tracker.trackClusterDir(dir);
+      return { code, out: c.out, err: c.err };
+    },
+    cleanup() {
+      tracker.trackClusterDir(dir);
+      tracker.killAll();
+      tmp.remove();
+    },
+  };
 }

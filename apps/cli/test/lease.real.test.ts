@@ -1,32 +1,14 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memberProgram } from '../src/cluster/paths.js';
-import { ExitCode, runCli } from '../src/index.js';
-import { capture, ProcessTracker, tempDir, until, upDetached } from './helpers.js';
+import { ExitCode } from '../src/index.js';
+import { realCluster, until, upDetached } from './helpers.js';
 
 // Real processes: a 3-member cluster started by `keel cluster up`; `keel put --ttl 2s` attaches a
 // key to a new 2 s lease, `keel lease ttl` shows it, and the key is gone once it expires. Every
 // PID is killed in afterAll.
-const MAIN = memberProgram({});
-const tracker = new ProcessTracker();
-const tmp = tempDir('lease');
-const dir = join(tmp.path, 'cluster');
-const env = { ...process.env };
-delete env.KEEL_MEMBER_PROGRAM;
-
-afterAll(() => {
-  tracker.trackClusterDir(dir);
-  tracker.killAll();
-  tmp.remove();
-});
-
-async function cli(...argv: string[]) {
-  const c = capture({ env }, tracker, MAIN);
-  const code = await runCli([...argv, '--dir', dir], c.io);
-  tracker.trackClusterDir(dir);
-  return { code, out: c.out, err: c.err };
-}
+const { main: MAIN, cli, cleanup, tmp } = realCluster('lease');
+afterAll(cleanup);
 
 describe.skipIf(!existsSync(MAIN))('keel lease and put --ttl against real keel node processes', () => {
   beforeAll(async () => {
@@ -65,7 +47,7 @@ describe.skipIf(!existsSync(MAIN))('keel lease and put --ttl against real keel n
     expect(id).toMatch(/^\d+$/);
     expect((await cli('put', 'r/a', '1', '--lease', id, '--timeout', '20s')).code).toBe(ExitCode.Ok);
     // keel txn: a put naming the lease, taken only while the key has none (compare lease = 0).
-    const file = join(tmp.path, 'txn.json');
+    const file = join(tmp, 'txn.json');
     writeFileSync(
       file,
       JSON.stringify({

@@ -4,34 +4,19 @@ import { KvClient, type WatchBatch } from '@keel/kv';
 import { ClientConnection } from '@keel/transport-zmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readClusterFile } from '../src/cluster/ClusterFile.js';
-import { memberProgram } from '../src/cluster/paths.js';
-import { ExitCode, runCli } from '../src/index.js';
-import { capture, ProcessTracker, tempDir, until, upDetached } from './helpers.js';
+import { ExitCode } from '../src/index.js';
+import { realCluster, until, upDetached } from './helpers.js';
 
 // Real processes: a 3-member cluster started by `keel cluster up`; `keel watch` and a KvClient
 // watch follow a prefix while the member serving the KvClient's watch is killed (SIGKILL). Both
 // must print exactly the revisions written, in order. Every PID is killed in afterAll.
-const MAIN = memberProgram({});
-const tracker = new ProcessTracker();
-const tmp = tempDir('watch');
-const dir = join(tmp.path, 'cluster');
-const env = { ...process.env };
-delete env.KEEL_MEMBER_PROGRAM;
+const { main: MAIN, cli, cleanup, dir, tmp } = realCluster('watch');
 const opened: KvClient[] = [];
 
 afterAll(async () => {
   await Promise.allSettled(opened.map((c) => c.close()));
-  tracker.trackClusterDir(dir);
-  tracker.killAll();
-  tmp.remove();
+  cleanup();
 });
-
-async function cli(...argv: string[]) {
-  const c = capture({ env }, tracker, MAIN);
-  const code = await runCli([...argv, '--dir', dir], c.io);
-  tracker.trackClusterDir(dir);
-  return { code, out: c.out, err: c.err };
-}
 
 function members() {
   const f = readClusterFile(dir);
@@ -124,7 +109,7 @@ describe.skipIf(!existsSync(MAIN))('keel watch, txn and get --rev against real k
   });
 
   it('keel txn: a lock taken once (SUCCESS, exit 0), then refused (FAILURE, exit 1), writes at one revision', async () => {
-    const path = join(tmp.path, 'lock.json');
+    const path = join(tmp, 'lock.json');
     writeFileSync(
       path,
       JSON.stringify({
@@ -153,7 +138,7 @@ describe.skipIf(!existsSync(MAIN))('keel watch, txn and get --rev against real k
     const second = await cli('txn', '--file', path);
     expect(second.code).toBe(ExitCode.Failure);
     expect(second.out).toEqual(['FAILURE', 'a']);
-    const bad = await cli('txn', '--file', join(tmp.path, 'missing.json'));
+    const bad = await cli('txn', '--file', join(tmp, 'missing.json'));
     expect(bad.code).toBe(ExitCode.Usage);
   });
 

@@ -311,6 +311,49 @@ export function spread(total: number, parts: number): number[] {
 
 const round = (v: number, digits = 1): number => Math.round(v * 10 ** digits) / 10 ** digits;
 
+/** The cluster a benchmark runs against: started here (Keel or etcd), or a running one. */
+export interface OpenTarget {
+  readonly eps: Endpoint[];
+  /** The Keel cluster this bench started, if it started one. */
+  readonly cluster: LocalCluster | null;
+  /** The etcd cluster this bench started, if it runs against etcd. */
+  readonly etcd: EtcdCluster | null;
+  leaderOf(timeoutMs: number): Promise<Leadership>;
+  /** Stops what this bench started (nothing for a running cluster). */
+  stop(): Promise<void>;
+}
+
+export async function openTarget(target: Target, progress: Progress): Promise<OpenTarget> {
+  let cluster: LocalCluster | null = null;
+  let etcd: EtcdCluster | null = null;
+  let eps: Endpoint[];
+  if (target.kind === 'etcd') {
+    progress.phase(`starting a ${target.nodes}-member etcd cluster`);
+    etcd = await EtcdCluster.start(target.nodes);
+    eps = etcd.members.map((m) => ({ id: m.id, client: m.client, http: m.http }));
+  } else if (target.kind === 'start') {
+    progress.phase(`starting a ${target.nodes}-member cluster`);
+    cluster = await LocalCluster.start({
+      nodes: target.nodes,
+      ...(target.memberArgs !== undefined ? { memberArgs: target.memberArgs } : {}),
+      ...(target.nodeArgs !== undefined ? { nodeArgs: target.nodeArgs } : {}),
+    });
+    eps = cluster.members.map((m) => ({ id: m.id, client: m.client, http: m.http }));
+  } else {
+    eps = await identify(target.endpoints);
+  }
+  const started = { cluster, etcd };
+  return {
+    eps,
+    ...started,
+    leaderOf: (timeoutMs) => (etcd !== null ? etcd.leadership(timeoutMs) : findLeader(eps, timeoutMs)),
+    async stop() {
+      if (started.cluster !== null) await started.cluster.stop();
+      if (started.etcd !== null) await started.etcd.stop();
+    },
+  };
+}
+
 /**
  * Runs the sweep: for every value size and concurrency, a warm-up and then a measured window of
  * closed-loop load from separate client processes, with the members' WAL, CPU and RSS over the
@@ -323,27 +366,12 @@ export async function runThroughput(
 ): Promise<ThroughputReport> {
   const startedAt = new Date().toISOString();
   const machine = describeMachine();
-  let cluster: LocalCluster | null = null;
-  let etcd: EtcdCluster | null = null;
   const system: BenchSystem = opts.target.kind === 'etcd' ? 'etcd' : 'keel';
   const workers: Worker[] = [];
+  let target: OpenTarget | null = null;
   try {
-    let eps: Endpoint[];
-    if (opts.target.kind === 'etcd') {
-      progress.phase(`starting a ${opts.target.nodes}-member etcd cluster`);
-      etcd = await EtcdCluster.start(opts.target.nodes);
-      eps = etcd.members.map((m) => ({ id: m.id, client: m.client, http: m.http }));
-    } else if (opts.target.kind === 'start') {
-      progress.phase(`starting a ${opts.target.nodes}-member cluster`);
-      cluster = await LocalCluster.start({
-        nodes: opts.target.nodes,
-        ...(opts.target.memberArgs !== undefined ? { memberArgs: opts.target.memberArgs } : {}),
-        ...(opts.target.nodeArgs !== undefined ? { nodeArgs: opts.target.nodeArgs } : {}),
-      });
-      eps = cluster.members.map((m) => ({ id: m.id, client: m.client, http: m.http }));
-    } else {
-      eps = await identify(opts.target.endpoints);
-    }
+    target = await openTarget(opts.target, progress);
+    const { eps, cluster, etcd } = target;
     // The floor, on the members' own data dirs, before any load (a dir in TMPDIR for a cluster
     // the bench did not start).
     progress.phase('measuring the floor: raw write+fdatasync on the data dirs, ZeroMQ round trip');
@@ -354,8 +382,7 @@ export async function runThroughput(
     for (const w of await Promise.all(Array.from({ length: opts.workers }, () => Worker.start())))
       workers.push(w);
 
-    const leaderOf = (timeoutMs: number): Promise<Leadership> =>
-      etcd !== null ? etcd.leadership(timeoutMs) : findLeader(eps, timeoutMs);
+    const leaderOf = target.leaderOf;
     const readRatio =
       opts.mode === 'write' || opts.mode === 'txn' ? 0 : opts.mode === 'read' ? 1 : opts.readRatio;
     const consistency = opts.stale ? 'stale' : 'linearizable';
@@ -495,8 +522,7 @@ export async function runThroughput(
     };
   } finally {
     await Promise.allSettled(workers.map((w) => w.stop()));
-    if (cluster !== null) await cluster.stop();
-    if (etcd !== null) await etcd.stop();
+    await target?.stop();
   }
 }
 

@@ -7,16 +7,14 @@
  * and the members' CPU and RSS. `--system etcd` runs the same against etcd with etcd3 watches.
  */
 import { cpuPercent, sleep } from '@keel/ops';
-import { LocalCluster } from './cluster.js';
-import { EtcdCluster } from './etcd.js';
 import { cpuUsPerOp } from './floor.js';
 import { Histogram, type LatencySummary } from './histogram.js';
 import type { Endpoint, Leadership } from './member.js';
 import { describeMachine, type MachineInfo } from './proc.js';
 import {
-  findLeader,
-  identify,
   type MemberSample,
+  type OpenTarget,
+  openTarget,
   type Progress,
   sampleMembers,
   silentProgress,
@@ -149,34 +147,18 @@ export async function runWatchBench(
 ): Promise<WatchReport> {
   const startedAt = new Date().toISOString();
   const machine = describeMachine();
-  let cluster: LocalCluster | null = null;
-  let etcd: EtcdCluster | null = null;
   const system: BenchSystem = opts.target.kind === 'etcd' ? 'etcd' : 'keel';
   const workers: Worker[] = [];
+  let target: OpenTarget | null = null;
   try {
-    let eps: Endpoint[];
-    if (opts.target.kind === 'etcd') {
-      progress.phase(`starting a ${opts.target.nodes}-member etcd cluster`);
-      etcd = await EtcdCluster.start(opts.target.nodes);
-      eps = etcd.members.map((m) => ({ id: m.id, client: m.client, http: m.http }));
-    } else if (opts.target.kind === 'start') {
-      progress.phase(`starting a ${opts.target.nodes}-member cluster`);
-      cluster = await LocalCluster.start({
-        nodes: opts.target.nodes,
-        ...(opts.target.memberArgs !== undefined ? { memberArgs: opts.target.memberArgs } : {}),
-        ...(opts.target.nodeArgs !== undefined ? { nodeArgs: opts.target.nodeArgs } : {}),
-      });
-      eps = cluster.members.map((m) => ({ id: m.id, client: m.client, http: m.http }));
-    } else {
-      eps = await identify(opts.target.endpoints);
-    }
+    target = await openTarget(opts.target, progress);
+    const { eps, etcd } = target;
     progress.phase(`starting ${opts.workers} watcher processes and 1 writer process`);
     for (const w of await Promise.all(Array.from({ length: opts.workers + 1 }, () => Worker.start())))
       workers.push(w);
     const writer = workers[opts.workers]!;
     const watcherProcs = workers.slice(0, opts.workers);
-    const leaderOf = (timeoutMs: number): Promise<Leadership> =>
-      etcd !== null ? etcd.leadership(timeoutMs) : findLeader(eps, timeoutMs);
+    const leaderOf = target.leaderOf;
     const idOf = new Map(eps.map((e) => [e.client, e.id]));
 
     const steps: WatchStepResult[] = [];
@@ -311,8 +293,7 @@ export async function runWatchBench(
     };
   } finally {
     await Promise.allSettled(workers.map((w) => w.stop()));
-    if (cluster !== null) await cluster.stop();
-    if (etcd !== null) await etcd.stop();
+    await target?.stop();
   }
 }
 
