@@ -35,6 +35,30 @@ import { stepOperation } from './model.js';
  * the subsets of concurrent reads out of the search space.
  */
 
+/**
+ * The sequential object the search linearizes against: one key's register, or a group of keys
+ * (`component.ts`). `S` is its state.
+ */
+export interface SearchModel<S> {
+  /** The state after `o` with its recorded outcome, or `undefined` if `o` cannot take effect on `state`. */
+  step(state: S, o: Operation): S | undefined;
+  /** Equal states, and only they, have equal ids (the memo compares ids). */
+  id(state: S): Value;
+  /** `o`, with its recorded outcome, never changes the state (placed eagerly; see above). */
+  isRead(o: Operation): boolean;
+  /** `o` sets the whole state without looking at it, so a blind write right after it hides it. */
+  isBlind(o: Operation): boolean;
+}
+
+/** One key's register (model.ts). */
+export const registerModel: SearchModel<Value> = {
+  step: stepOperation,
+  id: (state) => state,
+  isRead: (o) =>
+    o.op.kind === 'get' || (o.op.kind === 'cas' && o.outcome.status === 'ok' && !o.outcome.result),
+  isBlind: (o) => o.op.kind === 'put' || o.op.kind === 'delete',
+};
+
 export interface SearchOp {
   readonly op: Operation;
   readonly call: number;
@@ -68,7 +92,12 @@ export type SearchResult =
 const HEAD = 0;
 const CLOCK_EVERY = 4096;
 
-export function search(ops: readonly SearchOp[], initial: Value, budget: Budget): SearchResult {
+export function search<S>(
+  ops: readonly SearchOp[],
+  initial: S,
+  budget: Budget,
+  model: SearchModel<S>,
+): SearchResult {
   const n = ops.length;
 
   // Events as op index * 2 (+1 for the return). At equal times calls sort before returns, so
@@ -135,16 +164,13 @@ export function search(ops: readonly SearchOp[], initial: Value, budget: Budget)
   const byCall = Array.from({ length: n }, (_, i) => i).sort((a, b) => ops[a]!.call - ops[b]!.call || a - b);
   for (const i of byCall) {
     const o = ops[i]!.op;
-    if (o.op.kind === 'put' || o.op.kind === 'delete') blind[i] = 1;
+    if (model.isBlind(o)) blind[i] = 1;
     if (returnNode[i] === 0) {
       passOf[i] = Pass.Optional;
       const signature = JSON.stringify(o.op);
       twinBefore[i] = lastOfCommand.get(signature) ?? -1;
       lastOfCommand.set(signature, i);
-    } else if (
-      o.op.kind === 'get' ||
-      (o.op.kind === 'cas' && o.outcome.status === 'ok' && !o.outcome.result)
-    ) {
+    } else if (model.isRead(o)) {
       passOf[i] = Pass.Read;
     } else passOf[i] = Pass.Required;
   }
@@ -153,11 +179,11 @@ export function search(ops: readonly SearchOp[], initial: Value, budget: Budget)
   const placedOptional = new Bitset(n);
   const cache = new ConfigurationCache();
   const stackNode = new Int32Array(n);
-  const stackState: Value[] = new Array<Value>(n);
+  const stackState: S[] = new Array<S>(n);
   let depth = 0;
   let requiredCount = 0;
   let state = initial;
-  cache.add(placedRequired, placedOptional, state);
+  cache.add(placedRequired, placedOptional, model.id(state));
 
   let bestDepth = -1;
   let bestPrefix: number[] = [];
@@ -197,15 +223,16 @@ export function search(ops: readonly SearchOp[], initial: Value, budget: Budget)
         node = next[node]!;
         continue;
       }
-      const after = stepOperation(state, ops[i]!.op);
+      const after = model.step(state, ops[i]!.op);
+      const afterId = after === undefined ? undefined : model.id(after);
       // An optional operation that changes nothing is as good as one left out.
-      if (after === undefined || (pass === Pass.Optional && after === state)) {
+      if (after === undefined || (pass === Pass.Optional && afterId === model.id(state))) {
         node = next[node]!;
         continue;
       }
       const placed = pass === Pass.Optional ? placedOptional : placedRequired;
       placed.set(i);
-      if (cache.add(placedRequired, placedOptional, after)) {
+      if (cache.add(placedRequired, placedOptional, afterId!)) {
         stackNode[depth] = node;
         stackState[depth] = state;
         depth++;

@@ -1,4 +1,4 @@
-import { type CheckResult, checkHistory, type Operation, type Violation } from '@keel/checker';
+import { type CheckResult, checkHistory, isTxn, type Operation, type Violation } from '@keel/checker';
 import { type FaultEvent, faultsDuring } from './faults.js';
 import type { WatchCheck } from './watchCheck.js';
 import { COUNTER_KEY } from './workload.js';
@@ -161,7 +161,7 @@ export function findLostWrites(
   for (const [key, finalRead] of finalReads) {
     if (key === COUNTER_KEY || finalRead.outcome.status !== 'ok') continue;
     const value = finalRead.outcome.result as string | null;
-    const writes = history.filter((o) => o.key === key && o !== finalRead);
+    const writes = history.filter((o) => !isTxn(o) && o.key === key && o !== finalRead);
     const writer =
       value === null
         ? undefined
@@ -188,7 +188,7 @@ export function checkCounter(history: readonly Operation[], finalRead: Operation
   let acked = 0;
   let indeterminate = 0;
   for (const o of history) {
-    if (o.key !== COUNTER_KEY || o.op.kind !== 'incr') continue;
+    if (isTxn(o) || o.key !== COUNTER_KEY || o.op.kind !== 'incr') continue;
     if (o.outcome.status === 'ok') acked++;
     else if (o.outcome.status === 'unknown') indeterminate++;
   }
