@@ -40,6 +40,8 @@ Options:
   --netns                each member in its own network namespace (root on Linux)
   --clients <n>          concurrent clients (default ${DEFAULT_CHAOS.clients})
   --keys <n>             registers besides the counter (default ${DEFAULT_CHAOS.keys})
+  --txns <pct>           percent of register operations that are transactions over groups of up
+                         to 3 registers, checked across keys (default ${DEFAULT_CHAOS.txnPercent}; 0: none)
   --election-timeout <ms>  members' minimum election timeout (default: keel node's, 150 ms);
                          heartbeats at a third of it, ticks at a fifth (at most 10 ms)
   --snapshot-entries <n> members snapshot every n applied entries (default: keel node's, 10000);
@@ -61,6 +63,7 @@ const FLAGS = {
   netns: { type: 'boolean' },
   clients: { type: 'string' },
   keys: { type: 'string' },
+  txns: { type: 'string' },
   'election-timeout': { type: 'string' },
   'snapshot-entries': { type: 'string' },
   'compact-keep': { type: 'string' },
@@ -145,6 +148,7 @@ export function parseChaosArgs(
     netns: values.netns === true,
     clients: int(str('clients'), 'clients', DEFAULT_CHAOS.clients, 1, 256),
     keys: int(str('keys'), 'keys', DEFAULT_CHAOS.keys, 1, 1000),
+    txnPercent: int(str('txns'), 'txns', DEFAULT_CHAOS.txnPercent, 0, 100),
     memberArgs: [
       ...electionArgs(str('election-timeout')),
       ...passThrough('snapshot-entries', str('snapshot-entries'), 1, 1_000_000_000),

@@ -22,6 +22,7 @@ export function reproduceCommand(run: ChaosRun): string {
     ...(o.netns ? ['--netns'] : []),
     ...(o.clients !== DEFAULT_CHAOS.clients ? [`--clients ${o.clients}`] : []),
     ...(o.keys !== DEFAULT_CHAOS.keys ? [`--keys ${o.keys}`] : []),
+    ...(o.txnPercent !== DEFAULT_CHAOS.txnPercent ? [`--txns ${o.txnPercent}`] : []),
     ...member,
   ].join(' ');
 }
@@ -47,10 +48,11 @@ export function textReport(run: ChaosRun): string {
   const counts = { ok: 0, violation: 0, unknown: 0 };
   for (const k of v.check.keys) counts[k.verdict]++;
   lines.push(
-    `  linearizability: ${v.linearizability} (${v.check.keys.length} keys: ${counts.ok} ok, ${counts.violation} violation, ${counts.unknown} unknown; ${Math.round(v.checkMs)} ms)`,
+    `  linearizability: ${v.linearizability} (${keyCount(v.check.keys)}: ${counts.ok} ok, ${counts.violation} violation, ${counts.unknown} unknown; ${Math.round(v.checkMs)} ms)`,
   );
   for (const k of v.check.keys)
-    if (k.verdict === 'unknown') lines.push(`    key ${k.key}: unknown (${k.reason})`);
+    if (k.verdict === 'unknown')
+      lines.push(`    key ${(k.keys ?? [k.key]).join(',')}: unknown (${k.reason})`);
   lines.push(
     `  counter: ${v.counter.final ?? 'unread'} (acknowledged increments ${v.counter.acked}, indeterminate ${v.counter.indeterminate}) ${v.counter.ok ? 'ok' : 'WRONG'}`,
   );
@@ -61,7 +63,9 @@ export function textReport(run: ChaosRun): string {
   lines.push(`  writes after heal: ${v.serving.ok ? 'ok' : 'FAILED'} — ${v.serving.detail}`);
   for (const r of v.violations) {
     lines.push('');
-    lines.push(`violation on key "${r.violation.key}" between ${sec(r.from)} and ${sec(r.to)}:`);
+    lines.push(
+      `violation on key "${(r.violation.keys ?? [r.violation.key]).join(',')}" between ${sec(r.from)} and ${sec(r.to)}:`,
+    );
     lines.push(indent(formatViolation(r.violation, { maxWindow: 30 }), '  '));
     lines.push(
       r.faults.length === 0
@@ -148,4 +152,10 @@ export function jsonReport(run: ChaosRun, command: readonly string[]): string {
     null,
     1,
   )}\n`;
+}
+
+/** `6 keys`, or `6 keys in 4 groups` when transactions tie some keys into one checked group. */
+function keyCount(results: readonly { readonly keys?: readonly string[] }[]): string {
+  const keys = results.reduce((n, k) => n + (k.keys?.length ?? 1), 0);
+  return keys === results.length ? `${keys} keys` : `${keys} keys in ${results.length} groups`;
 }

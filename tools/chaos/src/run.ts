@@ -20,6 +20,8 @@ export interface ChaosOptions {
   readonly netns: boolean;
   readonly clients: number;
   readonly keys: number;
+  /** Percent of register operations that are multi-key transactions (groups of up to 3 registers). */
+  readonly txnPercent: number;
   readonly maxOps: number;
   readonly opTimeoutMs: number;
   readonly thinkMs: number;
@@ -38,6 +40,7 @@ export const DEFAULT_CHAOS: Omit<ChaosOptions, 'seed' | 'faults'> = {
   netns: false,
   clients: 8,
   keys: 5,
+  txnPercent: 10,
   maxOps: 200_000,
   opTimeoutMs: 2000,
   thinkMs: 10,
@@ -117,6 +120,7 @@ export async function runChaos(o: ChaosOptions, progress: ChaosProgress): Promis
       members,
       clients: o.clients,
       keys: o.keys,
+      txns: o.txnPercent / 100,
       maxOps: o.maxOps,
       opTimeoutMs: o.opTimeoutMs,
       thinkMs: o.thinkMs,

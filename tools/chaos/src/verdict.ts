@@ -1,4 +1,4 @@
-import { type CheckResult, checkHistory, isTxn, type Operation, type Violation } from '@keel/checker';
+import { type CheckResult, checkHistory, isTxn, keysOf, type Operation, type Violation } from '@keel/checker';
 import { type FaultEvent, faultsDuring } from './faults.js';
 import type { WatchCheck } from './watchCheck.js';
 import { COUNTER_KEY } from './workload.js';
@@ -139,12 +139,30 @@ export function judge(input: VerdictInput): ChaosVerdict {
   };
 }
 
-/** The value an operation wrote, if it wrote one (an acknowledged put or successful cas). */
-function written(o: Operation): string | undefined {
+/**
+ * The value an operation certainly wrote to `key`, if any: an acknowledged put, a successful cas, or
+ * a put in the branch an acknowledged transaction ran.
+ */
+function written(o: Operation, key: string): string | undefined {
   if (o.outcome.status !== 'ok') return undefined;
+  if (isTxn(o)) {
+    const branch = o.outcome.result.succeeded ? o.op.success : o.op.failure;
+    const last = branch.findLast((s) => s.key === key && s.kind !== 'get');
+    return last?.kind === 'put' ? last.value : undefined;
+  }
+  if (o.key !== key) return undefined;
   if (o.op.kind === 'put') return o.op.value;
   if (o.op.kind === 'cas' && o.outcome.result === true) return o.op.value;
   return undefined;
+}
+
+/** Whether an operation may have written `value` to `key`, whatever its outcome. */
+function mayHaveWritten(o: Operation, key: string, value: string): boolean {
+  if (isTxn(o))
+    return [...o.op.success, ...o.op.failure].some(
+      (s) => s.kind === 'put' && s.key === key && s.value === value,
+    );
+  return o.key === key && 'value' in o.op && o.op.value === value;
 }
 
 /**
@@ -161,13 +179,10 @@ export function findLostWrites(
   for (const [key, finalRead] of finalReads) {
     if (key === COUNTER_KEY || finalRead.outcome.status !== 'ok') continue;
     const value = finalRead.outcome.result as string | null;
-    const writes = history.filter((o) => !isTxn(o) && o.key === key && o !== finalRead);
-    const writer =
-      value === null
-        ? undefined
-        : writes.find((o) => o.op.kind !== 'get' && 'value' in o.op && o.op.value === value);
+    const writes = history.filter((o) => o !== finalRead && keysOf(o).includes(key));
+    const writer = value === null ? undefined : writes.find((o) => mayHaveWritten(o, key, value));
     for (const w of writes) {
-      if (written(w) === undefined || w === writer || w.complete === null) continue;
+      if (written(w, key) === undefined || w === writer || w.complete === null) continue;
       if (w.complete > finalRead.invoke) continue; // still concurrent with the final read
       let why: string | null = null;
       if (writer === undefined)
