@@ -23,6 +23,12 @@ function randomOperation(random: () => number, id: number): Operation {
   if (r < 0.2) return { ...base, key, op: { kind: 'get' } };
   if (r < 0.35) return { ...base, key, op: { kind: 'put', value } };
   if (r < 0.4) return { ...base, key, op: { kind: 'delete' } };
+  if (r < 0.5)
+    return {
+      ...base,
+      key,
+      op: { kind: 'cas', expected: random() < 0.3 ? null : value, value: `${value}${id}` },
+    };
   const stepOf = (): TxnStep => {
     const k = KEYS[Math.floor(random() * KEYS.length)]!;
     const s = random();
@@ -66,7 +72,12 @@ function run(state: KeyValues, o: Operation): { after: KeyValues; outcome: Outco
   }
   const before = state[o.key] ?? null;
   const after = step(before, o.op, { status: 'unknown' })!;
-  const outcome: Outcome = o.op.kind === 'get' ? { status: 'ok', result: before } : { status: 'ok' };
+  const outcome: Outcome =
+    o.op.kind === 'get'
+      ? { status: 'ok', result: before }
+      : o.op.kind === 'cas'
+        ? { status: 'ok', result: before === o.op.expected }
+        : { status: 'ok' };
   return { after: { ...state, [o.key]: after }, outcome };
 }
 
@@ -129,6 +140,7 @@ function randomHistory(seed: number, n: number): Operation[] {
               }
             : { status: 'ok', result: { ...r, succeeded: !r.succeeded } };
       } else if (o.op.kind === 'get') seen = { status: 'ok', result: random() < 0.5 ? null : 'b' };
+      else if (o.op.kind === 'cas') seen = { status: 'ok', result: r !== true };
     }
     out.push({ ...o, invoke, complete, outcome: seen } as Operation);
   }
@@ -136,7 +148,7 @@ function randomHistory(seed: number, n: number): Operation[] {
 }
 
 describe('multi-key search agrees with brute force', () => {
-  it('on 600 random histories of 7 operations over 3 keys with transactions', () => {
+  it('on 600 random histories of 7 operations over 3 keys: transactions, gets, puts, deletes, swaps', () => {
     let violations = 0;
     for (let seed = 1; seed <= 600; seed++) {
       const h = randomHistory(seed, 7);
