@@ -49,6 +49,8 @@ export function components(keyLists: Iterable<readonly string[]>): string[][] {
  * transactions as `stepTxn` says, on all of them at once.
  */
 export function componentModel(keys: readonly string[]): SearchModel<KeyValues> {
+  // Each state object is serialized once: the search asks for the id of the same state repeatedly.
+  const ids = new WeakMap<KeyValues, string>();
   return {
     step(state, o) {
       if (isTxn(o)) return stepTxn(state, o.op, o.outcome);
@@ -57,7 +59,14 @@ export function componentModel(keys: readonly string[]): SearchModel<KeyValues> 
       if (after === undefined) return undefined;
       return after === before ? state : { ...state, [o.key]: after };
     },
-    id: (state) => JSON.stringify(keys.map((k) => state[k] ?? null)),
+    id(state) {
+      let id = ids.get(state);
+      if (id === undefined) {
+        id = JSON.stringify(keys.map((k) => state[k] ?? null));
+        ids.set(state, id);
+      }
+      return id;
+    },
     isRead(o) {
       if (!isTxn(o)) {
         return o.op.kind === 'get' || (o.op.kind === 'cas' && o.outcome.status === 'ok' && !o.outcome.result);
