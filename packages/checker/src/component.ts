@@ -1,4 +1,4 @@
-import { isTxn, type TxnStep, type Value } from './history.js';
+import { isTxn, type Operation, type TxnStep, type Value } from './history.js';
 import { type KeyValues, step, stepTxn } from './model.js';
 import type { SearchModel } from './wgl.js';
 
@@ -74,9 +74,26 @@ export function componentModel(keys: readonly string[]): SearchModel<KeyValues> 
       if (o.outcome.status !== 'ok') return false;
       return readOnly(o.outcome.result.succeeded ? o.op.success : o.op.failure);
     },
-    // A write to one key leaves the others as they were: no operation overwrites the whole state.
-    isBlind: () => false,
+    isBlind: (o) => blindWrites(o) !== null,
+    // A write to one key leaves the others as they were: only a blind write of all of its keys hides
+    // an earlier one.
+    hides(later, earlier) {
+      const l = blindWrites(later);
+      const e = blindWrites(earlier);
+      return l !== null && e !== null && e.every((k) => l.includes(k));
+    },
   };
+}
+
+/**
+ * The keys `o` writes if it writes without reading anything: a put or delete, or a transaction with
+ * no compare (so its success branch runs) made only of puts and deletes; else null.
+ */
+function blindWrites(o: Operation): readonly string[] | null {
+  if (!isTxn(o)) return o.op.kind === 'put' || o.op.kind === 'delete' ? [o.key] : null;
+  if (o.op.compare.length > 0 || o.op.success.length === 0 || !o.op.success.every((s) => s.kind !== 'get'))
+    return null;
+  return o.op.success.map((s) => s.key);
 }
 
 /** The initial state of a component. */

@@ -1,4 +1,4 @@
-import type { Operation, Value } from './history.js';
+import { isTxn, type Operation, type Value } from './history.js';
 import { stepOperation } from './model.js';
 
 /**
@@ -46,8 +46,13 @@ export interface SearchModel<S> {
   id(state: S): Value;
   /** `o`, with its recorded outcome, never changes the state (placed eagerly; see above). */
   isRead(o: Operation): boolean;
-  /** `o` sets the whole state without looking at it, so a blind write right after it hides it. */
+  /** `o` writes without reading anything (a put, a delete, a transaction of only those). */
   isBlind(o: Operation): boolean;
+  /**
+   * Blind write `later` overwrites everything blind write `earlier` writes, so placed right after
+   * it, it hides it: placing `earlier` there was pointless.
+   */
+  hides(later: Operation, earlier: Operation): boolean;
 }
 
 /** One key's register (model.ts). */
@@ -57,6 +62,7 @@ export const registerModel: SearchModel<Value> = {
   isRead: (o) =>
     o.op.kind === 'get' || (o.op.kind === 'cas' && o.outcome.status === 'ok' && !o.outcome.result),
   isBlind: (o) => o.op.kind === 'put' || o.op.kind === 'delete',
+  hides: () => true,
 };
 
 export interface SearchOp {
@@ -167,7 +173,8 @@ export function search<S>(
     if (model.isBlind(o)) blind[i] = 1;
     if (returnNode[i] === 0) {
       passOf[i] = Pass.Optional;
-      const signature = JSON.stringify(o.op);
+      // The key belongs to the signature: a group's search holds operations on several keys.
+      const signature = JSON.stringify([isTxn(o) ? null : o.key, o.op]);
       twinBefore[i] = lastOfCommand.get(signature) ?? -1;
       lastOfCommand.set(signature, i);
     } else if (model.isRead(o)) {
@@ -192,9 +199,10 @@ export function search<S>(
 
   let steps = 0;
   let pass: Pass = Pass.Read;
-  // The last operation placed was an optional blind write: unless something reads what it wrote
-  // next, placing it was pointless (leaving it out is no worse), so blind writes wait.
-  let mustObserve = false;
+  // The last operation placed was an optional blind write (its index; -1: it was not): unless
+  // something reads what it wrote next, placing it was pointless (leaving it out is no worse), so
+  // blind writes that hide it wait.
+  let mustObserve = -1;
   let node = next[HEAD]!;
   for (;;) {
     steps++;
@@ -217,7 +225,7 @@ export function search<S>(
       // Cuts that only drop orders with a no-worse equivalent (see the file comment): after an
       // optional blind write, a blind write; an optional twin before its earlier twin is used.
       if (
-        (mustObserve && blind[i] === 1) ||
+        (mustObserve !== -1 && blind[i] === 1 && model.hides(ops[i]!.op, ops[mustObserve]!.op)) ||
         (pass === Pass.Optional && twinBefore[i] !== -1 && !placedOptional.has(twinBefore[i]!))
       ) {
         node = next[node]!;
@@ -242,7 +250,7 @@ export function search<S>(
           budget.steps -= steps;
           return { kind: 'ok', steps };
         }
-        mustObserve = pass === Pass.Optional && blind[i] === 1;
+        mustObserve = pass === Pass.Optional && blind[i] === 1 ? i : -1;
         pass = Pass.Read;
         node = next[HEAD]!;
         continue;
@@ -299,7 +307,7 @@ export function search<S>(
     } while (passOf[i] === Pass.Read);
     pass = passOf[i] as Pass;
     const top = depth > 0 ? nodeOp[stackNode[depth - 1]!]! : -1;
-    mustObserve = top !== -1 && passOf[top] === Pass.Optional && blind[top] === 1;
+    mustObserve = top !== -1 && passOf[top] === Pass.Optional && blind[top] === 1 ? top : -1;
     node = next[node]!;
   }
 }

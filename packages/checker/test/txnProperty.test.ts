@@ -42,9 +42,11 @@ function randomOperation(random: () => number, id: number): Operation {
   const op: TxnCommand = {
     kind: 'txn',
     compare:
-      random() < 0.5
-        ? [{ key, target: 'exists', op: random() < 0.5 ? '=' : '!=', value: random() < 0.5 }]
-        : [{ key, target: 'value', op: random() < 0.7 ? '=' : '!=', value }],
+      random() < 0.3
+        ? []
+        : random() < 0.5
+          ? [{ key, target: 'exists', op: random() < 0.5 ? '=' : '!=', value: random() < 0.5 }]
+          : [{ key, target: 'value', op: random() < 0.7 ? '=' : '!=', value }],
     success: steps(),
     failure: steps(),
   };
@@ -120,7 +122,7 @@ function randomHistory(seed: number, n: number): Operation[] {
     const complete = point + Math.floor(random() * 25);
     const { after, outcome } = run(state, o);
     const fate = random();
-    if (fate < 0.1) {
+    if (fate < 0.2) {
       // Timed out; took effect or not.
       if (random() < 0.5) state = after;
       out.push({ ...o, invoke, complete: null, outcome: { status: 'unknown' } } as Operation);
