@@ -80,7 +80,8 @@ export function componentModel(keys: readonly string[]): SearchModel<KeyValues> 
     hides(later, earlier) {
       const l = blindWrites(later);
       const e = blindWrites(earlier);
-      return l !== null && e !== null && e.every((k) => l.includes(k));
+      if (l === null || e === null) return false;
+      return e.every((k) => l.includes(k));
     },
   };
 }
