@@ -24,7 +24,7 @@ Commands:
                                                           (keel dashboard --help)
   snapshot save|status|restore                            backups, and new clusters from one
                                                           (keel snapshot --help)
-  bench write|read|mixed|election                         measure a cluster (keel bench --help)
+  bench write|read|mixed|txn|watch|election               measure a cluster (keel bench --help)
   node                                                    run one member here (keel node --help)
   chaos [--nodes 3|5] [--duration 60s] [--faults ...]    break a real cluster and judge it
         [--seed S] [--netns] [--json f] [--html f]        (keel chaos --help)

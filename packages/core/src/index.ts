@@ -80,6 +80,8 @@ export type {
 export { RaftNode } from './runtime/RaftNode.js';
 export { realScheduler } from './runtime/realScheduler.js';
 export type {
+  DeadlineSource,
+  LeaderDeadlines,
   ReadConsistencyLevel,
   RequestError,
   RequestService,

@@ -81,6 +81,9 @@ describe('§7 snapshots: a follower that needs compacted entries gets the snapsh
     c.elect('a');
     for (let i = 0; i < 5; i++) c.propose('a', `x${i}`);
     c.deliverAll();
+    // The leader announces the last commit index at its next tick (lazyCommitAnnounce).
+    c.tick('a');
+    c.deliverAll();
     const b = c.raft('b');
     expect(b.log.committed).toBe(6);
     const meta = { index: 4, term: 1, conf: confOf(['a', 'b', 'c']) };

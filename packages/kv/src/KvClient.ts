@@ -31,6 +31,7 @@ import {
 } from '@keel/core';
 import {
   checkCommand,
+  isLeaseLeaderCommand,
   isReadCommand,
   type KvCommand,
   type ScanRange,
@@ -44,12 +45,16 @@ import type {
   CallOptions,
   CasExpectInput,
   KvClientOptions,
+  PutOptions,
   ReadOptions,
   ScanOptions,
   ScanPage,
   ScanRangeInput,
 } from './KvClientOptions.js';
+import type { LeaseKeepAlive, LeaseRevoked, LeaseTtl } from './KvLeases.js';
+import * as leases from './KvLeases.js';
 import { type WatchBatch, type WatchOptions, watchStream } from './KvWatch.js';
+import type { LeaseGrant } from './leaseResults.js';
 import { DEFAULT_KV_LIMITS, type KvLimits } from './limits.js';
 import { decodeResponse, encodeRequest, type KvResponse, ReadConsistency } from './protocol.js';
 import type {
@@ -161,12 +166,42 @@ export class KvClient {
 
   // --- the operations ---------------------------------------------------------------------------
 
-  async put(key: Bytes, value: Bytes, options: CallOptions = {}): Promise<PutResult> {
+  /** `lease`: attach the key to that lease; a lease that does not exist throws `lease-not-found`. */
+  async put(key: Bytes, value: Bytes, options: PutOptions = {}): Promise<PutResult> {
     const k = bytes(key);
     const v = bytes(value);
-    const r = await this.write((session) => withSession({ type: 'put', key: k, value: v }, session), options);
+    const lease = options.lease ?? 0;
+    const put =
+      lease === 0
+        ? ({ type: 'put', key: k, value: v } as const)
+        : ({ type: 'put', key: k, value: v, lease } as const);
+    const r = await this.write((session) => withSession(put, session), options);
+    if (!r.ok && r.code === 'lease-not-found')
+      throw new KvClientError(KvClientErrorCode.LeaseNotFound, r.message);
     return expectType(r, 'put');
   }
+
+  // --- leases: grantLease, revokeLease, keepAliveOnce, keepAlive, leaseTimeToLive, leases ----------
+  // (documented in KvLeases.ts; `leases()` is a linearizable read of the applied state, any member)
+
+  private readonly leaseOps: leases.LeaseOps = {
+    write: (build, options) => this.write(build, options),
+    query: (command, options) =>
+      this.call(command, 'linearizable', now() + (options.timeoutMs ?? this.timeoutMs), newProgress()),
+    timeoutMs: () => this.timeoutMs,
+  };
+  grantLease = (ttlSeconds: number, options?: CallOptions): Promise<LeaseGrant> =>
+    leases.grantLease(this.leaseOps, ttlSeconds, options);
+  revokeLease = (id: number, options?: CallOptions): Promise<LeaseRevoked> =>
+    leases.revokeLease(this.leaseOps, id, options);
+  keepAliveOnce = (id: number, options?: CallOptions): Promise<LeaseGrant> =>
+    leases.keepAliveOnce(this.leaseOps, id, options);
+  keepAlive = (id: number, options?: { signal?: AbortSignal }): LeaseKeepAlive =>
+    leases.keepAlive(this.leaseOps, id, options);
+  leaseTimeToLive = (id: number, options?: CallOptions & { keys?: boolean }): Promise<LeaseTtl | null> =>
+    leases.leaseTimeToLive(this.leaseOps, id, options);
+  leases = (options?: CallOptions): Promise<readonly LeaseGrant[]> =>
+    leases.listLeases(this.leaseOps, options);
 
   async delete(key: Bytes, options: CallOptions = {}): Promise<DeleteResult> {
     const k = bytes(key);
@@ -275,7 +310,10 @@ export class KvClient {
   /** A transaction (txn.ts): compares, then the `success` or `failure` operations, atomically at one revision. */
   async txn(t: TxnInput, options: CallOptions = {}): Promise<TxnResult> {
     const cmd = txnCommand(t);
-    return expectType(await this.write((session) => withSession(cmd, session), options), 'txn');
+    const r = await this.write((session) => withSession(cmd, session), options);
+    if (!r.ok && r.code === 'lease-not-found')
+      throw new KvClientError(KvClientErrorCode.LeaseNotFound, r.message);
+    return expectType(r, 'txn');
   }
 
   /**
@@ -450,7 +488,7 @@ export class KvClient {
   ): Promise<KvResult> {
     this.check(command);
     const payload = encodeRequest({ command, consistency }, undefined, this.limits).slice();
-    const isWrite = !isReadCommand(command);
+    const isWrite = !isReadCommand(command) && !isLeaseLeaderCommand(command);
     // A copy of a read changes nothing; a copy of a session write is executed once (§6.3).
     const hedgeable = this.hedge && (!isWrite || 'session' in command);
     // At-most-once: with sessions off, a write is not sent again once it may have run.

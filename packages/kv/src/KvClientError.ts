@@ -37,8 +37,18 @@ export const KvClientErrorCode = {
   Compacted: 'KEEL_CLIENT_COMPACTED',
   /** A watch was ended by its member because its reader fell too far behind (`slow-watcher`). */
   SlowWatcher: 'KEEL_CLIENT_SLOW_WATCHER',
+  /**
+   * A lock's or an election's lease expired or was revoked while it was held: someone else may hold
+   * the lock (lead) now. Also what `proclaim` throws once the candidate no longer leads.
+   */
+  LeaseLost: 'KEEL_CLIENT_LEASE_LOST',
   /** A member answered something this client does not understand (a version mismatch or a bug). */
   Protocol: 'KEEL_CLIENT_PROTOCOL',
+  /**
+   * The lease does not exist: never granted, revoked, or expired (`keepAliveOnce`, `put` or a txn
+   * put with `lease`). Nothing was written. Named like the store's result code, which it carries.
+   */
+  LeaseNotFound: 'lease-not-found',
 } as const;
 export type KvClientErrorCode = (typeof KvClientErrorCode)[keyof typeof KvClientErrorCode];
 

@@ -58,6 +58,12 @@ export interface CallOptions {
   readonly timeoutMs?: number;
 }
 
+/** Options of `put`. */
+export interface PutOptions extends CallOptions {
+  /** Attach the key to this lease (granted with `grantLease`): deleted when the lease ends. */
+  readonly lease?: number;
+}
+
 export interface ReadOptions extends CallOptions {
   /** Default `linearizable`. */
   readonly consistency?: ReadConsistency;

@@ -17,6 +17,8 @@ import {
   type WriteCommand,
 } from './commands.js';
 import { crc32 } from './crc32.js';
+import type { LeaseListener } from './LeaseTable.js';
+import type { LeaseGrantResult, LeaseListResult, LeaseRevokeResult } from './leaseResults.js';
 import { DEFAULT_KV_LIMITS, type KvLimits } from './limits.js';
 import type {
   CasResult,
@@ -89,6 +91,10 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 function fail(code: Failure['code'], message: string): Failure {
   return { ok: false, code, message };
+}
+
+function leaseNotFound(id: number): Failure {
+  return fail('lease-not-found', `lease ${id} does not exist (never granted, revoked or expired)`);
 }
 
 function describeExpect(e: CasExpect): string {
@@ -198,6 +204,13 @@ export class KvStateMachine implements StateMachine<KvResult> {
         const r = this.state.sessions.close(cmd.clientId, this.state.clock);
         return r.ok ? { ok: true, type: 'closeSession' } : r;
       }
+      case 'leaseExpire':
+        return this.revoke(cmd.id, true);
+      case 'leaseKeepAlive':
+      case 'leaseTimeToLive':
+        return fail('invalid-command', `entry ${index}: ${cmd.type} is served by the leader, never logged`);
+      case 'leaseList':
+        return this.read(cmd);
       default:
         return this.executeWrite(cmd);
     }
@@ -212,8 +225,18 @@ export class KvStateMachine implements StateMachine<KvResult> {
 
   private write(cmd: WriteCommand): KvResult {
     switch (cmd.type) {
-      case 'put':
-        return this.put(cmd.key, cmd.value);
+      case 'put': {
+        const lease = cmd.lease ?? 0;
+        if (lease !== 0 && !this.state.leases.byId.has(lease)) return leaseNotFound(lease);
+        return this.put(cmd.key, cmd.value, undefined, lease);
+      }
+      case 'leaseGrant': {
+        const id = this.state.leases.grant(cmd.ttlSeconds);
+        this.leaseListener?.granted(id, cmd.ttlSeconds);
+        return { ok: true, type: 'leaseGrant', id, ttlSeconds: cmd.ttlSeconds } satisfies LeaseGrantResult;
+      }
+      case 'leaseRevoke':
+        return this.revoke(cmd.id, false);
       case 'delete':
         return this.delete(cmd.key);
       case 'cas':
@@ -239,6 +262,11 @@ export class KvStateMachine implements StateMachine<KvResult> {
     if (problem !== null) return fail('invalid-command', `txn: ${problem}`);
     const s = this.state;
     const succeeded = cmd.compare.every((c) => compareHolds(c, this.get(c.key)));
+    for (const op of succeeded ? cmd.success : cmd.failure) {
+      if (op.type === 'put' && op.lease !== undefined && op.lease !== 0 && !s.leases.byId.has(op.lease)) {
+        return leaseNotFound(op.lease);
+      }
+    }
     const at = s.revision + 1;
     const results: TxnOpResult[] = [];
     // All range results of one transaction share one scan's budget (items and about its bytes).
@@ -247,7 +275,8 @@ export class KvStateMachine implements StateMachine<KvResult> {
     this.txnEvents = [];
     try {
       for (const op of succeeded ? cmd.success : cmd.failure) {
-        if (op.type === 'put') results.push({ type: 'put', version: this.put(op.key, op.value, at).version });
+        if (op.type === 'put')
+          results.push({ type: 'put', version: this.put(op.key, op.value, at, op.lease ?? 0).version });
         else if (op.type === 'delete')
           results.push({ type: 'delete', deleted: this.delete(op.key, at).deleted });
         else if (op.type === 'get') results.push({ type: 'get', kv: this.get(op.key) });
@@ -291,8 +320,11 @@ export class KvStateMachine implements StateMachine<KvResult> {
     return { ok: true, type: 'incr', revision: put.revision, version: put.version, value };
   }
 
-  /** `at`: the revision of the transaction this put is part of (the caller moves the store's revision). */
-  private put(key: Uint8Array, value: Uint8Array, at?: number): PutResult {
+  /**
+   * `at`: the revision of the transaction this put is part of (the caller moves the store's
+   * revision). `lease`: the lease to attach the key to (the caller checked it exists); 0 detaches it.
+   */
+  private put(key: Uint8Array, value: Uint8Array, at?: number, lease = 0): PutResult {
     const s = this.state;
     const ks = keyString(key);
     const current = s.data.get(ks);
@@ -312,6 +344,8 @@ export class KvStateMachine implements StateMachine<KvResult> {
         modRevision: revision,
       };
     }
+    if (lease !== 0) kv = { ...kv, lease };
+    s.leases.move(ks, current?.lease ?? 0, lease);
     this.remember(s, ks, current);
     s.data.set(ks, kv);
     this.emit({ type: 'put', kv, prev: current ?? null });
@@ -325,6 +359,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
     if (old === undefined) return { ok: true, type: 'delete', revision: s.revision, deleted: false };
     this.remember(s, ks, old);
     s.data.delete(ks);
+    s.leases.move(ks, old.lease ?? 0, 0);
     s.bytes -= old.key.length + old.value.length;
     s.index.delete(ks);
     const revision = at ?? ++s.revision;
@@ -334,6 +369,68 @@ export class KvStateMachine implements StateMachine<KvResult> {
       prev: old,
     });
     return { ok: true, type: 'delete', revision, deleted: true };
+  }
+
+  /**
+   * Deletes every key of the lease at one new revision (watchers get the deletes in one batch) and
+   * drops the lease. An unknown lease is not an error: it may have expired first.
+   */
+  private revoke(id: number, expired: boolean): LeaseRevokeResult {
+    const s = this.state;
+    const lease = s.leases.byId.get(id);
+    if (lease === undefined) return { ok: true, type: 'leaseRevoke', revoked: false, revision: s.revision };
+    // Byte order, not attachment order: a member that restored a snapshot attached them in another.
+    const keys = [...lease.keys].sort();
+    const at = s.revision + 1;
+    this.txnEvents = [];
+    try {
+      for (const ks of keys) this.delete(s.data.get(ks)!.key, at);
+      if (this.txnEvents.length > 0) {
+        s.revision = at;
+        this.watches.record(this.txnEvents);
+      }
+    } finally {
+      this.txnEvents = null;
+    }
+    s.leases.byId.delete(id);
+    if (expired) this.leasesExpired++;
+    this.leaseListener?.removed(id);
+    return { ok: true, type: 'leaseRevoke', revoked: true, revision: s.revision };
+  }
+
+  // --- leases ----------------------------------------------------------------------------------
+
+  private leaseListener: LeaseListener | null = null;
+  /** Leases this member saw expire (`leaseExpire` entries that removed one): a member-local count. */
+  leasesExpired = 0;
+
+  /** Tells `listener` about every lease granted, revoked, expired or restored from here on. */
+  onLeases(listener: LeaseListener): () => void {
+    this.leaseListener = listener;
+    return () => {
+      if (this.leaseListener === listener) this.leaseListener = null;
+    };
+  }
+
+  /** Live leases. */
+  get leaseCount(): number {
+    return this.state.leases.size;
+  }
+
+  /** A lease's TTL and attached keys (in byte order), or null. */
+  lease(id: number): { readonly ttlSeconds: number; readonly keys: readonly Uint8Array[] } | null {
+    const l = this.state.leases.byId.get(id);
+    if (l === undefined) return null;
+    const keys = [...l.keys].sort().map((ks) => this.state.data.get(ks)!.key);
+    return { ttlSeconds: l.ttlSeconds, keys };
+  }
+
+  /** Every live lease, by id. */
+  leases(): LeaseListResult {
+    const leases = [...this.state.leases.byId]
+      .map(([id, l]) => ({ id, ttlSeconds: l.ttlSeconds }))
+      .sort((a, b) => a.id - b.id);
+    return { ok: true, type: 'leaseList', leases };
   }
 
   private cas(cmd: CasCommand): CasResult | CompareFailed {
@@ -442,7 +539,8 @@ export class KvStateMachine implements StateMachine<KvResult> {
   }
 
   /** Executes a read command against local state (what `apply` does for reads sent through the log). */
-  read(cmd: ReadCommand): GetResult | ScanResult | Failure {
+  read(cmd: ReadCommand): GetResult | ScanResult | LeaseListResult | Failure {
+    if (cmd.type === 'leaseList') return this.leases();
     if (cmd.type === 'get')
       return { ok: true, type: 'get', revision: this.state.revision, kv: this.get(cmd.key) };
     if (cmd.type === 'getAt') return this.getAt(cmd.key, cmd.revision);
@@ -497,6 +595,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
     this.state = decodeSnapshot(bytes, this.limits, this.sessionLimits);
     this.hash = null;
     this.watches.reset(this.state.revision);
+    this.leaseListener?.reset();
   }
 
   /**

@@ -6,7 +6,7 @@
  *   entry   = version:u8 (1)  time:varint  command
  *   command = type:u8  body
  *
- *   put             flags:u8 [session]  key  value                     flags: 0x01 session
+ *   put             flags:u8 [session]  key  value  [lease:varint]     flags: 0x01 session, 0x02 lease
  *   delete          flags:u8 [session]  key                            flags: 0x01 session
  *   cas             flags:u8 [session]  key  [expected]  [value]       flags: 0x01 session,
  *                   0x02 expect a version (else a value), 0x04 expected value present (else absent),
@@ -21,6 +21,7 @@
  *   keepAlive       clientId:varint
  *   closeSession    clientId:varint
  *   txn             flags:u8 [session]  body                           (body: see txn.ts)
+ *   leaseGrant .. leaseList (codes 12-17)                              (see leaseCommands.ts)
  *
  * New commands take new type codes (incr is 9) and leave existing layouts alone, so the entry
  * version stays 1; a member that predates a type rejects it as an unknown type.
@@ -33,6 +34,18 @@
  * command. Decoded byte fields are copies, never views into the input.
  */
 import { DecodeError, DecodeErrorReason, EncodeError, Reader, Writer } from '@keel/core/codec';
+import {
+  isLeaseId,
+  type LeaseCommand,
+  LeaseCommandCode,
+  type LeaseExpireCommand,
+  type LeaseLeaderCommand,
+  type LeaseListCommand,
+  type LeaseWriteCommand,
+  leaseProblem,
+  readLeaseBody,
+  writeLeaseBody,
+} from './leaseCommands.js';
 import { DEFAULT_KV_LIMITS, type KvLimits } from './limits.js';
 import { readTxnBody, type TxnCommand, txnProblem, writeTxnBody } from './txn.js';
 
@@ -59,6 +72,8 @@ export type PutCommand = {
   readonly type: 'put';
   readonly key: Uint8Array;
   readonly value: Uint8Array;
+  /** Attach the key to this lease (absent or 0: detach it from any lease). */
+  readonly lease?: number;
   readonly session?: SessionRef;
 };
 export type DeleteCommand = {
@@ -106,10 +121,16 @@ export type KeepAliveCommand = { readonly type: 'keepAlive'; readonly clientId: 
 /** Ends a session and frees its cached response. */
 export type CloseSessionCommand = { readonly type: 'closeSession'; readonly clientId: number };
 
-export type WriteCommand = PutCommand | DeleteCommand | CasCommand | IncrCommand | TxnCommand;
-export type ReadCommand = GetCommand | GetAtCommand | ScanCommand;
+export type WriteCommand =
+  | PutCommand
+  | DeleteCommand
+  | CasCommand
+  | IncrCommand
+  | TxnCommand
+  | LeaseWriteCommand;
+export type ReadCommand = GetCommand | GetAtCommand | ScanCommand | LeaseListCommand;
 export type SessionCommand = RegisterSessionCommand | KeepAliveCommand | CloseSessionCommand;
-export type KvCommand = WriteCommand | ReadCommand | SessionCommand;
+export type KvCommand = WriteCommand | ReadCommand | SessionCommand | LeaseExpireCommand | LeaseLeaderCommand;
 export type KvCommandType = KvCommand['type'];
 
 /**
@@ -136,9 +157,11 @@ export const CommandCode = {
   incr: 9,
   txn: 10,
   getAt: 11,
+  ...LeaseCommandCode,
 } as const satisfies Record<KvCommandType, number>;
 
 const F_SESSION = 0x01;
+const F_PUT_LEASE = 0x02;
 const F_CAS_VERSION = 0x02;
 const F_CAS_EXPECTED_PRESENT = 0x04;
 const F_CAS_VALUE_PRESENT = 0x08;
@@ -153,12 +176,19 @@ export function isWriteCommand(cmd: KvCommand): cmd is WriteCommand {
     cmd.type === 'delete' ||
     cmd.type === 'cas' ||
     cmd.type === 'incr' ||
-    cmd.type === 'txn'
+    cmd.type === 'txn' ||
+    cmd.type === 'leaseGrant' ||
+    cmd.type === 'leaseRevoke'
   );
 }
 
 export function isReadCommand(cmd: KvCommand): cmd is ReadCommand {
-  return cmd.type === 'get' || cmd.type === 'getAt' || cmd.type === 'scan';
+  return cmd.type === 'get' || cmd.type === 'getAt' || cmd.type === 'scan' || cmd.type === 'leaseList';
+}
+
+/** Lease requests the leader serves from its deadlines (never logged, never a write). */
+export function isLeaseLeaderCommand(cmd: KvCommand): cmd is LeaseLeaderCommand {
+  return cmd.type === 'leaseKeepAlive' || cmd.type === 'leaseTimeToLive';
 }
 
 export type CommandCheck =
@@ -230,6 +260,13 @@ export function checkCommand(cmd: KvCommand, limits: KvLimits = DEFAULT_KV_LIMIT
         sessionProblem(cmd.session),
         keyProblem(cmd.key, limits, 'key', false),
         valueProblem(cmd.value, limits),
+        cmd.lease === undefined || cmd.lease === 0 || isLeaseId(cmd.lease)
+          ? OK
+          : {
+              ok: false,
+              code: 'invalid-argument',
+              message: `lease id ${cmd.lease} is not a positive integer`,
+            },
       );
     case 'delete':
       return first(sessionProblem(cmd.session), keyProblem(cmd.key, limits, 'key', false));
@@ -312,6 +349,13 @@ export function checkCommand(cmd: KvCommand, limits: KvLimits = DEFAULT_KV_LIMIT
             code: 'invalid-argument',
             message: `client id ${cmd.clientId} is not a positive integer`,
           };
+    default: {
+      const problem = leaseProblem(cmd);
+      return first(
+        'session' in cmd ? sessionProblem(cmd.session) : OK,
+        problem === null ? OK : { ok: false, code: 'invalid-argument', message: problem },
+      );
+    }
   }
 }
 
@@ -328,12 +372,15 @@ export function writeCommand(w: Writer, cmd: KvCommand, limits: KvLimits = DEFAU
   if (!check.ok) throw new EncodeError(`${cmd.type}: ${check.message}`);
   w.u8(CommandCode[cmd.type]);
   switch (cmd.type) {
-    case 'put':
-      w.u8(cmd.session === undefined ? 0 : F_SESSION);
+    case 'put': {
+      const lease = cmd.lease ?? 0;
+      w.u8((cmd.session === undefined ? 0 : F_SESSION) | (lease === 0 ? 0 : F_PUT_LEASE));
       if (cmd.session !== undefined) writeSession(w, cmd.session);
       w.lenBytes(cmd.key);
       w.lenBytes(cmd.value);
+      if (lease !== 0) w.varint(lease);
       return;
+    }
     case 'delete':
       w.u8(cmd.session === undefined ? 0 : F_SESSION);
       if (cmd.session !== undefined) writeSession(w, cmd.session);
@@ -395,6 +442,8 @@ export function writeCommand(w: Writer, cmd: KvCommand, limits: KvLimits = DEFAU
     case 'closeSession':
       w.varint(cmd.clientId);
       return;
+    default:
+      writeLeaseBody(w, cmd, writeSession);
   }
 }
 
@@ -455,11 +504,15 @@ export function readCommand(r: Reader, limits: KvLimits = DEFAULT_KV_LIMITS): Kv
   const code = r.u8();
   switch (code) {
     case CommandCode.put: {
-      const flags = readFlags(r, F_SESSION);
+      const flags = readFlags(r, F_SESSION | F_PUT_LEASE);
       const session = flags & F_SESSION ? readSession(r) : undefined;
       const key = readKey(r, limits);
       const value = readValue(r, limits);
-      return session === undefined ? { type: 'put', key, value } : { type: 'put', key, value, session };
+      const put: PutCommand =
+        flags & F_PUT_LEASE
+          ? { type: 'put', key, value, lease: readLeaseId(r) }
+          : { type: 'put', key, value };
+      return session === undefined ? put : { ...put, session };
     }
     case CommandCode.delete: {
       const flags = readFlags(r, F_SESSION);
@@ -527,9 +580,22 @@ export function readCommand(r: Reader, limits: KvLimits = DEFAULT_KV_LIMITS): Kv
       const flags = readFlags(r, F_SESSION);
       return readTxnBody(r, limits, flags & F_SESSION ? readSession(r) : undefined);
     }
-    default:
-      return r.fail(DecodeErrorReason.UnknownType, `command type ${code}`);
+    default: {
+      if (code < LeaseCommandCode.leaseGrant || code > LeaseCommandCode.leaseList) {
+        return r.fail(DecodeErrorReason.UnknownType, `command type ${code}`);
+      }
+      const cmd: LeaseCommand = readLeaseBody(r, code, readSession);
+      const problem = leaseProblem(cmd);
+      if (problem !== null) r.fail(DecodeErrorReason.Malformed, problem);
+      return cmd;
+    }
   }
+}
+
+function readLeaseId(r: Reader): number {
+  const id = r.varint();
+  if (id === 0) r.fail(DecodeErrorReason.Malformed, 'lease id 0 (omit it instead)');
+  return id;
 }
 
 /** Decodes a log entry's payload or throws a DecodeError. */

@@ -40,14 +40,36 @@ export type {
   CallOptions,
   CasExpectInput,
   KvClientOptions,
+  PutOptions,
   ReadOptions,
   ScanOptions,
   ScanPage,
   ScanRangeInput,
 } from './KvClientOptions.js';
+export type { LeaseKeepAlive, LeaseRevoked, LeaseTtl } from './KvLeases.js';
 export type { KvStateMachineOptions } from './KvStateMachine.js';
 export { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_TIMEOUT_MS, KvStateMachine } from './KvStateMachine.js';
 export type { WatchBatch, WatchOptions } from './KvWatch.js';
+export type { LeaseListener } from './LeaseTable.js';
+export type {
+  LeaseCommand,
+  LeaseExpireCommand,
+  LeaseGrantCommand,
+  LeaseKeepAliveCommand,
+  LeaseListCommand,
+  LeaseRevokeCommand,
+  LeaseTimeToLiveCommand,
+} from './leaseCommands.js';
+export { MAX_LEASE_TTL_SECONDS, MIN_LEASE_TTL_SECONDS } from './leaseCommands.js';
+export type {
+  LeaseGrant,
+  LeaseGrantResult,
+  LeaseKeepAliveResult,
+  LeaseListResult,
+  LeaseResult,
+  LeaseRevokeResult,
+  LeaseTimeToLiveResult,
+} from './leaseResults.js';
 export type { KeyCheck, KvLimits, ValueCheck } from './limits.js';
 export { checkKey, checkValue, DEFAULT_KV_LIMITS, KeyLimits } from './limits.js';
 export type {
@@ -70,6 +92,11 @@ export {
   PROTOCOL_VERSION,
   ReadConsistency,
 } from './protocol.js';
+export type { CampaignOptions, ElectionLeader, Leadership, ObserveOptions } from './recipes/Election.js';
+export { Election } from './recipes/Election.js';
+export type { SessionOptions as RecipeOptions } from './recipes/LeaseSession.js';
+export type { AcquireOptions, LockHandle } from './recipes/Lock.js';
+export { Lock } from './recipes/Lock.js';
 export type {
   CasResult,
   CloseSessionResult,

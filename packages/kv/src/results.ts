@@ -14,12 +14,20 @@
  *     0x08 closeSession
  *     0x09 incr             revision:varint  version:varint  negative:u8  magnitude:varint
  *     0x0a txn              succeeded:u8  revision:varint  count:varint  opResult*   (see txn.ts)
+ *     0x0b leaseGrant       id:varint  ttlSeconds:varint
+ *     0x0c leaseRevoke      revoked:u8  revision:varint
+ *     0x0d leaseKeepAlive   id:varint  ttlSeconds:varint
+ *     0x0e leaseTimeToLive  id:varint  grantedTtlSeconds:varint  remainingMs:varint  hasKeys:u8 [count:varint key*]
+ *     0x0f leaseList        count:varint  (id:varint ttlSeconds:varint)*
  *     0x81 compare-failed   message  revision:varint  present:u8  [kv]
  *     0x82.. other failures message
- *   kv = key  value  version:varint  createRevision:varint  modRevision:varint  (key, value: len:varint bytes)
+ *   kv = key  value  version:varint  createRevision:varint  modRevision:varint  lease:varint
+ *        (key, value: len:varint bytes; lease 0 = none. Snapshots of format 1 hold kvs without the
+ *        lease field: `readResult(r, limits, false)` reads those)
  *   message = len:varint UTF-8
  */
 import { DecodeErrorReason, EncodeError, type Reader, type Writer } from '@keel/core/codec';
+import { type LeaseResult, LeaseResultTag, readLeaseResult, writeLeaseResult } from './leaseResults.js';
 import { DEFAULT_KV_LIMITS, type KvLimits } from './limits.js';
 import { readTxnResult, type TxnResult, writeTxnResult } from './txn.js';
 
@@ -36,6 +44,8 @@ export interface KeyValue {
   readonly version: number;
   readonly createRevision: number;
   readonly modRevision: number;
+  /** The lease the key is attached to (deleted with it); absent when none (0 on the wire). */
+  readonly lease?: number;
 }
 
 /** Every `code` a result can fail with. */
@@ -56,6 +66,8 @@ export const ResultCode = {
   Compacted: 'compacted',
   /** getAt: the revision is past the store's. */
   FutureRevision: 'future-revision',
+  /** A put, txn put or lease operation named a lease that does not exist (never granted, revoked or expired). */
+  LeaseNotFound: 'lease-not-found',
 } as const;
 export type ResultCode = (typeof ResultCode)[keyof typeof ResultCode];
 
@@ -139,6 +151,7 @@ export type KvResult =
   | KeepAliveResult
   | CloseSessionResult
   | TxnResult
+  | LeaseResult
   | CompareFailed
   | Failure;
 
@@ -153,6 +166,7 @@ const Tag = {
   closeSession: 0x08,
   incr: 0x09,
   txn: 0x0a,
+  ...LeaseResultTag,
 } as const;
 
 const FailureTag = {
@@ -164,6 +178,7 @@ const FailureTag = {
   'not-an-integer': 0x86,
   compacted: 0x87,
   'future-revision': 0x88,
+  'lease-not-found': 0x89,
 } as const satisfies Record<ResultCode, number>;
 
 const FAILURE_BY_TAG = new Map<number, ResultCode>(
@@ -188,9 +203,11 @@ export function writeKeyValue(w: Writer, kv: KeyValue): void {
   w.varint(kv.version);
   w.varint(kv.createRevision);
   w.varint(kv.modRevision);
+  w.varint(kv.lease ?? 0);
 }
 
-export function readKeyValue(r: Reader, limits: KvLimits): KeyValue {
+/** `withLease` false: the layout before leases (format-1 snapshots). */
+export function readKeyValue(r: Reader, limits: KvLimits, withLease = true): KeyValue {
   const key = r.lenBytes(limits.maxKeyBytes).slice();
   if (key.length === 0) r.fail(DecodeErrorReason.Malformed, 'empty key');
   const value = r.lenBytes(limits.maxValueBytes).slice();
@@ -200,7 +217,10 @@ export function readKeyValue(r: Reader, limits: KvLimits): KeyValue {
   if (version === 0 || createRevision === 0 || modRevision < createRevision) {
     r.fail(DecodeErrorReason.Malformed, 'key version or revisions out of order');
   }
-  return { key, value, version, createRevision, modRevision };
+  const lease = withLease ? r.varint() : 0;
+  return lease === 0
+    ? { key, value, version, createRevision, modRevision }
+    : { key, value, version, createRevision, modRevision, lease };
 }
 
 function writeBool(w: Writer, b: boolean): void {
@@ -218,8 +238,8 @@ function writeOptionalKv(w: Writer, kv: KeyValue | null): void {
   if (kv !== null) writeKeyValue(w, kv);
 }
 
-function readOptionalKv(r: Reader, limits: KvLimits): KeyValue | null {
-  return readBool(r) ? readKeyValue(r, limits) : null;
+function readOptionalKv(r: Reader, limits: KvLimits, withLease: boolean): KeyValue | null {
+  return readBool(r) ? readKeyValue(r, limits, withLease) : null;
 }
 
 /** Writes one result. Messages longer than `maxMessageBytes` are cut. */
@@ -272,11 +292,13 @@ export function writeResult(w: Writer, result: KvResult, limits: KvLimits = DEFA
     case 'keepAlive':
     case 'closeSession':
       return;
+    default:
+      writeLeaseResult(w, result);
   }
 }
 
 /** Reads one result written by `writeResult`; throws a DecodeError on anything else. */
-export function readResult(r: Reader, limits: KvLimits = DEFAULT_KV_LIMITS): KvResult {
+export function readResult(r: Reader, limits: KvLimits = DEFAULT_KV_LIMITS, withLease = true): KvResult {
   const tag = r.u8();
   switch (tag) {
     case Tag.put:
@@ -291,13 +313,13 @@ export function readResult(r: Reader, limits: KvLimits = DEFAULT_KV_LIMITS): KvR
     }
     case Tag.get: {
       const revision = r.varint();
-      return { ok: true, type: 'get', revision, kv: readOptionalKv(r, limits) };
+      return { ok: true, type: 'get', revision, kv: readOptionalKv(r, limits, withLease) };
     }
     case Tag.scan: {
       const revision = r.varint();
       const count = r.count(limits.maxScanLimit, 'scan item count');
       const items: KeyValue[] = [];
-      for (let i = 0; i < count; i++) items.push(readKeyValue(r, limits));
+      for (let i = 0; i < count; i++) items.push(readKeyValue(r, limits, withLease));
       return { ok: true, type: 'scan', revision, items, more: readBool(r) };
     }
     case Tag.incr: {
@@ -311,19 +333,22 @@ export function readResult(r: Reader, limits: KvLimits = DEFAULT_KV_LIMITS): KvR
     case Tag.registerSession:
       return { ok: true, type: 'registerSession', clientId: r.varint() };
     case Tag.txn:
-      return readTxnResult(r, limits, (rr) => readKeyValue(rr, limits));
+      return readTxnResult(r, limits, (rr) => readKeyValue(rr, limits, withLease));
     case Tag.keepAlive:
       return { ok: true, type: 'keepAlive' };
     case Tag.closeSession:
       return { ok: true, type: 'closeSession' };
     default: {
+      if (tag >= LeaseResultTag.leaseGrant && tag <= LeaseResultTag.leaseList) {
+        return readLeaseResult(r, tag, limits);
+      }
       const code = FAILURE_BY_TAG.get(tag);
       if (code === undefined)
         return r.fail(DecodeErrorReason.UnknownType, `result tag 0x${tag.toString(16)}`);
       const message = r.utf8(limits.maxMessageBytes);
       if (code === 'compare-failed') {
         const revision = r.varint();
-        return { ok: false, code, message, revision, current: readOptionalKv(r, limits) };
+        return { ok: false, code, message, revision, current: readOptionalKv(r, limits, withLease) };
       }
       return { ok: false, code, message };
     }

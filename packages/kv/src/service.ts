@@ -2,6 +2,7 @@ import type { RequestService, ServiceRequest } from '@keel/core';
 import { DecodeError } from '@keel/core/codec';
 import { encodeEntry, isWriteCommand } from './commands.js';
 import type { KvStateMachine } from './KvStateMachine.js';
+import { leaseDeadlines, serveLeaseRequest } from './leaseService.js';
 import { decodeRequest, encodeResponse, type KvRequest } from './protocol.js';
 import type { KvResult } from './results.js';
 import { decodeWatchRequest, encodeWatchReply, isWatchRequest } from './watchProtocol.js';
@@ -24,7 +25,14 @@ export const kvService: RequestService<KvStateMachine, KvResult> = {
     }
     const cmd = request.command;
     const label: string = cmd.type;
-    if (cmd.type === 'get' || cmd.type === 'getAt' || cmd.type === 'scan') {
+    if (cmd.type === 'leaseKeepAlive' || cmd.type === 'leaseTimeToLive') {
+      return {
+        kind: 'leader',
+        label: cmd.type,
+        run: (sm, deadlines) => serveLeaseRequest(sm, cmd, deadlines),
+      };
+    }
+    if (cmd.type === 'get' || cmd.type === 'getAt' || cmd.type === 'scan' || cmd.type === 'leaseList') {
       return { kind: 'read', label: cmd.type, consistency: request.consistency, run: (sm) => sm.read(cmd) };
     }
     if (
@@ -44,6 +52,7 @@ export const kvService: RequestService<KvStateMachine, KvResult> = {
   },
   encodeResult: (result) => encodeResponse({ kind: 'result', result }).slice(),
   encodeError: (error) => encodeResponse({ kind: 'error', ...error }).slice(),
+  deadlines: leaseDeadlines,
 };
 
 /**

@@ -1,14 +1,19 @@
 /**
  * The whole store as one byte string, for Raft snapshots (dissertation §5.1):
  *
- *   snapshot = magic:4 ("KVSN")  version:u8 (1)
+ *   snapshot = magic:4 ("KVSN")  version:u8 (2)
  *              revision:varint  clock:varint  highestClientId:varint
  *              sessionCount:varint  session*      (least recently active first)
+ *              lastLeaseId:varint  leaseCount:varint  (id:varint ttlSeconds:varint)*   (ascending ids)
  *              keyCount:varint      kv*           (ascending byte order)
  *              crc32:u32                          (IEEE CRC-32 of every byte before it, big-endian)
  *   session  = clientId:varint  lastSeq:varint  lastActive:varint  hasResult:u8  [result]
  *              (highestClientId, sessionCount and the sessions are @keel/core's `writeSessions`)
- *   kv       = key  value  version:varint  createRevision:varint  modRevision:varint
+ *   kv       = key  value  version:varint  createRevision:varint  modRevision:varint  lease:varint
+ *
+ * Format 1 (before leases) has no lease section and no `lease` in kvs (nor in the kvs of cached
+ * results); it still loads, as a store without leases. Each lease's keys are not stored: they are
+ * the keys naming it, rebuilt on restore (a key naming a lease that does not exist is corruption).
  *
  * Sessions keep their activity order because expiry walks them oldest first: a restored member must
  * expire the same sessions at the same entries as the member that took the snapshot. The encoding
@@ -22,6 +27,7 @@ import { type SessionLimits, type SessionsImage, SessionTable } from '@keel/core
 import { DecodeError, Reader, readSessions, Writer, writeSessions } from '@keel/core/codec';
 import { crc32 } from './crc32.js';
 import { SnapshotError, SnapshotErrorReason } from './errors.js';
+import { LeaseTable } from './LeaseTable.js';
 import { DEFAULT_KV_LIMITS, type KvLimits } from './limits.js';
 import {
   type KeyValue,
@@ -36,7 +42,9 @@ import type { KvState } from './state.js';
 
 /** "KVSN" */
 export const SNAPSHOT_MAGIC = Uint8Array.of(0x4b, 0x56, 0x53, 0x4e);
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
+/** The format before leases, still read. */
+const SNAPSHOT_VERSION_NO_LEASES = 1;
 const HEADER_BYTES = SNAPSHOT_MAGIC.length + 1;
 const CRC_BYTES = 4;
 
@@ -52,9 +60,22 @@ interface Captured {
   readonly revision: number;
   readonly clock: number;
   readonly sessions: SessionsImage<KvResult>;
+  readonly leases: LeasesImage;
   /** In key order. */
   readonly kvs: readonly KeyValue[];
   readonly estimate: number;
+}
+
+/** The lease table without its keys (rebuilt from the kvs). */
+interface LeasesImage {
+  readonly lastId: number;
+  /** [id, ttlSeconds], ascending ids. */
+  readonly leases: readonly (readonly [number, number])[];
+}
+
+function leasesImage(t: LeaseTable): LeasesImage {
+  const leases = [...t.byId].map(([id, l]) => [id, l.ttlSeconds] as const).sort((a, b) => a[0] - b[0]);
+  return { lastId: t.lastId, leases };
 }
 
 /** What the header needs of a capture. */
@@ -62,7 +83,7 @@ type HeaderFields = Omit<Captured, 'kvs'> & { readonly kvs: { readonly length: n
 
 function capture(state: KvState): Captured {
   const kvs: KeyValue[] = new Array(state.data.size);
-  let estimate = 64 + state.sessions.size * 64;
+  let estimate = 64 + state.sessions.size * 64 + state.leases.size * 16;
   let i = 0;
   for (const ks of state.index.keys()) {
     const kv = state.data.get(ks)!;
@@ -73,6 +94,7 @@ function capture(state: KvState): Captured {
     revision: state.revision,
     clock: state.clock,
     sessions: state.sessions.image(),
+    leases: leasesImage(state.leases),
     kvs,
     estimate,
   };
@@ -87,6 +109,12 @@ function startSnapshot(c: HeaderFields, limits: KvLimits): Writer {
   w.varint(c.revision);
   w.varint(c.clock);
   writeSessions(w, c.sessions, (out, result) => writeResult(out, result, limits));
+  w.varint(c.leases.lastId);
+  w.varint(c.leases.leases.length);
+  for (const [id, ttl] of c.leases.leases) {
+    w.varint(id);
+    w.varint(ttl);
+  }
   w.varint(c.kvs.length);
   return w;
 }
@@ -112,6 +140,7 @@ export interface FrozenState {
   readonly revision: number;
   readonly clock: number;
   readonly sessions: SessionsImage<KvResult>;
+  readonly leases: LeasesImage;
   readonly keyChunks: readonly (readonly string[])[];
   readonly count: number;
 }
@@ -124,6 +153,7 @@ export function freeze(state: KvState): FrozenState {
     revision: state.revision,
     clock: state.clock,
     sessions: state.sessions.image(),
+    leases: leasesImage(state.leases),
     keyChunks,
     count,
   };
@@ -188,10 +218,10 @@ export function decodeSnapshot(
       throw new SnapshotError(SnapshotErrorReason.Magic, 'not a Keel KV snapshot');
   }
   const version = bytes[SNAPSHOT_MAGIC.length]!;
-  if (version !== SNAPSHOT_VERSION) {
+  if (version !== SNAPSHOT_VERSION && version !== SNAPSHOT_VERSION_NO_LEASES) {
     throw new SnapshotError(
       SnapshotErrorReason.Version,
-      `snapshot format version ${version}; this build reads ${SNAPSHOT_VERSION}`,
+      `snapshot format version ${version}; this build reads ${SNAPSHOT_VERSION_NO_LEASES} and ${SNAPSHOT_VERSION}`,
     );
   }
   const bodyEnd = bytes.length - CRC_BYTES;
@@ -204,7 +234,12 @@ export function decodeSnapshot(
     );
   }
   try {
-    return readBody(new Reader(bytes, HEADER_BYTES, bodyEnd), limits, sessionLimits);
+    return readBody(
+      new Reader(bytes, HEADER_BYTES, bodyEnd),
+      limits,
+      sessionLimits,
+      version === SNAPSHOT_VERSION,
+    );
   } catch (err) {
     if (err instanceof DecodeError) {
       throw new SnapshotError(SnapshotErrorReason.Malformed, `snapshot body: ${err.message}`, { cause: err });
@@ -213,10 +248,22 @@ export function decodeSnapshot(
   }
 }
 
-function readBody(r: Reader, limits: KvLimits, sessionLimits: SessionLimits): KvState {
+function readBody(r: Reader, limits: KvLimits, sessionLimits: SessionLimits, withLeases: boolean): KvState {
   const revision = r.varint();
   const clock = r.varint();
-  const image = readSessions(r, clock, (input) => readResult(input, limits), corrupt);
+  const image = readSessions(r, clock, (input) => readResult(input, limits, withLeases), corrupt);
+  const leases = new LeaseTable(withLeases ? r.varint() : 0);
+  const leaseCount = withLeases ? r.count(r.remaining, 'lease count') : 0;
+  let previousId = 0;
+  for (let i = 0; i < leaseCount; i++) {
+    const id = r.varint();
+    const ttlSeconds = r.varint();
+    if (id === 0 || id > leases.lastId) corrupt(`lease #${i} has id ${id}, not in 1..${leases.lastId}`);
+    if (id <= previousId) corrupt(`lease #${i} is not above the previous one`);
+    previousId = id;
+    if (ttlSeconds === 0) corrupt(`lease ${id} has a TTL of 0`);
+    leases.byId.set(id, { ttlSeconds, keys: new Set() });
+  }
   // Counts are bounded by the bytes left (every record takes at least one byte per field), so a
   // corrupt count cannot make the decoder allocate more than the snapshot's own size.
   const keyCount = r.count(r.remaining, 'key count');
@@ -225,9 +272,14 @@ function readBody(r: Reader, limits: KvLimits, sessionLimits: SessionLimits): Kv
   let bytes = 0;
   let previous: string | null = null;
   for (let i = 0; i < keyCount; i++) {
-    const kv = readKeyValue(r, limits);
+    const kv = readKeyValue(r, limits, withLeases);
     const ks = keyString(kv.key);
     if (previous !== null && ks <= previous) corrupt(`key #${i} is not above the previous key`);
+    if (kv.lease !== undefined) {
+      const lease =
+        leases.byId.get(kv.lease) ?? corrupt(`key #${i} names lease ${kv.lease}, which does not exist`);
+      lease.keys.add(ks);
+    }
     if (kv.modRevision > revision) corrupt(`key #${i} was modified after the store revision`);
     previous = ks;
     order.push(ks);
@@ -242,5 +294,6 @@ function readBody(r: Reader, limits: KvLimits, sessionLimits: SessionLimits): Kv
     data,
     index: SortedKeys.fromSorted(order),
     sessions: new SessionTable(sessionLimits, image),
+    leases,
   };
 }

@@ -1,4 +1,5 @@
 import { type SessionLimits, SessionTable } from '@keel/core';
+import { LeaseTable } from './LeaseTable.js';
 import type { KeyValue, KvResult } from './results.js';
 import { SortedKeys } from './SortedKeys.js';
 
@@ -19,6 +20,8 @@ export interface KvState {
   readonly index: SortedKeys;
   /** Exactly-once sessions (§6.3): the client's last command and its result; expiry by `clock`. */
   readonly sessions: SessionTable<KvResult>;
+  /** Leases and their attached keys (each key's `lease` names its lease). */
+  readonly leases: LeaseTable;
 }
 
 export function emptyState(sessionLimits: SessionLimits): KvState {
@@ -29,5 +32,6 @@ export function emptyState(sessionLimits: SessionLimits): KvState {
     data: new Map(),
     index: new SortedKeys(),
     sessions: new SessionTable(sessionLimits),
+    leases: new LeaseTable(),
   };
 }

@@ -3,9 +3,10 @@
  *
  *   txn     = flags:u8 [session]  nCompare:varint compare*  nThen:varint op*  nElse:varint op*
  *             flags: 0x01 session
- *   compare = target:u8 (1 value, 2 version, 3 createRevision, 4 modRevision, 5 exists)
+ *   compare = target:u8 (1 value, 2 version, 3 createRevision, 4 modRevision, 5 exists, 6 lease)
  *             op:u8 (1 =, 2 !=, 3 <, 4 >)  key  operand     (value: bytes; exists: u8 0/1; else varint)
  *   op      = 1 put key value | 2 delete key | 3 get key | 4 range flags:u8 start|prefix [end] limit:varint
+ *             | 5 put key value lease:varint (a put attaching the key to a lease)
  *             (range flags as scan's: 0x01 prefix, 0x02 end present)
  *
  * Semantics (etcd's, restated): every compare reads the store as it was before the transaction;
@@ -13,7 +14,9 @@
  * before them in the same branch. All writes of the branch share one new revision (the store's
  * revision goes up by one, however many keys change; by none when nothing changes), so a watch
  * delivers them together. A key absent compares as version 0, create/mod revision 0, and fails
- * every value comparison. A branch may not write the same key twice. Limits: `MAX_TXN_OPS`
+ * every value comparison; a key with no lease compares as lease 0. A put naming a lease attaches the
+ * key to it (one without detaches it); a lease that does not exist fails the whole transaction with
+ * `lease-not-found` before anything is written. A branch may not write the same key twice. Limits: `MAX_TXN_OPS`
  * compares and operations per branch; the range results of one transaction share one scan's
  * budget (`maxScanLimit` items, about `maxScanBytes`): a range past it comes back empty with
  * `more` set, to be read with a scan.
@@ -31,14 +34,14 @@ export type TxnCompare =
   | { readonly key: Uint8Array; readonly target: 'value'; readonly op: CompareOp; readonly value: Uint8Array }
   | {
       readonly key: Uint8Array;
-      readonly target: 'version' | 'createRevision' | 'modRevision';
+      readonly target: 'version' | 'createRevision' | 'modRevision' | 'lease';
       readonly op: CompareOp;
       readonly value: number;
     }
   | { readonly key: Uint8Array; readonly target: 'exists'; readonly op: '=' | '!='; readonly value: boolean };
 
 export type TxnOp =
-  | { readonly type: 'put'; readonly key: Uint8Array; readonly value: Uint8Array }
+  | { readonly type: 'put'; readonly key: Uint8Array; readonly value: Uint8Array; readonly lease?: number }
   | { readonly type: 'delete'; readonly key: Uint8Array }
   | { readonly type: 'get'; readonly key: Uint8Array }
   | { readonly type: 'range'; readonly range: ScanRange; readonly limit: number };
@@ -68,7 +71,8 @@ export type TxnResult = {
   readonly results: readonly TxnOpResult[];
 };
 
-const TARGETS = ['value', 'version', 'createRevision', 'modRevision', 'exists'] as const;
+const TARGETS = ['value', 'version', 'createRevision', 'modRevision', 'exists', 'lease'] as const;
+const OP_PUT_LEASE = 5;
 const OPS: readonly CompareOp[] = ['=', '!=', '<', '>'];
 const OP_TYPES = ['put', 'delete', 'get', 'range'] as const;
 
@@ -90,7 +94,7 @@ export function compareHolds(c: TxnCompare, kv: KeyValue | null): boolean {
     case 'exists':
       return (kv !== null) === c.value ? c.op === '=' : c.op === '!=';
     default: {
-      const n = kv === null ? 0 : kv[c.target];
+      const n = kv === null ? 0 : (kv[c.target] ?? 0);
       return holdsOrder(n < c.value ? -1 : n > c.value ? 1 : 0, c.op);
     }
   }
@@ -124,6 +128,9 @@ export function txnProblem(cmd: TxnCommand, limits: KvLimits): string | null {
       if (op.type === 'put' && op.value.length > limits.maxValueBytes) {
         return `put: value is ${op.value.length} bytes; the limit is ${limits.maxValueBytes}`;
       }
+      if (op.type === 'put' && op.lease !== undefined && !(Number.isSafeInteger(op.lease) && op.lease >= 0)) {
+        return `put: lease id ${op.lease} is not a positive integer`;
+      }
       if (op.type === 'put' || op.type === 'delete') {
         const k = Array.from(op.key, (b) => b.toString(16).padStart(2, '0')).join('');
         if (written.has(k)) return `the ${name} branch writes one key twice`;
@@ -137,7 +144,10 @@ export function txnProblem(cmd: TxnCommand, limits: KvLimits): string | null {
       return `compare: key is ${c.key.length} bytes; the limit is ${limits.maxKeyBytes}`;
     if (c.target === 'value' && c.value.length > limits.maxValueBytes) return 'compare: value over the limit';
     if (
-      (c.target === 'version' || c.target === 'createRevision' || c.target === 'modRevision') &&
+      (c.target === 'version' ||
+        c.target === 'createRevision' ||
+        c.target === 'modRevision' ||
+        c.target === 'lease') &&
       !(Number.isSafeInteger(c.value) && c.value >= 0)
     ) {
       return `compare: ${c.target} ${c.value} is not a count`;
@@ -162,7 +172,8 @@ export function writeTxnBody(w: Writer, cmd: TxnCommand): void {
   for (const ops of [cmd.success, cmd.failure]) {
     w.varint(ops.length);
     for (const op of ops) {
-      w.u8(OP_TYPES.indexOf(op.type) + 1);
+      const leased = op.type === 'put' && op.lease !== undefined && op.lease !== 0;
+      w.u8(leased ? OP_PUT_LEASE : OP_TYPES.indexOf(op.type) + 1);
       if (op.type === 'range') {
         const r = op.range;
         w.u8('prefix' in r ? 1 : r.end === null ? 0 : 2);
@@ -176,6 +187,7 @@ export function writeTxnBody(w: Writer, cmd: TxnCommand): void {
       }
       w.lenBytes(op.key);
       if (op.type === 'put') w.lenBytes(op.value);
+      if (op.type === 'put' && leased) w.varint(op.lease ?? 0);
     }
   }
 }
@@ -209,6 +221,14 @@ export function readTxnBody(r: Reader, limits: KvLimits, session: SessionRef | u
     const n = r.count(MAX_TXN_OPS, 'txn operation count');
     for (let i = 0; i < n; i++) {
       const code = r.u8();
+      if (code === OP_PUT_LEASE) {
+        const key = readKey(r, limits, false);
+        const value = r.lenBytes(limits.maxValueBytes).slice();
+        const lease = r.varint();
+        if (lease === 0) r.fail(DecodeErrorReason.Malformed, 'txn put with lease 0');
+        ops.push({ type: 'put', key, value, lease });
+        continue;
+      }
       const type = OP_TYPES[code - 1] ?? r.fail(DecodeErrorReason.UnknownType, `txn operation ${code}`);
       if (type === 'range') {
         const flags = r.u8();

@@ -7,18 +7,22 @@ type Bytes = string | Uint8Array;
 /**
  * One compare of `KvClient.txn`, named by what it compares; `op` defaults to `=`.
  * `{ key, value }`, `{ key, version }`, `{ key, createRevision }`, `{ key, modRevision }`, or
- * `{ key, exists }` (with `=` or `!=` only).
+ * `{ key, exists }` (with `=` or `!=` only), or `{ key, lease }` (the key's lease id, 0 when none).
  */
 export type CompareInput =
   | { readonly key: Bytes; readonly value: Bytes; readonly op?: CompareOp }
   | { readonly key: Bytes; readonly version: number; readonly op?: CompareOp }
   | { readonly key: Bytes; readonly createRevision: number; readonly op?: CompareOp }
   | { readonly key: Bytes; readonly modRevision: number; readonly op?: CompareOp }
-  | { readonly key: Bytes; readonly exists: boolean; readonly op?: '=' | '!=' };
+  | { readonly key: Bytes; readonly exists: boolean; readonly op?: '=' | '!=' }
+  | { readonly key: Bytes; readonly lease: number; readonly op?: CompareOp };
 
-/** One operation of a branch: `{ put, value }`, `{ delete }`, `{ get }` or `{ range, limit? }`. */
+/**
+ * One operation of a branch: `{ put, value, lease? }` (`lease` attaches the key to that lease),
+ * `{ delete }`, `{ get }` or `{ range, limit? }`.
+ */
 export type TxnOpInput =
-  | { readonly put: Bytes; readonly value: Bytes }
+  | { readonly put: Bytes; readonly value: Bytes; readonly lease?: number }
   | { readonly delete: Bytes }
   | { readonly get: Bytes }
   | {
@@ -50,11 +54,15 @@ function compareOf(c: CompareInput): TxnCompare {
   if ('exists' in c) return { key, target: 'exists', op: op === '!=' ? '!=' : '=', value: c.exists };
   if ('version' in c) return { key, target: 'version', op, value: c.version };
   if ('createRevision' in c) return { key, target: 'createRevision', op, value: c.createRevision };
+  if ('lease' in c) return { key, target: 'lease', op, value: c.lease };
   return { key, target: 'modRevision', op, value: c.modRevision };
 }
 
 function opOf(o: TxnOpInput): TxnOp {
-  if ('put' in o) return { type: 'put', key: bytes(o.put), value: bytes(o.value) };
+  if ('put' in o) {
+    const put = { type: 'put', key: bytes(o.put), value: bytes(o.value) } as const;
+    return o.lease === undefined || o.lease === 0 ? put : { ...put, lease: o.lease };
+  }
   if ('delete' in o) return { type: 'delete', key: bytes(o.delete) };
   if ('get' in o) return { type: 'get', key: bytes(o.get) };
   const r = o.range;

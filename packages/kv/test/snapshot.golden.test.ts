@@ -48,9 +48,21 @@ describe('snapshot format with sessions (golden)', () => {
     expect(sm.get(b('k5'))).not.toBeNull();
     expect(sm.sessionCount).toBe(2);
   });
+
+  it('a format-1 snapshot (before leases) still loads, as the same store without leases', () => {
+    const sm = new KvStateMachine({ sessionTimeoutMs: 5_000, maxSessions: 3 });
+    sm.restore(new Uint8Array(Buffer.from(SNAPSHOT_V1, 'hex')));
+    expect(hex(sm.snapshotBytes())).toBe(SNAPSHOT);
+    expect(sm.leaseCount).toBe(0);
+    expect(sm.sessionCount).toBe(2);
+  });
 });
 
 const RESULTS =
   '[{"ok":true,"type":"put","revision":1,"version":1},{"ok":true,"type":"put","revision":1,"version":1},{"ok":true,"type":"cas","revision":2,"version":1},{"ok":true,"type":"put","revision":3,"version":1},{"ok":false,"code":"stale-sequence","message":"session 2: sequence 2 is below the last executed 3; its response is gone"},{"ok":true,"type":"delete","revision":4,"deleted":true},{"ok":true,"type":"put","revision":5,"version":1},{"ok":true,"type":"closeSession"},{"ok":true,"type":"keepAlive"},{"ok":true,"type":"put","revision":6,"version":1},{"ok":false,"code":"session-expired","message":"session 2 expired or was closed; register a new one"},{"ok":false,"code":"unknown-session","message":"session 999 was never registered"},2]';
+/** Format 2: a lease section after the sessions (here: none issued) and a lease id per key. */
 const SNAPSHOT =
+  '4b56534e0206cc3a0a020103b817010105010a00b81700000004026b32017801020200026b3302763301030300026b3402763401050500026b3502763501060600680a35fd';
+/** The same store in format 1, as the build before leases wrote it. */
+const SNAPSHOT_V1 =
   '4b56534e0106cc3a0a020103b817010105010a00b8170004026b320178010202026b33027633010303026b34027634010505026b35027635010606b468cf12';

@@ -46,7 +46,7 @@ describe('snapshot and restore', () => {
   it('round-trips an empty store', () => {
     const sm = new KvStateMachine();
     const snap = sm.snapshotBytes();
-    expect(hex(snap.subarray(0, 5))).toBe('4b56534e01');
+    expect(hex(snap.subarray(0, 5))).toBe('4b56534e02');
     const other = new KvStateMachine();
     other.restore(snap);
     expect(hex(other.snapshotBytes())).toBe(hex(snap));
@@ -129,7 +129,7 @@ describe('snapshot and restore', () => {
     magic[0] = 0;
     expectSnapshotError(() => new KvStateMachine().restore(magic), 'magic');
     const version = snap.slice();
-    version[4] = 2;
+    version[4] = 3;
     expectSnapshotError(() => new KvStateMachine().restore(version), 'version');
     const crc = snap.slice();
     crc[crc.length - 1]! ^= 1;

@@ -29,6 +29,8 @@ const ENTRY = 256;
 /** A 256-byte entry is a 288-byte record (32-byte header). */
 const RECORD = 288;
 const REOPEN_ENTRIES = Number(process.env.KEEL_BENCH_REOPEN ?? 1_000_000);
+/** KEEL_BENCH_DSYNC=0: the WAL writes and then fdatasyncs (WalOptions.dsync false), for comparison. */
+const DSYNC = process.env.KEEL_BENCH_DSYNC !== '0';
 const data = new Uint8Array(ENTRY).map((_, i) => (i * 31 + 7) & 0xff);
 
 interface Row {
@@ -46,6 +48,8 @@ interface Row {
   /** New segments during the timed part: recycled files, zero-filled files (WAL only). */
   recycled: number;
   zeroFilled: number;
+  /** Process CPU (user + system, every thread) over the timed part, per fsync (µs). */
+  cpuPerSync: number;
 }
 
 function pct(sorted: number[], p: number): number {
@@ -70,6 +74,7 @@ async function rawLoop(dir: string, bytes: number, label: string): Promise<Row> 
   const lat: number[] = [];
   let n = 0;
   let pos = 0;
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   while (performance.now() - t0 < SECONDS * 1000) {
     if (pos + bytes > size) pos = 0; // overwrite from the start: still allocated blocks
@@ -81,6 +86,7 @@ async function rawLoop(dir: string, bytes: number, label: string): Promise<Row> 
     n++;
   }
   const secs = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
   fs.closeSync(fd);
   fs.rmSync(path);
   lat.sort((a, b) => a - b);
@@ -96,6 +102,7 @@ async function rawLoop(dir: string, bytes: number, label: string): Promise<Row> 
     p99: pct(lat, 99),
     recycled: 0,
     zeroFilled: 0,
+    cpuPerSync: (cpu.user + cpu.system) / n,
   };
 }
 
@@ -121,7 +128,7 @@ async function walRun(
   opts: RunOptions = {},
 ): Promise<Row> {
   const dir = await mkdtemp(join(root, 'wal-'));
-  const log = await openLog(dir);
+  const log = await openLog(dir, { dsync: DSYNC });
   let next = 1;
   let compacting: Promise<void> | null = null;
   const maybeCompact = () => {
@@ -154,6 +161,7 @@ async function walRun(
   const first = next;
   let appendMs = 0;
   const lat: number[] = [];
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const deadline = t0 + SECONDS * 1000;
   await Promise.all(
@@ -178,6 +186,7 @@ async function walRun(
     }),
   );
   const secs = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
   const m = log.metrics;
   await compacting;
   await log.close();
@@ -197,6 +206,7 @@ async function walRun(
     p99: pct(lat, 99),
     recycled: m.segmentsRecycled - m0.segmentsRecycled,
     zeroFilled: m.segmentsZeroFilled - m0.segmentsZeroFilled,
+    cpuPerSync: (cpu.user + cpu.system) / fsyncs,
   };
 }
 
@@ -251,16 +261,16 @@ const f2 = (x: number) => x.toFixed(2);
 
 function printRows(rows: Row[], raws: Map<number, Row>): void {
   console.log(
-    '| scenario | entries/s | fsyncs/s | vs raw (same bytes/fsync) | entries/fsync | fdatasync/commit | new segments (recycled/zero-filled) | append() ns/entry | p50 ms | p99 ms |',
+    '| scenario | entries/s | fsyncs/s | vs raw (same bytes/fsync) | entries/fsync | syncs/commit | new segments (recycled/zero-filled) | append() ns/entry | CPU µs/fsync | p50 ms | p99 ms |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     const batch = Number(/^batch (\d+)/.exec(r.scenario)?.[1] ?? 0);
     const base = raws.get(batch);
     const vsRaw = base ? `${f0((100 * r.fsyncsPerSec) / base.fsyncsPerSec)}%` : '-';
     const wal = r.entriesPerSec > 0;
     console.log(
-      `| ${r.scenario} | ${wal ? f0(r.entriesPerSec) : '-'} | ${f0(r.fsyncsPerSec)} | ${vsRaw} | ${wal ? f1(r.entriesPerFsync) : '-'} | ${wal ? `${f2(r.syncsPerCommit)}${r.dirSyncs ? ` (+${r.dirSyncs} dir)` : ''}` : '-'} | ${wal ? `${r.recycled}/${r.zeroFilled}` : '-'} | ${wal ? f0(r.appendNs) : '-'} | ${f2(r.p50)} | ${f2(r.p99)} |`,
+      `| ${r.scenario} | ${wal ? f0(r.entriesPerSec) : '-'} | ${f0(r.fsyncsPerSec)} | ${vsRaw} | ${wal ? f1(r.entriesPerFsync) : '-'} | ${wal ? `${f2(r.syncsPerCommit)}${r.dirSyncs ? ` (+${r.dirSyncs} dir)` : ''}` : '-'} | ${wal ? `${r.recycled}/${r.zeroFilled}` : '-'} | ${wal ? f0(r.appendNs) : '-'} | ${f0(r.cpuPerSync)} | ${f2(r.p50)} | ${f2(r.p99)} |`,
     );
   }
 }

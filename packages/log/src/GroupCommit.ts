@@ -1,8 +1,10 @@
 /**
  * Group commit: appends that arrive while a write + fdatasync runs are collected (SegmentWriter's
  * pending batches) and go out together in the next one — one write() per segment touched and one
- * fdatasync — after which their callbacks run, in order. Nothing is reported durable before its
- * fdatasync returns, and a failed write or fdatasync is fatal, never retried.
+ * fdatasync — after which their callbacks run, in order. With O_DSYNC descriptors (WalOptions.dsync,
+ * the default) the write is the sync: it returns once the data is durable, and no fdatasync follows.
+ * Nothing is reported durable before its fdatasync (or O_DSYNC write) returns, and a failed write or
+ * sync is fatal, never retried.
  */
 import type { ColdReader } from './ColdReader.js';
 import type { Counters } from './counters.js';
@@ -14,6 +16,9 @@ import type { Batch, Callback, SegmentWriter } from './SegmentWriter.js';
 import type { WalLogger } from './types.js';
 
 const RESOLVED = Promise.resolve();
+
+/** What a commit was doing when it failed: a plain write, an fdatasync, or an O_DSYNC write (a sync). */
+type Phase = 'write' | 'sync' | 'dsync';
 
 /** Runs a caller's callback; one that throws must not leave a commit half-way. */
 export function deliver(cb: Callback, err: Error | null): void {
@@ -110,7 +115,7 @@ export class GroupCommit {
     while (this.#writer.pending.length > 0 && this.#failure === null) {
       const work = this.#writer.takePending();
       this.#inflight = work;
-      let phase: 'write' | 'sync' = 'write';
+      let phase: Phase = 'write';
       try {
         let dirty: Segment | null = null;
         let created = false;
@@ -127,13 +132,26 @@ export class GroupCommit {
             await this.#files.materialize(b.seg);
             created = true;
           }
-          phase = 'write';
-          await writeAll(b.seg.fd!, b.rb.buf, b.len, b.fileOffset);
+          const seg = b.seg;
+          if (seg.dsync) {
+            // An O_DSYNC descriptor: the write returns once the data is durable, so it is this
+            // segment's sync as well (one thread-pool job for the commit instead of two). Its
+            // failure is a failed sync: what reached the page cache is not known to be on disk.
+            phase = 'dsync';
+            const t0 = performance.now();
+            await writeAll(seg.fd!, b.rb.buf, b.len, b.fileOffset);
+            counters.fsyncs++;
+            this.#onFsync?.((performance.now() - t0) / 1000);
+          } else {
+            phase = 'write';
+            await writeAll(seg.fd!, b.rb.buf, b.len, b.fileOffset);
+          }
           counters.bytesWritten += b.len;
-          b.seg.writtenBytes = Math.max(b.seg.writtenBytes, b.fileOffset + b.len);
+          seg.writtenBytes = Math.max(seg.writtenBytes, b.fileOffset + b.len);
           // The cold-read window may hold what this range looked like before the write.
-          this.#reader.forget(b.seg.seq);
-          dirty = b.seg;
+          this.#reader.forget(seg.seq);
+          if (seg.dsync) seg.syncedBytes = seg.writtenBytes;
+          else dirty = seg;
         }
         phase = 'sync';
         if (dirty !== null) {
@@ -171,18 +189,20 @@ export class GroupCommit {
    * A failed write or fsync is fatal: after a failed fdatasync the kernel may have dropped the dirty
    * pages, so a retry could "succeed" without the data. Every pending and later append gets the error.
    */
-  #fail(err: unknown, phase: 'write' | 'sync', work: Batch[]): void {
+  #fail(err: unknown, phase: Phase, work: Batch[]): void {
     const code = isDiskFull(err)
       ? WalErrorCode.DiskFull
-      : phase === 'sync'
-        ? WalErrorCode.FsyncFailed
-        : WalErrorCode.WriteFailed;
+      : phase === 'write'
+        ? WalErrorCode.WriteFailed
+        : WalErrorCode.FsyncFailed;
     const what =
       code === WalErrorCode.DiskFull
         ? 'the disk is full'
         : phase === 'sync'
           ? 'fdatasync failed'
-          : 'a write to the WAL failed';
+          : phase === 'dsync'
+            ? 'a synchronous (O_DSYNC) write to the WAL failed'
+            : 'a write to the WAL failed';
     const failure = new WalError(
       code,
       `WAL stopped: ${what} (${(err as Error)?.message ?? String(err)}); entries acknowledged before stay durable, nothing more is accepted`,

@@ -9,6 +9,8 @@ export interface Segment {
   allocated: number;
   /** Read-write descriptor of the tail (and of segments written by this process), or null. */
   fd: number | null;
+  /** `fd` was opened with O_DSYNC: a write to it returns once durable (no fdatasync follows). */
+  dsync: boolean;
   /** Read-only descriptor opened lazily for cold reads of older segments. */
   readFd: number | null;
   /** End of everything encoded for this segment, written or still pending. */

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import type { Counters } from './counters.js';
-import { close, fstatSize, fsync, open, rename, unlink, writeAll } from './fileIo.js';
+import { close, fstatSize, fsync, O_DSYNC, open, rename, segmentFlags, unlink, writeAll } from './fileIo.js';
 import { PREPARED_SUFFIX } from './recovery.js';
 import type { Segment } from './Segment.js';
 import type { WalLogger } from './types.js';
@@ -20,6 +20,8 @@ interface Prepared {
   readonly path: string;
   readonly fd: number;
   readonly size: number;
+  /** `fd` was opened with O_DSYNC. */
+  readonly dsync: boolean;
 }
 
 export interface SegmentFilesOptions {
@@ -27,6 +29,8 @@ export interface SegmentFilesOptions {
   readonly dirFd: number;
   readonly segmentSize: number;
   readonly preallocate: boolean;
+  /** Open segment files with O_DSYNC (where the platform has it): WalOptions.dsync. */
+  readonly dsync: boolean;
   readonly counters: Counters;
   readonly logger: WalLogger | undefined;
 }
@@ -36,6 +40,7 @@ export class SegmentFiles {
   readonly #dirFd: number;
   readonly #segmentSize: number;
   readonly #preallocate: boolean;
+  readonly #dsync: boolean;
   readonly #counters: Counters;
   readonly #logger: WalLogger | undefined;
   #prepared: Promise<Prepared> | null = null;
@@ -49,6 +54,7 @@ export class SegmentFiles {
     this.#dirFd = o.dirFd;
     this.#segmentSize = o.segmentSize;
     this.#preallocate = o.preallocate;
+    this.#dsync = o.dsync && O_DSYNC !== null;
     this.#counters = o.counters;
     this.#logger = o.logger;
   }
@@ -81,11 +87,11 @@ export class SegmentFiles {
   async #prepare(): Promise<Prepared> {
     const spare = this.#spares.shift();
     if (spare !== undefined) {
-      const fd = await open(spare, 'r+');
+      const fd = await open(spare, segmentFlags('r+', this.#dsync));
       try {
         const size = await fstatSize(fd);
         this.#counters.recycled++;
-        return { path: spare, fd, size };
+        return { path: spare, fd, size, dsync: this.#dsync };
       } catch (err) {
         await close(fd);
         throw err;
@@ -106,7 +112,12 @@ export class SegmentFiles {
       if (!abandoned) {
         await fsync(fd);
         this.#counters.zeroFilled++;
-        return { path, fd, size };
+        // The fill went through the page cache (one fsync at the end); the segment's own writes
+        // go through an O_DSYNC descriptor, opened on the same file.
+        if (!this.#dsync) return { path, fd, size, dsync: false };
+        const dfd = await open(path, segmentFlags('r+', true));
+        await close(fd);
+        return { path, fd: dfd, size, dsync: true };
       }
     } catch (err) {
       await close(fd);
@@ -130,9 +141,11 @@ export class SegmentFiles {
     if (ready !== null) {
       await rename(ready.path, seg.path);
       seg.fd = ready.fd;
+      seg.dsync = ready.dsync;
       seg.allocated = ready.size;
     } else {
-      seg.fd = await open(seg.path, 'wx+');
+      seg.fd = await open(seg.path, segmentFlags('wx+', this.#dsync));
+      seg.dsync = this.#dsync;
     }
     this.startPrepare();
   }

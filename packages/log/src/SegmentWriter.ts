@@ -309,6 +309,7 @@ export class SegmentWriter {
       salt,
       allocated: 0,
       fd: null,
+      dsync: false,
       readFd: null,
       writeOffset: 0,
       entriesStart: 0,

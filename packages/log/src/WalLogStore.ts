@@ -15,7 +15,7 @@ import { type Counters, metricsOf, newCounters } from './counters.js';
 import { DirLock } from './DirLock.js';
 import { EntryCache } from './EntryCache.js';
 import { WalError, WalErrorCode } from './errors.js';
-import { close, fdatasync, fsync, open } from './fileIo.js';
+import { close, fdatasync, fsync, O_DSYNC, open, segmentFlags } from './fileIo.js';
 import { FILE_HEADER_SIZE, recordSize } from './format.js';
 import { deliver, GroupCommit } from './GroupCommit.js';
 import type { LogIndex } from './LogIndex.js';
@@ -76,6 +76,7 @@ export class WalLogStore implements LogStore {
         salt: s.salt,
         allocated: s.size,
         fd: null,
+        dsync: false,
         readFd: null,
         writeOffset: s.size,
         entriesStart: FILE_HEADER_SIZE,
@@ -86,7 +87,9 @@ export class WalLogStore implements LogStore {
       }));
       const tail = segments[segments.length - 1] ?? null;
       if (tail) {
-        tail.fd = tailFd = await open(tail.path, 'r+');
+        const dsync = (options.dsync ?? true) && O_DSYNC !== null;
+        tail.fd = tailFd = await open(tail.path, segmentFlags('r+', dsync));
+        tail.dsync = dsync;
         tail.writeOffset = rec.writeOffset;
         tail.syncedBytes = rec.writeOffset;
         tail.writtenBytes = rec.writeOffset;
@@ -141,6 +144,7 @@ export class WalLogStore implements LogStore {
       dirFd: o.dirFd,
       segmentSize,
       preallocate: options.preallocate ?? true,
+      dsync: options.dsync ?? true,
       counters: this.#counters,
       logger: options.logger,
     });

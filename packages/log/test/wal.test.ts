@@ -72,7 +72,7 @@ describe('group commit', () => {
   });
 
   it('reports nothing durable before its fdatasync returns; appends meanwhile share the next one', async () => {
-    const { log } = await fresh({ segmentSize: 1 << 20, preallocate: false });
+    const { log } = await fresh({ segmentSize: 1 << 20, preallocate: false, dsync: false });
     const held: Array<() => void> = [];
     let syncs = 0;
     const realSync = fs.fdatasync;
@@ -102,6 +102,44 @@ describe('group commit', () => {
     expect(log.metrics.commits).toBe(2);
     expect(log.metrics.fsyncs).toBe(2);
   });
+
+  it.skipIf(fs.constants.O_DSYNC === undefined)(
+    'with O_DSYNC, reports nothing durable before its write returns and calls no fdatasync',
+    async () => {
+      // Data records only: the held writes are the commits' (a rotation or preallocation writes too).
+      const { log } = await fresh({ segmentSize: 1 << 20 });
+      await durable(log, mkEntries(1, 2, 1));
+      const held: Array<() => void> = [];
+      let writes = 0;
+      const realWrite = fs.write;
+      const sync = vi.spyOn(fs, 'fdatasync');
+      vi.spyOn(fs, 'write').mockImplementation(((...args: unknown[]) => {
+        writes++;
+        held.push(() => Reflect.apply(realWrite, fs, args));
+      }) as unknown as typeof fs.write);
+      cleanups.push(async () => {
+        for (const release of held.splice(0)) release();
+      });
+      const done: string[] = [];
+      const append = (i: number, name: string) =>
+        log.append(mkEntries(i, i + 1, 1), null, (e) => done.push(e ? `${name}: ${e.message}` : name));
+      append(2, 'a');
+      await waitFor(() => writes === 1, 10_000, 'the first write');
+      append(3, 'b');
+      append(4, 'c');
+      expect(done).toEqual([]);
+      held.shift()!();
+      await waitFor(() => writes === 2, 10_000, 'the second write');
+      expect(done).toEqual(['a']);
+      held.shift()!();
+      await waitFor(() => done.length === 3, 10_000, 'b and c');
+      expect(done).toEqual(['a', 'b', 'c']);
+      expect(sync).not.toHaveBeenCalled();
+      expect(log.metrics.commits).toBe(3);
+      expect(log.metrics.fsyncs).toBe(3);
+      expect(log.syncState().at(-1)!.syncedBytes).toBe(log.syncState().at(-1)!.writeEnd);
+    },
+  );
 
   it('keeps later appenders waiting for one fsync, not one each', async () => {
     const { log } = await fresh({ segmentSize: 1 << 20 });
@@ -390,6 +428,33 @@ describe('recovery', () => {
     return { dir, file: tail.file, end: tail.syncedBytes };
   }
 
+  for (const dsync of [true, false]) {
+    it(`reads the zeros after the last record of a preallocated tail as the end of the log (dsync: ${dsync})`, async () => {
+      const segmentSize = 1 << 18;
+      const { dir, log } = await fresh({ segmentSize, dsync });
+      await durable(log, mkEntries(1, 41, 1, 100));
+      const st = log.syncState().at(-1)!;
+      await log.close();
+      // The tail file is preallocated to its full size; past the records it holds only zeros.
+      const tail = (await segmentFiles(dir)).at(-1)!;
+      const bytes = await readFile(join(dir, tail));
+      expect(bytes.length).toBe(segmentSize);
+      expect(st.writeEnd).toBeLessThan(segmentSize);
+      expect(bytes.subarray(st.writeEnd).every((b) => b === 0)).toBe(true);
+      const logger = recordingLogger();
+      const again = await openLog(dir, { logger, dsync });
+      expect(again.lastIndex()).toBe(40);
+      // Zeros are the end of the log, not a torn record: nothing is cut, nothing is warned about.
+      expect(logger.logs.filter((l) => l.level !== 'info')).toEqual([]);
+      await durable(again, mkEntries(41, 61, 2, 100));
+      await again.close();
+      const third = await openLog(dir, { dsync: !dsync });
+      cleanups.push(() => third.close());
+      checkAll(third, 1, 61, (i) => (i <= 40 ? 1 : 2));
+      expect((await readFile(join(dir, tail))).length).toBe(segmentSize);
+    });
+  }
+
   it('cuts a torn tail (a half-written last record), logs what was cut, and keeps working', async () => {
     const { dir, file } = await closedLog();
     const logger = recordingLogger();
@@ -493,7 +558,7 @@ describe('recovery', () => {
 describe('failures', () => {
   it('a failed fdatasync stops the store: pending and later appends get KEEL_WAL_FSYNC_FAILED', async () => {
     const logger = recordingLogger();
-    const { dir, log } = await fresh({ segmentSize: 1 << 16, logger });
+    const { dir, log } = await fresh({ segmentSize: 1 << 16, logger, dsync: false });
     await durable(log, mkEntries(1, 11, 1));
     const spy = vi.spyOn(fs, 'fdatasync').mockImplementation(((
       _fd: number,
@@ -516,6 +581,30 @@ describe('failures', () => {
     expect(again.lastIndex()).toBeGreaterThanOrEqual(10);
     checkAll(again, 1, 11, () => 1);
   });
+
+  it.skipIf(fs.constants.O_DSYNC === undefined)(
+    'a failed O_DSYNC write stops the store: pending and later appends get KEEL_WAL_FSYNC_FAILED',
+    async () => {
+      const { dir, log } = await fresh({ segmentSize: 1 << 16 });
+      await durable(log, mkEntries(1, 11, 1));
+      const spy = vi.spyOn(fs, 'write').mockImplementation(((...args: unknown[]) => {
+        const cb = args[args.length - 1] as (e: Error | null, n?: number) => void;
+        cb(Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }));
+      }) as unknown as typeof fs.write);
+      const e1 = (await settle(log, mkEntries(11, 12, 1))) as Error & { code: string };
+      expect(spy).toHaveBeenCalled();
+      expect(e1.code).toBe('KEEL_WAL_FSYNC_FAILED');
+      expect(e1.message).toMatch(/O_DSYNC/);
+      spy.mockRestore();
+      // No retry, even though the write would now succeed.
+      const e2 = (await settle(log, mkEntries(12, 13, 1))) as Error & { code: string };
+      expect(e2.code).toBe('KEEL_WAL_FSYNC_FAILED');
+      await log.close();
+      const again = await openLog(dir);
+      cleanups.push(() => again.close());
+      checkAll(again, 1, 11, () => 1);
+    },
+  );
 
   it('disk full is a clear, fatal error that loses nothing already durable', async () => {
     const { dir, log } = await fresh({ segmentSize: 1 << 16 });

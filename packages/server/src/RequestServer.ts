@@ -9,6 +9,7 @@ import {
 } from '@keel/core';
 import { ClientConnection, type ClientRequest } from '@keel/transport-zmq';
 import { parseAddress, tcpEndpoint } from './addresses.js';
+import type { LeaseTimers } from './LeaseTimers.js';
 import { secondsSince } from './metricKit.js';
 import type { NodeMetrics } from './metrics.js';
 
@@ -25,6 +26,8 @@ export interface RequestServerDeps<Machine, Result> {
   readonly metrics: NodeMetrics;
   /** A member's advertised client endpoint (`host:port`), for forwarding writes to the leader. */
   readonly clientAddress: (id: NodeId) => string | undefined;
+  /** The leader's deadlines, when the service has some (`leader` requests need them). */
+  readonly leases?: LeaseTimers<Machine>;
 }
 
 /**
@@ -157,6 +160,7 @@ export class RequestServer<Machine, Result> {
     if (request.kind === 'read') this.serveRead(req, request);
     else if (request.kind === 'write') this.serveWrite(req, request.command);
     else if (request.kind === 'wait') this.serveWait(req, request);
+    else if (request.kind === 'leader') this.serveLeader(req, request);
     else this.fail(req, { code: request.code, message: request.message, leaderHint: null });
   }
 
@@ -189,6 +193,46 @@ export class RequestServer<Machine, Result> {
           message: 'no leader known',
           leaderHint: outcome.leaderHint,
         });
+      } else {
+        const code = outcome.reason === 'stopped' ? 'stopped' : 'timeout';
+        this.fail(req, { code, message: outcome.message, leaderHint: this.hint() });
+      }
+    });
+  }
+
+  /**
+   * Lease keep-alives and time-to-live: the leader's deadlines, never the log. The clock is read
+   * at arrival, then leadership is confirmed with a ReadIndex round (a deposed leader that still
+   * believes it leads cannot confirm, so it never extends a lease the new leader may expire).
+   * Followers do not forward these: they answer `not-leader` with the hint.
+   */
+  private serveLeader(
+    req: ClientRequest,
+    request: Extract<ServiceRequest<Machine, Result>, { readonly kind: 'leader' }>,
+  ): void {
+    const leases = this.deps.leases;
+    if (leases === undefined) {
+      this.fail(req, { code: 'unsupported', message: 'this member keeps no deadlines', leaderHint: null });
+      return;
+    }
+    const notLeader = (): void =>
+      this.fail(req, {
+        code: 'not-leader',
+        message: 'lease requests are served by the leader',
+        leaderHint: this.deps.node.status().leader,
+      });
+    if (!leases.active) {
+      notLeader();
+      return;
+    }
+    const arrivedAt = leases.now();
+    this.deps.node.read((outcome) => {
+      if (outcome.ok) {
+        // Leadership may have moved while the round ran; then this member's deadlines are gone.
+        if (!leases.active) notLeader();
+        else this.answer(req, request.run(this.deps.machine, leases.view(arrivedAt)));
+      } else if (outcome.reason === 'not-leader') {
+        this.fail(req, { code: 'not-leader', message: 'not the leader', leaderHint: outcome.leaderHint });
       } else {
         const code = outcome.reason === 'stopped' ? 'stopped' : 'timeout';
         this.fail(req, { code, message: outcome.message, leaderHint: this.hint() });
@@ -383,6 +427,7 @@ export class RequestServer<Machine, Result> {
   /** Answers held long polls and closes the connection used for forwarding. */
   async close(): Promise<void> {
     this.stopping = true;
+    this.deps.leases?.close();
     await this.forwardTo?.conn.close();
   }
 }

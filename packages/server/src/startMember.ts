@@ -20,6 +20,7 @@ import { bindError, StartupError } from './errors.js';
 import { warnExposure } from './exposure.js';
 import { HeartbeatRtt } from './heartbeatRtt.js';
 import { instrumented } from './instrumentedLog.js';
+import { LeaseTimers } from './LeaseTimers.js';
 import { encodeMemberAddresses } from './membership.js';
 import { NodeMetrics } from './metrics.js';
 import { engineTicks, type MemberOptions, resolveOptions, type ServedStateMachine } from './options.js';
@@ -146,6 +147,8 @@ export async function startMember<Machine extends ServedStateMachine<Result>, Re
   let node: RaftNode<Result> | null = null;
   // Held long polls (watches) look again after each apply; the server exists only below.
   let applied = (): void => undefined;
+  // The leader's lease deadlines (when the service has any), following the role below.
+  let leases: LeaseTimers<Machine> | undefined;
   node = new RaftNode<Result>({
     raft: {
       id: config.id,
@@ -210,6 +213,7 @@ export async function startMember<Machine extends ServedStateMachine<Result>, Re
     observer: {
       ready: (_id, rd) => {
         if (node !== null) roles.observe(rd);
+        if (rd.softState !== null) leases?.setLeader(rd.softState.role === 'leader');
       },
       apply: () => applied(),
       snapshot: (_id, meta, chunks) => {
@@ -229,7 +233,19 @@ export async function startMember<Machine extends ServedStateMachine<Result>, Re
       },
     },
   });
+  const deadlines = options.service.deadlines;
+  if (deadlines !== undefined) {
+    const raft = node;
+    leases = new LeaseTimers<Machine>({
+      source: deadlines,
+      machine,
+      scheduler: realScheduler,
+      propose: (data) => raft.propose(data, () => undefined),
+    });
+    leases.setLeader(raft.status().role === 'leader');
+  }
   const server = new RequestServer<Machine, Result>({
+    ...(leases === undefined ? {} : { leases }),
     id: config.id,
     readLease: config.readLease,
     node,

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeFileMkdir } from '@keel/ops';
 import { endpointsFromClusterFile, endpointsFromList } from './cluster.js';
+import { comparisonTable } from './compare.js';
 import { durationMs } from './duration.js';
 import { DEFAULT_ELECTION, FAST_ELECTION_TIMEOUT_MS, type FaultMode, runElection } from './election.js';
 import { ETCD_MISSING, etcdVersion } from './etcd.js';
@@ -17,7 +18,9 @@ import {
   type Progress,
   runThroughput,
   type Target,
+  type ThroughputReport,
 } from './throughput.js';
+import { DEFAULT_WATCH_BENCH, runWatchBench } from './watch.js';
 
 export const ExitCode = { Ok: 0, Failed: 1, Usage: 2 } as const;
 
@@ -30,10 +33,12 @@ export interface BenchIo {
   readonly isTTY: boolean;
 }
 
-export const USAGE = `Usage: keel bench <write|read|mixed|election|snapshot|failover> [options]
-       keel bench report <report.json> [--html <file>]   (print a saved report, render it again)
+export const USAGE = `Usage: keel bench <write|read|mixed|txn|watch|election|snapshot|failover> [options]
+       keel bench report <report.json> [--html <file>] [--compare <old.json>]
+                                                (print a saved report, render it again)
 
-Load (write | read | mixed):
+Load (write | read | mixed | txn; txn: each operation is one transaction, if key A exists
+(version > 0) put A and the next key, else get A; etcd: Txn if/then/else):
   --nodes <n>               start a fresh cluster of n members (3, 5 or 7; default 3), stopped afterwards
   --cluster-file <path>     or: use the running cluster of a 'keel cluster' file (cluster.json)
   --endpoints <list>        or: host:clientPort/host:httpPort,... of a running cluster
@@ -41,7 +46,7 @@ Load (write | read | mixed):
                             comparison (needs an 'etcd' binary: apt-get install etcd-server,
                             or KEEL_BENCH_ETCD=<path>); default keel
   --concurrency <list>      outstanding requests per step (default 1,16,64,256)
-  --value-size <list>       value sizes in bytes (default 16,256,4096)
+  --value-size <list>       value sizes in bytes (default 16,256,4096; txn: 256)
   --warmup <duration>       warm-up per step, not measured (default 1s; bare number: seconds)
   --duration <duration>     measured time per step (default 5s; bare number: seconds)
   --workers <n>             client processes (default 2)
@@ -51,6 +56,20 @@ Load (write | read | mixed):
   --timeout <duration>      reply timeout per attempt (default 2s; bare number: milliseconds)
   --cpu-prof <dir>          write a V8 CPU profile of every member the bench starts into <dir>
                             (open in Chrome DevTools or speedscope; written when members stop)
+
+Watch (watch fan-out: N watchers on one prefix, writers putting keys under it; --nodes, --system,
+--cluster-file, --endpoints, --value-size (one), --warmup, --duration, --workers, --timeout as above):
+  --watchers <list>         watchers per step (default 1,100,1000), spread over the --workers
+                            client processes and round-robin over the members
+  --writers <n>             concurrent writers, one put outstanding each, in one more process
+                            (default 4)
+  --rate <puts/s>           puts per second over all writers (default 200; 0 = flat out)
+  --watch-on <all|followers>
+                            which members serve the watchers: every member round-robin
+                            (default), or the followers only (the leader serves none)
+                            Reports events/s delivered, delivery latency from the put's ack
+                            (commit proxy) to each watcher, events lost/duplicated/reordered
+                            (exit 1 unless all 0) and member CPU
 
 Election:
   --nodes <n>               cluster size (default 3)
@@ -80,6 +99,8 @@ Failover (per-put latency of 8 writing clients around a failover, fresh cluster 
 
 Output:
   --json <file>             the report as JSON (schema in tools/bench/README.md)
+  --compare <old.json>      load modes and report: per step, new/old ratios of throughput, p50 and
+                            members' CPU per operation, changes beyond ±20 % flagged
   --html <file>             a self-contained HTML report with charts
   -h, --help                this help
 
@@ -111,11 +132,19 @@ const FLAGS = {
   load: { type: 'boolean' },
   dir: { type: 'string' },
   json: { type: 'string' },
+  compare: { type: 'string' },
   html: { type: 'string' },
+  watchers: { type: 'string' },
+  writers: { type: 'string' },
+  rate: { type: 'string' },
+  'watch-on': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 class UsageError extends Error {}
+
+/** `txn` sweeps concurrency at one value size unless told otherwise. */
+const TXN_VALUE_SIZE = 256;
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -294,25 +323,72 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
     return ExitCode.Usage;
   }
   let report: BenchReport;
+  let older: ThroughputReport | null = null;
   try {
     if (
       positionals.length !== 1 ||
       cmd === undefined ||
-      !['write', 'read', 'mixed', 'election', 'snapshot'].includes(cmd)
+      !['write', 'read', 'mixed', 'txn', 'watch', 'election', 'snapshot'].includes(cmd)
     ) {
       throw new UsageError(
         positionals.length === 0
-          ? 'name a benchmark: write, read, mixed, election, snapshot or failover'
-          : `unknown benchmark '${positionals.join(' ')}'; choose write, read, mixed, election, snapshot or failover`,
+          ? 'name a benchmark: write, read, mixed, txn, watch, election, snapshot or failover'
+          : `unknown benchmark '${positionals.join(' ')}'; choose write, read, mixed, txn, watch, election, snapshot or failover`,
       );
     }
+    if (v.compare !== undefined && (cmd === 'election' || cmd === 'snapshot' || cmd === 'watch'))
+      throw new UsageError('--compare applies to write, read, mixed, txn and report only');
+    older = typeof v.compare === 'string' ? loadOlder(v.compare) : null;
     const progress = progressFor(io);
     if (cmd !== 'snapshot') {
       for (const f of ['keys', 'compact-keep']) {
         if (v[f] !== undefined) throw new UsageError(`--${f} applies to snapshot only`);
       }
     }
-    if (cmd === 'snapshot') {
+    if (cmd !== 'watch') {
+      for (const f of ['watchers', 'writers', 'rate', 'watch-on']) {
+        if (v[f] !== undefined) throw new UsageError(`--${f} applies to watch only`);
+      }
+    }
+    if (cmd === 'watch') {
+      for (const f of [
+        'concurrency',
+        'read-ratio',
+        'stale',
+        'keyspace',
+        'trials',
+        'mode',
+        'election-timeout',
+        'fast',
+        'poll',
+        'load',
+        'dir',
+      ]) {
+        if (v[f] !== undefined) throw new UsageError(`--${f} does not apply to watch`);
+      }
+      const d = DEFAULT_WATCH_BENCH;
+      const watchOn = v['watch-on'] === undefined ? d.watchOn : String(v['watch-on']);
+      if (watchOn !== 'all' && watchOn !== 'followers')
+        throw new UsageError(`--watch-on must be all or followers, not '${watchOn}'`);
+      const sizes = list(v, 'value-size', [d.valueSize], 0, 1 << 20);
+      if (sizes.length !== 1) throw new UsageError('--value-size takes one value for watch');
+      report = await runWatchBench(
+        {
+          target: target(v),
+          watchers: list(v, 'watchers', d.watchers, 1, 100_000),
+          writers: num(v, 'writers', d.writers, 1, 1000),
+          rate: num(v, 'rate', d.rate, 0, 1_000_000),
+          valueSize: sizes[0]!,
+          warmupMs: dur(v, 'warmup', d.warmupMs, 1000, 0, 3_600_000),
+          durationMs: dur(v, 'duration', d.durationMs, 1000, 100, 3_600_000),
+          workers: num(v, 'workers', d.workers, 1, 64),
+          timeoutMs: dur(v, 'timeout', d.timeoutMs, 1, 1, 600_000),
+          drainMs: d.drainMs,
+          watchOn,
+        },
+        progress,
+      );
+    } else if (cmd === 'snapshot') {
       for (const f of [
         'cluster-file',
         'endpoints',
@@ -393,14 +469,15 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
       }
       if (cmd !== 'mixed' && v['read-ratio'] !== undefined)
         throw new UsageError('--read-ratio applies to mixed only');
-      if (cmd === 'write' && v.stale === true) throw new UsageError('--stale applies to read and mixed only');
+      if ((cmd === 'write' || cmd === 'txn') && v.stale === true)
+        throw new UsageError('--stale applies to read and mixed only');
       const d = DEFAULT_THROUGHPUT;
       report = await runThroughput(
         {
           mode: cmd as LoadMode,
           target: target(v),
           concurrency: list(v, 'concurrency', d.concurrency, 1, 100_000),
-          valueSizes: list(v, 'value-size', d.valueSizes, 0, 1 << 20),
+          valueSizes: list(v, 'value-size', cmd === 'txn' ? [TXN_VALUE_SIZE] : d.valueSizes, 0, 1 << 20),
           warmupMs: dur(v, 'warmup', d.warmupMs, 1000, 0, 3_600_000),
           durationMs: dur(v, 'duration', d.durationMs, 1000, 100, 3_600_000),
           workers: num(v, 'workers', d.workers, 1, 64),
@@ -422,6 +499,7 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
   }
   const command = ['keel-bench', ...argv];
   io.out(textReport(report));
+  if (older !== null && report.kind === 'throughput') io.out(`\n${comparisonTable(report, older)}`);
   try {
     if (typeof v.json === 'string') {
       writeFileMkdir(resolve(v.json), jsonReport(report, command));
@@ -434,6 +512,15 @@ export async function runBenchCli(argv: readonly string[], io: BenchIo): Promise
   } catch (err) {
     io.err(`keel-bench: cannot write the report: ${(err as Error).message}\n`);
     return ExitCode.Failed;
+  }
+  if (report.kind === 'watch') {
+    const broken = report.steps.filter((s) => s.lost + s.duplicated + s.reordered > 0);
+    for (const s of broken) {
+      io.err(
+        `keel-bench watch: step ${s.step} (${s.watchers} watchers): ${s.lost} events lost, ${s.duplicated} duplicated, ${s.reordered} reordered\n`,
+      );
+    }
+    return broken.length > 0 || report.steps.some((s) => s.events === 0) ? ExitCode.Failed : ExitCode.Ok;
   }
   // A run where nothing succeeded measured nothing: say so in the exit code.
   const useless =
@@ -475,17 +562,21 @@ async function failover(positionals: readonly string[], v: Values, io: BenchIo):
 }
 
 function rerender(positionals: readonly string[], v: Values, io: BenchIo): number {
-  const extra = Object.keys(v).filter((k) => v[k] !== undefined && k !== 'html');
+  const extra = Object.keys(v).filter((k) => v[k] !== undefined && k !== 'html' && k !== 'compare');
   const file = positionals[1];
   if (positionals.length !== 2 || file === undefined || extra.length > 0) {
     io.err(
-      `keel-bench: report takes one JSON file and only --html${extra.length > 0 ? `, not --${extra[0]}` : ''}; see keel-bench --help\n`,
+      `keel-bench: report takes one JSON file and only --html and --compare${extra.length > 0 ? `, not --${extra[0]}` : ''}; see keel-bench --help\n`,
     );
     return ExitCode.Usage;
   }
   try {
     const { report, command } = parseJsonReport(readFileSync(file, 'utf8'));
     io.out(textReport(report));
+    if (typeof v.compare === 'string') {
+      if (report.kind !== 'throughput') throw new Error('--compare needs a write, read or mixed report');
+      io.out(`\n${comparisonTable(report, loadOlder(v.compare))}`);
+    }
     if (typeof v.html === 'string') {
       writeFileMkdir(resolve(v.html), htmlReport(report, command));
       io.err(`keel-bench: wrote ${v.html}\n`);
@@ -495,6 +586,19 @@ function rerender(positionals: readonly string[], v: Values, io: BenchIo): numbe
     io.err(`keel-bench report: ${file}: ${(err as Error).message}\n`);
     return ExitCode.Failed;
   }
+}
+
+/** The older report of `--compare`: a throughput report, or a usage error naming the file. */
+function loadOlder(file: string): ThroughputReport {
+  let parsed: BenchReport;
+  try {
+    parsed = parseJsonReport(readFileSync(file, 'utf8')).report;
+  } catch (err) {
+    throw new UsageError(`--compare ${file}: ${(err as Error).message}`);
+  }
+  if (parsed.kind !== 'throughput')
+    throw new UsageError(`--compare ${file}: not a write, read or mixed report`);
+  return parsed;
 }
 
 function isMain(): boolean {

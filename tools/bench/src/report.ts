@@ -4,15 +4,17 @@ import type { MachineInfo } from './proc.js';
 import { type SnapshotReport, snapshotTable } from './snapshot.js';
 import { escapeHtml, lineChart, type Mark, type Series, sampleCdf } from './svg.js';
 import type { StepResult, ThroughputReport } from './throughput.js';
+import type { WatchReport } from './watch.js';
+import { watchHtml, watchTable } from './watchReport.js';
 
-export type BenchReport = ThroughputReport | ElectionReport | SnapshotReport;
+export type BenchReport = ThroughputReport | ElectionReport | SnapshotReport | WatchReport;
 
 /** Version of the JSON document; bump it when a field changes meaning or goes away. */
 export const REPORT_SCHEMA_VERSION = 1;
 
 // --- terminal -------------------------------------------------------------------------------------
 
-function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
+export function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
@@ -164,6 +166,7 @@ export function electionTable(r: ElectionReport): string {
 
 export function textReport(r: BenchReport): string {
   if (r.kind === 'snapshot') return snapshotTable(r);
+  if (r.kind === 'watch') return watchTable(r);
   return r.kind === 'throughput' ? throughputTable(r) : electionTable(r);
 }
 
@@ -179,7 +182,7 @@ export function parseJsonReport(text: string): { report: BenchReport; command: s
   if (doc.tool !== 'keel-bench' || doc.schema_version !== REPORT_SCHEMA_VERSION) {
     throw new Error(`not a keel-bench report of schema version ${REPORT_SCHEMA_VERSION}`);
   }
-  if (doc.kind !== 'throughput' && doc.kind !== 'election' && doc.kind !== 'snapshot')
+  if (!['throughput', 'election', 'snapshot', 'watch'].includes(String(doc.kind)))
     throw new Error(`unknown report kind ${String(doc.kind)}`);
   const { tool: _tool, schema_version: _v, command, ...rest } = doc;
   return {
@@ -195,13 +198,13 @@ table{border-collapse:collapse;margin:12px 0;font-size:13px}th,td{border:1px sol
 th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}h1{font-size:22px}h2{font-size:18px;margin-top:28px}
 .chart{display:block;margin:12px 0;max-width:100%;height:auto}code{background:#f4f4f4;padding:1px 4px}`;
 
-function htmlTable(head: readonly string[], rows: readonly (readonly string[])[]): string {
+export function htmlTable(head: readonly string[], rows: readonly (readonly string[])[]): string {
   return `<table><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>${rows
     .map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`)
     .join('')}</table>`;
 }
 
-function machineHtml(m: MachineInfo): string {
+export function machineHtml(m: MachineInfo): string {
   return htmlTable(
     ['machine', ''],
     [
@@ -216,7 +219,7 @@ function machineHtml(m: MachineInfo): string {
   );
 }
 
-function page(title: string, body: string, command: readonly string[]): string {
+export function page(title: string, body: string, command: readonly string[]): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>${CSS}</style></head>
@@ -430,5 +433,6 @@ function snapshotHtml(r: SnapshotReport, command: readonly string[]): string {
 
 export function htmlReport(r: BenchReport, command: readonly string[]): string {
   if (r.kind === 'snapshot') return snapshotHtml(r, command);
+  if (r.kind === 'watch') return watchHtml(r, command);
   return r.kind === 'throughput' ? throughputHtml(r, command) : electionHtml(r, command);
 }

@@ -25,7 +25,7 @@ import {
 import { describeMachine, type MachineInfo } from './proc.js';
 import type { BenchSystem, FromWorker, ToWorker, WorkerResult, WorkerStep } from './workerProtocol.js';
 
-export const LoadMode = { Write: 'write', Read: 'read', Mixed: 'mixed' } as const;
+export const LoadMode = { Write: 'write', Read: 'read', Mixed: 'mixed', Txn: 'txn' } as const;
 export type LoadMode = (typeof LoadMode)[keyof typeof LoadMode];
 
 /**
@@ -165,7 +165,7 @@ const WORKER_SCRIPT = fileURLToPath(new URL(WORKER_IS_TS ? './worker.ts' : './wo
 const PACKAGE_DIR = fileURLToPath(new URL('../', import.meta.url));
 
 /** A forked client process and the messages it sent that nobody has consumed yet. */
-class Worker {
+export class Worker {
   private readonly inbox: FromWorker[] = [];
   private waiters: (() => void)[] = [];
   exited = false;
@@ -261,13 +261,13 @@ class Worker {
   }
 }
 
-interface MemberSample {
+export interface MemberSample {
   readonly wal: WalCounters | null;
   readonly proc: ProcSample | null;
   readonly at: number;
 }
 
-async function sampleMembers(
+export async function sampleMembers(
   system: BenchSystem,
   eps: readonly Endpoint[],
   pids: ReadonlyMap<string, number>,
@@ -284,7 +284,7 @@ async function sampleMembers(
   return out;
 }
 
-async function findLeader(eps: readonly Endpoint[], timeoutMs: number): Promise<Leadership> {
+export async function findLeader(eps: readonly Endpoint[], timeoutMs: number): Promise<Leadership> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
     const l = await agreedLeader(eps, false);
@@ -295,7 +295,7 @@ async function findLeader(eps: readonly Endpoint[], timeoutMs: number): Promise<
 }
 
 /** Endpoints with the ids the members report for themselves (a plain endpoint list has none). */
-async function identify(eps: readonly Endpoint[]): Promise<Endpoint[]> {
+export async function identify(eps: readonly Endpoint[]): Promise<Endpoint[]> {
   return Promise.all(
     eps.map(async (e) => {
       const s = await fetchStatus(e.http, 2000);
@@ -305,7 +305,7 @@ async function identify(eps: readonly Endpoint[]): Promise<Endpoint[]> {
   );
 }
 
-function spread(total: number, parts: number): number[] {
+export function spread(total: number, parts: number): number[] {
   return Array.from({ length: parts }, (_v, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
 }
 
@@ -356,10 +356,12 @@ export async function runThroughput(
 
     const leaderOf = (timeoutMs: number): Promise<Leadership> =>
       etcd !== null ? etcd.leadership(timeoutMs) : findLeader(eps, timeoutMs);
-    const readRatio = opts.mode === 'write' ? 0 : opts.mode === 'read' ? 1 : opts.readRatio;
+    const readRatio =
+      opts.mode === 'write' || opts.mode === 'txn' ? 0 : opts.mode === 'read' ? 1 : opts.readRatio;
     const consistency = opts.stale ? 'stale' : 'linearizable';
-    if (readRatio > 0) {
-      progress.phase(`writing ${opts.keyspace} keys to read`);
+    // Reads need keys to read; a transaction's compare needs the value it compares with.
+    if (readRatio > 0 || opts.mode === 'txn') {
+      progress.phase(`writing ${opts.keyspace} keys to ${opts.mode === 'txn' ? 'compare' : 'read'}`);
       const l = await leaderOf(10_000);
       const ep = eps.find((e) => e.id === l.leader)!;
       const w = workers[0]!;
@@ -388,6 +390,7 @@ export async function runThroughput(
         readEndpoints: consistency === 'stale' ? eps.map((e) => e.client) : [leaderEp.client],
         readRatio,
         consistency,
+        txn: opts.mode === 'txn',
         valueSize,
         keyspace: opts.keyspace,
         warmupMs: opts.warmupMs,

@@ -7,6 +7,7 @@ import { decodeResponse, encodeRequest, type KvCommand, type KvResponse } from '
 import { ClientConnection } from '@keel/transport-zmq';
 import { Etcd3 } from 'etcd3';
 import { Histogram } from './histogram.js';
+import { drainWatchers, markWatchers, runWriters, startWatchers, stopWatchers } from './watchWorker.js';
 import type { BenchSystem, FromWorker, ToWorker, WorkerResult, WorkerStep } from './workerProtocol.js';
 
 /**
@@ -16,6 +17,8 @@ import type { BenchSystem, FromWorker, ToWorker, WorkerResult, WorkerStep } from
 interface Backend {
   put(key: Uint8Array, value: Uint8Array, timeoutMs: number): Promise<string | null>;
   get(key: Uint8Array, stale: boolean, timeoutMs: number): Promise<string | null>;
+  /** If `a` exists (version > 0): put `a` and `b`, else get `a`; one transaction. */
+  txn(a: Uint8Array, b: Uint8Array, value: Uint8Array, timeoutMs: number): Promise<string | null>;
   close(): Promise<void>;
 }
 
@@ -55,12 +58,30 @@ function keelBackend(hostPort: string): Backend {
       return typeof code === 'string' ? code.toLowerCase() : 'transport';
     }
     if (res.kind === 'error') return res.code;
-    return res.result.ok ? null : 'result-failed';
+    if (!res.result.ok) return 'result-failed';
+    // A failed compare means the prefill is missing: count it, it is not the measured path.
+    return res.result.type === 'txn' && !res.result.succeeded ? 'txn-compare-failed' : null;
   };
   return {
     put: (key, value, timeoutMs) => attempt(encode({ type: 'put', key, value }, 'linearizable'), timeoutMs),
     get: (key, stale, timeoutMs) =>
       attempt(encode({ type: 'get', key }, stale ? 'stale' : 'linearizable'), timeoutMs),
+    txn: (a, b, value, timeoutMs) =>
+      attempt(
+        encode(
+          {
+            type: 'txn',
+            compare: [{ key: a, target: 'version', op: '>', value: 0 }],
+            success: [
+              { type: 'put', key: a, value },
+              { type: 'put', key: b, value },
+            ],
+            failure: [{ type: 'get', key: a }],
+          },
+          'linearizable',
+        ),
+        timeoutMs,
+      ),
     close: () => conn.close(),
   };
 }
@@ -91,6 +112,21 @@ function etcdBackend(hostPort: string): Backend {
       attempt(client.put(Buffer.from(key)).value(Buffer.from(value)).exec(), timeoutMs),
     get: (key, stale, timeoutMs) =>
       attempt(client.get(Buffer.from(key)).serializable(stale).exec(), timeoutMs),
+    txn: (a, b, value, timeoutMs) =>
+      attempt(
+        client
+          .if(Buffer.from(a), 'Version', '>', 0)
+          .then(
+            client.put(Buffer.from(a)).value(Buffer.from(value)),
+            client.put(Buffer.from(b)).value(Buffer.from(value)),
+          )
+          .else(client.get(Buffer.from(a)))
+          .commit()
+          .then((r) => {
+            if (!r.succeeded) throw Object.assign(new Error('compare failed'), { name: 'TxnCompareFailed' });
+          }),
+        timeoutMs,
+      ),
     close: async () => client.close(),
   };
 }
@@ -158,7 +194,8 @@ async function run(step: WorkerStep): Promise<WorkerResult> {
     };
     let readTurn = c;
     while (performance.now() < measureTo) {
-      const key = keyOf(Math.floor(rand() * step.keyspace));
+      const k = Math.floor(rand() * step.keyspace);
+      const key = keyOf(k);
       const isRead = rand() < step.readRatio;
       const reader = isRead ? readers[readTurn++ % readers.length]! : null;
       const start = performance.now();
@@ -169,7 +206,9 @@ async function run(step: WorkerStep): Promise<WorkerResult> {
         failed =
           reader !== null
             ? await reader.get(key, stale, step.timeoutMs)
-            : await writer.put(key, value, step.timeoutMs);
+            : step.txn === true
+              ? await writer.txn(key, keyOf((k + 1) % step.keyspace), value, step.timeoutMs)
+              : await writer.put(key, value, step.timeoutMs);
         if (failed === null || tries >= step.attempts) break;
         if (performance.now() >= measureFrom) retries++;
         errorCodes[failed] = (errorCodes[failed] ?? 0) + 1;
@@ -206,6 +245,7 @@ async function run(step: WorkerStep): Promise<WorkerResult> {
 }
 
 async function closeAll(): Promise<void> {
+  await stopWatchers();
   await Promise.allSettled([...backends.values()].map((b) => b.close()));
   backends.clear();
 }
@@ -216,12 +256,24 @@ process.on('message', (raw: ToWorker) => {
     void closeAll().finally(() => process.exit(0));
     return;
   }
+  if (msg.type === 'watch-mark') {
+    markWatchers();
+    return;
+  }
   const job =
     msg.type === 'run'
       ? run(msg.step).then((result) => send({ type: 'done', result }))
-      : fill(msg.system, msg.endpoint, msg.keyspace, msg.valueSize).then((keys) =>
-          send({ type: 'filled', keys }),
-        );
+      : msg.type === 'watch'
+        ? startWatchers(msg.spec).then((watchers) => send({ type: 'watching', watchers }))
+        : msg.type === 'watch-drain'
+          ? drainWatchers(msg.acks, msg.fromUs, msg.toUs, msg.lastRevision, msg.drainMs).then((result) =>
+              send({ type: 'watch-done', result }),
+            )
+          : msg.type === 'watch-write'
+            ? runWriters(msg.spec).then((result) => send({ type: 'written', result }))
+            : fill(msg.system, msg.endpoint, msg.keyspace, msg.valueSize).then((keys) =>
+                send({ type: 'filled', keys }),
+              );
   job.catch((err: Error) => send({ type: 'error', message: err.message }));
 });
 // The bench's IPC channel closing means the bench is gone: never outlive it.

@@ -11,6 +11,16 @@ describe('keel-bench flags', () => {
     [['write', '--bogus'], /Unknown option '--bogus'/],
     [['write', '--trials', '3'], /--trials applies to election only/],
     [['write', '--stale'], /--stale applies to read and mixed only/],
+    [['txn', '--stale'], /--stale applies to read and mixed only/],
+    [['txn', '--read-ratio', '0.5'], /--read-ratio applies to mixed only/],
+    [['watch', '--concurrency', '4'], /--concurrency does not apply to watch/],
+    [['write', '--watchers', '10'], /--watchers applies to watch only/],
+    [['watch', '--value-size', '16,64'], /--value-size takes one value for watch/],
+    [['watch', '--watchers', '0'], /--watchers must be a comma-separated list of integers from 1/],
+    [['watch', '--rate', 'fast'], /--rate must be an integer from 0/],
+    [['watch', '--writers', '0'], /--writers must be an integer from 1/],
+    [['watch', '--watch-on', 'leader'], /--watch-on must be all or followers/],
+    [['read', '--watch-on', 'followers'], /--watch-on applies to watch only/],
     [['election', '--mode', 'pause'], /--mode must be kill, stop or both/],
     [['election', '--duration', '1'], /--duration does not apply to election/],
     [['write', '--load'], /--load applies to election only/],
@@ -37,6 +47,6 @@ describe('keel-bench flags', () => {
   it('prints the usage with --help', async () => {
     const c = captureIo();
     expect(await runBenchCli(['--help'], c.io)).toBe(ExitCode.Ok);
-    expect(c.out()).toContain('Usage: keel bench <write|read|mixed|election|snapshot|failover>');
+    expect(c.out()).toContain('Usage: keel bench <write|read|mixed|txn|watch|election|snapshot|failover>');
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBenchCli } from '../src/main.js';
 import { htmlReport, jsonReport, textReport } from '../src/report.js';
-import { electionFixture, throughputFixture } from './fixtures.js';
+import { electionFixture, throughputFixture, watchFixture } from './fixtures.js';
 import { captureIo, tempDir } from './helpers.js';
 
 const tmp = tempDir('report');
@@ -24,6 +24,17 @@ describe('reports', () => {
     expect(html).toContain('id="chart-election-12"');
     expect(html).toContain('paper 150-300 ms: p99 405 ms');
     expect(html).toContain('paper 12-24 ms: max 152 ms');
+  });
+
+  it('watch text names every step with its counts, and the HTML holds the latency CDF', () => {
+    const r = watchFixture();
+    const text = textReport(r);
+    expect(text).toContain('Keel watch fan-out, 3 members, 4 writer(s) 200 puts/s paced');
+    for (const line of ['events/s', 'sent→p50', 'lost', 'cpu µs/event']) expect(text).toContain(line);
+    expect(text.split('\n').filter((l) => /^[123] +(1|100|1000) /.test(l))).toHaveLength(3);
+    const html = htmlReport(r, ['keel-bench', 'watch']);
+    expect(html).toContain('id="chart-watch-latency-cdf"');
+    expect(html).not.toContain('<script');
   });
 
   it('JSON carries the schema version, the command and one object per step', () => {
@@ -81,6 +92,7 @@ describe.skipIf(!haveChromium)('HTML reports in headless Chromium', () => {
       for (const [name, report, charts] of [
         ['throughput', throughputFixture(), 3],
         ['election', electionFixture(), 2],
+        ['watch', watchFixture(), 1],
       ] as const) {
         const file = join(tmp.path, `${name}.html`);
         writeFileSync(file, htmlReport(report, ['keel-bench', name]));

@@ -29,6 +29,44 @@ const LOAD = [
   '1',
 ];
 
+// Watch: a short step, 4 watchers (2 processes, round-robin over 3 members), 2 writers at 100 puts/s.
+const WATCH = [
+  '--nodes',
+  '3',
+  '--watchers',
+  '4',
+  '--writers',
+  '2',
+  '--rate',
+  '100',
+  '--warmup',
+  '0.3',
+  '--duration',
+  '1',
+];
+
+function expectWatchReport(
+  r: { doc: Record<string, unknown>; html: string; out: string },
+  system: string,
+): void {
+  expect(r.doc).toMatchObject({ tool: 'keel-bench', schema_version: 1, kind: 'watch' });
+  const steps = r.doc.steps as Record<string, unknown>[];
+  expect(steps).toHaveLength(1);
+  const s = steps[0]!;
+  // The counting, not speed: every watcher got every acknowledged put exactly once, in order.
+  expect(s).toMatchObject({ system, watchers: 4, lost: 0, duplicated: 0, reordered: 0, caught_up: 4 });
+  expect(s.watchers_ended).toEqual({});
+  expect(s.puts as number).toBeGreaterThan(0);
+  // Each measured put reaches all 4 watchers (an unacked put's events are not measured).
+  expect(s.events).toBe((s.puts as number) * 4);
+  expect(Object.values(s.watchers_per_member as Record<string, number>).sort()).toEqual([1, 1, 2]);
+  expect((s.latency_ms as { p50: number }).p50).toBeGreaterThanOrEqual(0);
+  expect((s.members as unknown[]).length).toBe(3);
+  expect((s.clients as unknown[]).length).toBe(2);
+  expect(r.out).toContain('events/s');
+  expect(r.html).toContain('id="chart-watch-latency-cdf"');
+}
+
 async function bench(name: string, ...argv: string[]) {
   const json = join(tmp.path, `${name}.json`);
   const html = join(tmp.path, `${name}.html`);
@@ -77,6 +115,23 @@ describe.skipIf(!existsSync(MEMBER_PROGRAM))('keel-bench smoke runs on a real 3-
     const s = (r.doc.steps as Record<string, unknown>[])[0]!;
     expectStepSchema(s, 3);
     expect(s).toMatchObject({ mode: 'mixed', read_ratio: 0.9 });
+  });
+
+  it('txn: every transaction finds its key and commits its two puts', async () => {
+    const r = await bench('txn', 'txn', ...LOAD, '--keyspace', '100');
+    const s = (r.doc.steps as Record<string, unknown>[])[0]!;
+    expectStepSchema(s, 3);
+    expect(s).toMatchObject({ mode: 'txn', read_ratio: 0, errors: 0 });
+    expect(s.error_codes).not.toHaveProperty('txn-compare-failed');
+  });
+
+  it('watch: 4 watchers over 3 members receive every acknowledged put once, in order', async () => {
+    const r = await bench('watch', 'watch', ...WATCH);
+    expectWatchReport(r, 'keel');
+    // A saved watch report renders again.
+    const c = captureIo();
+    expect(await runBenchCli(['report', join(tmp.path, 'watch.json')], c.io)).toBe(ExitCode.Ok);
+    expect(c.out()).toContain('Keel watch fan-out');
   });
 
   it('election: two trials of kill and of stop elect a new leader and commit a write', async () => {
@@ -130,6 +185,17 @@ describe.skipIf(etcd === null)('keel-bench --system etcd on a real 3-member etcd
     const rs = (r.doc.steps as Record<string, unknown>[])[0]!;
     expectStepSchema(rs, 3);
     expect(rs).toMatchObject({ system: 'etcd', read_ratio: 1 });
+
+    const t = await bench('etcd-txn', 'txn', '--system', 'etcd', ...LOAD, '--keyspace', '50');
+    const ts = (t.doc.steps as Record<string, unknown>[])[0]!;
+    expectStepSchema(ts, 3);
+    expect(ts).toMatchObject({ system: 'etcd', mode: 'txn', errors: 0 });
+  });
+
+  it('watch: the same counts with etcd3 watches', async () => {
+    const r = await bench('etcd-watch', 'watch', '--system', 'etcd', ...WATCH);
+    expectWatchReport(r, 'etcd');
+    expect(r.out).toContain(`etcd ${etcd} watch fan-out`);
   });
 
   it('refuses --system etcd with an external cluster, and an unknown system', async () => {

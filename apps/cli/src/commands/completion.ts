@@ -45,7 +45,10 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   {
     name: 'bench',
     subcommands: Object.fromEntries(
-      ['write', 'read', 'mixed', 'election', 'snapshot', 'failover', 'report'].map((s) => [s, HELP_ONLY]),
+      ['write', 'read', 'mixed', 'txn', 'watch', 'election', 'snapshot', 'failover', 'report'].map((s) => [
+        s,
+        HELP_ONLY,
+      ]),
     ),
   },
   { name: 'chaos', options: HELP_ONLY },

@@ -93,6 +93,8 @@ export class RaftCore {
 
   // Fast failover: the transport told us the connection to the leader dropped.
   leaderLost = false;
+  /** Leader: a commit index some follower has not been told, announced at the next tick. */
+  commitOwed = false;
   /** Ticks since a message from a leader arrived; drives vote stickiness under lease reads. */
   sinceLeaderContact = 0;
 
@@ -506,7 +508,9 @@ export class RaftCore {
     if (this.reads.takeRoundWanted() && this.state === Role.Leader) this.broadcastHeartbeat();
     if (this.needsBroadcast) {
       this.needsBroadcast = false;
-      if (this.state === Role.Leader) this.replicator.broadcastAppend();
+      if (this.state === Role.Leader && this.replicator.broadcastAppend(!this.cfg.lazyCommitAnnounce)) {
+        this.commitOwed = true;
+      }
     }
     if (!this.hasReady()) return null;
 
@@ -584,6 +588,7 @@ export class RaftCore {
 
   becomeLeader(): void {
     this.state = Role.Leader;
+    this.commitOwed = false;
     this.lead = this.id;
     this.leadTransferee = null;
     this.leaderLost = false;
@@ -630,6 +635,7 @@ export class RaftCore {
         this.cfg.heartbeatTicks - this.heartbeatElapsed,
         this.cfg.electionTicks - this.electionElapsed,
       );
+      if (this.commitOwed) n = 1;
       if (this.leadTransferee !== null) n = Math.min(n, this.cfg.electionTicks - this.transferElapsed);
     } else {
       n = this.randomizedElectionTimeout - this.electionElapsed;
@@ -668,6 +674,11 @@ export class RaftCore {
     if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
       this.heartbeatElapsed = 0;
       this.broadcastHeartbeat();
+    }
+    if (this.commitOwed) {
+      // After the heartbeats: a follower they told needs no append of its own.
+      this.commitOwed = false;
+      this.replicator.broadcastAppend();
     }
   }
 

@@ -94,17 +94,24 @@ export class Replicator {
     pr.sentCommit = commit;
   }
 
-  /** New entries or a new commit index for every follower, as flow control allows. */
-  broadcastAppend(): void {
+  /**
+   * New entries for every follower, as flow control allows, and the commit index with them. A
+   * follower with nothing new to receive gets a commit-only append, unless `announceCommit` is
+   * false: then it is left for later and the result says whether one was owed.
+   */
+  broadcastAppend(announceCommit = true): boolean {
     const { log, tracker } = this.host;
+    let owed = false;
     for (const p of tracker.peers) {
       const pr = tracker.get(p)!;
       const sentAny = this.sendAppend(p, pr);
       if (!sentAny && pr.sentCommit < log.committed && pr.match >= log.committed) {
         // Nothing new to send but the commit index moved: tell the follower so it can apply.
-        this.sendEmptyAppend(p, pr);
+        if (announceCommit) this.sendEmptyAppend(p, pr);
+        else owed = true;
       }
     }
+    return owed;
   }
 
   /** One heartbeat per follower, numbered `context` (the read round). */
@@ -114,6 +121,8 @@ export class Replicator {
       const pr = tracker.get(p)!;
       // min(match, commit): a follower never learns a commit index beyond what it shares with us.
       const commit = Math.min(pr.match, log.committed);
+      // The follower applies this commit index as from an append: no announcement owed for it.
+      if (commit > pr.sentCommit) pr.sentCommit = commit;
       this.host.send({
         type: 'heartbeat',
         from: this.host.id,

@@ -15,6 +15,49 @@ export interface RequestService<Machine, Result> {
   encodeResult(result: Result): Uint8Array;
   /** The reply carrying an error from the server (not the state machine). */
   encodeError(error: RequestError): Uint8Array;
+  /**
+   * Deadlines the leader keeps for the state machine (leases): which ids have one, and the
+   * command that ends one. The state machine never reads a clock; the leader arms these, re-arms
+   * every one with its full duration when it becomes leader, and proposes `expire` when one passes.
+   */
+  readonly deadlines?: DeadlineSource<Machine>;
+}
+
+/**
+ * The state machine's side of the leader's deadlines: ids (lease ids) with a duration each, read
+ * from the applied state.
+ */
+export interface DeadlineSource<Machine> {
+  /** Every id with its full duration in ms: armed when this member becomes leader. */
+  all(machine: Machine): Iterable<readonly [id: number, durationMs: number]>;
+  /**
+   * Follows the applied state: `armed` when an id appears (a grant applied), `dropped` when it goes
+   * (revoked or expired), `reset` when the state is replaced (a snapshot). Returns an unsubscribe.
+   */
+  follow(
+    machine: Machine,
+    on: {
+      armed(id: number, durationMs: number): void;
+      dropped(id: number): void;
+      reset(): void;
+    },
+  ): () => void;
+  /** The entry to propose when `id`'s deadline passes (stamped with the leader's clock). */
+  expire(id: number, leaderTime: number): Uint8Array;
+}
+
+/** The leader's deadlines as a `leader` request sees them. */
+export interface LeaderDeadlines {
+  /** The leader's clock (ms) when the request arrived, before leadership was confirmed. */
+  readonly arrivedAt: number;
+  /** ms left before `id`'s deadline (never negative), or undefined when `id` has none. */
+  remaining(id: number): number | undefined;
+  /**
+   * Moves `id`'s deadline to `arrivedAt + durationMs` (never earlier than it is). Measured from
+   * the arrival, which precedes the client's view of the renewal, so the leader never expires a
+   * lease the client still believes alive.
+   */
+  extend(id: number, durationMs: number): void;
 }
 
 /** How fresh a read must be: ReadIndex (§6.4), the leader's lease (§6.4.1), or local state. */
@@ -31,6 +74,10 @@ export type ReadConsistencyLevel = 'linearizable' | 'lease' | 'stale';
  *   the reply's bytes; after `maxWaitMs` without one, `expire(machine)` gives them. The service
  *   encodes these replies itself (they are not `Result`s). A member that knows no leader refuses
  *   it as `not-leader` (it may be cut off from the cluster, and far behind).
+ * - `leader`: served by the leader only (others answer `not-leader` with a hint, never forward):
+ *   the leader notes its clock at arrival, confirms it still leads with a ReadIndex round, waits
+ *   to have applied up to it, then calls `run` with its deadlines (lease keep-alive, time to live).
+ *   Nothing is written to the log.
  * - `reject`: answered at once with `code` and `message`.
  */
 export type ServiceRequest<Machine, Result> =
@@ -47,6 +94,11 @@ export type ServiceRequest<Machine, Result> =
       readonly maxWaitMs: number;
       readonly poll: (machine: Machine) => Uint8Array | null;
       readonly expire: (machine: Machine) => Uint8Array;
+    }
+  | {
+      readonly kind: 'leader';
+      readonly label: string;
+      readonly run: (machine: Machine, deadlines: LeaderDeadlines) => Result;
     }
   | {
       readonly kind: 'reject';
