@@ -40,6 +40,9 @@ Options:
   --netns                each member in its own network namespace (root on Linux)
   --clients <n>          concurrent clients (default ${DEFAULT_CHAOS.clients})
   --keys <n>             registers besides the counter (default ${DEFAULT_CHAOS.keys})
+  --lease-clients <n>    clients that grant 2 s leases, keep them alive, let them go; checked: no
+                         lease expires while kept alive, none outlives its TTL by more than an
+                         election timeout + 1 s once a leader is stable (default ${DEFAULT_CHAOS.leaseClients})
   --txns <pct>           percent of register operations that are transactions over groups of up
                          to 3 registers, checked across keys (default ${DEFAULT_CHAOS.txnPercent}; 0: none)
   --election-timeout <ms>  members' minimum election timeout (default: keel node's, 150 ms);
@@ -64,6 +67,7 @@ const FLAGS = {
   clients: { type: 'string' },
   keys: { type: 'string' },
   txns: { type: 'string' },
+  'lease-clients': { type: 'string' },
   'election-timeout': { type: 'string' },
   'snapshot-entries': { type: 'string' },
   'compact-keep': { type: 'string' },
@@ -149,6 +153,7 @@ export function parseChaosArgs(
     clients: int(str('clients'), 'clients', DEFAULT_CHAOS.clients, 1, 256),
     keys: int(str('keys'), 'keys', DEFAULT_CHAOS.keys, 1, 1000),
     txnPercent: int(str('txns'), 'txns', DEFAULT_CHAOS.txnPercent, 0, 100),
+    leaseClients: int(str('lease-clients'), 'lease-clients', DEFAULT_CHAOS.leaseClients, 0, 64),
     memberArgs: [
       ...electionArgs(str('election-timeout')),
       ...passThrough('snapshot-entries', str('snapshot-entries'), 1, 1_000_000_000),

@@ -1,4 +1,5 @@
 import { formatOperation, formatViolation } from '@keel/checker';
+import type { LeaseCheck } from './leaseCheck.js';
 import { type ChaosRun, DEFAULT_CHAOS } from './run.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -23,6 +24,7 @@ export function reproduceCommand(run: ChaosRun): string {
     ...(o.clients !== DEFAULT_CHAOS.clients ? [`--clients ${o.clients}`] : []),
     ...(o.keys !== DEFAULT_CHAOS.keys ? [`--keys ${o.keys}`] : []),
     ...(o.txnPercent !== DEFAULT_CHAOS.txnPercent ? [`--txns ${o.txnPercent}`] : []),
+    ...(o.leaseClients !== DEFAULT_CHAOS.leaseClients ? [`--lease-clients ${o.leaseClients}`] : []),
     ...member,
   ].join(' ');
 }
@@ -58,6 +60,7 @@ export function textReport(run: ChaosRun): string {
   );
   lines.push(`  lost writes: ${v.lostWrites.length}`);
   if (v.watch !== null) lines.push(`  watch: ${v.watch.ok ? 'ok' : 'WRONG'} — ${v.watch.detail}`);
+  if (v.leases !== null) lines.push(`  leases: ${describeLeases(v.leases)}`);
   for (const l of v.lostWrites.slice(0, 20)) lines.push(`    ${formatOperation(l.operation)}: ${l.why}`);
   lines.push(`  convergence: ${v.convergence.ok ? 'ok' : 'FAILED'} — ${v.convergence.detail}`);
   lines.push(`  writes after heal: ${v.serving.ok ? 'ok' : 'FAILED'} — ${v.serving.detail}`);
@@ -158,4 +161,14 @@ export function jsonReport(run: ChaosRun, command: readonly string[]): string {
 function keyCount(results: readonly { readonly keys?: readonly string[] }[]): string {
   const keys = results.reduce((n, k) => n + (k.keys?.length ?? 1), 0);
   return keys === results.length ? `${keys} keys` : `${keys} keys in ${results.length} groups`;
+}
+
+function describeLeases(l: LeaseCheck): string {
+  const o = l.overrunMs;
+  const overrun =
+    o === null
+      ? 'no key let go'
+      : `key gone ${Math.round(o.p50)} ms (p50), ${Math.round(o.p99)} ms (p99), ${Math.round(o.max)} ms (max) past its deadline`;
+  const head = `${l.ok ? 'ok' : 'WRONG'} — ${l.leases} leases, ${l.expired} let go (${l.judged} under a stable leader, bound ${l.boundMs} ms); ${overrun}`;
+  return l.ok ? head : `${head}; ${l.problems[0]}`;
 }

@@ -5,6 +5,8 @@ import type { Operation } from '@keel/checker';
 import { sleep } from '@keel/ops';
 import { ChaosCluster } from './cluster.js';
 import type { FaultEvent } from './faults.js';
+import { checkLeases } from './leaseCheck.js';
+import { LeaseWorkload } from './leaseWorkload.js';
 import { Nemesis } from './nemesis.js';
 import { NetnsNetwork } from './netns.js';
 import { buildSchedule, describeStep, type FaultFamily, type FaultStep } from './schedule.js';
@@ -22,6 +24,8 @@ export interface ChaosOptions {
   readonly keys: number;
   /** Percent of register operations that are multi-key transactions (groups of up to 3 registers). */
   readonly txnPercent: number;
+  /** Clients that loop grant → put with the lease → keep alive → let go (leaseCheck.ts); 0: none. */
+  readonly leaseClients: number;
   readonly maxOps: number;
   readonly opTimeoutMs: number;
   readonly thinkMs: number;
@@ -41,6 +45,7 @@ export const DEFAULT_CHAOS: Omit<ChaosOptions, 'seed' | 'faults'> = {
   clients: 8,
   keys: 5,
   txnPercent: 10,
+  leaseClients: 2,
   maxOps: 200_000,
   opTimeoutMs: 2000,
   thinkMs: 10,
@@ -128,6 +133,13 @@ export async function runChaos(o: ChaosOptions, progress: ChaosProgress): Promis
       clock,
     });
     const w = workload;
+    const leases = new LeaseWorkload({
+      client: () => w.client(),
+      workers: o.leaseClients,
+      ttlSeconds: LEASE_TTL_SECONDS,
+      seed: o.seed,
+      clock,
+    });
     const nemesis = new Nemesis(c, clock, (l) => progress.line(`+${(clock() / 1000).toFixed(1)} s ${l}`));
     // A watcher on every key from revision 1, through every fault: its stream is judged below.
     const recorder = new WatchRecorder(w.client());
@@ -135,6 +147,7 @@ export async function runChaos(o: ChaosOptions, progress: ChaosProgress): Promis
     base = performance.now();
     const t0 = clock();
     w.start();
+    leases.start();
     const ticker = setInterval(() => {
       const h = w.history;
       const ok = h.filter((x) => x.outcome.status === 'ok').length;
@@ -165,6 +178,15 @@ export async function runChaos(o: ChaosOptions, progress: ChaosProgress): Promis
     await waitFor(async () => (await c.leader()) !== null, 30_000, 'no leader within 30 s of the heal').catch(
       () => undefined,
     );
+    // The lease clients renewed through every fault; now, under a stable leader, they let go and
+    // wait for their keys to go.
+    const stableFrom = clock();
+    const leaseRecords = await leases.stop();
+    const leaseCheck = checkLeases(leaseRecords, {
+      boundMs: leaseBoundMs(o.memberArgs),
+      stableFrom,
+      endedAt: clock(),
+    });
 
     // The final reads: one linearizable get per key, retried until one succeeds. One deadline for
     // all keys, not one per key: a cluster that cannot serve (amnesia) would otherwise hold the run
@@ -212,6 +234,7 @@ export async function runChaos(o: ChaosOptions, progress: ChaosProgress): Promis
       crashes: c.crashes,
       checkBudgetMs: o.checkBudgetMs,
       watch,
+      leases: leaseCheck,
     });
     return {
       options: o,
@@ -304,4 +327,18 @@ async function waitConverged(c: ChaosCluster, timeoutMs: number): Promise<Conver
 function sameIds(a: readonly string[], sorted: readonly string[]): boolean {
   const x = [...a].sort();
   return x.length === sorted.length && x.every((v, i) => v === sorted[i]);
+}
+
+/** Leases of the lease clients: short, so that faults make them expire or nearly. */
+const LEASE_TTL_SECONDS = 2;
+
+/**
+ * How long past its deadline a let-go lease's key may live once a leader is stable: an election
+ * timeout at its longest (twice the minimum; keel node's default minimum is 150 ms) plus 1 s for the
+ * leader's timer, the delete's commit and the client's polling.
+ */
+function leaseBoundMs(memberArgs: readonly string[]): number {
+  const at = memberArgs.indexOf('--election-timeout');
+  const min = at >= 0 ? Number(memberArgs[at + 1]) : 150;
+  return 2 * min + 1000;
 }

@@ -1,5 +1,6 @@
 import { type CheckResult, checkHistory, isTxn, keysOf, type Operation, type Violation } from '@keel/checker';
 import { type FaultEvent, faultsDuring } from './faults.js';
+import type { LeaseCheck } from './leaseCheck.js';
 import type { WatchCheck } from './watchCheck.js';
 import { COUNTER_KEY } from './workload.js';
 
@@ -52,6 +53,7 @@ export interface ChaosVerdict {
   readonly linearizability: CheckResult['verdict'];
   readonly check: CheckResult;
   readonly violations: readonly ViolationReport[];
+  readonly leases: LeaseCheck | null;
   readonly lostWrites: readonly LostWrite[];
   readonly counter: CounterCheck;
   readonly convergence: Convergence;
@@ -69,6 +71,8 @@ export interface VerdictInput {
   readonly convergence: Convergence;
   readonly serving: { readonly ok: boolean; readonly detail: string };
   /** Members that exited on their own during the run (a fatal error, a WAL refused at startup). */
+  /** The lease clients' check (leaseCheck.ts), when the run had lease clients. */
+  readonly leases?: LeaseCheck;
   readonly crashes?: readonly { readonly id: string; readonly code: number; readonly logTail: string }[];
   /** Wall-clock budget of the linearizability check; past it, undecided keys are `unknown`. */
   readonly checkBudgetMs: number;
@@ -117,6 +121,8 @@ export function judge(input: VerdictInput): ChaosVerdict {
   }
   if (!input.convergence.ok) reasons.push(`members did not converge: ${input.convergence.detail}`);
   if (input.watch !== undefined && !input.watch.ok) reasons.push(`watch stream wrong: ${input.watch.detail}`);
+  if (input.leases !== undefined && !input.leases.ok)
+    reasons.push(`leases wrong: ${input.leases.problems[0]}`);
   if (!input.serving.ok) reasons.push(`cluster did not serve writes after the heal: ${input.serving.detail}`);
   for (const c of input.crashes ?? []) {
     reasons.push(
@@ -135,6 +141,7 @@ export function judge(input: VerdictInput): ChaosVerdict {
     convergence: input.convergence,
     serving: input.serving,
     watch: input.watch ?? null,
+    leases: input.leases ?? null,
     checkMs,
   };
 }
