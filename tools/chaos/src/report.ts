@@ -25,6 +25,7 @@ export function reproduceCommand(run: ChaosRun): string {
     ...(o.keys !== DEFAULT_CHAOS.keys ? [`--keys ${o.keys}`] : []),
     ...(o.txnPercent !== DEFAULT_CHAOS.txnPercent ? [`--txns ${o.txnPercent}`] : []),
     ...(o.leaseClients !== DEFAULT_CHAOS.leaseClients ? [`--lease-clients ${o.leaseClients}`] : []),
+    ...(o.lockClients !== DEFAULT_CHAOS.lockClients ? [`--lock-clients ${o.lockClients}`] : []),
     ...member,
   ].join(' ');
 }
@@ -61,6 +62,12 @@ export function textReport(run: ChaosRun): string {
   lines.push(`  lost writes: ${v.lostWrites.length}`);
   if (v.watch !== null) lines.push(`  watch: ${v.watch.ok ? 'ok' : 'WRONG'} — ${v.watch.detail}`);
   if (v.leases !== null) lines.push(`  leases: ${describeLeases(v.leases)}`);
+  if (v.locks !== null) {
+    const { check: k, stats: s } = v.locks;
+    lines.push(
+      `  lock: ${k.ok ? 'ok' : 'WRONG'} — ${k.writes} fenced writes by ${k.holders} holders, in token order; ${s.acquired} acquisitions, ${s.lost} lost mid-hold, ${s.fencedRefused} writes refused by their fence${k.ok ? '' : `; ${k.problems[0]}`}`,
+    );
+  }
   for (const l of v.lostWrites.slice(0, 20)) lines.push(`    ${formatOperation(l.operation)}: ${l.why}`);
   lines.push(`  convergence: ${v.convergence.ok ? 'ok' : 'FAILED'} — ${v.convergence.detail}`);
   lines.push(`  writes after heal: ${v.serving.ok ? 'ok' : 'FAILED'} — ${v.serving.detail}`);

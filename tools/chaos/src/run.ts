@@ -7,6 +7,8 @@ import { ChaosCluster } from './cluster.js';
 import type { FaultEvent } from './faults.js';
 import { checkLeases } from './leaseCheck.js';
 import { LeaseWorkload } from './leaseWorkload.js';
+import { checkFencedWrites } from './lockCheck.js';
+import { LOCK_OWNER_KEY, LockWorkload } from './lockWorkload.js';
 import { Nemesis } from './nemesis.js';
 import { NetnsNetwork } from './netns.js';
 import { buildSchedule, describeStep, type FaultFamily, type FaultStep } from './schedule.js';
@@ -26,6 +28,8 @@ export interface ChaosOptions {
   readonly txnPercent: number;
   /** Clients that loop grant → put with the lease → keep alive → let go (leaseCheck.ts); 0: none. */
   readonly leaseClients: number;
+  /** Clients that loop acquire → fenced writes → release on one `Lock` (lockCheck.ts); 0: none. */
+  readonly lockClients: number;
   readonly maxOps: number;
   readonly opTimeoutMs: number;
   readonly thinkMs: number;
@@ -46,6 +50,7 @@ export const DEFAULT_CHAOS: Omit<ChaosOptions, 'seed' | 'faults'> = {
   keys: 5,
   txnPercent: 10,
   leaseClients: 2,
+  lockClients: 3,
   maxOps: 200_000,
   opTimeoutMs: 2000,
   thinkMs: 10,
@@ -148,6 +153,8 @@ export async function runChaos(o: ChaosOptions, progress: ChaosProgress): Promis
     const t0 = clock();
     w.start();
     leases.start();
+    const locks = new LockWorkload({ client: () => w.client(), clients: o.lockClients, seed: o.seed });
+    locks.start();
     const ticker = setInterval(() => {
       const h = w.history;
       const ok = h.filter((x) => x.outcome.status === 'ok').length;
@@ -166,7 +173,7 @@ export async function runChaos(o: ChaosOptions, progress: ChaosProgress): Promis
       const left = t0 + o.durationMs - clock();
       if (left > 0) await sleep(left);
       nemesis.stop();
-      await w.stop();
+      await Promise.all([w.stop(), locks.stop()]);
     } finally {
       clearInterval(ticker);
     }
@@ -235,6 +242,18 @@ export async function runChaos(o: ChaosOptions, progress: ChaosProgress): Promis
       checkBudgetMs: o.checkBudgetMs,
       watch,
       leases: leaseCheck,
+      ...(o.lockClients > 0
+        ? {
+            locks: {
+              check: checkFencedWrites(
+                recorder.events
+                  .filter((e) => e.key === LOCK_OWNER_KEY && e.type === 'put')
+                  .map((e) => ({ revision: e.revision, value: e.value })),
+              ),
+              stats: locks.stats,
+            },
+          }
+        : {}),
     });
     return {
       options: o,

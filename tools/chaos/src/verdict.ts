@@ -1,6 +1,8 @@
 import { type CheckResult, checkHistory, isTxn, keysOf, type Operation, type Violation } from '@keel/checker';
 import { type FaultEvent, faultsDuring } from './faults.js';
 import type { LeaseCheck } from './leaseCheck.js';
+import type { LockCheck } from './lockCheck.js';
+import type { LockStats } from './lockWorkload.js';
 import type { WatchCheck } from './watchCheck.js';
 import { COUNTER_KEY } from './workload.js';
 
@@ -54,6 +56,7 @@ export interface ChaosVerdict {
   readonly check: CheckResult;
   readonly violations: readonly ViolationReport[];
   readonly leases: LeaseCheck | null;
+  readonly locks: { readonly check: LockCheck; readonly stats: LockStats } | null;
   readonly lostWrites: readonly LostWrite[];
   readonly counter: CounterCheck;
   readonly convergence: Convergence;
@@ -73,6 +76,8 @@ export interface VerdictInput {
   /** Members that exited on their own during the run (a fatal error, a WAL refused at startup). */
   /** The lease clients' check (leaseCheck.ts), when the run had lease clients. */
   readonly leases?: LeaseCheck;
+  /** The lock clients' fenced writes (lockCheck.ts) and what they did, when the run had them. */
+  readonly locks?: { readonly check: LockCheck; readonly stats: LockStats };
   readonly crashes?: readonly { readonly id: string; readonly code: number; readonly logTail: string }[];
   /** Wall-clock budget of the linearizability check; past it, undecided keys are `unknown`. */
   readonly checkBudgetMs: number;
@@ -121,6 +126,8 @@ export function judge(input: VerdictInput): ChaosVerdict {
   }
   if (!input.convergence.ok) reasons.push(`members did not converge: ${input.convergence.detail}`);
   if (input.watch !== undefined && !input.watch.ok) reasons.push(`watch stream wrong: ${input.watch.detail}`);
+  if (input.locks !== undefined && !input.locks.check.ok)
+    reasons.push(`lock holders overlapped: ${input.locks.check.problems[0]}`);
   if (input.leases !== undefined && !input.leases.ok)
     reasons.push(`leases wrong: ${input.leases.problems[0]}`);
   if (!input.serving.ok) reasons.push(`cluster did not serve writes after the heal: ${input.serving.detail}`);
@@ -142,6 +149,7 @@ export function judge(input: VerdictInput): ChaosVerdict {
     serving: input.serving,
     watch: input.watch ?? null,
     leases: input.leases ?? null,
+    locks: input.locks ?? null,
     checkMs,
   };
 }
