@@ -46,7 +46,8 @@ Options:
   --lock-clients <n>     clients that loop acquire -> 2-3 writes fenced by the lock's revision ->
                          release on one Lock (2 s TTL); checked: holders never overlap (default ${DEFAULT_CHAOS.lockClients})
   --txns <pct>           percent of register operations that are transactions over groups of up
-                         to 3 registers, checked across keys (default ${DEFAULT_CHAOS.txnPercent}; 0: none)
+                         to 3 registers, checked across keys (default ${DEFAULT_CHAOS.txnPercent}: none;
+                         the checker searches a group's keys together, which costs more)
   --election-timeout <ms>  members' minimum election timeout (default: keel node's, 150 ms);
                          heartbeats at a third of it, ticks at a fifth (at most 10 ms)
   --snapshot-entries <n> members snapshot every n applied entries (default: keel node's, 10000);

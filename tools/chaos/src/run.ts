@@ -48,7 +48,7 @@ export const DEFAULT_CHAOS: Omit<ChaosOptions, 'seed' | 'faults'> = {
   netns: false,
   clients: 8,
   keys: 5,
-  txnPercent: 10,
+  txnPercent: 0,
   leaseClients: 2,
   lockClients: 3,
   maxOps: 200_000,
