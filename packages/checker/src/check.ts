@@ -1,8 +1,17 @@
+import { componentModel, components, initialState, readOnly } from './component.js';
 import { CheckerError, CheckerErrorCode } from './errors.js';
-import type { History, Operation, Value } from './history.js';
-import { stepOperation } from './model.js';
+import { type History, isTxn, keysOf, type Operation, type Value } from './history.js';
+import type { KeyValues } from './model.js';
 import { validateHistory } from './validate.js';
-import { type Budget, type SearchOp, search, type UnknownReason } from './wgl.js';
+import {
+  type Budget,
+  registerModel,
+  type SearchModel,
+  type SearchOp,
+  type SearchResult,
+  search,
+  type UnknownReason,
+} from './wgl.js';
 
 export type Verdict = 'ok' | 'violation' | 'unknown';
 
@@ -25,10 +34,16 @@ export interface CheckOptions {
 
 export const DEFAULT_MAX_STEPS = 10_000_000;
 
-/** One operation of a linearization, with the key's value after it took effect. */
+/**
+ * What a searched object holds: one key's value, or, for keys grouped by transactions, each key's
+ * value (every key of the group listed).
+ */
+export type State = Value | KeyValues;
+
+/** One operation of a linearization, with the key's value (or the keys' values) after it took effect. */
 export interface LinearizedOperation {
   readonly operation: Operation;
-  readonly stateAfter: Value;
+  readonly stateAfter: State;
 }
 
 /**
@@ -38,11 +53,14 @@ export interface LinearizedOperation {
  * into a linearization.
  */
 export interface Violation {
+  /** The key; for keys grouped by transactions, the first of `keys`. */
   readonly key: string;
+  /** Only for keys grouped by transactions: every key of the group, sorted. */
+  readonly keys?: readonly string[];
   /** The longest linearizable prefix found, in linearization order. */
   readonly prefix: readonly LinearizedOperation[];
-  /** The key's value after `prefix`. */
-  readonly state: Value;
+  /** The key's value after `prefix` (each key's, for a group). */
+  readonly state: State;
   /** The first operation the search could not place: its return was reached with it unplaced. */
   readonly unplaceable: Operation;
   /** The other operations that were not in `prefix` and were invoked before `unplaceable` returned. */
@@ -56,7 +74,14 @@ export interface Violation {
 }
 
 interface KeyResultBase {
+  /** The key; for keys grouped by transactions (see `keys`), the first of them. */
   readonly key: string;
+  /**
+   * Only when transactions tie several keys together: every key of the group, sorted. Such keys
+   * are searched as one object (a transaction's writes and reads are atomic), so they share one
+   * result.
+   */
+  readonly keys?: readonly string[];
   /** Operations searched: `fail` operations and gets without a result are left out. */
   readonly operations: number;
   readonly steps: number;
@@ -69,7 +94,7 @@ export type KeyResult =
 export interface CheckResult {
   /** `violation` if any key has one; else `unknown` if any key ran out of budget; else `ok`. */
   readonly verdict: Verdict;
-  /** One per key, sorted by key. */
+  /** One per key (one per group of keys tied by transactions), sorted by key. */
   readonly keys: readonly KeyResult[];
   /** The violating keys' reports, sorted by key; empty unless the verdict is `violation`. */
   readonly violations: readonly Violation[];
@@ -96,80 +121,125 @@ export function checkHistory(history: History, options: CheckOptions = {}): Chec
     clock: options.timeoutMs === undefined ? undefined : clock,
   };
 
-  const byKey = partition(history);
-  // Small keys first: when the budget runs out, as many keys as possible are already decided.
-  const order = [...byKey.keys()].sort((a, b) => byKey.get(a)!.length - byKey.get(b)!.length || cmp(a, b));
+  const groups = partition(history);
+  // Small groups first: when the budget runs out, as many keys as possible are already decided.
+  groups.sort((a, b) => a.ops.length - b.ops.length || cmp(a.keys[0]!, b.keys[0]!));
 
-  const results = new Map<string, KeyResult>();
+  const results: KeyResult[] = [];
   let steps = 0;
   let stop: UnknownReason | 'skipped' | undefined;
-  for (const key of order) {
-    const ops = byKey.get(key)!;
+  for (const { keys, ops } of groups) {
+    const key = keys[0]!;
+    const base = { key, ...(keys.length > 1 ? { keys } : {}), operations: ops.length };
     if (stop !== undefined) {
-      results.set(key, { key, verdict: 'unknown', operations: ops.length, steps: 0, reason: stop });
+      results.push({ ...base, verdict: 'unknown', steps: 0, reason: stop });
       continue;
     }
-    const initial = options.initial?.[key] ?? null;
-    const r = search(ops, initial, budget);
+    const r = searchGroup(keys, ops, options.initial, budget);
     steps += r.steps;
-    const base = { key, operations: ops.length, steps: r.steps };
     switch (r.kind) {
       case 'ok':
-        results.set(key, { ...base, verdict: 'ok' });
+        results.push({ ...base, steps: r.steps, verdict: 'ok' });
         break;
       case 'unknown':
-        results.set(key, { ...base, verdict: 'unknown', reason: r.reason });
+        results.push({ ...base, steps: r.steps, verdict: 'unknown', reason: r.reason });
         stop = r.reason;
         break;
-      case 'violation': {
-        const prefix = r.prefix.map((i) => ops[i]!.op);
-        const candidates = r.candidates.map((i) => ops[i]!.op);
-        const violation = explain(key, initial, prefix, ops[r.unplaceable]!.op, candidates);
-        results.set(key, { ...base, verdict: 'violation', violation });
+      case 'violation':
+        results.push({ ...base, steps: r.steps, verdict: 'violation', violation: r.violation });
         if (options.stopOnViolation === true) stop = 'skipped';
         break;
-      }
     }
   }
 
-  const keys = [...results.values()].sort((a, b) => cmp(a.key, b.key));
+  const keys = results.sort((a, b) => cmp(a.key, b.key));
   const violations = keys.flatMap((k) => (k.verdict === 'violation' ? [k.violation] : []));
   const verdict: Verdict =
     violations.length > 0 ? 'violation' : keys.some((k) => k.verdict === 'unknown') ? 'unknown' : 'ok';
   return { verdict, keys, violations, steps };
 }
 
-/**
- * Per key, the operations the search must consider. A `fail` never took effect, and a get that
- * returned nothing constrains nothing, so both are dropped. Anything else that did not return `ok`
- * may take effect at any time after its invocation: its interval is open to +∞.
- */
-function partition(history: History): Map<string, SearchOp[]> {
-  const byKey = new Map<string, SearchOp[]>();
-  for (const op of history) {
-    const status = op.outcome.status;
-    let list = byKey.get(op.key);
-    if (list === undefined) {
-      list = [];
-      byKey.set(op.key, list);
-    }
-    if (status === 'fail' || (status === 'unknown' && op.op.kind === 'get')) continue;
-    const ret = status === 'ok' ? op.complete! : Infinity;
-    list.push({ op, call: op.invoke, ret });
-  }
-  return byKey;
+interface Group {
+  /** Sorted. */
+  readonly keys: readonly string[];
+  readonly ops: SearchOp[];
 }
 
-function explain(
-  key: string,
-  initial: Value,
+type GroupResult =
+  | Exclude<SearchResult, { kind: 'violation' }>
+  | { readonly kind: 'violation'; readonly steps: number; readonly violation: Violation };
+
+/** A single key without transactions is searched as one register, as always; a group as one map. */
+function searchGroup(
+  keys: readonly string[],
+  ops: readonly SearchOp[],
+  initial: Readonly<Record<string, Value>> | undefined,
+  budget: Budget,
+): GroupResult {
+  const group = keys.length > 1 || ops.some((o) => isTxn(o.op));
+  if (!group) return searchWith(keys, ops, initial?.[keys[0]!] ?? null, budget, registerModel);
+  return searchWith(keys, ops, initialState(keys, initial), budget, componentModel(keys));
+}
+
+function searchWith<S extends State>(
+  keys: readonly string[],
+  ops: readonly SearchOp[],
+  initial: S,
+  budget: Budget,
+  model: SearchModel<S>,
+): GroupResult {
+  const r = search(ops, initial, budget, model);
+  if (r.kind !== 'violation') return r;
+  const prefix = r.prefix.map((i) => ops[i]!.op);
+  const candidates = r.candidates.map((i) => ops[i]!.op);
+  const violation = explain(keys, initial, model, prefix, ops[r.unplaceable]!.op, candidates);
+  return { kind: 'violation', steps: r.steps, violation };
+}
+
+/**
+ * The groups of keys and, per group, the operations the search must consider. A `fail` never took
+ * effect, and a read that returned nothing constrains nothing, so both are dropped (their keys stay
+ * listed, on their own). Anything else that did not return `ok` may take effect at any time after
+ * its invocation: its interval is open to +∞.
+ */
+function partition(history: History): Group[] {
+  const dropped = (o: Operation): boolean => {
+    const status = o.outcome.status;
+    if (status === 'fail') return true;
+    if (status !== 'unknown') return false;
+    if (isTxn(o)) return readOnly(o.op.success) && readOnly(o.op.failure);
+    return o.op.kind === 'get';
+  };
+  const keyLists: (readonly string[])[] = [];
+  for (const o of history) {
+    const keys = keysOf(o);
+    if (dropped(o)) for (const k of keys) keyLists.push([k]);
+    else keyLists.push(keys);
+  }
+  const groups = new Map<string, Group>();
+  for (const keys of components(keyLists)) {
+    const group: Group = { keys, ops: [] };
+    for (const k of keys) groups.set(k, group);
+  }
+  for (const o of history) {
+    if (dropped(o)) continue;
+    const group = groups.get(keysOf(o)[0]!)!;
+    group.ops.push({ op: o, call: o.invoke, ret: o.outcome.status === 'ok' ? o.complete! : Infinity });
+  }
+  return [...new Set(groups.values())];
+}
+
+function explain<S extends State>(
+  keys: readonly string[],
+  initial: S,
+  model: SearchModel<S>,
   prefixOps: readonly Operation[],
   unplaceable: Operation,
   candidates: readonly Operation[],
 ): Violation {
   let state = initial;
   const prefix = prefixOps.map((operation) => {
-    state = stepOperation(state, operation)!;
+    state = model.step(state, operation)!;
     return { operation, stateAfter: state };
   });
 
@@ -180,7 +250,7 @@ function explain(
   for (const o of concurrent) from = Math.min(from, o.invoke);
   for (let i = prefix.length - 1; i >= 0; i--) {
     const operation = prefix[i]!.operation;
-    if (operation.op.kind !== 'get' && completion(operation) < from) {
+    if (writes(operation) && completion(operation) < from) {
       from = operation.invoke;
       break;
     }
@@ -189,7 +259,15 @@ function explain(
   const window = [...prefix.map((p) => p.operation), ...candidates]
     .filter((o) => o.invoke <= to && completion(o) >= from)
     .sort((a, b) => a.invoke - b.invoke || a.id - b.id);
-  return { key, prefix, state, unplaceable, concurrent, window };
+  const key = keys[0]!;
+  return { key, ...(keys.length > 1 ? { keys } : {}), prefix, state, unplaceable, concurrent, window };
+}
+
+/** Whether an operation may write (a get never does; a transaction, unless its branches only read). */
+function writes(o: Operation): boolean {
+  if (!isTxn(o)) return o.op.kind !== 'get';
+  if (o.outcome.status === 'ok') return !readOnly(o.outcome.result.succeeded ? o.op.success : o.op.failure);
+  return !(readOnly(o.op.success) && readOnly(o.op.failure));
 }
 
 /** When an operation's effect window closes: +∞ unless it returned ok. */

@@ -1,10 +1,20 @@
-import type { CheckResult, Violation } from './check.js';
-import type { Operation, Value } from './history.js';
+import type { CheckResult, State, Violation } from './check.js';
+import type { Operation, TxnCompare, TxnResult, TxnStep, Value } from './history.js';
 
-/** `put "a"`, `get -> "a"`, `cas "a"->"b" -> true`, `incr +1 -> "3"`, `delete`. */
+/**
+ * `put "a"`, `get -> "a"`, `cas "a"->"b" -> true`, `incr +1 -> "3"`, `delete`, and
+ * `txn if x = "a", y exists then put x "b"; get y else get x -> then ["c"]`.
+ */
 export function formatCommand(o: Operation): string {
   const result = o.outcome.status === 'ok' ? o.outcome.result : undefined;
   switch (o.op.kind) {
+    case 'txn': {
+      const compare = o.op.compare.length === 0 ? '' : ` if ${o.op.compare.map(showCompare).join(', ')}`;
+      const txn = `txn${compare} then ${showSteps(o.op.success)} else ${showSteps(o.op.failure)}`;
+      if (result === undefined) return txn;
+      const r = result as TxnResult;
+      return `${txn} -> ${r.succeeded ? 'then' : 'else'} [${r.gets.map(show).join(', ')}]`;
+    }
     case 'put':
       return `put ${show(o.op.value)}`;
     case 'delete':
@@ -57,9 +67,11 @@ export function formatViolation(v: Violation, options: FormatOptions = {}): stri
   const blocked = new Set<Operation>([v.unplaceable, ...v.concurrent]);
 
   const from = v.window.length > 0 ? v.window[0]!.invoke : v.unplaceable.invoke;
+  const what = v.keys === undefined ? `key ${show(v.key)}` : `keys ${v.keys.map(show).join(', ')}`;
+  const leaves = v.keys === undefined ? `${show(v.key)} = ${showState(v.state)}` : showState(v.state);
   const lines = [
-    `not linearizable: key ${show(v.key)}`,
-    `  the longest linearization found has ${v.prefix.length} operation(s) and leaves ${show(v.key)} = ${show(v.state)};`,
+    `not linearizable: ${what}`,
+    `  the longest linearization found has ${v.prefix.length} operation(s) and leaves ${leaves};`,
     `  then ${formatOperation(v.unplaceable)} must take effect by t=${v.unplaceable.complete},`,
     `  but neither it nor any other operation that may still go before it can extend that linearization.`,
     `  operations from t=${from} to t=${v.unplaceable.complete} (n: position in that linearization and the value after it;`,
@@ -68,7 +80,7 @@ export function formatViolation(v: Violation, options: FormatOptions = {}): stri
   const rows = v.window.slice(0, maxWindow).map((o) => {
     const n = position.get(o);
     const mark = blocked.has(o) ? '*' : String(n ?? '');
-    const after = n === undefined ? '' : show(v.prefix[n - 1]!.stateAfter);
+    const after = n === undefined ? '' : showState(v.prefix[n - 1]!.stateAfter);
     return [mark, `#${o.id}`, `p${o.process}`, formatCommand(o), o.outcome.status, interval(o), after];
   });
   const widths = rows.reduce((w, r) => w.map((x, c) => Math.max(x, r[c]!.length)), [0, 0, 0, 0, 0, 0, 0]);
@@ -84,9 +96,17 @@ export function formatViolation(v: Violation, options: FormatOptions = {}): stri
 export function formatResult(r: CheckResult, options: FormatOptions = {}): string {
   const counts = { ok: 0, violation: 0, unknown: 0 };
   for (const k of r.keys) counts[k.verdict]++;
-  const head = `linearizability: ${r.verdict} (${r.keys.length} key(s): ${counts.ok} ok, ${counts.violation} violation, ${counts.unknown} unknown; ${r.steps} steps)`;
+  // Keys tied by transactions share one result: count both when there are such groups.
+  const keyCount = r.keys.reduce((n, k) => n + (k.keys?.length ?? 1), 0);
+  const what =
+    keyCount === r.keys.length ? `${keyCount} key(s)` : `${keyCount} key(s) in ${r.keys.length} group(s)`;
+  const head = `linearizability: ${r.verdict} (${what}: ${counts.ok} ok, ${counts.violation} violation, ${counts.unknown} unknown; ${r.steps} steps)`;
   const unknown = r.keys.flatMap((k) =>
-    k.verdict === 'unknown' ? [`  key ${show(k.key)}: unknown (${k.reason})`] : [],
+    k.verdict === 'unknown'
+      ? [
+          `  ${k.keys === undefined ? `key ${show(k.key)}` : `keys ${k.keys.map(show).join(', ')}`}: unknown (${k.reason})`,
+        ]
+      : [],
   );
   return [head, ...unknown, ...r.violations.map((v) => formatViolation(v, options))].join('\n');
 }
@@ -98,4 +118,24 @@ function interval(o: Operation): string {
 
 function show(v: Value): string {
   return v === null ? 'absent' : JSON.stringify(v);
+}
+
+/** One key's value as `"a"`; a group's as `x = "a", y = absent`. */
+function showState(s: State): string {
+  if (s === null || typeof s === 'string') return show(s);
+  return Object.entries(s)
+    .map(([k, v]) => `${k} = ${show(v)}`)
+    .join(', ');
+}
+
+function showCompare(c: TxnCompare): string {
+  if (c.target === 'exists') return `${c.key} ${(c.op === '=') === c.value ? 'exists' : 'absent'}`;
+  return `${c.key} ${c.op} ${show(c.value)}`;
+}
+
+function showSteps(steps: readonly TxnStep[]): string {
+  if (steps.length === 0) return 'nothing';
+  return steps
+    .map((s) => (s.kind === 'put' ? `put ${s.key} ${show(s.value)}` : `${s.kind} ${s.key}`))
+    .join('; ');
 }

@@ -31,7 +31,48 @@ export interface IncrCommand {
   readonly kind: 'incr';
   readonly delta?: number;
 }
-export type Command = PutCommand | GetCommand | DeleteCommand | CasCommand | IncrCommand;
+/** The commands on one key. */
+export type KeyCommand = PutCommand | GetCommand | DeleteCommand | CasCommand | IncrCommand;
+
+/**
+ * A comparison of a transaction, made on the store as it was before the transaction (etcd's
+ * semantics, which Keel's store follows): `value` compares the key's value as a string (`<` and `>`
+ * in code-unit order, which is UTF-8 byte order for the ASCII a workload writes); an absent key
+ * fails every value comparison, `!=` included. `exists` asks whether the key is present.
+ */
+export type TxnCompare =
+  | {
+      readonly key: string;
+      readonly target: 'value';
+      readonly op: '=' | '!=' | '<' | '>';
+      readonly value: string;
+    }
+  | { readonly key: string; readonly target: 'exists'; readonly op: '=' | '!='; readonly value: boolean };
+
+/** One operation of a transaction's branch. */
+export type TxnStep =
+  | { readonly kind: 'put'; readonly key: string; readonly value: string }
+  | { readonly kind: 'delete'; readonly key: string }
+  | { readonly kind: 'get'; readonly key: string };
+
+/**
+ * A transaction over several keys, applied atomically: if every compare holds, the `success` steps
+ * run in order, else the `failure` ones; a get sees the writes before it in its branch.
+ */
+export interface TxnCommand {
+  readonly kind: 'txn';
+  readonly compare: readonly TxnCompare[];
+  readonly success: readonly TxnStep[];
+  readonly failure: readonly TxnStep[];
+}
+
+/** What a transaction's client saw: which branch ran, and the values its gets read, in order. */
+export interface TxnResult {
+  readonly succeeded: boolean;
+  readonly gets: readonly Value[];
+}
+
+export type Command = KeyCommand | TxnCommand;
 export type CommandKind = Command['kind'];
 
 /** The operation took effect exactly once, and the client saw `result`. */
@@ -55,7 +96,7 @@ export interface Failed {
 export interface Indeterminate {
   readonly status: 'unknown';
 }
-export type Outcome = Ok<Value> | Ok<boolean> | Ok<string> | Acked | Failed | Indeterminate;
+export type Outcome = Ok<Value> | Ok<boolean> | Ok<string> | Ok<TxnResult> | Acked | Failed | Indeterminate;
 export type OutcomeStatus = Outcome['status'];
 
 interface OperationBase<C extends Command, O extends Outcome> {
@@ -63,7 +104,6 @@ interface OperationBase<C extends Command, O extends Outcome> {
   readonly id: number;
   /** The client that issued it; only used to label reports. */
   readonly process: number | string;
-  readonly key: string;
   readonly op: C;
   readonly invoke: number;
   /** When the client got its answer; `null` if it never did (then the outcome must be `unknown`). */
@@ -71,14 +111,37 @@ interface OperationBase<C extends Command, O extends Outcome> {
   readonly outcome: O;
 }
 
-export type PutOperation = OperationBase<PutCommand, Acked | Failed | Indeterminate>;
-/** A get's result is the value read. */
-export type GetOperation = OperationBase<GetCommand, Ok<Value> | Failed | Indeterminate>;
-export type DeleteOperation = OperationBase<DeleteCommand, Acked | Failed | Indeterminate>;
-/** A cas's result says whether the swap happened. */
-export type CasOperation = OperationBase<CasCommand, Ok<boolean> | Failed | Indeterminate>;
-/** An incr's result is the new value, in decimal. */
-export type IncrOperation = OperationBase<IncrCommand, Ok<string> | Failed | Indeterminate>;
+/** An operation on one key. */
+type KeyOperationBase<C extends KeyCommand, O extends Outcome> = OperationBase<C, O> & {
+  readonly key: string;
+};
 
-export type Operation = PutOperation | GetOperation | DeleteOperation | CasOperation | IncrOperation;
+export type PutOperation = KeyOperationBase<PutCommand, Acked | Failed | Indeterminate>;
+/** A get's result is the value read. */
+export type GetOperation = KeyOperationBase<GetCommand, Ok<Value> | Failed | Indeterminate>;
+export type DeleteOperation = KeyOperationBase<DeleteCommand, Acked | Failed | Indeterminate>;
+/** A cas's result says whether the swap happened. */
+export type CasOperation = KeyOperationBase<CasCommand, Ok<boolean> | Failed | Indeterminate>;
+/** An incr's result is the new value, in decimal. */
+export type IncrOperation = KeyOperationBase<IncrCommand, Ok<string> | Failed | Indeterminate>;
+export type KeyOperation = PutOperation | GetOperation | DeleteOperation | CasOperation | IncrOperation;
+
+/** A transaction names its keys in its command (see `keysOf`); it has no `key` of its own. */
+export type TxnOperation = OperationBase<TxnCommand, Ok<TxnResult> | Failed | Indeterminate>;
+
+export type Operation = KeyOperation | TxnOperation;
 export type History = readonly Operation[];
+
+/** The keys an operation reads or writes, each once, in order of first mention. */
+export function keysOf(o: Operation): readonly string[] {
+  if (!isTxn(o)) return [o.key];
+  const keys = new Set<string>();
+  for (const c of o.op.compare) keys.add(c.key);
+  for (const s of o.op.success) keys.add(s.key);
+  for (const s of o.op.failure) keys.add(s.key);
+  return [...keys];
+}
+
+export function isTxn(o: Operation): o is TxnOperation {
+  return o.op.kind === 'txn';
+}

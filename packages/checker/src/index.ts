@@ -5,6 +5,7 @@ export {
   DEFAULT_MAX_STEPS,
   type KeyResult,
   type LinearizedOperation,
+  type State,
   type Verdict,
   type Violation,
 } from './check.js';
@@ -31,14 +32,22 @@ export type {
   IncrCommand,
   IncrOperation,
   Indeterminate,
+  KeyCommand,
+  KeyOperation,
   Ok,
   Operation,
   Outcome,
   OutcomeStatus,
   PutCommand,
   PutOperation,
+  TxnCommand,
+  TxnCompare,
+  TxnOperation,
+  TxnResult,
+  TxnStep,
   Value,
 } from './history.js';
-export { step } from './model.js';
+export { isTxn, keysOf } from './history.js';
+export { type KeyValues, step, stepTxn } from './model.js';
 export { validateHistory } from './validate.js';
 export type { UnknownReason } from './wgl.js';

@@ -1,4 +1,4 @@
-import type { Command, Operation, Outcome, Value } from './history.js';
+import type { KeyCommand, Operation, Outcome, TxnCommand, TxnCompare, TxnResult, Value } from './history.js';
 
 /**
  * The sequential specification of one key: a register holding a string or nothing. `step` says
@@ -8,7 +8,7 @@ import type { Command, Operation, Outcome, Value } from './history.js';
  * An `unknown` outcome matches any result: the client saw nothing. A `fail` outcome never reaches
  * the model (the checker drops those operations before searching).
  */
-export function step(state: Value, op: Command, outcome: Outcome): Value | undefined {
+export function step(state: Value, op: KeyCommand, outcome: Outcome): Value | undefined {
   const known = outcome.status === 'ok';
   switch (op.kind) {
     case 'put':
@@ -32,9 +32,62 @@ export function step(state: Value, op: Command, outcome: Outcome): Value | undef
   }
 }
 
-/** The model step for a recorded operation. */
+/** Several keys' values; a key not listed is absent. */
+export type KeyValues = Readonly<Record<string, Value>>;
+
+/**
+ * The sequential specification of a transaction on the keys it names: `state` before, and after if
+ * it may take effect with `outcome` (the branch that ran and the values read must match); else
+ * `undefined`. The writes land together: no other operation can be placed between them.
+ */
+export function stepTxn(state: KeyValues, op: TxnCommand, outcome: Outcome): KeyValues | undefined {
+  const read = (key: string): Value => state[key] ?? null;
+  const succeeded = op.compare.every((c) => compareHolds(read(c.key), c));
+  const seen = outcome.status === 'ok' ? (outcome.result as TxnResult) : undefined;
+  if (seen !== undefined && seen.succeeded !== succeeded) return undefined;
+  let next: Record<string, Value> | undefined;
+  let g = 0;
+  for (const s of succeeded ? op.success : op.failure) {
+    switch (s.kind) {
+      case 'put':
+        next ??= { ...state };
+        next[s.key] = s.value;
+        break;
+      case 'delete':
+        next ??= { ...state };
+        next[s.key] = null;
+        break;
+      case 'get': {
+        const v = (next ?? state)[s.key] ?? null;
+        if (seen !== undefined && seen.gets[g] !== v) return undefined;
+        g++;
+        break;
+      }
+    }
+  }
+  if (seen !== undefined && seen.gets.length !== g) return undefined;
+  return next ?? state;
+}
+
+function compareHolds(v: Value, c: TxnCompare): boolean {
+  if (c.target === 'exists') return (v !== null) === (c.op === '=' ? c.value : !c.value);
+  // An absent key fails every value comparison, `!=` included (etcd's rule).
+  if (v === null) return false;
+  switch (c.op) {
+    case '=':
+      return v === c.value;
+    case '!=':
+      return v !== c.value;
+    case '<':
+      return v < c.value;
+    case '>':
+      return v > c.value;
+  }
+}
+
+/** The model step for a recorded single-key operation. */
 export function stepOperation(state: Value, o: Operation): Value | undefined {
-  return step(state, o.op, o.outcome);
+  return o.op.kind === 'txn' ? undefined : step(state, o.op, o.outcome);
 }
 
 const INTEGER = /^-?(0|[1-9][0-9]*)$/;

@@ -1,4 +1,4 @@
-import type { Operation, Value } from './history.js';
+import { isTxn, type Operation, type Value } from './history.js';
 import { stepOperation } from './model.js';
 
 /**
@@ -35,6 +35,36 @@ import { stepOperation } from './model.js';
  * the subsets of concurrent reads out of the search space.
  */
 
+/**
+ * The sequential object the search linearizes against: one key's register, or a group of keys
+ * (`component.ts`). `S` is its state.
+ */
+export interface SearchModel<S> {
+  /** The state after `o` with its recorded outcome, or `undefined` if `o` cannot take effect on `state`. */
+  step(state: S, o: Operation): S | undefined;
+  /** Equal states, and only they, have equal ids (the memo compares ids). */
+  id(state: S): Value;
+  /** `o`, with its recorded outcome, never changes the state (placed eagerly; see above). */
+  isRead(o: Operation): boolean;
+  /** `o` writes without reading anything (a put, a delete, a transaction of only those). */
+  isBlind(o: Operation): boolean;
+  /**
+   * Blind write `later` overwrites everything blind write `earlier` writes, so placed right after
+   * it, it hides it: placing `earlier` there was pointless.
+   */
+  hides(later: Operation, earlier: Operation): boolean;
+}
+
+/** One key's register (model.ts). */
+export const registerModel: SearchModel<Value> = {
+  step: stepOperation,
+  id: (state) => state,
+  isRead: (o) =>
+    o.op.kind === 'get' || (o.op.kind === 'cas' && o.outcome.status === 'ok' && !o.outcome.result),
+  isBlind: (o) => o.op.kind === 'put' || o.op.kind === 'delete',
+  hides: () => true,
+};
+
 export interface SearchOp {
   readonly op: Operation;
   readonly call: number;
@@ -68,7 +98,12 @@ export type SearchResult =
 const HEAD = 0;
 const CLOCK_EVERY = 4096;
 
-export function search(ops: readonly SearchOp[], initial: Value, budget: Budget): SearchResult {
+export function search<S>(
+  ops: readonly SearchOp[],
+  initial: S,
+  budget: Budget,
+  model: SearchModel<S>,
+): SearchResult {
   const n = ops.length;
 
   // Events as op index * 2 (+1 for the return). At equal times calls sort before returns, so
@@ -135,16 +170,14 @@ export function search(ops: readonly SearchOp[], initial: Value, budget: Budget)
   const byCall = Array.from({ length: n }, (_, i) => i).sort((a, b) => ops[a]!.call - ops[b]!.call || a - b);
   for (const i of byCall) {
     const o = ops[i]!.op;
-    if (o.op.kind === 'put' || o.op.kind === 'delete') blind[i] = 1;
+    if (model.isBlind(o)) blind[i] = 1;
     if (returnNode[i] === 0) {
       passOf[i] = Pass.Optional;
-      const signature = JSON.stringify(o.op);
+      // The key belongs to the signature: a group's search holds operations on several keys.
+      const signature = JSON.stringify([isTxn(o) ? null : o.key, o.op]);
       twinBefore[i] = lastOfCommand.get(signature) ?? -1;
       lastOfCommand.set(signature, i);
-    } else if (
-      o.op.kind === 'get' ||
-      (o.op.kind === 'cas' && o.outcome.status === 'ok' && !o.outcome.result)
-    ) {
+    } else if (model.isRead(o)) {
       passOf[i] = Pass.Read;
     } else passOf[i] = Pass.Required;
   }
@@ -153,11 +186,11 @@ export function search(ops: readonly SearchOp[], initial: Value, budget: Budget)
   const placedOptional = new Bitset(n);
   const cache = new ConfigurationCache();
   const stackNode = new Int32Array(n);
-  const stackState: Value[] = new Array<Value>(n);
+  const stackState: S[] = new Array<S>(n);
   let depth = 0;
   let requiredCount = 0;
   let state = initial;
-  cache.add(placedRequired, placedOptional, state);
+  cache.add(placedRequired, placedOptional, model.id(state));
 
   let bestDepth = -1;
   let bestPrefix: number[] = [];
@@ -166,9 +199,10 @@ export function search(ops: readonly SearchOp[], initial: Value, budget: Budget)
 
   let steps = 0;
   let pass: Pass = Pass.Read;
-  // The last operation placed was an optional blind write: unless something reads what it wrote
-  // next, placing it was pointless (leaving it out is no worse), so blind writes wait.
-  let mustObserve = false;
+  // The last operation placed was an optional blind write (its index; -1: it was not): unless
+  // something reads what it wrote next, placing it was pointless (leaving it out is no worse), so
+  // blind writes that hide it wait.
+  let mustObserve = -1;
   let node = next[HEAD]!;
   for (;;) {
     steps++;
@@ -191,21 +225,22 @@ export function search(ops: readonly SearchOp[], initial: Value, budget: Budget)
       // Cuts that only drop orders with a no-worse equivalent (see the file comment): after an
       // optional blind write, a blind write; an optional twin before its earlier twin is used.
       if (
-        (mustObserve && blind[i] === 1) ||
+        (mustObserve !== -1 && blind[i] === 1 && model.hides(ops[i]!.op, ops[mustObserve]!.op)) ||
         (pass === Pass.Optional && twinBefore[i] !== -1 && !placedOptional.has(twinBefore[i]!))
       ) {
         node = next[node]!;
         continue;
       }
-      const after = stepOperation(state, ops[i]!.op);
+      const after = model.step(state, ops[i]!.op);
+      const afterId = after === undefined ? undefined : model.id(after);
       // An optional operation that changes nothing is as good as one left out.
-      if (after === undefined || (pass === Pass.Optional && after === state)) {
+      if (after === undefined || (pass === Pass.Optional && afterId === model.id(state))) {
         node = next[node]!;
         continue;
       }
       const placed = pass === Pass.Optional ? placedOptional : placedRequired;
       placed.set(i);
-      if (cache.add(placedRequired, placedOptional, after)) {
+      if (cache.add(placedRequired, placedOptional, afterId!)) {
         stackNode[depth] = node;
         stackState[depth] = state;
         depth++;
@@ -215,7 +250,7 @@ export function search(ops: readonly SearchOp[], initial: Value, budget: Budget)
           budget.steps -= steps;
           return { kind: 'ok', steps };
         }
-        mustObserve = pass === Pass.Optional && blind[i] === 1;
+        mustObserve = pass === Pass.Optional && blind[i] === 1 ? i : -1;
         pass = Pass.Read;
         node = next[HEAD]!;
         continue;
@@ -272,7 +307,7 @@ export function search(ops: readonly SearchOp[], initial: Value, budget: Budget)
     } while (passOf[i] === Pass.Read);
     pass = passOf[i] as Pass;
     const top = depth > 0 ? nodeOp[stackNode[depth - 1]!]! : -1;
-    mustObserve = top !== -1 && passOf[top] === Pass.Optional && blind[top] === 1;
+    mustObserve = top !== -1 && passOf[top] === Pass.Optional && blind[top] === 1 ? top : -1;
     node = next[node]!;
   }
 }

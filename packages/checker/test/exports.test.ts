@@ -13,7 +13,10 @@ describe('public surface', () => {
       'formatOperation',
       'formatResult',
       'formatViolation',
+      'isTxn',
+      'keysOf',
       'step',
+      'stepTxn',
       'validateHistory',
     ]);
   });

@@ -1,4 +1,9 @@
-import { type Command, type Operation, step, type Value } from '../src/index.js';
+import {
+  type KeyCommand as Command,
+  type KeyOperation as Operation,
+  step,
+  type Value,
+} from '../src/index.js';
 
 /** A small seeded PRNG (mulberry32), so generated histories are reproducible. */
 export function rng(seed: number): () => number {

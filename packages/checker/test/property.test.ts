@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Command, checkHistory, type Operation, type Outcome, step, type Value } from '../src/index.js';
+import {
+  type KeyCommand as Command,
+  checkHistory,
+  type KeyOperation as Operation,
+  type Outcome,
+  step,
+  type Value,
+} from '../src/index.js';
 import { concurrentClients } from './generate.js';
 
 const KEYS = ['x', 'y', 'z'] as const;
@@ -144,7 +151,7 @@ describe('properties', () => {
         // The reported prefix is itself a valid sequential run that respects real time.
         let state: Value = initial[victim.key as keyof typeof initial];
         for (const [n, p] of v.prefix.entries()) {
-          state = step(state, p.operation.op, p.operation.outcome)!;
+          state = step(state, p.operation.op as Command, p.operation.outcome)!;
           expect(p.stateAfter).toBe(state);
           for (const later of v.prefix.slice(n + 1)) {
             // Real time binds only operations that returned: one that timed out may have taken

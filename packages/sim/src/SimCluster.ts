@@ -56,6 +56,8 @@ export interface SimClusterOptions {
   readonly clockDrift?: number;
   /** PLANTED BUG for tests: disks acknowledge writes before they are durable. */
   readonly lyingDisks?: boolean;
+  /** PLANTED BUG for tests: transactions apply their writes in two steps (`RegisterMachineOptions`). */
+  readonly splitTxnWrites?: boolean;
   /** Encode and decode every message with the wire codec. Default true. */
   readonly wire?: boolean;
   /** Snapshot every this many applied entries (the driver's `snapshotEntries`). Default 0: never. */
@@ -211,7 +213,7 @@ export class SimCluster implements NemesisTarget, ClientGateway {
         state: initial ? 'active' : 'idle',
         bootVoters: initial ? this.initialVoters : [],
         node: null,
-        machine: new RegisterMachine(),
+        machine: this.newMachine(),
         incarnation: 0,
         pausedMs: 0,
         pausedSince: null,
@@ -633,9 +635,13 @@ export class SimCluster implements NemesisTarget, ClientGateway {
     }
   }
 
+  private newMachine(): RegisterMachine {
+    return new RegisterMachine(this.options.splitTxnWrites === true ? { splitTxnWrites: true } : {});
+  }
+
   private boot(m: Member): void {
     m.incarnation++;
-    m.machine = new RegisterMachine();
+    m.machine = this.newMachine();
     m.host.boot();
     const id = m.id;
     this.trace(

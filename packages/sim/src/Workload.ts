@@ -1,4 +1,4 @@
-import type { Operation } from '@keel/checker';
+import type { Operation, TxnCommand, TxnStep } from '@keel/checker';
 import type { NodeId, ProposeOutcome, SeededRng } from '@keel/core';
 import { encodeCommand, type RegisterOp, type RegisterResult } from './RegisterMachine.js';
 import type { SimScheduler } from './SimScheduler.js';
@@ -38,6 +38,12 @@ export interface WorkloadOptions {
    * for tests — from the contacted leader's state machine with no check at all.
    */
   readonly reads: ReadPath;
+  /**
+   * Share of operations that are transactions (0..1; default 0: none, and the random stream is
+   * exactly what it was before transactions existed). Each names one group of up to three keys
+   * (k0-k2, k3-k5, ...), which also get single-key operations.
+   */
+  readonly txns?: number;
 }
 
 type Status = 'pending' | 'ok' | 'fail' | 'unknown';
@@ -65,7 +71,7 @@ interface Client {
   attempt: number;
   /** An attempt was sent and has not been answered (so it may still take effect). */
   outstanding: boolean;
-  /** Last value this client saw or wrote, per key (what a cas usually expects). */
+  /** Last value this client saw or wrote, per key (what a cas or a transaction's compare expects). */
   readonly seen: Map<string, string | null>;
   lastOkInvoke: number;
 }
@@ -157,15 +163,44 @@ export class Workload {
     return { kind: 'cas', expected, value };
   }
 
+  /**
+   * A transaction on the group of `key`: write every key of it, read every key of it, or swap one
+   * key from the value this client last saw while writing the others (reading them all if the swap
+   * fails). Values are unique, as for single-key writes.
+   */
+  private makeTxn(c: Client, key: string): TxnCommand {
+    const first = Number(key.slice(1)) - (Number(key.slice(1)) % 3);
+    const group: string[] = [];
+    for (let i = first; i < Math.min(first + 3, this.options.keys); i++) group.push(`k${i}`);
+    const gets: TxnStep[] = group.map((k) => ({ kind: 'get', key: k }));
+    const puts = (): TxnStep[] => group.map((k) => ({ kind: 'put', key: k, value: `v${this.nextValue++}` }));
+    const r = this.rng.int(3);
+    if (r === 0) return { kind: 'txn', compare: [], success: puts(), failure: [] };
+    if (r === 1) return { kind: 'txn', compare: [], success: gets, failure: [] };
+    const seen = c.seen.get(key) ?? null;
+    return {
+      kind: 'txn',
+      compare: [
+        seen === null
+          ? { key, target: 'exists', op: '=', value: false }
+          : { key, target: 'value', op: '=', value: seen },
+      ],
+      success: puts(),
+      failure: gets,
+    };
+  }
+
   private issue(c: Client): void {
     if (!this.issuing || c.current !== null) return;
     const key = this.key();
+    const txns = this.options.txns ?? 0;
     const rec: OpRecord = {
       id: this.nextId++,
       process: c.process,
       client: c.index,
       key,
-      op: this.makeOp(c, key),
+      // No draw at all when transactions are off: the default run stays byte-identical.
+      op: txns > 0 && chance(this.rng, txns) ? this.makeTxn(c, key) : this.makeOp(c, key),
       invoke: this.sched.now(),
       complete: null,
       status: 'pending',
@@ -250,6 +285,15 @@ export class Workload {
       if (rec.op.kind === 'put' || (rec.op.kind === 'cas' && result?.kind === 'cas' && result.swapped)) {
         c.seen.set(rec.key, rec.op.value);
       }
+      if (rec.op.kind === 'txn' && result?.kind === 'txn') {
+        let g = 0;
+        for (const s of result.succeeded ? rec.op.success : rec.op.failure) {
+          c.seen.set(
+            s.key,
+            s.kind === 'put' ? s.value : s.kind === 'get' ? (result.gets[g++] ?? null) : null,
+          );
+        }
+      }
     } else if (status === 'fail') {
       rec.complete = this.sched.now();
     } else {
@@ -272,6 +316,12 @@ function describeOp(op: RegisterOp): string {
       return `put ${op.value}`;
     case 'cas':
       return `cas ${op.expected ?? 'null'}->${op.value}`;
+    case 'txn': {
+      const steps = (b: readonly TxnStep[]): string =>
+        b.map((s) => (s.kind === 'put' ? `put ${s.key} ${s.value}` : `${s.kind} ${s.key}`)).join(',');
+      const compare = op.compare.map((c) => `${c.key}${c.op}${String(c.value)}`).join(',');
+      return `txn [${compare}] then ${steps(op.success)} else ${steps(op.failure)}`;
+    }
   }
 }
 
@@ -283,6 +333,8 @@ function describeResult(r: RegisterResult): string {
       return `-> ${r.value ?? 'null'}`;
     case 'cas':
       return `-> ${r.swapped}`;
+    case 'txn':
+      return `-> ${r.succeeded ? 'then' : 'else'} [${r.gets.map((v) => v ?? 'null').join(',')}]`;
     case 'invalid':
       return 'invalid command';
   }
@@ -293,6 +345,15 @@ const floorUs = (t: number): number => Math.floor(t * 1000) / 1000;
 const ceilUs = (t: number | null): number | null => (t === null ? null : Math.ceil(t * 1000) / 1000);
 
 function toOperation(r: OpRecord): Operation {
+  if (r.op.kind === 'txn') {
+    const base = { id: r.id, process: r.process, op: r.op, invoke: floorUs(r.invoke) };
+    if (r.status === 'ok' && r.result?.kind === 'txn') {
+      const result = { succeeded: r.result.succeeded, gets: r.result.gets };
+      return { ...base, complete: ceilUs(r.complete), outcome: { status: 'ok', result } };
+    }
+    if (r.status === 'fail') return { ...base, complete: ceilUs(r.complete), outcome: { status: 'fail' } };
+    return { ...base, complete: null, outcome: { status: 'unknown' } };
+  }
   const base = { id: r.id, process: r.process, key: r.key, invoke: floorUs(r.invoke) };
   const unknown = { ...base, complete: null, outcome: { status: 'unknown' } } as const;
   const failed = { ...base, complete: ceilUs(r.complete), outcome: { status: 'fail' } } as const;

@@ -40,6 +40,13 @@ export interface SimOptions {
   /** A planted storage bug: disks acknowledge writes before they are durable. */
   readonly lyingDisks?: boolean;
   /**
+   * Share of client operations that are multi-key transactions (0..1). Default 0: none, and the
+   * run is exactly what it was before transactions existed.
+   */
+  readonly txns?: number;
+  /** A planted state machine bug: a transaction's writes land in two steps (see `RegisterMachine`). */
+  readonly splitTxnWrites?: boolean;
+  /**
    * Payload bytes per AppendEntries; default drawn from the seed (64 B, 4 KiB or 1 MiB), so that
    * some runs replicate one entry per message and others whole batches.
    */
@@ -161,6 +168,7 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
     ...(options.trace === true ? { trace: true } : {}),
     ...(options.disabledChecks !== undefined ? { disabledChecks: options.disabledChecks } : {}),
     ...(options.lyingDisks === true ? { lyingDisks: true } : {}),
+    ...(options.splitTxnWrites === true ? { splitTxnWrites: true } : {}),
     ...(reads === 'lease' ? { readLease: true } : {}),
     ...(options.clockDrift !== undefined ? { clockDrift: options.clockDrift } : {}),
   });
@@ -176,6 +184,7 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
       thinkMs: [2, 40],
       latencyMs: 0.5,
       reads: options.unsafeLocalReads === true ? 'unsafe-local' : reads === 'log' ? 'log' : 'read-index',
+      ...(options.txns !== undefined ? { txns: options.txns } : {}),
     },
     cluster.tracing ? (who, what) => cluster.trace(who, what) : null,
   );

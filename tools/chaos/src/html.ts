@@ -1,4 +1,4 @@
-import { formatCommand, formatViolation, type Operation } from '@keel/checker';
+import { formatCommand, formatViolation, keysOf, type Operation } from '@keel/checker';
 import { describeEvent, reproduceCommand, verdictLine } from './report.js';
 import type { ChaosRun } from './run.js';
 
@@ -34,7 +34,7 @@ export function htmlTimeline(run: ChaosRun): string {
 <p>Faults active: ${r.faults.length === 0 ? 'none' : r.faults.map((f) => esc(describeEvent(f))).join('<br>')}</p>
 ${timeline(
   run,
-  ops.filter((o) => o.key === r.violation.key),
+  ops.filter((o) => keysOf(o).some((k) => (r.violation.keys ?? [r.violation.key]).includes(k))),
   r.from - pad,
   r.to + pad,
   bad,
@@ -113,7 +113,7 @@ function timeline(
     const x0 = x(o.invoke);
     const x1 = Math.max(x0 + 1, x(end(o, run.endMs)));
     const color = bad.has(o.id) ? COLORS.bad : COLORS[o.outcome.status];
-    const label = `#${o.id} ${o.key} ${formatCommand(o)} ${o.outcome.status} [${o.invoke.toFixed(1)}, ${o.complete === null ? '?' : o.complete.toFixed(1)}] ms`;
+    const label = `#${o.id} ${keysOf(o).join(',')} ${formatCommand(o)} ${o.outcome.status} [${o.invoke.toFixed(1)}, ${o.complete === null ? '?' : o.complete.toFixed(1)}] ms`;
     parts.push(
       `<rect x="${x0.toFixed(1)}" y="${y}" width="${(x1 - x0).toFixed(1)}" height="${LANE - 4}" fill="${color}"><title>${esc(label)}</title></rect>`,
     );

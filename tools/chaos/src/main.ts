@@ -40,6 +40,14 @@ Options:
   --netns                each member in its own network namespace (root on Linux)
   --clients <n>          concurrent clients (default ${DEFAULT_CHAOS.clients})
   --keys <n>             registers besides the counter (default ${DEFAULT_CHAOS.keys})
+  --lease-clients <n>    clients that grant 2 s leases, keep them alive, let them go; checked: no
+                         lease expires while kept alive, none outlives its TTL by more than an
+                         election timeout + 1 s once a leader is stable (default ${DEFAULT_CHAOS.leaseClients})
+  --lock-clients <n>     clients that loop acquire -> 2-3 writes fenced by the lock's revision ->
+                         release on one Lock (2 s TTL); checked: holders never overlap (default ${DEFAULT_CHAOS.lockClients})
+  --txns <pct>           percent of register operations that are transactions over groups of up
+                         to 3 registers, checked across keys (default ${DEFAULT_CHAOS.txnPercent}: none;
+                         the checker searches a group's keys together, which costs more)
   --election-timeout <ms>  members' minimum election timeout (default: keel node's, 150 ms);
                          heartbeats at a third of it, ticks at a fifth (at most 10 ms)
   --snapshot-entries <n> members snapshot every n applied entries (default: keel node's, 10000);
@@ -61,6 +69,9 @@ const FLAGS = {
   netns: { type: 'boolean' },
   clients: { type: 'string' },
   keys: { type: 'string' },
+  txns: { type: 'string' },
+  'lease-clients': { type: 'string' },
+  'lock-clients': { type: 'string' },
   'election-timeout': { type: 'string' },
   'snapshot-entries': { type: 'string' },
   'compact-keep': { type: 'string' },
@@ -145,6 +156,9 @@ export function parseChaosArgs(
     netns: values.netns === true,
     clients: int(str('clients'), 'clients', DEFAULT_CHAOS.clients, 1, 256),
     keys: int(str('keys'), 'keys', DEFAULT_CHAOS.keys, 1, 1000),
+    txnPercent: int(str('txns'), 'txns', DEFAULT_CHAOS.txnPercent, 0, 100),
+    leaseClients: int(str('lease-clients'), 'lease-clients', DEFAULT_CHAOS.leaseClients, 0, 64),
+    lockClients: int(str('lock-clients'), 'lock-clients', DEFAULT_CHAOS.lockClients, 0, 64),
     memberArgs: [
       ...electionArgs(str('election-timeout')),
       ...passThrough('snapshot-entries', str('snapshot-entries'), 1, 1_000_000_000),

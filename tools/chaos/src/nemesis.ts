@@ -38,6 +38,11 @@ export class Nemesis {
   private readonly membershipSteps = new Set<Promise<void>>();
   /** The step that last removed each member: where `healAll` notes what it restored. */
   private readonly removedBy = new Map<string, FaultEvent>();
+  /**
+   * Members sent SIGTERM by a transfer that have not exited yet. A second SIGTERM makes a member
+   * exit at once with code 1 (its "second signal" rule), which the verdict would count as a crash.
+   */
+  private readonly stopping = new Set<string>();
 
   constructor(
     private readonly cluster: ChaosCluster,
@@ -121,14 +126,20 @@ export class Nemesis {
           return;
         }
         const m = this.cluster.members[leader]!;
+        if (this.stopping.has(m.id)) {
+          this.log(`fault ${index}: transfer skipped (${m.id} is already handing over and stopping)`);
+          return;
+        }
         const e = ev([m.id]);
         // SIGTERM: the member hands leadership to its most up-to-date follower, then exits.
+        this.stopping.add(m.id);
         this.cluster.signal(m, 'SIGTERM');
         if (!(await this.cluster.waitGone(m))) {
           notes.push('no exit within 10 s of SIGTERM: killed');
           this.cluster.signal(m, 'SIGKILL');
           await this.cluster.waitGone(m);
         }
+        this.stopping.delete(m.id);
         const after = await this.cluster.leader();
         notes.push(`leader after: ${after === null ? 'none yet' : this.cluster.members[after]!.id}`);
         await sleep(s.durationMs);

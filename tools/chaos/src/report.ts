@@ -1,4 +1,5 @@
 import { formatOperation, formatViolation } from '@keel/checker';
+import type { LeaseCheck } from './leaseCheck.js';
 import { type ChaosRun, DEFAULT_CHAOS } from './run.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -22,6 +23,9 @@ export function reproduceCommand(run: ChaosRun): string {
     ...(o.netns ? ['--netns'] : []),
     ...(o.clients !== DEFAULT_CHAOS.clients ? [`--clients ${o.clients}`] : []),
     ...(o.keys !== DEFAULT_CHAOS.keys ? [`--keys ${o.keys}`] : []),
+    ...(o.txnPercent !== DEFAULT_CHAOS.txnPercent ? [`--txns ${o.txnPercent}`] : []),
+    ...(o.leaseClients !== DEFAULT_CHAOS.leaseClients ? [`--lease-clients ${o.leaseClients}`] : []),
+    ...(o.lockClients !== DEFAULT_CHAOS.lockClients ? [`--lock-clients ${o.lockClients}`] : []),
     ...member,
   ].join(' ');
 }
@@ -47,21 +51,31 @@ export function textReport(run: ChaosRun): string {
   const counts = { ok: 0, violation: 0, unknown: 0 };
   for (const k of v.check.keys) counts[k.verdict]++;
   lines.push(
-    `  linearizability: ${v.linearizability} (${v.check.keys.length} keys: ${counts.ok} ok, ${counts.violation} violation, ${counts.unknown} unknown; ${Math.round(v.checkMs)} ms)`,
+    `  linearizability: ${v.linearizability} (${keyCount(v.check.keys)}: ${counts.ok} ok, ${counts.violation} violation, ${counts.unknown} unknown; ${Math.round(v.checkMs)} ms)`,
   );
   for (const k of v.check.keys)
-    if (k.verdict === 'unknown') lines.push(`    key ${k.key}: unknown (${k.reason})`);
+    if (k.verdict === 'unknown')
+      lines.push(`    key ${(k.keys ?? [k.key]).join(',')}: unknown (${k.reason})`);
   lines.push(
     `  counter: ${v.counter.final ?? 'unread'} (acknowledged increments ${v.counter.acked}, indeterminate ${v.counter.indeterminate}) ${v.counter.ok ? 'ok' : 'WRONG'}`,
   );
   lines.push(`  lost writes: ${v.lostWrites.length}`);
   if (v.watch !== null) lines.push(`  watch: ${v.watch.ok ? 'ok' : 'WRONG'} — ${v.watch.detail}`);
+  if (v.leases !== null) lines.push(`  leases: ${describeLeases(v.leases)}`);
+  if (v.locks !== null) {
+    const { check: k, stats: s } = v.locks;
+    lines.push(
+      `  lock: ${k.ok ? 'ok' : 'WRONG'} — ${k.writes} fenced writes by ${k.holders} holders, in token order; ${s.acquired} acquisitions, ${s.lost} lost mid-hold, ${s.fencedRefused} writes refused by their fence${k.ok ? '' : `; ${k.problems[0]}`}`,
+    );
+  }
   for (const l of v.lostWrites.slice(0, 20)) lines.push(`    ${formatOperation(l.operation)}: ${l.why}`);
   lines.push(`  convergence: ${v.convergence.ok ? 'ok' : 'FAILED'} — ${v.convergence.detail}`);
   lines.push(`  writes after heal: ${v.serving.ok ? 'ok' : 'FAILED'} — ${v.serving.detail}`);
   for (const r of v.violations) {
     lines.push('');
-    lines.push(`violation on key "${r.violation.key}" between ${sec(r.from)} and ${sec(r.to)}:`);
+    lines.push(
+      `violation on key "${(r.violation.keys ?? [r.violation.key]).join(',')}" between ${sec(r.from)} and ${sec(r.to)}:`,
+    );
     lines.push(indent(formatViolation(r.violation, { maxWindow: 30 }), '  '));
     lines.push(
       r.faults.length === 0
@@ -148,4 +162,20 @@ export function jsonReport(run: ChaosRun, command: readonly string[]): string {
     null,
     1,
   )}\n`;
+}
+
+/** `6 keys`, or `6 keys in 4 groups` when transactions tie some keys into one checked group. */
+function keyCount(results: readonly { readonly keys?: readonly string[] }[]): string {
+  const keys = results.reduce((n, k) => n + (k.keys?.length ?? 1), 0);
+  return keys === results.length ? `${keys} keys` : `${keys} keys in ${results.length} groups`;
+}
+
+function describeLeases(l: LeaseCheck): string {
+  const o = l.overrunMs;
+  const overrun =
+    o === null
+      ? 'no key let go'
+      : `key gone ${Math.round(o.p50)} ms (p50), ${Math.round(o.p99)} ms (p99), ${Math.round(o.max)} ms (max) past its deadline`;
+  const head = `${l.ok ? 'ok' : 'WRONG'} — ${l.leases} leases, ${l.expired} let go (${l.judged} under a stable leader, bound ${l.boundMs} ms); ${overrun}`;
+  return l.ok ? head : `${head}; ${l.problems[0]}`;
 }

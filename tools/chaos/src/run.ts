@@ -5,6 +5,10 @@ import type { Operation } from '@keel/checker';
 import { sleep } from '@keel/ops';
 import { ChaosCluster } from './cluster.js';
 import type { FaultEvent } from './faults.js';
+import { checkLeases } from './leaseCheck.js';
+import { LeaseWorkload } from './leaseWorkload.js';
+import { checkFencedWrites } from './lockCheck.js';
+import { LOCK_OWNER_KEY, LockWorkload } from './lockWorkload.js';
 import { Nemesis } from './nemesis.js';
 import { NetnsNetwork } from './netns.js';
 import { buildSchedule, describeStep, type FaultFamily, type FaultStep } from './schedule.js';
@@ -20,6 +24,12 @@ export interface ChaosOptions {
   readonly netns: boolean;
   readonly clients: number;
   readonly keys: number;
+  /** Percent of register operations that are multi-key transactions (groups of up to 3 registers). */
+  readonly txnPercent: number;
+  /** Clients that loop grant → put with the lease → keep alive → let go (leaseCheck.ts); 0: none. */
+  readonly leaseClients: number;
+  /** Clients that loop acquire → fenced writes → release on one `Lock` (lockCheck.ts); 0: none. */
+  readonly lockClients: number;
   readonly maxOps: number;
   readonly opTimeoutMs: number;
   readonly thinkMs: number;
@@ -38,6 +48,9 @@ export const DEFAULT_CHAOS: Omit<ChaosOptions, 'seed' | 'faults'> = {
   netns: false,
   clients: 8,
   keys: 5,
+  txnPercent: 0,
+  leaseClients: 2,
+  lockClients: 3,
   maxOps: 200_000,
   opTimeoutMs: 2000,
   thinkMs: 10,
@@ -117,6 +130,7 @@ export async function runChaos(o: ChaosOptions, progress: ChaosProgress): Promis
       members,
       clients: o.clients,
       keys: o.keys,
+      txns: o.txnPercent / 100,
       maxOps: o.maxOps,
       opTimeoutMs: o.opTimeoutMs,
       thinkMs: o.thinkMs,
@@ -124,6 +138,13 @@ export async function runChaos(o: ChaosOptions, progress: ChaosProgress): Promis
       clock,
     });
     const w = workload;
+    const leases = new LeaseWorkload({
+      client: () => w.client(),
+      workers: o.leaseClients,
+      ttlSeconds: LEASE_TTL_SECONDS,
+      seed: o.seed,
+      clock,
+    });
     const nemesis = new Nemesis(c, clock, (l) => progress.line(`+${(clock() / 1000).toFixed(1)} s ${l}`));
     // A watcher on every key from revision 1, through every fault: its stream is judged below.
     const recorder = new WatchRecorder(w.client());
@@ -131,6 +152,9 @@ export async function runChaos(o: ChaosOptions, progress: ChaosProgress): Promis
     base = performance.now();
     const t0 = clock();
     w.start();
+    leases.start();
+    const locks = new LockWorkload({ client: () => w.client(), clients: o.lockClients, seed: o.seed });
+    locks.start();
     const ticker = setInterval(() => {
       const h = w.history;
       const ok = h.filter((x) => x.outcome.status === 'ok').length;
@@ -149,7 +173,7 @@ export async function runChaos(o: ChaosOptions, progress: ChaosProgress): Promis
       const left = t0 + o.durationMs - clock();
       if (left > 0) await sleep(left);
       nemesis.stop();
-      await w.stop();
+      await Promise.all([w.stop(), locks.stop()]);
     } finally {
       clearInterval(ticker);
     }
@@ -161,6 +185,15 @@ export async function runChaos(o: ChaosOptions, progress: ChaosProgress): Promis
     await waitFor(async () => (await c.leader()) !== null, 30_000, 'no leader within 30 s of the heal').catch(
       () => undefined,
     );
+    // The lease clients renewed through every fault; now, under a stable leader, they let go and
+    // wait for their keys to go.
+    const stableFrom = clock();
+    const leaseRecords = await leases.stop();
+    const leaseCheck = checkLeases(leaseRecords, {
+      boundMs: leaseBoundMs(o.memberArgs),
+      stableFrom,
+      endedAt: clock(),
+    });
 
     // The final reads: one linearizable get per key, retried until one succeeds. One deadline for
     // all keys, not one per key: a cluster that cannot serve (amnesia) would otherwise hold the run
@@ -208,6 +241,19 @@ export async function runChaos(o: ChaosOptions, progress: ChaosProgress): Promis
       crashes: c.crashes,
       checkBudgetMs: o.checkBudgetMs,
       watch,
+      leases: leaseCheck,
+      ...(o.lockClients > 0
+        ? {
+            locks: {
+              check: checkFencedWrites(
+                recorder.events
+                  .filter((e) => e.key === LOCK_OWNER_KEY && e.type === 'put')
+                  .map((e) => ({ revision: e.revision, value: e.value })),
+              ),
+              stats: locks.stats,
+            },
+          }
+        : {}),
     });
     return {
       options: o,
@@ -300,4 +346,18 @@ async function waitConverged(c: ChaosCluster, timeoutMs: number): Promise<Conver
 function sameIds(a: readonly string[], sorted: readonly string[]): boolean {
   const x = [...a].sort();
   return x.length === sorted.length && x.every((v, i) => v === sorted[i]);
+}
+
+/** Leases of the lease clients: short, so that faults make them expire or nearly. */
+const LEASE_TTL_SECONDS = 2;
+
+/**
+ * How long past its deadline a let-go lease's key may live once a leader is stable: an election
+ * timeout at its longest (twice the minimum; keel node's default minimum is 150 ms) plus 1 s for the
+ * leader's timer, the delete's commit and the client's polling.
+ */
+function leaseBoundMs(memberArgs: readonly string[]): number {
+  const at = memberArgs.indexOf('--election-timeout');
+  const min = at >= 0 ? Number(memberArgs[at + 1]) : 150;
+  return 2 * min + 1000;
 }

@@ -1,5 +1,8 @@
-import { type CheckResult, checkHistory, type Operation, type Violation } from '@keel/checker';
+import { type CheckResult, checkHistory, isTxn, keysOf, type Operation, type Violation } from '@keel/checker';
 import { type FaultEvent, faultsDuring } from './faults.js';
+import type { LeaseCheck } from './leaseCheck.js';
+import type { LockCheck } from './lockCheck.js';
+import type { LockStats } from './lockWorkload.js';
 import type { WatchCheck } from './watchCheck.js';
 import { COUNTER_KEY } from './workload.js';
 
@@ -52,6 +55,8 @@ export interface ChaosVerdict {
   readonly linearizability: CheckResult['verdict'];
   readonly check: CheckResult;
   readonly violations: readonly ViolationReport[];
+  readonly leases: LeaseCheck | null;
+  readonly locks: { readonly check: LockCheck; readonly stats: LockStats } | null;
   readonly lostWrites: readonly LostWrite[];
   readonly counter: CounterCheck;
   readonly convergence: Convergence;
@@ -69,6 +74,10 @@ export interface VerdictInput {
   readonly convergence: Convergence;
   readonly serving: { readonly ok: boolean; readonly detail: string };
   /** Members that exited on their own during the run (a fatal error, a WAL refused at startup). */
+  /** The lease clients' check (leaseCheck.ts), when the run had lease clients. */
+  readonly leases?: LeaseCheck;
+  /** The lock clients' fenced writes (lockCheck.ts) and what they did, when the run had them. */
+  readonly locks?: { readonly check: LockCheck; readonly stats: LockStats };
   readonly crashes?: readonly { readonly id: string; readonly code: number; readonly logTail: string }[];
   /** Wall-clock budget of the linearizability check; past it, undecided keys are `unknown`. */
   readonly checkBudgetMs: number;
@@ -117,6 +126,10 @@ export function judge(input: VerdictInput): ChaosVerdict {
   }
   if (!input.convergence.ok) reasons.push(`members did not converge: ${input.convergence.detail}`);
   if (input.watch !== undefined && !input.watch.ok) reasons.push(`watch stream wrong: ${input.watch.detail}`);
+  if (input.locks !== undefined && !input.locks.check.ok)
+    reasons.push(`lock holders overlapped: ${input.locks.check.problems[0]}`);
+  if (input.leases !== undefined && !input.leases.ok)
+    reasons.push(`leases wrong: ${input.leases.problems[0]}`);
   if (!input.serving.ok) reasons.push(`cluster did not serve writes after the heal: ${input.serving.detail}`);
   for (const c of input.crashes ?? []) {
     reasons.push(
@@ -135,16 +148,36 @@ export function judge(input: VerdictInput): ChaosVerdict {
     convergence: input.convergence,
     serving: input.serving,
     watch: input.watch ?? null,
+    leases: input.leases ?? null,
+    locks: input.locks ?? null,
     checkMs,
   };
 }
 
-/** The value an operation wrote, if it wrote one (an acknowledged put or successful cas). */
-function written(o: Operation): string | undefined {
+/**
+ * The value an operation certainly wrote to `key`, if any: an acknowledged put, a successful cas, or
+ * a put in the branch an acknowledged transaction ran.
+ */
+function written(o: Operation, key: string): string | undefined {
   if (o.outcome.status !== 'ok') return undefined;
+  if (isTxn(o)) {
+    const branch = o.outcome.result.succeeded ? o.op.success : o.op.failure;
+    const last = branch.findLast((s) => s.key === key && s.kind !== 'get');
+    return last?.kind === 'put' ? last.value : undefined;
+  }
+  if (o.key !== key) return undefined;
   if (o.op.kind === 'put') return o.op.value;
   if (o.op.kind === 'cas' && o.outcome.result === true) return o.op.value;
   return undefined;
+}
+
+/** Whether an operation may have written `value` to `key`, whatever its outcome. */
+function mayHaveWritten(o: Operation, key: string, value: string): boolean {
+  if (isTxn(o))
+    return [...o.op.success, ...o.op.failure].some(
+      (s) => s.kind === 'put' && s.key === key && s.value === value,
+    );
+  return o.key === key && 'value' in o.op && o.op.value === value;
 }
 
 /**
@@ -161,13 +194,10 @@ export function findLostWrites(
   for (const [key, finalRead] of finalReads) {
     if (key === COUNTER_KEY || finalRead.outcome.status !== 'ok') continue;
     const value = finalRead.outcome.result as string | null;
-    const writes = history.filter((o) => o.key === key && o !== finalRead);
-    const writer =
-      value === null
-        ? undefined
-        : writes.find((o) => o.op.kind !== 'get' && 'value' in o.op && o.op.value === value);
+    const writes = history.filter((o) => o !== finalRead && keysOf(o).includes(key));
+    const writer = value === null ? undefined : writes.find((o) => mayHaveWritten(o, key, value));
     for (const w of writes) {
-      if (written(w) === undefined || w === writer || w.complete === null) continue;
+      if (written(w, key) === undefined || w === writer || w.complete === null) continue;
       if (w.complete > finalRead.invoke) continue; // still concurrent with the final read
       let why: string | null = null;
       if (writer === undefined)
@@ -188,7 +218,7 @@ export function checkCounter(history: readonly Operation[], finalRead: Operation
   let acked = 0;
   let indeterminate = 0;
   for (const o of history) {
-    if (o.key !== COUNTER_KEY || o.op.kind !== 'incr') continue;
+    if (isTxn(o) || o.key !== COUNTER_KEY || o.op.kind !== 'incr') continue;
     if (o.outcome.status === 'ok') acked++;
     else if (o.outcome.status === 'unknown') indeterminate++;
   }

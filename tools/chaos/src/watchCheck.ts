@@ -1,4 +1,4 @@
-import type { Operation } from '@keel/checker';
+import { isTxn, keysOf, type Operation, type TxnStep } from '@keel/checker';
 import { type KvClient, KvClientError } from '@keel/kv';
 import { COUNTER_KEY } from './workload.js';
 
@@ -107,23 +107,35 @@ export class WatchRecorder {
 }
 
 /** The value an operation wrote, when it may have written one (acknowledged or indeterminate). */
-function mayHaveWritten(o: Operation): string | undefined {
-  if (o.outcome.status === 'fail') return undefined;
-  if (o.op.kind === 'put') return o.op.value;
-  if (o.op.kind === 'cas' && (o.outcome.status === 'unknown' || o.outcome.result === true)) return o.op.value;
-  return undefined;
+/** The (key, value) pairs `o` may have written: all of them, unless it failed. */
+function mayHaveWritten(o: Operation): [string, string][] {
+  if (o.outcome.status === 'fail') return [];
+  if (isTxn(o)) {
+    if (o.outcome.status === 'ok') return puts(o.outcome.result.succeeded ? o.op.success : o.op.failure);
+    return [...puts(o.op.success), ...puts(o.op.failure)];
+  }
+  if (o.op.kind === 'put') return [[o.key, o.op.value]];
+  if (o.op.kind === 'cas' && (o.outcome.status === 'unknown' || o.outcome.result === true))
+    return [[o.key, o.op.value]];
+  return [];
 }
 
-function acknowledged(o: Operation): boolean {
-  return (
-    o.outcome.status === 'ok' && (o.op.kind === 'put' || (o.op.kind === 'cas' && o.outcome.result === true))
-  );
+/** The (key, value) pairs `o` certainly wrote: acknowledged puts, swaps, and transactions' puts. */
+function acknowledgedWrites(o: Operation): [string, string][] {
+  if (o.outcome.status !== 'ok') return [];
+  if (isTxn(o)) return puts(o.outcome.result.succeeded ? o.op.success : o.op.failure);
+  if (o.op.kind === 'put' || (o.op.kind === 'cas' && o.outcome.result === true)) return [[o.key, o.op.value]];
+  return [];
+}
+
+function puts(steps: readonly TxnStep[]): [string, string][] {
+  return steps.flatMap((s): [string, string][] => (s.kind === 'put' ? [[s.key, s.value]] : []));
 }
 
 /**
  * Judges a watcher's stream against what the cluster committed. The watch covers every key, and
- * every revision is exactly one event (the workload writes no transactions, whose writes share a
- * revision), so the stream must hold revisions `from..to` each once, in
+ * every revision is one event, or one per key a transaction wrote (its writes share a revision),
+ * so the stream must hold revisions `from..to` each once (a transaction's: once per key), in
  * order: no gap, no duplicate, no reordering. Its contents must be the committed writes: per key,
  * versions count up from 1 and the create revision stays put; every acknowledged write appears,
  * exactly once; nothing appears that no operation may have written; the counter's events are 1, 2,
@@ -145,13 +157,23 @@ export function checkWatchStream(
   };
   if (failure !== null) problem(`the watch ended: ${failure}`);
   let expect = from;
+  // The keys delivered at the latest revision: a transaction's writes share one revision, one
+  // event per key.
+  const keysAtRevision = new Set<string>();
   for (const e of events) {
-    if (e.revision !== expect) {
-      problem(
-        e.revision < expect
-          ? `revision ${e.revision} delivered again or out of order (expected ${expect})`
-          : `revisions ${expect}..${e.revision - 1} missing (gap)`,
-      );
+    if (e.revision === expect - 1 && expect > from) {
+      if (keysAtRevision.has(e.key)) problem(`revision ${e.revision} delivered again (key ${e.key})`);
+      keysAtRevision.add(e.key);
+    } else {
+      if (e.revision !== expect) {
+        problem(
+          e.revision < expect
+            ? `revision ${e.revision} delivered again or out of order (expected ${expect})`
+            : `revisions ${expect}..${e.revision - 1} missing (gap)`,
+        );
+      }
+      keysAtRevision.clear();
+      keysAtRevision.add(e.key);
     }
     expect = Math.max(expect, e.revision + 1);
   }
@@ -160,11 +182,11 @@ export function checkWatchStream(
   const keys = new Map<string, { version: number; createRevision: number; value: string | null }>();
   const possible = new Map<string, Set<string>>();
   for (const o of history) {
-    const v = mayHaveWritten(o);
-    if (v === undefined) continue;
-    const set = possible.get(o.key) ?? new Set<string>();
-    possible.set(o.key, set);
-    set.add(v);
+    for (const [key, v] of mayHaveWritten(o)) {
+      const set = possible.get(key) ?? new Set<string>();
+      possible.set(key, set);
+      set.add(v);
+    }
   }
   const seen = new Map<string, Map<string, number>>();
   let counter = 0;
@@ -194,13 +216,14 @@ export function checkWatchStream(
     byValue.set(e.value, (byValue.get(e.value) ?? 0) + 1);
   }
   for (const o of history) {
-    if (!acknowledged(o) || !('value' in o.op)) continue;
-    const n = seen.get(o.key)?.get(o.op.value) ?? 0;
-    if (n !== 1)
-      problem(`acknowledged write #${o.id} (${o.key} = ${JSON.stringify(o.op.value)}) seen ${n} time(s)`);
+    for (const [key, value] of acknowledgedWrites(o)) {
+      const n = seen.get(key)?.get(value) ?? 0;
+      if (n !== 1)
+        problem(`acknowledged write #${o.id} (${key} = ${JSON.stringify(value)}) seen ${n} time(s)`);
+    }
   }
   // An indeterminate write may still land after the final read: such keys are not compared.
-  const unsettled = new Set(history.filter((o) => o.outcome.status === 'unknown').map((o) => o.key));
+  const unsettled = new Set(history.filter((o) => o.outcome.status === 'unknown').flatMap((o) => keysOf(o)));
   for (const [key, read] of finalReads) {
     if (read.outcome.status !== 'ok' || unsettled.has(key)) continue;
     const final = read.outcome.result as string | null;

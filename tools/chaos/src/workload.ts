@@ -1,6 +1,15 @@
-import type { CasOperation, GetOperation, IncrOperation, Operation, PutOperation } from '@keel/checker';
+import type {
+  CasOperation,
+  GetOperation,
+  IncrOperation,
+  Operation,
+  PutOperation,
+  TxnCommand,
+  TxnOperation,
+  TxnStep,
+} from '@keel/checker';
 import { SeededRng } from '@keel/core';
-import { type CasResult, type CompareFailed, KvClient, KvClientError } from '@keel/kv';
+import { type CasResult, type CompareFailed, KvClient, KvClientError, type TxnInput } from '@keel/kv';
 import { ClientConnection } from '@keel/transport-zmq';
 import { checkerOutcome } from './outcome.js';
 
@@ -20,6 +29,11 @@ export interface WorkloadOptions {
   readonly thinkMs: number;
   readonly seed: number;
   readonly clock: () => number;
+  /**
+   * Share of the register operations that are transactions (0..1; default 0), each over one group
+   * of up to three registers (r0-r2, r3-r5, ...) that also get single-key operations.
+   */
+  readonly txns?: number;
 }
 
 const decoder = new TextDecoder();
@@ -91,7 +105,14 @@ export class Workload {
         await this.incr(c, kv);
       } else {
         const key = `r${rng.int(this.o.keys)}`;
-        if (r < 0.5) await this.get(c, kv, key, seen);
+        if ((this.o.txns ?? 0) > 0 && rng.float() < this.o.txns!) {
+          await this.txn(
+            c,
+            kv,
+            this.makeTxn(key, rng, seen, () => `${c}-${++seq}`),
+            seen,
+          );
+        } else if (r < 0.5) await this.get(c, kv, key, seen);
         else if (r < 0.8) {
           const value = `${c}-${++seq}`;
           if (await this.put(c, kv, key, value)) seen.set(key, value);
@@ -149,6 +170,67 @@ export class Workload {
     return outcome.status === 'ok' && outcome.result === true;
   }
 
+  /**
+   * A transaction on the group of `key`, as the simulator's: write every register of it, read
+   * every one, or — if `key` still holds what this client last saw — write them all, else read them.
+   */
+  private makeTxn(
+    key: string,
+    rng: SeededRng,
+    seen: ReadonlyMap<string, string | null>,
+    nextValue: () => string,
+  ): TxnCommand {
+    const first = Number(key.slice(1)) - (Number(key.slice(1)) % 3);
+    const group: string[] = [];
+    for (let i = first; i < Math.min(first + 3, this.o.keys); i++) group.push(`r${i}`);
+    const gets: TxnStep[] = group.map((k) => ({ kind: 'get', key: k }));
+    const puts = (): TxnStep[] => group.map((k) => ({ kind: 'put', key: k, value: nextValue() }));
+    const shape = rng.int(3);
+    if (shape === 0) return { kind: 'txn', compare: [], success: puts(), failure: [] };
+    if (shape === 1) return { kind: 'txn', compare: [], success: gets, failure: [] };
+    const last = seen.get(key) ?? null;
+    return {
+      kind: 'txn',
+      compare: [
+        last === null
+          ? { key, target: 'exists', op: '=', value: false }
+          : { key, target: 'value', op: '=', value: last },
+      ],
+      success: puts(),
+      failure: gets,
+    };
+  }
+
+  /** Runs a transaction through `KvClient.txn` (exactly once, like every write) and records it. */
+  private async txn(
+    process: number,
+    kv: KvClient,
+    op: TxnCommand,
+    seen: Map<string, string | null>,
+  ): Promise<void> {
+    const input: TxnInput = {
+      compare: op.compare.map((c) =>
+        c.target === 'exists'
+          ? { key: c.key, exists: c.value, op: c.op === '!=' ? '!=' : '=' }
+          : { key: c.key, value: c.value, op: c.op },
+      ),
+      success: op.success.map(txnStepInput),
+      failure: op.failure.map(txnStepInput),
+    };
+    await this.record<TxnOperation>(process, null, op, async () => {
+      const r = await kv.txn(input);
+      const gets = r.results.flatMap((x) =>
+        x.type === 'get' ? [x.kv === null ? null : decoder.decode(x.kv.value)] : [],
+      );
+      let g = 0;
+      for (const s of r.succeeded ? op.success : op.failure) {
+        if (s.kind === 'put') seen.set(s.key, s.value);
+        else if (s.kind === 'get') seen.set(s.key, gets[g++] ?? null);
+      }
+      return { status: 'ok', result: { succeeded: r.succeeded, gets } };
+    });
+  }
+
   private async incr(process: number, kv: KvClient): Promise<void> {
     await this.record<IncrOperation>(process, COUNTER_KEY, { kind: 'incr', delta: 1 }, async () => {
       const r = await kv.incr(COUNTER_KEY, 1);
@@ -165,7 +247,7 @@ export class Workload {
    */
   private async record<T extends Operation>(
     process: number | string,
-    key: string,
+    key: string | null,
     op: T['op'],
     run: () => Promise<T['outcome']>,
   ): Promise<T['outcome']> {
@@ -177,7 +259,9 @@ export class Workload {
     } catch (err) {
       outcome = this.failure(err);
     }
-    this.history.push({ id, process, key, op, invoke, complete: this.o.clock(), outcome } as T);
+    // A transaction names its keys in its steps; it has no key of its own.
+    const named = key === null ? {} : { key };
+    this.history.push({ id, process, ...named, op, invoke, complete: this.o.clock(), outcome } as T);
     return outcome;
   }
 
@@ -190,4 +274,9 @@ export class Workload {
   private count(code: string): void {
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
   }
+}
+
+function txnStepInput(s: TxnStep): { put: string; value: string } | { delete: string } | { get: string } {
+  if (s.kind === 'put') return { put: s.key, value: s.value };
+  return s.kind === 'delete' ? { delete: s.key } : { get: s.key };
 }

@@ -58,7 +58,7 @@ describe('keel chaos flags', () => {
     ]);
     const o = parseChaosArgs(['--seed', '7']);
     if (o === 'help') throw new Error('unexpected');
-    expect(o).toMatchObject({ nodes: 3, durationMs: 60_000, seed: 7, netns: false });
+    expect(o).toMatchObject({ nodes: 3, durationMs: 60_000, seed: 7, netns: false, txnPercent: 0 });
     expect(o.faults).toEqual([
       'kill',
       'pause',
@@ -107,11 +107,13 @@ describe('keel chaos flags', () => {
       '42',
       '--clients',
       '3',
+      '--txns',
+      '10',
     ].concat(['--election-timeout', '300', '--snapshot-entries', '500', '--compact-keep', '100']);
     const o = parseChaosArgs(argv);
     if (o === 'help') throw new Error('unexpected');
     expect(reproduceCommand({ options: o } as unknown as ChaosRun)).toBe(
-      'keel chaos --nodes 5 --duration 90s --faults kill,membership --seed 42 --clients 3 ' +
+      'keel chaos --nodes 5 --duration 90s --faults kill,membership --seed 42 --clients 3 --txns 10 ' +
         '--election-timeout 300 --snapshot-entries 500 --compact-keep 100',
     );
   });

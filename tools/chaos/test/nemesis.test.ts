@@ -163,3 +163,39 @@ describe('membership steps in the nemesis', () => {
     ).toBe(true);
   });
 });
+
+describe('transfers in the nemesis', () => {
+  it('never sends a second SIGTERM to a leader still handing over (it would exit at once, code 1)', async () => {
+    const signals: string[] = [];
+    const members = ['n1', 'n2', 'n3'].map((id, index) => ({ id, index, paused: false }));
+    let gone = false;
+    const cluster = {
+      members,
+      awaitLeader: async () => 0,
+      leader: async () => 1,
+      running: () => !gone,
+      signal: (m: { id: string }, sig: string) => signals.push(`${sig} ${m.id}`),
+      // The leader takes a while to hand over and exit, as a loaded one does.
+      waitGone: async () => {
+        await sleep(100);
+        gone = true;
+        return true;
+      },
+      restart: () => {
+        gone = false;
+      },
+    } as unknown as ChaosCluster;
+    const log: string[] = [];
+    const nemesis = new Nemesis(
+      cluster,
+      () => performance.now(),
+      (l) => log.push(l),
+    );
+    const transfer = (atMs: number): FaultStep => ({ atMs, durationMs: 10, action: { kind: 'transfer' } });
+    await nemesis.run([transfer(0), transfer(20)], performance.now());
+    expect(signals).toEqual(['SIGTERM n1']);
+    expect(log.some((l) => /transfer skipped \(n1 is already handing over and stopping\)/.test(l))).toBe(
+      true,
+    );
+  });
+});

@@ -49,6 +49,23 @@ class H {
     });
     return this;
   }
+  /** A transaction writing `value` to every key of `keys` (no compare), acknowledged. */
+  putAll(keys: readonly string[], value: string, invoke: number, complete: number) {
+    this.ops.push({
+      id: this.ops.length + 1,
+      process: 4,
+      op: {
+        kind: 'txn',
+        compare: [],
+        success: keys.map((key) => ({ kind: 'put', key, value })),
+        failure: [],
+      },
+      invoke,
+      complete,
+      outcome: { status: 'ok', result: { succeeded: true, gets: [] } },
+    });
+    return this;
+  }
   judge(faults: FaultEvent[] = []) {
     return judge({
       history: this.ops,
@@ -85,6 +102,27 @@ describe('the verdict of a run', () => {
     expect(v.verdict).toBe('FAIL');
     expect(v.lostWrites.map((l) => l.operation.id)).toEqual([2]);
     expect(v.lostWrites[0]!.why).toMatch(/acknowledged before this write began/);
+  });
+
+  it("checks transactions across keys: a transaction's writes are seen together, and none is lost", () => {
+    const ok = new H()
+      .putAll(['r0', 'r1'], 't1', 0, 10)
+      .get('r0', 't1', 1000, 1010, true)
+      .get('r1', 't1', 1000, 1010, true)
+      .get(COUNTER_KEY, null, 1000, 1010, true)
+      .judge();
+    expect(ok.reasons).toEqual([]);
+    expect(ok.check.keys.map((k) => k.keys)).toEqual([undefined, ['r0', 'r1']]);
+    // r1 kept an older value though the transaction that replaced it was acknowledged.
+    const lost = new H()
+      .put('r1', 'old', 0, 5)
+      .putAll(['r0', 'r1'], 't1', 10, 20)
+      .get('r0', 't1', 1000, 1010, true)
+      .get('r1', 'old', 1000, 1010, true)
+      .judge();
+    expect(lost.verdict).toBe('FAIL');
+    expect(lost.lostWrites.map((l) => [l.key, l.operation.id])).toEqual([['r1', 2]]);
+    expect(lost.reasons[0]).toMatch(/1 key\(s\) not linearizable/);
   });
 
   it('fails a write lost entirely (the key is absent at the end)', () => {

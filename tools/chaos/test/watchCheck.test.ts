@@ -65,6 +65,42 @@ describe('the chaos watch check', () => {
     );
   });
 
+  it("takes a transaction's writes at one revision, one event per key, each once", () => {
+    const txn: Operation = {
+      id: ++id,
+      process: 2,
+      op: {
+        kind: 'txn',
+        compare: [],
+        success: [
+          { kind: 'put', key: 'r0', value: 't' },
+          { kind: 'put', key: 'r1', value: 't' },
+        ],
+        failure: [],
+      },
+      invoke: id,
+      complete: id,
+      outcome: { status: 'ok', result: { succeeded: true, gets: [] } },
+    };
+    const h = [put('r0', 'a'), txn];
+    const ends = new Map([
+      ['r0', finalRead('r0', 't')],
+      ['r1', finalRead('r1', 't')],
+    ]);
+    const events: WatchedEvent[] = [
+      { revision: 1, type: 'put', key: 'r0', value: 'a', version: 1, createRevision: 1 },
+      { revision: 2, type: 'put', key: 'r0', value: 't', version: 2, createRevision: 1 },
+      { revision: 2, type: 'put', key: 'r1', value: 't', version: 1, createRevision: 2 },
+    ];
+    expect(checkWatchStream(events, 1, 2, h, ends).problems).toEqual([]);
+    expect(checkWatchStream([...events, events[2]!], 1, 2, h, ends).detail).toMatch(
+      /revision 2 delivered again \(key r1\)/,
+    );
+    expect(checkWatchStream(events.slice(0, 2), 1, 2, h, ends).problems.join('\n')).toMatch(
+      /r1 = "t"\) seen 0 time/,
+    );
+  });
+
   it('fails a gap, a duplicate, a reordering and a stream that stops short', () => {
     const s = stream(writes);
     expect(checkWatchStream([s[0]!, s[2]!, s[3]!, s[4]!], 1, 5, history, finals).detail).toMatch(

@@ -31,6 +31,8 @@ export interface SimArgs {
   readonly workers: number | undefined;
   readonly bug: PlantedBug | undefined;
   readonly reads: 'log' | 'read-index' | 'lease' | undefined;
+  /** Percent of client operations that are multi-key transactions; undefined: none. */
+  readonly txns: number | undefined;
 }
 
 export const USAGE = `usage: pnpm sim [--seeds N] [--start S] [--nodes K] [--faults LIST] [--json]
@@ -46,6 +48,7 @@ export const USAGE = `usage: pnpm sim [--seeds N] [--start S] [--nodes K] [--fau
   --fault-ms MS    virtual milliseconds of faults before healing (default 3000)
   --workers W      worker threads (default: available cores)
   --reads PATH     how gets are served: log, read-index or lease (default: log or read-index by seed)
+  --txns PCT       percent of client operations that are multi-key transactions (default 0)
   --bug NAME       plant a known engine bug to see the checks catch it: ${Object.keys(PLANTED_BUGS).join(', ')}
   --json           one JSON object per failing seed, and a JSON summary as the last line
   --help           this text`;
@@ -116,6 +119,7 @@ export function parseSimArgs(argv: readonly string[]): SimArgs {
     workers: integer('workers', values.workers, 1, 256),
     bug: bug as PlantedBug | undefined,
     reads,
+    txns: integer('txns', values.txns, 0, 100),
   };
 }
 
@@ -134,6 +138,7 @@ function parse(argv: readonly string[]) {
       workers: { type: 'string' },
       bug: { type: 'string' },
       reads: { type: 'string' },
+      txns: { type: 'string' },
       trace: { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },

@@ -11,6 +11,7 @@ function simOptions(args: SimArgs): SimOptions {
     ...(args.faultMs !== undefined ? { faultMs: args.faultMs } : {}),
     ...(args.bug !== undefined ? { bugs: PLANTED_BUGS[args.bug] } : {}),
     ...(args.reads !== undefined ? { reads: args.reads } : {}),
+    ...(args.txns !== undefined ? { txns: args.txns / 100 } : {}),
   };
 }
 
@@ -22,6 +23,7 @@ function replayCommand(args: SimArgs, seed: number): string {
   if (args.faultMs !== undefined) parts.push(`--fault-ms ${args.faultMs}`);
   if (args.reads !== undefined) parts.push(`--reads ${args.reads}`);
   if (args.bug !== undefined) parts.push(`--bug ${args.bug}`);
+  if (args.txns !== undefined) parts.push(`--txns ${args.txns}`);
   parts.push('--trace');
   return parts.join(' ');
 }

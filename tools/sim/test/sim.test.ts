@@ -21,6 +21,12 @@ describe('parseSimArgs', () => {
     expect(a.faults).toEqual(['drop', 'dup', 'reorder', 'delay', 'crash']);
   });
 
+  it('takes a share of transactions in percent', () => {
+    expect(parseSimArgs(['--txns', '25'])).toMatchObject({ txns: 25 });
+    expect(parseSimArgs([])).toMatchObject({ txns: undefined });
+    expect(() => parseSimArgs(['--txns', '101'])).toThrow(/--txns must be between 0 and 100/);
+  });
+
   it('replays one seed', () => {
     expect(parseSimArgs(['--seed', '42', '--trace'])).toMatchObject({
       start: 42,
