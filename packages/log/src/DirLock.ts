@@ -21,8 +21,8 @@
  * file and judged it dead.
  *
  * "Dead" is decided on this host only: `kill(pid, 0)` says ESRCH, or (Linux) the boot id differs
- * (the machine restarted) or the process with that PID started at another time (the PID was
- * reused). A lock from another host (a shared file system) is never taken over: only an operator
+ * (the machine restarted), the process has exited and waits to be reaped (a zombie), or the
+ * process with that PID started at another time (the PID was reused). A lock from another host (a shared file system) is never taken over: only an operator
  * can tell whether that host still runs it.
  */
 import { randomBytes } from 'node:crypto';
@@ -62,12 +62,26 @@ function readOr(path: string, fallback: string): string {
 
 const BOOT_ID = readOr('/proc/sys/kernel/random/boot_id', '');
 
-/** Start time of a process (clock ticks since boot, /proc/<pid>/stat field 22), or '' off Linux. */
-function startTime(pid: number): string {
+/** Fields 3.. of /proc/<pid>/stat (state first), or [] off Linux or when it is gone. */
+function statFields(pid: number): string[] {
   const stat = readOr(`/proc/${pid}/stat`, '');
   // The command name (field 2) is in parentheses and may itself contain spaces and parentheses.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return fields[19] ?? '';
+  return stat === '' ? [] : stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** Start time of a process (clock ticks since boot, /proc/<pid>/stat field 22), or '' off Linux. */
+function startTime(pid: number): string {
+  return statFields(pid)[19] ?? '';
+}
+
+/**
+ * A zombie (state Z: exited, not yet reaped by its parent) or a dying process (X) holds no file
+ * and writes nothing more. A supervisor that restarts a killed member before it reaped the old
+ * process (a busy parent reaps late) must not find the WAL "in use" by it.
+ */
+function exited(pid: number): boolean {
+  const state = statFields(pid)[0];
+  return state === 'Z' || state === 'X';
 }
 
 function encode(c: LockContent): string {
@@ -110,6 +124,7 @@ function liveness(o: Owner): 'alive' | 'dead' | 'unknown' {
     // EPERM: it exists but belongs to someone else.
     if ((err as { code?: string }).code === 'ESRCH') return 'dead';
   }
+  if (exited(o.pid)) return 'dead';
   if (o.start !== '') {
     const now = startTime(o.pid);
     if (now !== '' && now !== o.start) return 'dead';

@@ -188,4 +188,30 @@ describe('directory lock', () => {
     expect(err?.code).toBe('KEEL_WAL_LOCKED');
     expect(err?.message).toMatch(/some-other-host.*cannot be checked/);
   });
+  it('takes over a lock whose owner has exited but is not reaped yet (a zombie)', async () => {
+    const d = await dir();
+    // sh starts a child that exits at once, prints its PID, then becomes `sleep`, which never reaps it.
+    const sh = spawn('sh', ['-c', 'true & echo $!; exec sleep 20'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    children.push(sh);
+    const pid = Number(
+      await new Promise<string>((resolve) =>
+        sh.stdout!.once('data', (b: Buffer) => resolve(b.toString().trim())),
+      ),
+    );
+    const state = () => {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    };
+    const deadline = Date.now() + 10_000;
+    while (state()[0] !== 'Z' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(state()[0]).toBe('Z');
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    await writeFile(
+      join(d, lockName(3)),
+      `keel-wal-lock 1\npid=${pid}\nhost=${hostname()}\nboot=${boot}\nstart=${state()[19]}\nnonce=ab\n`,
+    );
+    // kill(pid, 0) still succeeds on a zombie; it holds nothing, so the lock is stale.
+    const log = await openLog(d);
+    await log.close();
+  });
 });
