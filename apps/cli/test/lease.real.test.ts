@@ -65,7 +65,7 @@ describe.skipIf(!existsSync(MAIN))('keel lease and put --ttl against real keel n
     expect((await cli('get', 'r/t', '--timeout', '20s')).code).toBe(ExitCode.Failure);
     const bad = await cli('put', 'r/b', '1', '--lease', id, '--timeout', '20s');
     expect(bad.code).toBe(ExitCode.Failure);
-    expect(bad.err.join('\n')).toContain('lease-not-found');
+    expect(bad.err.join('\n')).toContain('[KEEL_CLIENT_LEASE_NOT_FOUND]');
     expect((await cli('lease', 'grant', '1s')).code).toBe(ExitCode.Usage);
   });
 });

@@ -48,9 +48,9 @@ describe('leases on a 3-member cluster (in process)', () => {
     expect(await kv.leaseTimeToLive(id)).toBeNull();
     const err = await kv.keepAliveOnce(id).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KvClientError);
-    expect((err as KvClientError).code).toBe('lease-not-found');
+    expect((err as KvClientError).code).toBe('KEEL_CLIENT_LEASE_NOT_FOUND');
     const put = await kv.put('r/c', '1', { lease: id }).catch((e: unknown) => e);
-    expect((put as KvClientError).code).toBe('lease-not-found');
+    expect((put as KvClientError).code).toBe('KEEL_CLIENT_LEASE_NOT_FOUND');
   });
 
   it('a key put with a 2 s lease disappears after expiry, and a watcher sees its delete', async () => {

@@ -46,9 +46,9 @@ export const KvClientErrorCode = {
   Protocol: 'KEEL_CLIENT_PROTOCOL',
   /**
    * The lease does not exist: never granted, revoked, or expired (`keepAliveOnce`, `put` or a txn
-   * put with `lease`). Nothing was written. Named like the store's result code, which it carries.
+   * put with `lease`). Nothing was written. The store's result code is `lease-not-found`.
    */
-  LeaseNotFound: 'lease-not-found',
+  LeaseNotFound: 'KEEL_CLIENT_LEASE_NOT_FOUND',
 } as const;
 export type KvClientErrorCode = (typeof KvClientErrorCode)[keyof typeof KvClientErrorCode];
 

@@ -57,9 +57,9 @@ describe('KvClient leases against a fake cluster', () => {
     expect((await ka[Symbol.asyncIterator]().next()).done).toBe(true);
     const err = await kv.keepAliveOnce(id).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KvClientError);
-    expect((err as KvClientError).code).toBe('lease-not-found');
+    expect((err as KvClientError).code).toBe('KEEL_CLIENT_LEASE_NOT_FOUND');
     const put = await kv.put('k', 'v', { lease: id }).catch((e: unknown) => e);
-    expect((put as KvClientError).code).toBe('lease-not-found');
+    expect((put as KvClientError).code).toBe('KEEL_CLIENT_LEASE_NOT_FOUND');
     await kv.close();
   });
 
