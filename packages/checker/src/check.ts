@@ -177,7 +177,9 @@ function searchGroup(
   budget: Budget,
 ): GroupResult {
   const group = keys.length > 1 || ops.some((o) => isTxn(o.op));
-  if (!group) return searchWith(keys, ops, initial?.[keys[0]!] ?? null, budget, registerModel);
+  const key = keys[0]!;
+  const start = initial !== undefined && Object.hasOwn(initial, key) ? (initial[key] ?? null) : null;
+  if (!group) return searchWith(keys, ops, start, budget, registerModel);
   return searchWith(keys, ops, initialState(keys, initial), budget, componentModel(keys));
 }
 

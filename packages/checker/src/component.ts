@@ -1,5 +1,5 @@
 import { isTxn, type Operation, type TxnStep, type Value } from './history.js';
-import { type KeyValues, step, stepTxn } from './model.js';
+import { copyState, type KeyValues, step, stepTxn } from './model.js';
 import type { SearchModel } from './wgl.js';
 
 /**
@@ -57,7 +57,10 @@ export function componentModel(keys: readonly string[]): SearchModel<KeyValues> 
       const before = state[o.key] ?? null;
       const after = step(before, o.op, o.outcome);
       if (after === undefined) return undefined;
-      return after === before ? state : { ...state, [o.key]: after };
+      if (after === before) return state;
+      const next = copyState(state);
+      next[o.key] = after;
+      return next;
     },
     id(state) {
       let id = ids.get(state);
@@ -102,8 +105,9 @@ export function initialState(
   keys: readonly string[],
   initial: Readonly<Record<string, Value>> | undefined,
 ): KeyValues {
-  const state: Record<string, Value> = {};
-  for (const k of keys) state[k] = initial?.[k] ?? null;
+  const state = copyState({});
+  for (const k of keys)
+    state[k] = (initial !== undefined && Object.hasOwn(initial, k) ? initial[k] : null) ?? null;
   return state;
 }
 

@@ -36,6 +36,14 @@ export function step(state: Value, op: KeyCommand, outcome: Outcome): Value | un
 export type KeyValues = Readonly<Record<string, Value>>;
 
 /**
+ * A copy of `state` with no prototype: keys are the store's, any string at all, so `__proto__` or
+ * `constructor` must be plain entries, never Object.prototype's.
+ */
+export function copyState(state: KeyValues): Record<string, Value> {
+  return Object.assign(Object.create(null) as Record<string, Value>, state);
+}
+
+/**
  * The sequential specification of a transaction on the keys it names: `state` before, and after if
  * it may take effect with `outcome` (the branch that ran and the values read must match); else
  * `undefined`. The writes land together: no other operation can be placed between them.
@@ -50,11 +58,11 @@ export function stepTxn(state: KeyValues, op: TxnCommand, outcome: Outcome): Key
   for (const s of succeeded ? op.success : op.failure) {
     switch (s.kind) {
       case 'put':
-        next ??= { ...state };
+        next ??= copyState(state);
         next[s.key] = s.value;
         break;
       case 'delete':
-        next ??= { ...state };
+        next ??= copyState(state);
         next[s.key] = null;
         break;
       case 'get': {

@@ -63,6 +63,29 @@ const readBoth2 = (a: string, b: string): Omit<TxnCommand, 'kind'> => ({
 });
 
 describe('transactions: keys they name are checked together', () => {
+  it('keys named like Object.prototype members are plain keys (absent until written)', () => {
+    const keys = ['constructor', '__proto__'];
+    const write: Omit<TxnCommand, 'kind'> = {
+      compare: [],
+      success: keys.map((key) => ({ kind: 'put' as const, key, value: 'v' })),
+      failure: [],
+    };
+    const h = txn(
+      new HistoryBuilder(),
+      1,
+      readBoth2(keys[0]!, keys[1]!),
+      { succeeded: true, gets: [null, null] },
+      0,
+      1,
+    );
+    txn(h, 1, write, { succeeded: true, gets: [] }, 2, 3);
+    txn(h, 1, readBoth2(keys[0]!, keys[1]!), { succeeded: true, gets: ['v', 'v'] }, 4, 5);
+    expect(checkHistory(h.ops).verdict).toBe('ok');
+    // And the check is not vacuous: reading them back absent after the write is a violation.
+    txn(h, 1, readBoth2(keys[0]!, keys[1]!), { succeeded: true, gets: [null, null] }, 6, 7);
+    expect(checkHistory(h.ops).verdict).toBe('violation');
+  });
+
   it("a transaction that reads half of another one's writes is a violation", () => {
     const h = txn(new HistoryBuilder(), 1, putBoth('1'), { succeeded: true, gets: [] }, 0, 10);
     txn(h, 2, readBoth, { succeeded: true, gets: ['1', null] }, 2, 8);
