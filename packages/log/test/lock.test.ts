@@ -190,8 +190,12 @@ describe('directory lock', () => {
   });
   it('takes over a lock whose owner has exited but is not reaped yet (a zombie)', async () => {
     const d = await dir();
-    // sh starts a child that exits at once, prints its PID, then becomes `sleep`, which never reaps it.
-    const sh = spawn('sh', ['-c', 'true & echo $!; exec sleep 20'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // sh starts a child, prints its PID and becomes `sleep`, which never reaps it: once the child
+    // exits it stays a zombie. (The child lives 1 s, so that sh has exec'd before it exits: sh
+    // itself would reap it, and a busy machine made `true &` exit before the exec.)
+    const sh = spawn('sh', ['-c', 'sleep 1 & echo $!; exec sleep 30'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     children.push(sh);
     const pid = Number(
       await new Promise<string>((resolve) =>
@@ -202,7 +206,7 @@ describe('directory lock', () => {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     };
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 20_000;
     while (state()[0] !== 'Z' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(state()[0]).toBe('Z');
     const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
